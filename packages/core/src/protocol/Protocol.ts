@@ -1,0 +1,81 @@
+/**
+ * A mini-protocol as data: its channel, its message codec, and its state machine as a table
+ * (states with agency, byte limit and timeout; transitions by message). One generic driver
+ * (`protocol/Driver.ts`) runs any such table for either role, so agency, limits, timeouts and
+ * pipelining are checked in one place.
+ *
+ * @since 0.1.0
+ */
+import type * as Result from "effect/Result"
+import type * as Schema from "effect/Schema"
+import type { Message, ProtocolName } from "../Message.ts"
+import type { Channel } from "../Primitives.ts"
+import type { DecodeError } from "../ProtocolError.ts"
+
+/**
+ * Who may send in a state: the client (the initiator of the protocol instance), the server (its
+ * responder), or nobody (a terminal state).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Agency = "client" | "server" | "nobody"
+
+/**
+ * One state of a protocol's state machine.
+ *
+ * `byteLimit` bounds a message received in this state; `timeout` (milliseconds, or a uniform random
+ * range `[min, max]`) bounds how long the side without agency waits. Both absent means no limit,
+ * as for every node-to-client protocol.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface StateSpec {
+  readonly agency: Agency
+  readonly byteLimit?: number | undefined
+  readonly timeout?: number | readonly [number, number] | undefined
+}
+
+/**
+ * A transition: in state `from`, the side with agency may send `message`, which moves the protocol to
+ * `to` (a function when the target depends on the message's contents, as in tx-submission2's
+ * blocking and non-blocking requests).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Transition<M extends Message> {
+  readonly from: string
+  readonly message: M["_tag"]
+  readonly to: string | ((message: M) => string)
+}
+
+/**
+ * Everything the stack needs to know about one mini-protocol.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Protocol<M extends Message = Message> {
+  /** The protocol's name, as in `Message.protocol`. */
+  readonly name: ProtocolName
+  /** The mini-protocol number on the wire. */
+  readonly channel: Channel
+  /** The state both sides start in. */
+  readonly initialState: string
+  /** Every state, with its agency, byte limit and timeout. */
+  readonly states: Readonly<Record<string, StateSpec>>
+  /** Every legal move. */
+  readonly transitions: ReadonlyArray<Transition<M>>
+  /** The most bytes that may wait in this protocol's ingress queue (per direction). */
+  readonly ingressLimit: number
+  /** How many client requests may be in flight at once (1 = no pipelining). */
+  readonly maxInFlight: number
+  /** The typed messages as a Schema (wire form is CBOR: see `codec`). */
+  readonly schema: Schema.Codec<M, Uint8Array>
+  /** Payload bytes of one message (exact reference encoding). */
+  readonly encode: (message: M) => Uint8Array
+  /** One message from exactly the bytes of one CBOR item. */
+  readonly decode: (bytes: Uint8Array) => Result.Result<M, DecodeError>
+}

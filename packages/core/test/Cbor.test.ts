@@ -1,0 +1,61 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as fc from "fast-check"
+import { Cbor } from "../src/cbor/index.ts"
+
+const hex = (h: string) => Cbor.fromHex(h)!
+
+describe("Cbor", () => {
+  it("round-trips definite and indefinite arrays, maps, tags and big integers", () => {
+    for (
+      const h of [
+        "8200a20e841a2d964a09f401f40f841a2d964a09f401f4",
+        "9f01029f03ffff",
+        "bf0102ff",
+        "d81843010203",
+        "1b0000000100000000",
+        "3bffffffffffffffff",
+        "5f4201024103ff",
+        "f97e00",
+        "fb3ff199999999999a"
+      ]
+    ) {
+      assert.strictEqual(Cbor.toHex(Cbor.encode(Cbor.decode(hex(h)))), h)
+    }
+  })
+
+  it("itemEnd finds the end of an item, or -1 on a partial one, without decoding", () => {
+    const bytes = hex("8200a20e841a2d964a09f401f40f841a2d964a09f401f4")
+    assert.strictEqual(Cbor.itemEnd(bytes, 0), bytes.length)
+    for (let cut = 0; cut < bytes.length; cut++) assert.strictEqual(Cbor.itemEnd(bytes.subarray(0, cut), 0), -1)
+    const indef = hex("9f01029f03ffff00")
+    assert.strictEqual(Cbor.itemEnd(indef, 0), 7)
+    assert.strictEqual(Cbor.itemEnd(indef, 7), 8)
+  })
+
+  it("rejects malformed bytes with a CborError", () => {
+    for (const h of ["1c", "ff", "8201", "9f01", "7f41"]) {
+      assert.throws(() => Cbor.decode(hex(h)), Cbor.CborError)
+    }
+    assert.throws(() => Cbor.itemEnd(hex("1c"), 0), Cbor.CborError)
+  })
+
+  it("itemEnd agrees with decode on random values", () => {
+    const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: "small" },
+        fc.integer(),
+        fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n - 1n }),
+        fc.uint8Array({ maxLength: 40 }),
+        fc.string(),
+        fc.boolean(),
+        fc.array(tie("v"), { maxLength: 4 }),
+        fc.array(tie("v"), { maxLength: 4 }).map((a) => Cbor.indefinite(a as Array<Cbor.Value>))
+      )
+    })).v
+    fc.assert(fc.property(value, (v) => {
+      const bytes = Cbor.encode(v as Cbor.Value)
+      assert.strictEqual(Cbor.itemEnd(bytes, 0), bytes.length)
+      assert.strictEqual(Cbor.toHex(Cbor.encode(Cbor.decode(bytes))), Cbor.toHex(bytes))
+    }))
+  })
+})
