@@ -1,0 +1,7 @@
+/**
+ * @since 0.1.0
+ */
+export * as Blake2b from "./Blake2b.ts"
+export * as Block from "./Block.ts"
+export * as ChainSource from "./ChainSource.ts"
+export * as GeneratedChain from "./GeneratedChain.ts"
