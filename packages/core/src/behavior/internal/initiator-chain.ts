@@ -278,7 +278,7 @@ export class ChainView {
         prefix = [{ key: fromKey, slot: from.slot, hash: from.hash }]
       }
       if (keys === undefined) continue
-      const out: Array<{ key: string; slot: number; hash: Uint8Array }> = prefix
+      const out: Array<{ key: string; slot: number; hash: Uint8Array }> = [...prefix]
       for (const k of keys) {
         const r = this.headers.get(k)?.record
         if (r === undefined) break
