@@ -85,7 +85,7 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
       }
     })
 
-  const answer = (peer: PeerId, c: ConnState, spec: FakePeer, message: Message) => {
+  const answer = (c: ConnState, spec: FakePeer, message: Message) => {
     const at = clock.currentTimeMillisUnsafe() + spec.rtt
     const push = (reply: Message | "close") => {
       c.outbox.push([at, reply])
@@ -188,7 +188,7 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
           const c = conns.get(peer)
           if (c === undefined || spec === undefined) return
           Queue.offerUnsafe(events, { _tag: "Sent", peer, message: command.message })
-          answer(peer, c, spec, command.message)
+          answer(c, spec, command.message)
           return
         }
         case "Disconnect": {
