@@ -497,6 +497,8 @@ interface ChainSyncState {
   inFlight: number
   /** Answers still due to requests made before a restart (read and dropped). */
   stale: number
+  /** A restart waits for room in the pipeline (`resume`: from our own head of this peer's chain). */
+  restart: { readonly resume: boolean } | undefined
   headers: number
   tip: Tip | undefined
 }
@@ -519,6 +521,9 @@ interface Conn {
   closing: { readonly reason: string; readonly failed: boolean } | undefined
   error: ConnectionError | undefined
 }
+
+/** The most chain-sync requests the driver lets us have in flight. */
+const CHAIN_SYNC_MAX_IN_FLIGHT = 300
 
 const errorIsViolation = (e: ConnectionError): boolean => e._tag === "ProtocolViolation" || e._tag === "MuxError"
 
@@ -660,6 +665,13 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
   const startSync = (c: Conn, resume = false) => {
     if (sync === undefined) return
     const cs = c.cs
+    const outstanding = cs.inFlight + cs.stale + (cs.phase === "probing" || cs.phase === "intersecting" ? 1 : 0)
+    if (outstanding >= CHAIN_SYNC_MAX_IN_FLIGHT) {
+      // no room for a FindIntersect in the pipeline yet: after the next answer
+      cs.restart = { resume }
+      return
+    }
+    cs.restart = undefined
     // answers to earlier requests are read and dropped
     cs.stale += cs.inFlight + (cs.phase === "probing" || cs.phase === "intersecting" ? 1 : 0)
     cs.inFlight = 0
@@ -679,7 +691,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
 
   const topUp = (c: Conn) => {
     const cs = c.cs
-    if (cs.phase !== "following" || peers.get(c.peer)?.temperature !== "hot") return
+    if (cs.phase !== "following" || cs.restart !== undefined || peers.get(c.peer)?.temperature !== "hot") return
     if (cs.inFlight > s.lowMark) return
     const n = s.highMark - cs.inFlight
     for (let i = 0; i < n; i++) send(c.peer, W.requestNext())
@@ -697,6 +709,15 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     const cs = c.cs
     const peer = c.peer
     const final = m._tag !== "AwaitReply"
+    if (final && cs.restart !== undefined) {
+      const resume = cs.restart.resume
+      // this answer makes room: count it, then restart
+      if (cs.stale > 0) cs.stale--
+      else cs.inFlight = Math.max(0, cs.inFlight - 1)
+      cs.restart = undefined
+      startSync(c, resume)
+      return
+    }
     if (cs.stale > 0) {
       if (final) cs.stale--
       return
@@ -918,7 +939,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     kaSentAt: undefined,
     kaDueAt: 0,
     nextKaAt: t,
-    cs: { phase: "idle", inFlight: 0, stale: 0, headers: 0, tip: undefined },
+    cs: { phase: "idle", inFlight: 0, stale: 0, restart: undefined, headers: 0, tip: undefined },
     psPending: false,
     psNextAt: t,
     tx: undefined,
