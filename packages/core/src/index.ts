@@ -15,3 +15,4 @@ export { DEFAULT_SDU_SIZE, MAX_SEGMENT_PAYLOAD_LENGTH, NetworkMagic, PeerId } fr
 export type { Channel, PeerAddress, Payload, Role } from "./Primitives.ts"
 export * as ProtocolError from "./ProtocolError.ts"
 export { Blake2b, Block, ChainSource, GeneratedChain } from "./chain/index.ts"
+export * as Initiator from "./behavior/Initiator.ts"
