@@ -47,8 +47,30 @@ export type Negotiation =
   | { readonly _tag: "Accept"; readonly version: number; readonly data: VersionData; readonly query: boolean }
   | { readonly _tag: "Refuse"; readonly reason: unknown; readonly text: string }
 
-export const negotiate = (_ours: VersionTable, _theirs: VersionTable): Negotiation => {
-  throw new Error("wire: negotiate not wired yet")
+export const negotiate = (ours: VersionTable, theirs: VersionTable): Negotiation => {
+  let best: number | undefined
+  for (const v of theirs.keys()) if (ours.has(v) && (best === undefined || v > best)) best = v
+  if (best === undefined) {
+    return {
+      _tag: "Refuse",
+      reason: { _tag: "VersionMismatch", versions: [...ours.keys()] },
+      text: `no common version (ours ${[...ours.keys()].join(", ")}; theirs ${[...theirs.keys()].join(", ")})`
+    }
+  }
+  const o = ours.get(best)!
+  const t = theirs.get(best)!
+  if (o.networkMagic !== t.networkMagic) {
+    const text = `version data mismatch: network magic ${t.networkMagic}, ours ${o.networkMagic}`
+    return { _tag: "Refuse", reason: { _tag: "Refused", version: best, message: text }, text }
+  }
+  const data: VersionData = {
+    networkMagic: o.networkMagic,
+    initiatorOnlyDiffusionMode: o.initiatorOnlyDiffusionMode || t.initiatorOnlyDiffusionMode,
+    peerSharing: o.peerSharing > 0 && t.peerSharing > 0 ? 1 : 0,
+    query: o.query || t.query,
+    ...(best >= 16 ? { perasSupport: (o.perasSupport ?? false) && (t.perasSupport ?? false) } : {})
+  }
+  return { _tag: "Accept", version: best, data, query: t.query }
 }
 
 export const refuseTag = "MsgRefuse"
@@ -139,6 +161,65 @@ export type Request =
  * The request a received message carries, or `undefined` for a message that is an answer to our own
  * initiator side (a client-side message on a duplex connection).
  */
-export const classify = (_m: Message): Request | undefined => {
-  throw new Error("wire: classify not wired yet")
+export const classify = (m: Message): Request | undefined => {
+  const f = m as unknown as Record<string, any>
+  switch (m.protocol) {
+    case "handshake":
+      switch (m._tag) {
+        case "MsgProposeVersions":
+          return { protocol: "handshake", _tag: "Propose", versions: f.versionTable }
+        case "MsgAcceptVersion":
+          return { protocol: "handshake", _tag: "Accept", version: f.version, data: f.versionData }
+        default:
+          return { protocol: "handshake", _tag: "Other" }
+      }
+    case "chain-sync":
+      switch (m._tag) {
+        case "MsgFindIntersect":
+          return { protocol: "chain-sync", _tag: "FindIntersect", points: f.points }
+        case "MsgRequestNext":
+          return { protocol: "chain-sync", _tag: "RequestNext" }
+        case "MsgDone":
+          return { protocol: "chain-sync", _tag: "Done" }
+      }
+      return undefined
+    case "block-fetch":
+      switch (m._tag) {
+        case "MsgRequestRange":
+          return { protocol: "block-fetch", _tag: "RequestRange", from: f.from, to: f.to }
+        case "MsgClientDone":
+          return { protocol: "block-fetch", _tag: "Done" }
+      }
+      return undefined
+    case "keep-alive":
+      switch (m._tag) {
+        case "MsgKeepAlive":
+          return { protocol: "keep-alive", _tag: "KeepAlive", cookie: f.cookie }
+        case "MsgDone":
+          return { protocol: "keep-alive", _tag: "Done" }
+      }
+      return undefined
+    case "peer-sharing":
+      switch (m._tag) {
+        case "MsgShareRequest":
+          return { protocol: "peer-sharing", _tag: "ShareRequest", amount: f.amount }
+        case "MsgDone":
+          return { protocol: "peer-sharing", _tag: "Done" }
+      }
+      return undefined
+    case "tx-submission2":
+      switch (m._tag) {
+        case "MsgInit":
+          return { protocol: "tx-submission2", _tag: "Init" }
+        case "MsgReplyTxIds":
+          return { protocol: "tx-submission2", _tag: "ReplyTxIds", ids: f.ids }
+        case "MsgReplyTxs":
+          return { protocol: "tx-submission2", _tag: "ReplyTxs", txs: f.txs }
+        case "MsgDone":
+          return { protocol: "tx-submission2", _tag: "Done" }
+      }
+      return undefined
+    default:
+      return undefined
+  }
 }
