@@ -405,6 +405,7 @@ interface PeerRecord {
   closing: string | undefined
   error: string | undefined
   closeAfterSent: string | undefined
+  refusal: string | undefined
   // chain-sync
   cursor: Point
   rollbackFirst: { readonly point: Point; readonly tip: Tip | undefined } | undefined
@@ -527,6 +528,7 @@ export const make = Effect.fnUntraced(function*(
     closing: undefined,
     error: undefined,
     closeAfterSent: undefined,
+    refusal: undefined,
     cursor: Point.origin,
     rollbackFirst: s.mode === "auto" ? { point: Point.origin, tip: undefined } : undefined,
     awaiting: false,
@@ -613,7 +615,7 @@ export const make = Effect.fnUntraced(function*(
     if (r === undefined) return
     if (W.isBlock(message)) Queue.offerUnsafe(r.credits, undefined)
     if (r.closeAfterSent !== undefined && message._tag === r.closeAfterSent) {
-      const reason = r.handshake === "queried" ? "handshake query answered" : `handshake refused`
+      const reason = r.handshake === "queried" ? "handshake query answered" : `handshake refused: ${r.refusal}`
       r.closeAfterSent = undefined
       close(r, reason)
     }
@@ -627,10 +629,9 @@ export const make = Effect.fnUntraced(function*(
     if (outcome._tag === "Refuse") {
       r.handshake = "refused"
       r.closeAfterSent = W.refuseTag
+      r.refusal = outcome.text
       send(r.peer, W.refuse(outcome.reason))
       emit({ _tag: "HandshakeRefused", peer: r.peer, reason: outcome.text })
-      r.error = undefined
-      r.closing = undefined
       return
     }
     if (outcome.query) {
