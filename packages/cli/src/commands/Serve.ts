@@ -1,0 +1,122 @@
+/**
+ * `network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks N]`:
+ * runs the node-to-node responder on TCP until interrupted. It serves the chunk file or ImmutableDB
+ * folder at `--chain`, or else a generated chain (logged as SYNTHETIC: it is not a real chain). It logs
+ * each peer's handshake, what it asked for and why it was closed, and on SIGINT closes every
+ * connection and exits with code 0.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { ChainSource, GeneratedChain, Responder } from "@pallas-network2/core"
+import { Point } from "@pallas-network2/core/protocol/Common"
+import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
+
+/**
+ * The options of `network2 serve`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ServeOptions {
+  readonly host: string
+  readonly port: number
+  readonly magic: number
+  /** A chunk file or an ImmutableDB folder; absent: a generated chain. */
+  readonly chain?: string | undefined
+  /** How many blocks the generated chain has (default 2 000). */
+  readonly blocks?: number | undefined
+  /** Largest block body of the generated chain, in bytes (default 64 000). */
+  readonly maxBodySize?: number | undefined
+}
+
+/**
+ * The defaults of `network2 serve`.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const defaults = { host: "127.0.0.1", port: 3001, magic: 764824073, blocks: 2000 } as const
+
+/**
+ * Whether the chain served is the generated one.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
+export const isSynthetic = (options: ServeOptions): boolean => options.chain === undefined
+
+/**
+ * The ChainSource of `network2 serve`: the ImmutableDB at `--chain`, or a generated synthetic chain.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const chainLayer = (options: ServeOptions): Layer.Layer<ChainSource.ChainSource, ImmutableDb.ImmutableDbError> =>
+  options.chain === undefined
+    ? GeneratedChain.layer({
+      blocks: options.blocks ?? defaults.blocks,
+      ...(options.maxBodySize !== undefined ? { maxBodySize: options.maxBodySize, minBodySize: Math.min(1000, options.maxBodySize) } : {})
+    })
+    : ImmutableDb.layer(options.chain)
+
+/**
+ * The responder's configuration for `network2 serve`.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const responderConfig = (options: ServeOptions): Responder.ResponderConfig => ({
+  mode: "auto",
+  networkMagic: options.magic
+})
+
+/**
+ * Logs what is served, then every responder event until interrupted; on interruption logs how many
+ * connections were open (the Interface's scope closes them).
+ *
+ * @category flows
+ * @since 0.1.0
+ */
+export const run = Effect.fnUntraced(function*(options: ServeOptions) {
+  const chain = yield* ChainSource.ChainSource
+  const behavior = yield* Responder.ResponderBehavior
+  const manager = yield* Responder.ResponderManager
+  const tip = yield* chain.tip
+  const length = yield* chain.length
+  if (isSynthetic(options)) {
+    yield* Effect.logWarning(
+      `serving a SYNTHETIC chain: ${chain.label}; generated blocks with fake signatures, not a real Cardano chain (use --chain PATH to serve real blocks)`
+    )
+  } else {
+    yield* Effect.log(`serving ${chain.label}`)
+  }
+  yield* Effect.log(
+    `${length} blocks, tip block ${tip.blockNo} at ${Point.toString(tip.point)}`
+  )
+  yield* Effect.log(
+    `listening on ${options.host}:${options.port}, network magic ${options.magic}, node-to-node v11-v16; Ctrl-C to stop`
+  )
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function*() {
+      const open = yield* behavior.peers
+      yield* Effect.log(`shutting down: closing ${open.size} connection${open.size === 1 ? "" : "s"}`)
+    })
+  )
+  yield* manager.events.pipe(
+    Stream.runForEach((event) => {
+      const line = Responder.describeEvent(event)
+      switch (event._tag) {
+        case "ProtocolViolation":
+        case "PeerBanned":
+        case "HandshakeRefused":
+        case "PeerRejected":
+          return Effect.logWarning(line)
+        default:
+          return Effect.log(line)
+      }
+    })
+  )
+})
