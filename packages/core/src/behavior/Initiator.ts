@@ -525,7 +525,9 @@ interface Conn {
 /** The most chain-sync requests the driver lets us have in flight. */
 const CHAIN_SYNC_MAX_IN_FLIGHT = 300
 
-const errorIsViolation = (e: ConnectionError): boolean => e._tag === "ProtocolViolation" || e._tag === "MuxError"
+/** Errors that get the peer banned; the rest (transport failures, a peer too slow to answer) are failures. */
+const errorIsViolation = (e: ConnectionError): boolean =>
+  (e._tag === "ProtocolViolation" && e.kind !== "Timeout") || (e._tag === "MuxError" && e.reason !== "SegmentTimeout")
 
 /** The hash of a transaction body: blake2b-256 of the first element of the tx array. */
 const txIdOf = (tx: EraTx): EraTxId => {
@@ -607,7 +609,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
 
   const promote = (peer: PeerId) => {
     const c = conns.get(peer)
-    if (c === undefined || c.handshake !== "accepted") return
+    if (c === undefined || c.handshake !== "accepted" || c.closing !== undefined) return
     peers.promote(peer)
     emit({ _tag: "PeerPromoted", peer, from: "warm", to: "hot" })
     // hot protocols
@@ -615,7 +617,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
       c.tx = new TxClient(pool, s.maxUnacked)
       send(peer, W.txInit())
     }
-    startSync(c)
+    startSync(c, chain.fragment(peer) !== undefined)
   }
 
   const demote = (peer: PeerId, reason: string, hold: number) => {
@@ -1064,7 +1066,13 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         }
         case "Disconnected": {
           const c = conns.get(event.peer)
-          if (c === undefined) return
+          if (c === undefined) {
+            if (peers.get(event.peer)?.phase === "connecting") {
+              disconnected(event.peer, "the connection failed", true)
+              govern()
+            }
+            return
+          }
           conns.delete(event.peer)
           const failed = c.error !== undefined || (c.closing?.failed ?? true)
           const reason = c.closing?.reason ?? c.error?.message ?? "the peer closed the connection"
