@@ -14,7 +14,12 @@ import * as Stream from "effect/Stream"
 import { Cbor, Initiator, type PeerId } from "@pallas-network2/core"
 import type { Point } from "@pallas-network2/core/protocol/Common"
 
-/** What the demo expects to receive. */
+/**
+ * What the demo expects to receive: the served chain's first and last blocks.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export interface ExpectedChain {
   readonly firstBlockNo: number
   readonly lastBlockNo: number
@@ -23,7 +28,12 @@ export interface ExpectedChain {
   readonly blocks: number
 }
 
-/** The demo's result. */
+/**
+ * The demo's result; `ok` only when every block arrived, in order, matching its header.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export interface DemoSummary {
   readonly ok: boolean
   readonly problems: ReadonlyArray<string>
@@ -41,20 +51,33 @@ export interface DemoSummary {
   readonly rttByPeer: Readonly<Record<string, number | null>>
 }
 
-/** Where progress goes. */
+/**
+ * Where progress and log lines go.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export interface Progress {
   readonly update: (phase: "headers" | "blocks", done: number, total: number, bytes: number, millis: number) => void
   readonly line: (text: string, json: Record<string, unknown>) => void
   readonly finish: () => void
 }
 
-/** Byte counts for people. */
+/**
+ * Byte counts for people (kB, MB, GB, powers of ten).
+ *
+ * @category utils
+ * @since 0.1.0
+ */
 export const formatBytes = (n: number): string =>
   n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`
 
 /**
  * A progress display: a bar redrawn in place on a terminal, a plain line every 10 % otherwise,
  * JSON lines with `json`.
+ *
+ * @category constructors
+ * @since 0.1.0
  */
 export const makeProgress = (options: {
   readonly tty: boolean
@@ -115,6 +138,9 @@ interface HeaderSeen {
 
 /**
  * Runs the demo's sync and fetch against the peers through the initiator manager in context.
+ *
+ * @category flows
+ * @since 0.1.0
  */
 export const run = Effect.fnUntraced(function*(options: {
   readonly peers: ReadonlyArray<PeerId>
