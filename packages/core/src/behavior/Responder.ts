@@ -590,7 +590,7 @@ export const make = Effect.fnUntraced(function*(
     r.error ??= error.message
     if (error._tag === "ProtocolViolation" || error._tag === "MuxError") {
       emit({ _tag: "ProtocolViolation", peer, error })
-      if (r.direction === "inbound") yield* ban(peer, error.message)
+      yield* ban(peer, error.message)
     }
   })
 
