@@ -99,5 +99,16 @@ describe("InitiatorBehavior over a scripted network", () => {
       yield* advanceUntil(() => events.filter((e) => e._tag === "PeerDiscovered").length === 2)
       assert.deepStrictEqual(events.filter((e) => e._tag === "PeerDiscovered").map((e: any) => e.peer), [peer(1), peer(2)])
     }))
-})
 
+  it.effect("tx-submission2: MsgInit, ids on a blocking request, TxRequested, txs delivered", () =>
+    Effect.gen(function*() {
+      const { advanceUntil, events, manager, net } = yield* setup([{ blocks: chain, rtt: 10 }, { blocks: chain, rtt: 30 }])
+      yield* advanceUntil(() => events.filter((e) => e._tag === "PeerPromoted" && e.to === "hot").length === 2)
+      const tx = { era: 6, bytes: new Uint8Array([0x84, 0xa0, 0xa0, 0xf5, 0xf6]) }
+      yield* manager.execute(Initiator.InitiatorCommand.SubmitTx(tx))
+      yield* advanceUntil(() => events.filter((e) => e._tag === "TxRequested").length === 2)
+      assert.strictEqual(net.stats.txs.length, 2)
+      const requested = events.find((e) => e._tag === "TxRequested")
+      assert.strictEqual(requested?._tag === "TxRequested" && requested.txId.txId.length, 32)
+    }))
+})

@@ -49,10 +49,11 @@ const indexOf = (blocks: ReadonlyArray<ChainBlock>, p: Point): number | undefine
 export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakePeer>) {
   const events = yield* Queue.unbounded<InterfaceEvent>()
   const clock = yield* Clock.Clock
-  const stats = { requestNext: 0, maxInFlight: 0, connects: new Map<PeerId, number>() }
+  const stats = { requestNext: 0, maxInFlight: 0, connects: new Map<PeerId, number>(), txs: [] as Array<unknown> }
   interface ConnState {
     cursor: number
     answered: number
+    announced: number
     inFlight: number
     open: boolean
     readonly outbox: Array<readonly [number, Message | "close"]>
@@ -159,6 +160,14 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
       case "MsgInit":
         push(m("tx-submission2", "MsgRequestTxIds", { blocking: true, ack: 0, req: 3 }))
         return
+      case "MsgReplyTxIds":
+        c.announced = a.ids.length
+        push(m("tx-submission2", "MsgRequestTxs", { txIds: a.ids.map((x: any) => x.txId) }))
+        return
+      case "MsgReplyTxs":
+        stats.txs.push(...a.txs)
+        push(m("tx-submission2", "MsgRequestTxIds", { blocking: true, ack: c.announced, req: 3 }))
+        return
     }
   }
 
@@ -176,7 +185,7 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
             }))))
             return
           }
-          const c: ConnState = { cursor: -1, answered: 0, inFlight: 0, open: true, outbox: [], wake: undefined }
+          const c: ConnState = { cursor: -1, answered: 0, announced: 0, inFlight: 0, open: true, outbox: [], wake: undefined }
           conns.set(peer, c)
           yield* Effect.forkDetach(Effect.sleep(spec.rtt).pipe(
             Effect.andThen(Effect.sync(() => Queue.offerUnsafe(events, { _tag: "Connected", peer, direction: "outbound" }))),
