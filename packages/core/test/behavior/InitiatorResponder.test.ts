@@ -5,6 +5,7 @@ import { TestClock } from "effect/testing"
 import * as Initiator from "../../src/behavior/Initiator.ts"
 import * as Responder from "../../src/behavior/Responder.ts"
 import * as ChainSource from "../../src/chain/ChainSource.ts"
+import * as Block from "../../src/chain/Block.ts"
 import * as GeneratedChain from "../../src/chain/GeneratedChain.ts"
 import * as Manager from "../../src/Manager.ts"
 import { PeerId } from "../../src/Primitives.ts"
@@ -48,5 +49,76 @@ describe("InitiatorBehavior against ResponderBehavior (in memory, no mux)", () =
       assert.isTrue(new Set(got.map((e) => e._tag === "BlockReceived" && e.peer)).size > 1)
       const peers = yield* behavior.peers
       assert.isTrue([...peers.values()].every((p) => p.temperature === "hot" && p.rtt !== undefined))
+    }))
+})
+
+describe("InitiatorBehavior with twenty responders (in memory, no mux)", () => {
+  it.effect("reaches the best tip, bans the liar, retries dropped peers, delivers a range exactly once in order", () =>
+    Effect.gen(function*() {
+      const chain = GeneratedChain.generate({ blocks: 600, seed: 9, maxBodySize: 3000 })
+      const addresses = Array.from({ length: 20 }, (_, i) => PeerId.tcp("127.0.0.1", 7000 + i))
+      const liar = addresses[7]!
+      const slow = addresses[13]!
+      const dropped = [addresses[2]!, addresses[11]!, addresses[17]!]
+      const specs: Array<Bridge.ServerSpec> = addresses.map((peer, i) => ({
+        peer,
+        rtt: 10 + ((i * 37) % 190),
+        ...(peer === slow ? { slow: 1500 } : {}),
+        ...(dropped.includes(peer) ? { dropAfter: 150 + i * 10 } : {}),
+        ...(peer === liar
+          ? {
+            // a header that skips a block: it does not link to the one before
+            tamper: (m: any) =>
+              m._tag === "MsgRollForward" && Block.headerInfo(m.header).blockNo === 100
+                ? { ...m, header: chain[101]!.header }
+                : m
+          }
+          : {})
+      }))
+      const bridge = yield* Bridge.make(specs)
+      for (const server of bridge.servers) {
+        // one peer serves a shorter chain: the best tip is the others'
+        const c = yield* ChainSource.makeMemory(server.peer === addresses[5] ? chain.slice(0, 400) : chain)
+        const responder = yield* Responder.make({}, c)
+        const m = yield* Manager.make(server.iface, responder)
+        yield* m.events.pipe(Stream.runDrain, Effect.forkScoped)
+      }
+      const behavior = yield* Initiator.make({
+        churnInterval: undefined,
+        targets: { known: 20, established: 20, active: 20 },
+        blockFetch: { chunkBlocks: 25 }
+      })
+      const manager = yield* Manager.make(bridge.initiator, behavior)
+      const events: Array<Initiator.InitiatorEvent> = []
+      yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
+      for (const p of addresses) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
+      yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
+      const until = Effect.fnUntraced(function*(done: () => boolean) {
+        for (let i = 0; i < 4000 && !done(); i++) yield* TestClock.adjust(50)
+      })
+      const best = () => events.filter((e) => e._tag === "TipChanged").map((e: any) => e.blockNo as number).pop()
+      const warmed = (p: PeerId) => events.filter((e) => e._tag === "PeerPromoted" && e.peer === p && e.to === "warm").length
+      yield* until(() => best() === 599 && dropped.every((p) => warmed(p) >= 2) && events.some((e) => e._tag === "HeaderReceived" && e.peer === slow))
+      assert.strictEqual(best(), 599)
+      const bans = events.filter((e) => e._tag === "PeerBanned")
+      assert.deepStrictEqual(bans.map((e) => e._tag === "PeerBanned" && e.peer), [liar])
+      for (const p of dropped) {
+        assert.isTrue(events.some((e) => e._tag === "PeerDemoted" && e.peer === p && e.to === "cold"), `${p} dropped`)
+        assert.isTrue(warmed(p) >= 2, `${p} came back`)
+      }
+      const first = { _tag: "Specific" as const, slot: chain[0]!.slot, hash: chain[0]!.hash }
+      const last = { _tag: "Specific" as const, slot: chain[599]!.slot, hash: chain[599]!.hash }
+      yield* manager.execute(Initiator.InitiatorCommand.FetchRange(first, last))
+      yield* until(() => events.some((e) => e._tag === "RangeFetched" || e._tag === "RangeFailed"))
+      const got = events.filter((e) => e._tag === "BlockReceived")
+      assert.strictEqual(got.length, 600)
+      got.forEach((e, i) => {
+        assert.strictEqual(e._tag === "BlockReceived" && e.block.blockNo, i)
+        assert.strictEqual(e._tag === "BlockReceived" && e.index, i)
+      })
+      assert.isTrue(new Set(got.map((e) => e._tag === "BlockReceived" && e.peer)).size >= 10)
+      const peers = yield* behavior.peers
+      assert.strictEqual(peers.get(liar)?.temperature, "banned")
+      assert.isTrue((peers.get(slow)?.rtt ?? 0) > 1000, `slow peer rtt ${peers.get(slow)?.rtt}`)
     }))
 })

@@ -9,7 +9,9 @@ import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { InterfaceCommand, InterfaceEvent, InterfaceShape } from "../../../src/Interface.ts"
+import type { Message } from "../../../src/Message.ts"
 import { PeerId } from "../../../src/Primitives.ts"
+import { TransportError } from "../../../src/ProtocolError.ts"
 
 interface Link {
   readonly push: (delay: number, f: () => void) => void
@@ -51,7 +53,19 @@ export interface Server {
 }
 
 /** An initiator interface and, per server address, the interface its responder runs on. */
-export const make = Effect.fnUntraced(function*(servers: ReadonlyArray<{ readonly peer: PeerId; readonly rtt: number }>) {
+export interface ServerSpec {
+  readonly peer: PeerId
+  readonly rtt: number
+  /** Extra delay (ms) of every message the server sends (a slow link). */
+  readonly slow?: number
+  /** The server drops its first connection this long (ms) after it came up. */
+  readonly dropAfter?: number
+  /** Rewrites what the server sends (a lying server). */
+  readonly tamper?: (message: Message) => Message
+}
+
+export const make = Effect.fnUntraced(function*(servers: ReadonlyArray<ServerSpec>) {
+  const context = yield* Effect.context<never>()
   const clientEvents = yield* Queue.unbounded<InterfaceEvent>()
   const client = PeerId.tcp("127.0.0.1", 40001)
   const sides = new Map<PeerId, {
@@ -60,22 +74,25 @@ export const make = Effect.fnUntraced(function*(servers: ReadonlyArray<{ readonl
     readonly up: Link
     readonly down: Link
     open: boolean
+    generation: number
   }>()
   const out: Array<Server> = []
   for (const s of servers) {
     const events = yield* Queue.unbounded<InterfaceEvent>()
-    const side = { rtt: s.rtt, events, up: yield* makeLink(), down: yield* makeLink(), open: false }
+    const side = { rtt: s.rtt, events, up: yield* makeLink(), down: yield* makeLink(), open: false, generation: 0 }
     sides.set(s.peer, side)
     const dispatch = (command: InterfaceCommand) =>
       Effect.sync(() => {
         if (!side.open) return
         switch (command._tag) {
-          case "Send":
+          case "Send": {
             Queue.offerUnsafe(events, { _tag: "Sent", peer: client, message: command.message })
-            side.down.push(s.rtt / 2, () => {
-              if (side.open) Queue.offerUnsafe(clientEvents, { _tag: "Recv", peer: s.peer, messages: [command.message] })
+            const message = s.tamper === undefined ? command.message : s.tamper(command.message)
+            side.down.push(s.rtt / 2 + (s.slow ?? 0), () => {
+              if (side.open) Queue.offerUnsafe(clientEvents, { _tag: "Recv", peer: s.peer, messages: [message] })
             })
             return
+          }
           case "Disconnect":
             side.open = false
             Queue.offerUnsafe(events, { _tag: "Disconnected", peer: client })
@@ -97,7 +114,20 @@ export const make = Effect.fnUntraced(function*(servers: ReadonlyArray<{ readonl
             return
           }
           side.open = true
+          side.generation++
           side.up.push(side.rtt / 2, () => Queue.offerUnsafe(side.events, { _tag: "Connected", peer: client, direction: "inbound" }))
+          const spec = servers.find((x) => x.peer === command.peer)
+          if (spec?.dropAfter !== undefined && side.generation === 1) {
+            const generation = side.generation
+            const drop = Effect.sleep(side.rtt + spec.dropAfter).pipe(Effect.andThen(Effect.sync(() => {
+              if (!side.open || side.generation !== generation) return
+              side.open = false
+              Queue.offerUnsafe(side.events, { _tag: "Disconnected", peer: client })
+              Queue.offerUnsafe(clientEvents, { _tag: "Error", peer: command.peer, error: new TransportError({ detail: "connection reset by peer" }) })
+              Queue.offerUnsafe(clientEvents, { _tag: "Disconnected", peer: command.peer })
+            })))
+            Effect.runForkWith(context)(drop)
+          }
           side.down.push(side.rtt, () => Queue.offerUnsafe(clientEvents, { _tag: "Connected", peer: command.peer, direction: "outbound" }))
           return
         case "Send":
