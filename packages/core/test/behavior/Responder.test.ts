@@ -6,6 +6,8 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { TestClock } from "effect/testing"
 import type { BehaviorOutput } from "../../src/Behavior.ts"
 import * as Responder from "../../src/behavior/Responder.ts"
@@ -17,7 +19,9 @@ import type { Message } from "../../src/Message.ts"
 import { NetworkMagic, PeerId } from "../../src/Primitives.ts"
 import { ProtocolViolation } from "../../src/ProtocolError.ts"
 import { bytesEqual, Point } from "../../src/protocol/Common.ts"
+import { vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
 import * as Msg from "./support/responderMessages.ts"
+import * as Block from "../../src/chain/Block.ts"
 
 type Output = BehaviorOutput<Responder.ResponderEvent>
 
@@ -365,6 +369,48 @@ describe("Responder (behavior)", () => {
         // answers meant for our initiator are left alone
         yield* h.recv(peerC, Msg.rollForwardFor(blocks[0]!))
         assert.strictEqual(h.sent(yield* h.drain, peerC).length, 0)
+      }))
+  })
+
+  describe.skipIf(!vectorsAvailable)("the real 864-block chunk (../shared/vectors/chain/01285.chunk)", () => {
+    it.effect("serves every header and every block byte-identical to the chunk", () =>
+      Effect.gen(function*() {
+        const real = Block.splitChunk(new Uint8Array(fs.readFileSync(path.join(vectorsDir, "chain", "01285.chunk")))).map(
+          Block.parse
+        )
+        assert.strictEqual(real.length, 864)
+        const h = yield* setup({ networkMagic: 1, blockFetchWindow: 8 }, real)
+        yield* h.behavior.handleIo(InterfaceEvent.Connected(peerA, "inbound"))
+        yield* h.recv(peerA, Msg.propose([14], { networkMagic: 1 }))
+        yield* h.drain
+        // chain-sync from the first block: IntersectFound, RollBackward, then 863 headers and AwaitReply
+        yield* h.recv(peerA, Msg.findIntersect([pointOf(real[0]!)]))
+        const headers: Array<Message> = []
+        for (let i = 0; i < 865; i++) {
+          yield* h.recv(peerA, Msg.requestNext())
+          headers.push(...h.sent(yield* h.drain, peerA))
+        }
+        const forwards = headers.filter((m) => m._tag === "MsgRollForward")
+        assert.strictEqual(forwards.length, 863)
+        forwards.forEach((m, i) => assert.ok(bytesEqual(Msg.headerOf(m).bytes, real[i + 1]!.header.bytes)))
+        assert.strictEqual(headers[headers.length - 1]?._tag, "MsgAwaitReply")
+        // block-fetch of the whole chunk, streamed through the Sent window
+        yield* h.recv(peerA, Msg.requestRange(pointOf(real[0]!), pointOf(real[863]!)))
+        const served: Array<Uint8Array> = []
+        let done = false
+        while (!done) {
+          const got = h.sent(yield* h.drain, peerA)
+          assert.ok(got.length > 0, "no progress")
+          for (const m of got) {
+            if (m._tag === "MsgBlock") {
+              served.push(Msg.blockBytes(m))
+              yield* h.behavior.handleIo(InterfaceEvent.Sent(peerA, m))
+            }
+            if (m._tag === "MsgBatchDone") done = true
+          }
+        }
+        assert.strictEqual(served.length, 864)
+        served.forEach((b, i) => assert.ok(bytesEqual(b, real[i]!.bytes), `block ${i}`))
       }))
   })
 })
