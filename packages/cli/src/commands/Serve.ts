@@ -7,10 +7,13 @@
  *
  * @since 0.1.0
  */
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { ChainSource, GeneratedChain, Responder } from "@pallas-network2/core"
+import { ChainSource, GeneratedChain, type Interface, Responder } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 
@@ -120,3 +123,59 @@ export const run = Effect.fnUntraced(function*(options: ServeOptions) {
     })
   )
 })
+
+/**
+ * The `serve` subcommand, given how to listen: `listen(host, port)` is the Interface layer that
+ * accepts inbound TCP connections (the node package's TCP interface). SIGINT interrupts the command,
+ * which closes the Interface's scope and so every connection.
+ *
+ * @category commands
+ * @since 0.1.0
+ */
+export const command = <E, R>(
+  listen: (host: string, port: number) => Layer.Layer<Interface.Interface, E, R>
+) =>
+  Command.make(
+    "serve",
+    {
+      host: Flag.String("host").pipe(Flag.withDefault(defaults.host), Flag.withDescription("address to listen on")),
+      port: Flag.Int("port").pipe(Flag.withDefault(defaults.port), Flag.withDescription("TCP port")),
+      magic: Flag.Int("magic").pipe(Flag.withDefault(defaults.magic), Flag.withDescription("network magic")),
+      chain: Flag.String("chain").pipe(
+        Flag.optional,
+        Flag.withDescription("a chunk file or ImmutableDB folder to serve (default: a generated SYNTHETIC chain)")
+      ),
+      blocks: Flag.Int("blocks").pipe(
+        Flag.withDefault(defaults.blocks),
+        Flag.withDescription("blocks in the generated chain")
+      ),
+      maxBodySize: Flag.Int("max-body-size").pipe(
+        Flag.optional,
+        Flag.withDescription("largest block body of the generated chain, in bytes")
+      )
+    },
+    (flags) => {
+      const options: ServeOptions = {
+        host: flags.host,
+        port: flags.port,
+        magic: flags.magic,
+        chain: Option.getOrUndefined(flags.chain),
+        blocks: flags.blocks,
+        maxBodySize: Option.getOrUndefined(flags.maxBodySize)
+      }
+      return run(options).pipe(Effect.scoped, Effect.provide(layer(options, listen(options.host, options.port))))
+    }
+  ).pipe(Command.withDescription("serve a chain to node-to-node peers over TCP until interrupted"))
+
+/**
+ * Everything `run` needs, given the listening Interface layer: the responder, its manager and the
+ * chain.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = <E, R>(options: ServeOptions, transport: Layer.Layer<Interface.Interface, E, R>) =>
+  Responder.layerManager(responderConfig(options)).pipe(
+    Layer.provideMerge(chainLayer(options)),
+    Layer.provide(transport)
+  )
