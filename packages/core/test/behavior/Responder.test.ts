@@ -4,12 +4,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { TestClock } from "effect/testing"
-import type { BehaviorOutput } from "../../src/Behavior.ts"
+import type { Behavior, BehaviorOutput } from "../../src/Behavior.ts"
 import * as Responder from "../../src/behavior/Responder.ts"
 import { pointOf } from "../../src/chain/Block.ts"
 import * as ChainSource from "../../src/chain/ChainSource.ts"
@@ -320,6 +321,13 @@ describe("Responder (behavior)", () => {
   })
 
   describe("manual mode", () => {
+    it("needs no ChainSource (checked by the type checker)", () => {
+      type Service = Behavior<Responder.ResponderEvent, Responder.ResponderCommand, Responder.ResponderPeerState>
+      const manual: Layer.Layer<Service, never, never> = Responder.layer({ mode: "manual" })
+      const auto: Layer.Layer<Service, never, ChainSource.ChainSource> = Responder.layer()
+      assert.ok(Layer.isLayer(manual) && Layer.isLayer(auto))
+    })
+
     it.effect("emits requests and checks that each Provide command fits", () =>
       Effect.gen(function*() {
         const h = yield* setup({ mode: "manual" })
