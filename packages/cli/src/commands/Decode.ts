@@ -1,0 +1,293 @@
+/**
+ * `network2 decode <protocol> [<hex>] [--check-roundtrip] [--frames]`: decodes mini-protocol
+ * messages (or a stream of mux segments) from hex and prints them as JSON.
+ *
+ * @since 0.1.0
+ */
+import * as fs from "node:fs"
+import process from "node:process"
+import * as Cbor from "@pallas-network2/core/cbor/Cbor"
+import { type CliCommand, parseArgs, UsageError } from "../Command.ts"
+
+/**
+ * What the decoder needs from a protocol module: `protocol` (decode / encode) and `toJson`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface ProtocolModule {
+  readonly protocol: {
+    readonly channel: number
+    readonly encode: (message: any) => Uint8Array
+    readonly decode: (bytes: Uint8Array) => { readonly _tag: string; readonly success?: any; readonly failure?: any }
+  }
+  readonly toJson: (message: any) => unknown
+}
+
+/**
+ * The protocol names `decode` accepts, with the module of `@pallas-network2/core/protocol/` that
+ * implements each.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const protocolModules: Readonly<Record<string, string>> = {
+  "handshake": "Handshake",
+  "chain-sync": "ChainSync",
+  "block-fetch": "BlockFetch",
+  "tx-submission2": "TxSubmission2",
+  "keep-alive": "KeepAlive",
+  "peer-sharing": "PeerSharing",
+  "local-chain-sync": "LocalChainSync",
+  "local-tx-submission": "LocalTxSubmission",
+  "local-state-query": "LocalStateQuery",
+  "local-tx-monitor": "LocalTxMonitor"
+}
+
+/**
+ * Loads a protocol's module by name (a UsageError for an unknown name or a module not yet built).
+ *
+ * @category loading
+ * @since 0.1.0
+ */
+export const loadProtocol = async (name: string): Promise<ProtocolModule> => {
+  const file = protocolModules[name]
+  if (file === undefined) {
+    throw new UsageError(`unknown protocol '${name}' (one of: ${Object.keys(protocolModules).join(", ")})`)
+  }
+  const url = new URL(`../../../core/src/protocol/${file}.ts`, import.meta.url)
+  let mod: ProtocolModule
+  try {
+    mod = (await import(url.href)) as ProtocolModule
+  } catch (e) {
+    if (e instanceof Error && (e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && e.message.includes(`${file}.ts`)) {
+      throw new UsageError(`protocol '${name}' is not available in this build`)
+    }
+    throw e
+  }
+  if (mod.protocol === undefined || typeof mod.toJson !== "function") {
+    throw new UsageError(`protocol '${name}' is not available in this build`)
+  }
+  return mod
+}
+
+/** A readable failure of one input (bad hex, bad CBOR, bad message, round-trip mismatch). */
+class InputError extends Error {}
+
+const parseHex = (text: string): Uint8Array => {
+  const clean = text.trim().replace(/^0x/i, "").replace(/\s+/g, "")
+  if (clean.length === 0) throw new InputError("empty input")
+  if (clean.length % 2 !== 0) throw new InputError(`bad hex: odd number of digits (${clean.length})`)
+  const bytes = Cbor.fromHex(clean)
+  if (bytes === undefined) throw new InputError("bad hex: not a hexadecimal string")
+  return bytes
+}
+
+/** Replaces bigints (which JSON.stringify rejects) and byte arrays by printable forms. */
+const jsonReplacer = (_key: string, value: unknown): unknown =>
+  typeof value === "bigint"
+    ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString())
+    : value instanceof Uint8Array
+    ? Cbor.toHex(value)
+    : value
+
+const stringify = (value: unknown): string => JSON.stringify(value, jsonReplacer)
+
+/**
+ * Decodes one message from exactly the bytes of one CBOR item; with `checkRoundtrip`, re-encodes it
+ * and fails unless the bytes are identical. Returns the message's JSON form.
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const decodeMessage = (mod: ProtocolModule, bytes: Uint8Array, checkRoundtrip: boolean): unknown => {
+  let end: number
+  try {
+    end = Cbor.itemEnd(bytes, 0)
+  } catch (e) {
+    throw new InputError(`bad CBOR: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  if (end !== bytes.length) {
+    throw new InputError(`bad CBOR: ${bytes.length - end} trailing byte(s) after the message`)
+  }
+  const r = mod.protocol.decode(bytes)
+  if (r._tag !== "Success") {
+    const f = r.failure as { detail?: string; message?: string } | undefined
+    throw new InputError(`not a valid message: ${f?.detail ?? f?.message ?? String(f)}`)
+  }
+  const message = r.success
+  if (checkRoundtrip) {
+    const again = mod.protocol.encode(message)
+    if (Cbor.toHex(again) !== Cbor.toHex(bytes)) {
+      throw new InputError(`round-trip mismatch: re-encoded as ${Cbor.toHex(again)}`)
+    }
+  }
+  return mod.toJson(message)
+}
+
+/**
+ * One parsed mux segment header.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface SegmentHeader {
+  readonly time: number
+  readonly mode: "initiator" | "responder"
+  readonly protocol: number
+  readonly length: number
+}
+
+/**
+ * Parses a stream of mux segments and decodes the messages they carry, reassembling messages split
+ * across segments (per protocol number and direction). Returns one JSON record per segment; a
+ * truncated segment or an undecodable message is an InputError (after the records so far).
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const decodeFrames = (
+  mod: ProtocolModule,
+  bytes: Uint8Array,
+  checkRoundtrip: boolean
+): { readonly segments: Array<Record<string, unknown>>; readonly error?: string } => {
+  const segments: Array<Record<string, unknown>> = []
+  const pending = new Map<string, Uint8Array>()
+  let offset = 0
+  try {
+    while (offset < bytes.length) {
+      if (bytes.length - offset < 8) {
+        throw new InputError(`truncated segment header at byte ${offset} (${bytes.length - offset} byte(s) left)`)
+      }
+      const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 8)
+      const time = view.getUint32(0)
+      const word = view.getUint16(4)
+      const length = view.getUint16(6)
+      const header: SegmentHeader = {
+        time,
+        mode: (word & 0x8000) !== 0 ? "responder" : "initiator",
+        protocol: word & 0x7fff,
+        length
+      }
+      if (bytes.length - offset - 8 < length) {
+        throw new InputError(
+          `truncated segment payload at byte ${offset}: header says ${length}, ${bytes.length - offset - 8} left`
+        )
+      }
+      const payload = bytes.subarray(offset + 8, offset + 8 + length)
+      offset += 8 + length
+      const key = `${header.protocol}/${header.mode}`
+      const before = pending.get(key)
+      let buffer: Uint8Array = payload
+      if (before !== undefined) {
+        buffer = new Uint8Array(before.length + payload.length)
+        buffer.set(before, 0)
+        buffer.set(payload, before.length)
+      }
+      const messages: Array<unknown> = []
+      const record: Record<string, unknown> = { segment: header, messages }
+      segments.push(record)
+      let start = 0
+      while (start < buffer.length) {
+        let end: number
+        try {
+          end = Cbor.itemEnd(buffer, start)
+        } catch (e) {
+          if (e instanceof Cbor.CborError && /truncat|end of input|unexpected end/i.test(e.message)) break
+          if (e instanceof Cbor.CborError) throw new InputError(`bad CBOR: ${e.message}`)
+          throw e
+        }
+        if (end > buffer.length) break
+        messages.push(decodeMessage(mod, buffer.slice(start, end), checkRoundtrip))
+        start = end
+      }
+      if (start < buffer.length) {
+        pending.set(key, buffer.slice(start))
+        record["partial"] = buffer.length - start
+      } else pending.delete(key)
+    }
+    const left = [...pending.entries()].map(([k, b]) => `${k}: ${b.length} byte(s)`)
+    if (left.length > 0) return { segments, error: `incomplete message at end of stream (${left.join(", ")})` }
+    return { segments }
+  } catch (e) {
+    if (e instanceof InputError) return { segments, error: e.message }
+    throw e
+  }
+}
+
+const usage = "usage: network2 decode <protocol> [<hex>] [--check-roundtrip] [--frames]\n" +
+  "  protocols: " + Object.keys(protocolModules).join(", ") + "\n" +
+  "  Without <hex>, reads one hex input per line from stdin and prints one JSON line per line."
+
+const readStdin = (): string => {
+  try {
+    return fs.readFileSync(0, "utf8")
+  } catch {
+    return ""
+  }
+}
+
+/**
+ * Decodes one hex input (a message, or with `frames` a segment stream) and returns the JSON line to
+ * print and whether it succeeded.
+ */
+const decodeInput = (
+  mod: ProtocolModule,
+  hex: string,
+  options: { readonly checkRoundtrip: boolean; readonly frames: boolean }
+): { readonly ok: boolean; readonly line: string } => {
+  try {
+    const bytes = parseHex(hex)
+    if (options.frames) {
+      const r = decodeFrames(mod, bytes, options.checkRoundtrip)
+      return r.error === undefined
+        ? { ok: true, line: stringify({ segments: r.segments }) }
+        : { ok: false, line: stringify({ segments: r.segments, error: r.error }) }
+    }
+    return { ok: true, line: stringify(decodeMessage(mod, bytes, options.checkRoundtrip)) }
+  } catch (e) {
+    if (e instanceof InputError) return { ok: false, line: stringify({ error: e.message }) }
+    return { ok: false, line: stringify({ error: `internal error: ${e instanceof Error ? e.message : String(e)}` }) }
+  }
+}
+
+/**
+ * The `decode` subcommand.
+ *
+ * @category commands
+ * @since 0.1.0
+ */
+export const command: CliCommand = {
+  name: "decode",
+  summary: "decode mini-protocol messages or mux segments from hex and print them as JSON",
+  run: async (argv) => {
+    const args = parseArgs(argv, { booleans: ["check-roundtrip", "frames"] })
+    if (args.flags.has("help")) {
+      process.stdout.write(usage + "\n")
+      return 0
+    }
+    const [name, hex, ...extra] = args.positional
+    if (name === undefined) throw new UsageError(`missing <protocol>\n${usage}`)
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'\n${usage}`)
+    const mod = await loadProtocol(name)
+    const options = { checkRoundtrip: args.flags.has("check-roundtrip"), frames: args.flags.has("frames") }
+    if (hex !== undefined) {
+      const r = decodeInput(mod, hex, options)
+      if (r.ok) process.stdout.write(r.line + "\n")
+      else {
+        const message = (JSON.parse(r.line) as { error: string }).error
+        if (options.frames) process.stdout.write(r.line + "\n")
+        process.stderr.write(`network2 decode: ${message}\n`)
+      }
+      return r.ok ? 0 : 1
+    }
+    let failed = false
+    for (const raw of readStdin().split(/\r?\n/)) {
+      if (raw.trim().length === 0) continue
+      const r = decodeInput(mod, raw, options)
+      if (!r.ok) failed = true
+      process.stdout.write(r.line + "\n")
+    }
+    return failed ? 1 : 0
+  }
+}
