@@ -1,0 +1,215 @@
+/**
+ * The 8-byte segment (SDU) header of the Ouroboros multiplexer, big-endian: a 32-bit transmission time
+ * (microseconds since the connection started, informational), the mode bit (set when the responder of
+ * the mini-protocol instance sent the segment), the 15-bit mini-protocol number and the 16-bit payload
+ * length.
+ *
+ * @since 0.1.0
+ */
+import { MAX_SEGMENT_PAYLOAD_LENGTH } from "../Primitives.ts"
+
+/**
+ * Bytes in a segment header.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const HEADER_LENGTH = 8
+
+/**
+ * A decoded segment header.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Header {
+  readonly time: number
+  /** True when the responder of the instance sent it (mode bit 1). */
+  readonly fromResponder: boolean
+  readonly protocol: number
+  readonly length: number
+}
+
+/**
+ * Writes a header into `out` at `offset`.
+ *
+ * @example
+ * ```ts
+ * import { Segment } from "@pallas-network2/core"
+ * const h = new Uint8Array(8)
+ * Segment.writeHeader(h, 0, 794923165, false, 0, 17)
+ * ```
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const writeHeader = (
+  out: Uint8Array,
+  offset: number,
+  time: number,
+  fromResponder: boolean,
+  protocol: number,
+  length: number
+): void => {
+  const t = time >>> 0
+  out[offset] = t >>> 24
+  out[offset + 1] = t >>> 16
+  out[offset + 2] = t >>> 8
+  out[offset + 3] = t
+  const p = (protocol & 0x7fff) | (fromResponder ? 0x8000 : 0)
+  out[offset + 4] = p >>> 8
+  out[offset + 5] = p
+  out[offset + 6] = length >>> 8
+  out[offset + 7] = length
+}
+
+/**
+ * Reads a header from `bytes` at `offset` (8 bytes must be there).
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const readHeader = (bytes: Uint8Array, offset: number): Header => {
+  const time = ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0
+  const p = (bytes[offset + 4]! << 8) | bytes[offset + 5]!
+  return {
+    time,
+    fromResponder: (p & 0x8000) !== 0,
+    protocol: p & 0x7fff,
+    length: (bytes[offset + 6]! << 8) | bytes[offset + 7]!
+  }
+}
+
+/**
+ * One whole segment: its header fields and a view of its payload.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Segment extends Header {
+  readonly payload: Uint8Array
+}
+
+/**
+ * A stateful reader fed the byte stream in whatever pieces it arrives: a header split over two
+ * reads, many segments in one read, a payload over many reads. Whole segments come out in order;
+ * a payload is a view of the read when it lies in one piece, and copied once otherwise.
+ * A zero-length segment is refused (`ZeroLengthSegment`).
+ *
+ * @example
+ * ```ts
+ * import { Segment } from "@pallas-network2/core"
+ * const reader = new Segment.SegmentReader()
+ * const segments = reader.push(bytes) // zero or more whole segments
+ * ```
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export class SegmentReader {
+  private readonly header = new Uint8Array(HEADER_LENGTH)
+  private headerFilled = 0
+  private current: Header | undefined
+  private payload: Uint8Array | undefined
+  private payloadFilled = 0
+
+  /** Whether a segment has begun and not yet completed. */
+  get inSegment(): boolean {
+    return this.headerFilled > 0 || this.current !== undefined
+  }
+
+  /** Feeds bytes; returns the segments they complete. Throws {@link ZeroLengthSegment}. */
+  push(chunk: Uint8Array): Array<Segment> {
+    const out: Array<Segment> = []
+    let pos = 0
+    const end = chunk.length
+    while (pos < end) {
+      if (this.current === undefined) {
+        if (this.headerFilled === 0 && end - pos >= HEADER_LENGTH) {
+          this.current = readHeader(chunk, pos)
+          pos += HEADER_LENGTH
+        } else {
+          const n = Math.min(HEADER_LENGTH - this.headerFilled, end - pos)
+          this.header.set(chunk.subarray(pos, pos + n), this.headerFilled)
+          this.headerFilled += n
+          pos += n
+          if (this.headerFilled < HEADER_LENGTH) break
+          this.current = readHeader(this.header, 0)
+          this.headerFilled = 0
+        }
+        if (this.current.length === 0) {
+          const h = this.current
+          this.current = undefined
+          throw new ZeroLengthSegment(h.protocol)
+        }
+      }
+      const h = this.current
+      if (this.payload === undefined && end - pos >= h.length) {
+        out.push({ ...h, payload: chunk.subarray(pos, pos + h.length) })
+        pos += h.length
+        this.current = undefined
+        continue
+      }
+      if (this.payload === undefined) {
+        this.payload = new Uint8Array(h.length)
+        this.payloadFilled = 0
+      }
+      const n = Math.min(h.length - this.payloadFilled, end - pos)
+      this.payload.set(chunk.subarray(pos, pos + n), this.payloadFilled)
+      this.payloadFilled += n
+      pos += n
+      if (this.payloadFilled === h.length) {
+        out.push({ ...h, payload: this.payload })
+        this.payload = undefined
+        this.current = undefined
+      }
+    }
+    return out
+  }
+}
+
+/**
+ * A segment with an empty payload: the reference rejects it ("short SDU").
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class ZeroLengthSegment extends Error {
+  readonly protocol: number
+  constructor(protocol: number) {
+    super(`zero-length segment for protocol ${protocol}`)
+    this.protocol = protocol
+  }
+}
+
+/**
+ * Cuts a payload into whole segments of at most `sduSize` bytes each (header included as a separate
+ * 8-byte piece so the payload is never copied): returns `[header, payload, header, payload, ...]`.
+ *
+ * @example
+ * ```ts
+ * import { Segment } from "@pallas-network2/core"
+ * const pieces = Segment.cut(payload, 2, false, 12_288, 0) // chain-sync, from the initiator
+ * ```
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const cut = (
+  payload: Uint8Array,
+  protocol: number,
+  fromResponder: boolean,
+  sduSize: number,
+  time: number
+): Array<Uint8Array> => {
+  const size = Math.max(1, Math.min(sduSize, MAX_SEGMENT_PAYLOAD_LENGTH))
+  const count = Math.max(1, Math.ceil(payload.length / size))
+  const headers = new Uint8Array(HEADER_LENGTH * count)
+  const out: Array<Uint8Array> = []
+  for (let i = 0; i < count; i++) {
+    const piece = payload.subarray(i * size, Math.min(payload.length, (i + 1) * size))
+    writeHeader(headers, i * HEADER_LENGTH, time, fromResponder, protocol, piece.length)
+    out.push(headers.subarray(i * HEADER_LENGTH, (i + 1) * HEADER_LENGTH), piece)
+  }
+  return out
+}

@@ -1,0 +1,173 @@
+/**
+ * The many-connection engine behind every Interface: it dials (through a {@link Dialer}), adopts
+ * accepted connections, runs a {@link Mux} per connection keyed by PeerId, routes `Send` commands,
+ * and reports every connection's life as InterfaceEvents. TCP, Unix sockets and the in-memory
+ * emulation differ only in their dialer and listener.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Queue from "effect/Queue"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { type Direction, InterfaceEvent, type InterfaceShape } from "../Interface.ts"
+import type { Message } from "../Message.ts"
+import type { PeerId, Role } from "../Primitives.ts"
+import { type ConnectionError, TransportError } from "../ProtocolError.ts"
+import type { Protocol } from "../protocol/Protocol.ts"
+import * as Mux from "./Mux.ts"
+
+/**
+ * Opens an outbound connection; the bearer lives as long as the scope.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Dialer = (peer: PeerId) => Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>
+
+/**
+ * Options of a pool (and so of every Interface layer).
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface PoolOptions {
+  /** The mini-protocols every connection runs (node-to-node or node-to-client). */
+  readonly protocols: ReadonlyArray<Protocol<any>>
+  /** Run our responder halves on connections we dialled too (duplex). Default false. */
+  readonly duplex?: boolean
+  /** Run our initiator halves on connections we accepted (duplex). Default false. */
+  readonly initiatorOnInbound?: boolean
+  readonly sduSize?: number
+  readonly sduTimeout?: { readonly handshake: number; readonly after: number }
+  /** Report `Idle` after this long without bytes from a connection (ms). */
+  readonly idleAfter?: number
+}
+
+/**
+ * A running pool: the Interface it implements, and `adopt` for listeners.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Pool extends InterfaceShape {
+  /** Runs an accepted connection until it ends (the caller's fiber waits). */
+  readonly adopt: (peer: PeerId, bearer: Mux.Bearer) => Effect.Effect<void>
+  /** Peers with a live connection. */
+  readonly connections: Effect.Effect<ReadonlyArray<PeerId>>
+}
+
+interface Connection {
+  mux: Mux.Mux | undefined
+  readonly pending: Array<Message>
+  fiber: Fiber.Fiber<void, never> | undefined
+}
+
+/**
+ * Makes a pool in the current scope; closing the scope closes every connection.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptions) {
+  const events = yield* Queue.unbounded<InterfaceEvent>()
+  const scope = yield* Effect.scope
+  const connections = new Map<PeerId, Connection>()
+  const emit = (event: InterfaceEvent) => Queue.offer(events, event)
+
+  const run = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>, entry: Connection) =>
+    Effect.gen(function*() {
+      const bearer = yield* open
+      let last = 0
+      const role: Role = direction === "outbound" ? "initiator" : "responder"
+      const mux = yield* Mux.make(bearer, {
+        protocols: options.protocols,
+        initiator: direction === "outbound" || options.initiatorOnInbound === true,
+        responder: direction === "inbound" || options.duplex === true,
+        handshakeRole: role,
+        ...(options.sduSize === undefined ? {} : { sduSize: options.sduSize }),
+        ...(options.sduTimeout === undefined ? {} : { sduTimeout: options.sduTimeout }),
+        onReceive: (messages) => emit(InterfaceEvent.Recv(peer, messages)),
+        onSent: (message) => emit(InterfaceEvent.Sent(peer, message)),
+        onActivity: () => {
+          last++
+        }
+      })
+      entry.mux = mux
+      yield* emit(InterfaceEvent.Connected(peer, direction))
+      for (const m of entry.pending.splice(0)) yield* mux.send(m)
+      if (options.idleAfter !== undefined) {
+        const idleAfter = options.idleAfter
+        yield* Effect.forkScoped(Effect.gen(function*() {
+          let seen = last
+          while (true) {
+            yield* Effect.sleep(idleAfter)
+            if (last === seen) yield* emit(InterfaceEvent.Idle(peer))
+            seen = last
+          }
+        }))
+      }
+      return yield* mux.closed
+    }).pipe(
+      Effect.scoped,
+      Effect.onExit((exit) =>
+        Effect.gen(function*() {
+          if (connections.get(peer) === entry) connections.delete(peer)
+          if (Exit.isFailure(exit)) {
+            const error = Cause.findErrorOption(exit.cause)
+            if (error._tag === "Some") yield* emit(InterfaceEvent.Error(peer, error.value as ConnectionError))
+            else if (!Cause.hasInterruptsOnly(exit.cause)) {
+              yield* emit(InterfaceEvent.Error(peer, new TransportError({ detail: Cause.pretty(exit.cause) })))
+            }
+          }
+          yield* emit(InterfaceEvent.Disconnected(peer))
+        })
+      ),
+      Effect.ignore
+    )
+
+  const start = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>) =>
+    Effect.gen(function*() {
+      const entry: Connection = { mux: undefined, pending: [], fiber: undefined }
+      connections.set(peer, entry)
+      const fiber = yield* Effect.forkIn(run(peer, direction, open, entry), scope)
+      entry.fiber = fiber
+      return fiber
+    })
+
+  const pool: Pool = {
+    events: Stream.fromQueue(events),
+    dispatch: (command) =>
+      Effect.gen(function*() {
+        switch (command._tag) {
+          case "Connect": {
+            if (connections.has(command.peer)) return
+            yield* start(command.peer, "outbound", dial(command.peer))
+            return
+          }
+          case "Send": {
+            const entry = connections.get(command.peer)
+            if (entry === undefined) {
+              yield* emit(InterfaceEvent.Error(command.peer, new TransportError({ detail: `no connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
+              return
+            }
+            if (entry.mux === undefined) entry.pending.push(command.message)
+            else yield* entry.mux.send(command.message)
+            return
+          }
+          case "Disconnect": {
+            const entry = connections.get(command.peer)
+            if (entry?.fiber !== undefined) yield* Fiber.interrupt(entry.fiber)
+            return
+          }
+        }
+      }),
+    adopt: (peer, bearer) =>
+      Effect.flatMap(start(peer, "inbound", Effect.succeed(bearer)), Fiber.join),
+    connections: Effect.sync(() => [...connections.keys()])
+  }
+  return pool
+})

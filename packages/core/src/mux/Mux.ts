@@ -1,0 +1,355 @@
+/**
+ * One connection's multiplexer. In the connection's scope it runs one reader fiber (segments in),
+ * one writer fiber (segments out, round-robin between protocol instances, batched writes) and one
+ * fiber per running protocol instance (reassembly, CBOR framing, decoding, the protocol driver and
+ * its timeouts). A fault ends the connection with one typed error; other connections never notice.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
+import * as Segment from "../bearer/Segment.ts"
+import * as Cbor from "../cbor/Cbor.ts"
+import type { Message } from "../Message.ts"
+import { DEFAULT_SDU_SIZE, type Role } from "../Primitives.ts"
+import { type ConnectionError, MuxError, ProtocolViolation, TransportError } from "../ProtocolError.ts"
+import * as Driver from "../protocol/Driver.ts"
+import type { Protocol } from "../protocol/Protocol.ts"
+
+/**
+ * The byte pipe under a connection: `read` gives the next pieces (`undefined` at a clean end of
+ * stream), `write` sends pieces in order.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Bearer {
+  readonly read: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, TransportError>
+  readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, TransportError>
+}
+
+/**
+ * Options of {@link make}.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface MuxOptions {
+  /** The mini-protocols this connection runs. */
+  readonly protocols: ReadonlyArray<Protocol<any>>
+  /** Which sides run: our client halves (initiator), our server halves (responder), or both (duplex). */
+  readonly initiator: boolean
+  readonly responder: boolean
+  /** Who runs the client half of the handshake (channel 0): the side that dialled. */
+  readonly handshakeRole: Role
+  /** Payload bytes per segment sent. Default 12 288. */
+  readonly sduSize?: number
+  /** Time for a started segment to arrive whole (ms): during the handshake, then after. Default 10 s / 30 s. */
+  readonly sduTimeout?: { readonly handshake: number; readonly after: number }
+  /** Whole messages received, in order, per instance. */
+  readonly onReceive: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
+  /** A message was written out. */
+  readonly onSent: (message: Message) => Effect.Effect<void>
+  /** Bytes arrived (for idle tracking). */
+  readonly onActivity?: () => void
+}
+
+/**
+ * A running multiplexer.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface Mux {
+  /** Checks a message against its protocol's driver, then queues it for writing. */
+  readonly send: (message: Message) => Effect.Effect<void>
+  /** Completes with the connection's end: a clean close, or the error that closed it. */
+  readonly closed: Effect.Effect<void, ConnectionError>
+}
+
+interface Instance {
+  readonly protocol: Protocol<any>
+  readonly driver: Driver.Driver<any>
+  readonly role: Role
+  readonly ingress: Queue.Queue<Uint8Array | null>
+  ingressBytes: number
+  readonly egress: Array<{ readonly pieces: Array<Uint8Array>; readonly message: Message | undefined }>
+}
+
+const WRITE_BATCH = 131_072
+
+/**
+ * Runs a multiplexer over a bearer in the current scope.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Mux } from "@pallas-network2/core"
+ * // const mux = yield* Mux.make(bearer, { protocols, initiator: true, responder: false, handshakeRole: "initiator",
+ * //   onReceive: (ms) => Effect.log(ms), onSent: () => Effect.void })
+ * // yield* mux.send(KeepAlive.keepAlive(42))
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(
+  bearer: Bearer,
+  options: MuxOptions
+): Effect.fn.Return<Mux, never, Scope.Scope> {
+  const sduSize = options.sduSize ?? DEFAULT_SDU_SIZE
+  const sduTimeout = options.sduTimeout ?? { handshake: 10_000, after: 30_000 }
+  const done = yield* Deferred.make<void, ConnectionError>()
+  const fail = (error: ConnectionError) => Deferred.fail(done, error)
+  const started = yield* Clock.currentTimeMillis
+
+  // instances by protocol number and side
+  const byName = new Map<string, Protocol<any>>()
+  const initiators = new Map<number, Instance>()
+  const responders = new Map<number, Instance>()
+  const instances: Array<Instance> = []
+  for (const protocol of options.protocols) {
+    byName.set(protocol.name, protocol)
+    const roles: Array<Role> = protocol.channel === 0
+      ? [options.handshakeRole]
+      : [...(options.initiator ? ["initiator" as const] : []), ...(options.responder ? ["responder" as const] : [])]
+    for (const role of roles) {
+      const instance: Instance = {
+        protocol,
+        driver: Driver.make(protocol, role),
+        role,
+        ingress: yield* Queue.unbounded<Uint8Array | null>(),
+        ingressBytes: 0,
+        egress: []
+      }
+      ;(role === "initiator" ? initiators : responders).set(protocol.channel, instance)
+      instances.push(instance)
+    }
+  }
+  let handshaking = options.protocols.some((p) => p.channel === 0)
+
+  // ---- egress: round-robin writer
+  const wake = yield* Queue.sliding<void>(1)
+  let egressIndex = 0
+  const writer = Effect.gen(function*() {
+    while (true) {
+      yield* Queue.take(wake)
+      while (true) {
+        const batch: Array<Uint8Array> = []
+        const sent: Array<Message> = []
+        let bytes = 0
+        let progress = true
+        while (bytes < WRITE_BATCH && progress) {
+          progress = false
+          for (let k = 0; k < instances.length && bytes < WRITE_BATCH; k++) {
+            const instance = instances[(egressIndex + k) % instances.length]!
+            const head = instance.egress[0]
+            if (head === undefined) continue
+            // one segment (header + payload piece) per instance per turn
+            const header = head.pieces.shift()!
+            const piece = head.pieces.shift()!
+            batch.push(header, piece)
+            bytes += header.length + piece.length
+            progress = true
+            if (head.pieces.length === 0) {
+              instance.egress.shift()
+              if (head.message !== undefined) sent.push(head.message)
+            }
+          }
+          egressIndex = (egressIndex + 1) % Math.max(1, instances.length)
+        }
+        if (batch.length === 0) break
+        yield* bearer.write(batch)
+        for (const m of sent) yield* options.onSent(m)
+      }
+    }
+  }).pipe(Effect.catch((e: TransportError) => fail(e)))
+
+  const timeNow = Effect.map(Clock.currentTimeMillis, (now) => Math.floor((now - started) * 1000))
+
+  const send = (message: Message): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      const protocol = byName.get(message.protocol)
+      if (protocol === undefined) {
+        return yield* fail(new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` }))
+      }
+      const sender = Driver.senderOf(protocol, message._tag)
+      const instance = (sender === "client" ? initiators : responders).get(protocol.channel)
+      if (instance === undefined) {
+        return yield* fail(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
+      }
+      const step = instance.driver.send(message)
+      if (step._tag === "Violation") return yield* fail(step.error)
+      if (step.messages.length > 0) yield* options.onReceive(step.messages)
+      yield* Queue.offer(instance.ingress, null) // state changed: re-arm the timeout
+      const payload = protocol.encode(message)
+      const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", sduSize, yield* timeNow)
+      instance.egress.push({ pieces, message })
+      yield* Queue.offer(wake, undefined)
+    })
+
+  // ---- per instance: reassembly, framing, decoding, driver, timeouts
+  const runInstance = (instance: Instance) =>
+    Effect.gen(function*() {
+      let buffer: Uint8Array = new Uint8Array(0)
+      let deadline: number | undefined
+      let waitingIn: string | undefined
+      const rearm = Effect.gen(function*() {
+        const state = instance.driver.state
+        const t = instance.driver.timeout()
+        if (t === undefined) {
+          deadline = undefined
+          waitingIn = undefined
+        } else if (waitingIn !== state || deadline === undefined) {
+          waitingIn = state
+          deadline = (yield* Clock.currentTimeMillis) + t
+        }
+      })
+      yield* rearm
+      while (true) {
+        let item: Option.Option<Uint8Array | null>
+        if (deadline === undefined) item = Option.some(yield* Queue.take(instance.ingress))
+        else {
+          const wait = deadline - (yield* Clock.currentTimeMillis)
+          item = wait <= 0 ? Option.none() : yield* Queue.take(instance.ingress).pipe(Effect.timeoutOption(wait))
+        }
+        if (Option.isNone(item)) {
+          return yield* fail(new ProtocolViolation({
+            protocol: instance.protocol.name,
+            state: instance.driver.state,
+            kind: "Timeout",
+            detail: "the peer did not answer in time"
+          }))
+        }
+        const chunk = item.value
+        if (chunk !== null) {
+          instance.ingressBytes -= chunk.length
+          if (buffer.length === 0) buffer = chunk
+          else {
+            const joined = new Uint8Array(buffer.length + chunk.length)
+            joined.set(buffer)
+            joined.set(chunk, buffer.length)
+            buffer = joined
+          }
+          const delivered: Array<Message> = []
+          let pos = 0
+          while (pos < buffer.length) {
+            let end: number
+            try {
+              end = Cbor.itemEnd(buffer, pos)
+            } catch (e) {
+              return yield* fail(new ProtocolViolation({
+                protocol: instance.protocol.name,
+                state: instance.driver.state,
+                kind: "Decode",
+                detail: e instanceof Error ? e.message : String(e)
+              }))
+            }
+            if (end < 0) {
+              const limit = instance.driver.byteLimit()
+              if (limit !== undefined && buffer.length - pos > limit) {
+                return yield* fail(new ProtocolViolation({
+                  protocol: instance.protocol.name,
+                  state: instance.driver.state,
+                  kind: "ByteLimit",
+                  detail: `a message of more than ${limit} bytes is still arriving`
+                }))
+              }
+              break
+            }
+            const bytes = buffer.subarray(pos, end)
+            pos = end
+            const decoded = instance.protocol.decode(bytes)
+            if (Result.isFailure(decoded)) {
+              return yield* fail(new ProtocolViolation({
+                protocol: instance.protocol.name,
+                state: instance.driver.state,
+                kind: "Decode",
+                detail: decoded.failure.detail
+              }))
+            }
+            const step = instance.driver.recv(decoded.success, bytes.length)
+            if (step._tag === "Violation") return yield* fail(step.error)
+            for (const m of step.messages) delivered.push(m)
+          }
+          buffer = pos === buffer.length ? new Uint8Array(0) : buffer.subarray(pos)
+          if (delivered.length > 0) {
+            if (instance.protocol.channel === 0) handshaking = false
+            yield* options.onReceive(delivered)
+          }
+        }
+        yield* rearm
+      }
+    })
+
+  // ---- ingress: the reader
+  const segments = new Segment.SegmentReader()
+  const reader = Effect.gen(function*() {
+    while (true) {
+      const read = segments.inSegment
+        ? bearer.read.pipe(
+          Effect.timeoutOption(handshaking ? sduTimeout.handshake : sduTimeout.after),
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "a segment did not arrive whole in time" })),
+            onSome: Effect.succeed
+          }))
+        )
+        : bearer.read
+      const chunks = yield* read
+      if (chunks === undefined) {
+        if (segments.inSegment) {
+          return yield* Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "the connection closed in the middle of a segment" }))
+        }
+        return
+      }
+      options.onActivity?.()
+      for (const chunk of chunks) {
+        let whole: Array<Segment.Segment>
+        try {
+          whole = segments.push(chunk)
+        } catch (e) {
+          return yield* Effect.fail(new MuxError({ reason: "ZeroLength", detail: e instanceof Error ? e.message : String(e) }))
+        }
+        for (const s of whole) {
+          const instance = (s.fromResponder ? initiators : responders).get(s.protocol)
+          if (instance === undefined) {
+            const known = initiators.has(s.protocol) || responders.has(s.protocol)
+            return yield* Effect.fail(
+              known
+                ? new MuxError({ reason: "WrongDirection", detail: `protocol ${s.protocol} from the peer's ${s.fromResponder ? "responder" : "initiator"}, but our ${s.fromResponder ? "initiator" : "responder"} side does not run it` })
+                : new MuxError({ reason: "UnknownProtocol", detail: `protocol number ${s.protocol} is not running on this connection` })
+            )
+          }
+          instance.ingressBytes += s.payload.length
+          if (instance.ingressBytes > instance.protocol.ingressLimit) {
+            return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes queued for ${instance.protocol.name}` }))
+          }
+          yield* Queue.offer(instance.ingress, s.payload)
+        }
+      }
+    }
+  }).pipe(
+    Effect.matchEffect({
+      onFailure: (e) => fail(e),
+      onSuccess: () => Deferred.succeed(done, undefined)
+    })
+  )
+
+  yield* Effect.forkScoped(reader)
+  yield* Effect.forkScoped(writer)
+  for (const instance of instances) yield* Effect.forkScoped(runInstance(instance))
+  return { send, closed: Deferred.await(done) }
+})
+
+/**
+ * A transport error as a connection error (re-exported for transports).
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export const transportError = (detail: string): TransportError => new TransportError({ detail })

@@ -1,0 +1,100 @@
+/**
+ * The TCP Interface: outbound connections with a connect timeout, inbound connections through an
+ * optional listener, both on one Interface service.
+ *
+ * @since 0.1.0
+ */
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
+import { ConnectionPool, Interface, PeerId, ProtocolError } from "@pallas-network2/core"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as NetAddress from "effect/net/NetAddress"
+import * as Option from "effect/Option"
+import { fromSocket } from "./internal/bearer.ts"
+
+/**
+ * Options of the TCP Interface.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface TcpOptions extends ConnectionPool.PoolOptions {
+  /** Listen for inbound connections here (port 0 picks a free port). Absent: outbound only. */
+  readonly listen?: { readonly host: string; readonly port: number } | undefined
+  /** Time to establish an outbound connection (ms). Default 10 s. */
+  readonly connectTimeout?: number
+}
+
+/**
+ * Where the listener is bound (when it listens).
+ *
+ * @category services
+ * @since 0.1.0
+ */
+export class TcpListenAddress extends Context.Service<TcpListenAddress, { readonly host: string; readonly port: number } | undefined>()(
+  "@pallas-network2/node/TcpListenAddress"
+) {}
+
+/**
+ * Builds the TCP interface in the current scope; returns it with its listen address.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options: TcpOptions) {
+  const pool = yield* ConnectionPool.make((peer) =>
+    Effect.gen(function*() {
+      const address = PeerId.parse(peer)
+      if (address === undefined || address._tag !== "Tcp") {
+        return yield* new ProtocolError.TransportError({ detail: `not a TCP address: ${peer}` })
+      }
+      const socket = yield* NodeSocket.makeNet({
+        host: address.host,
+        port: address.port,
+        openTimeout: options.connectTimeout ?? 10_000,
+        noDelay: true
+      })
+      return yield* fromSocket(socket)
+    }), options)
+  let bound: { host: string; port: number } | undefined
+  if (options.listen !== undefined) {
+    const server = yield* NodeSocketServer.make({ host: options.listen.host, port: options.listen.port }).pipe(
+      Effect.mapError((e) => new ProtocolError.TransportError({ detail: `cannot listen: ${e.message}` })),
+      Effect.orDie
+    )
+    const address = server.address
+    bound = NetAddress.isInetAddress(address) ? { host: options.listen.host, port: address.port } : undefined
+    yield* Effect.forkScoped(server.run((socket) =>
+      Effect.gen(function*() {
+        const net = yield* Effect.serviceOption(NodeSocket.NetSocket)
+        const peer = Option.isSome(net) && net.value.remoteAddress !== undefined
+          ? PeerId.tcp(net.value.remoteAddress.replace(/^::ffff:/, ""), net.value.remotePort ?? 0)
+          : PeerId.tcp("unknown", 0)
+        if (Option.isSome(net)) net.value.setNoDelay(true)
+        const bearer = yield* fromSocket(socket)
+        yield* pool.adopt(peer, bearer)
+      }).pipe(Effect.scoped, Effect.ignore)
+    ))
+  }
+  return { pool, bound }
+})
+
+/**
+ * The TCP Interface layer (and its listen address).
+ *
+ * @example
+ * ```ts
+ * import { TcpInterface } from "@pallas-network2/node"
+ * import { Protocols } from "@pallas-network2/core"
+ * const TcpLive = TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols })
+ * const Server = TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 3001 } })
+ * ```
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: TcpOptions): Layer.Layer<Interface.Interface | TcpListenAddress> =>
+  Layer.effectContext(Effect.map(make(options), ({ bound, pool }) =>
+    Context.make(Interface.Interface, pool).pipe(Context.add(TcpListenAddress, bound))))

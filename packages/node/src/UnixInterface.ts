@@ -1,0 +1,63 @@
+/**
+ * The Unix-socket Interface, for node-to-client connections to a local node (and for tests).
+ * Peers are `unix:/path` PeerIds.
+ *
+ * @since 0.1.0
+ */
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
+import { ConnectionPool, Interface, PeerId, ProtocolError } from "@pallas-network2/core"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { fromSocket } from "./internal/bearer.ts"
+
+/**
+ * Options of the Unix-socket Interface.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface UnixOptions extends ConnectionPool.PoolOptions {
+  /** Listen on this socket path. Absent: outbound only. */
+  readonly listen?: string | undefined
+  readonly connectTimeout?: number
+}
+
+/**
+ * Builds the Unix-socket interface in the current scope.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function*(options: UnixOptions) {
+  let accepted = 0
+  const pool = yield* ConnectionPool.make((peer) =>
+    Effect.gen(function*() {
+      const address = PeerId.parse(peer)
+      if (address === undefined || address._tag !== "Unix") {
+        return yield* new ProtocolError.TransportError({ detail: `not a Unix socket address: ${peer}` })
+      }
+      const socket = yield* NodeSocket.makeNet({ path: address.path, openTimeout: options.connectTimeout ?? 10_000 })
+      return yield* fromSocket(socket)
+    }), options)
+  if (options.listen !== undefined) {
+    const path = options.listen
+    const server = yield* NodeSocketServer.make({ path }).pipe(Effect.orDie)
+    yield* Effect.forkScoped(server.run((socket) =>
+      Effect.gen(function*() {
+        const bearer = yield* fromSocket(socket)
+        yield* pool.adopt(PeerId.unix(`${path}#${++accepted}`), bearer)
+      }).pipe(Effect.scoped, Effect.ignore)
+    ))
+  }
+  return pool
+})
+
+/**
+ * The Unix-socket Interface layer.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: UnixOptions): Layer.Layer<Interface.Interface> =>
+  Layer.effect(Interface.Interface, make(options))

@@ -1,0 +1,8 @@
+/**
+ * @pallas-network2/node: Node.js transports for the Ouroboros stack.
+ *
+ * @since 0.1.0
+ */
+export * as ImmutableDb from "./ImmutableDb.ts"
+export * as TcpInterface from "./TcpInterface.ts"
+export * as UnixInterface from "./UnixInterface.ts"

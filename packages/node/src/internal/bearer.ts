@@ -1,0 +1,39 @@
+/**
+ * A multiplexer bearer over an effect/socket Socket.
+ *
+ * @internal
+ */
+import { Mux, ProtocolError } from "@pallas-network2/core"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Socket from "effect/socket/Socket"
+
+const describe = (e: Socket.SocketError): string => {
+  const r = e.reason as { _tag: string; cause?: unknown; kind?: string }
+  const cause = r.cause instanceof Error ? `: ${r.cause.message}` : r.kind !== undefined ? `: ${r.kind}` : ""
+  return `${r._tag}${cause}`
+}
+
+export const fromSocket = (
+  socket: Socket.Socket
+): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const pull = yield* Socket.readerBytes(socket).pipe(
+      Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e) }))
+    )
+    const writer = yield* socket.writer
+    const read: Mux.Bearer["read"] = pull.pipe(
+      Effect.map((chunks): ReadonlyArray<Uint8Array> | undefined => chunks),
+      Effect.catchReason("SocketError", "SocketCloseError", () => Effect.succeed(undefined)),
+      Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
+    )
+    return {
+      read,
+      write: (chunks) =>
+        chunks.length === 0
+          ? Effect.void
+          : writer.writeAll(chunks as unknown as readonly [Uint8Array, ...Array<Uint8Array>]).pipe(
+            Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e) }))
+          )
+    }
+  })
