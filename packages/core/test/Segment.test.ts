@@ -1,0 +1,56 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as fc from "fast-check"
+import { Segment } from "../src/bearer/index.ts"
+import { Cbor } from "../src/cbor/index.ts"
+
+describe("Segment", () => {
+  it("reads the real mainnet node-to-client frames", () => {
+    const propose = Cbor.fromHex("2f61909d000000118200a2011a2d964a091980021a2d964a09")!
+    const accept = Cbor.fromHex("2f61ab448000000a83011980021a2d964a09")!
+    const [p] = new Segment.SegmentReader().push(propose)
+    assert.deepStrictEqual([p!.time, p!.fromResponder, p!.protocol, p!.length], [794923165, false, 0, 17])
+    const [a] = new Segment.SegmentReader().push(accept)
+    assert.deepStrictEqual([a!.fromResponder, a!.protocol, a!.length], [true, 0, 10])
+    const out = new Uint8Array(8)
+    Segment.writeHeader(out, 0, 794923165, false, 0, 17)
+    assert.strictEqual(Cbor.toHex(out), "2f61909d00000011")
+  })
+
+  it("cuts at the SDU size and sets the mode bit by role", () => {
+    const payload = new Uint8Array(30_000).map((_, i) => i)
+    const pieces = Segment.cut(payload, 3, true, 12_288, 7)
+    assert.strictEqual(pieces.length, 6)
+    const segments = new Segment.SegmentReader().push(new Uint8Array(Buffer.concat(pieces)))
+    assert.deepStrictEqual(segments.map((s) => s.length), [12288, 12288, 5424])
+    assert.isTrue(segments.every((s) => s.fromResponder && s.protocol === 3))
+  })
+
+  it("refuses a zero-length segment", () => {
+    assert.throws(() => new Segment.SegmentReader().push(new Uint8Array(8)), Segment.ZeroLengthSegment)
+  })
+
+  it("decodes any split of a valid stream to the same segments", () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ protocol: fc.integer({ min: 0, max: 0x7fff }), responder: fc.boolean(), payload: fc.uint8Array({ minLength: 1, maxLength: 300 }) }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 10 }),
+      (segments, cuts) => {
+        const stream = new Uint8Array(Buffer.concat(segments.flatMap((s) => Segment.cut(s.payload, s.protocol, s.responder, 65535, 1))))
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b)
+        const reader = new Segment.SegmentReader()
+        const got: Array<Segment.Segment> = []
+        let last = 0
+        for (const p of [...points, stream.length]) {
+          got.push(...reader.push(stream.subarray(last, p)))
+          last = p
+        }
+        assert.strictEqual(got.length, segments.length)
+        got.forEach((g, i) => {
+          assert.strictEqual(g.protocol, segments[i]!.protocol)
+          assert.strictEqual(g.fromResponder, segments[i]!.responder)
+          assert.strictEqual(Cbor.toHex(g.payload), Cbor.toHex(segments[i]!.payload))
+        })
+        assert.isFalse(reader.inSegment)
+      }
+    ))
+  })
+})

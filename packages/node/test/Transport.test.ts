@@ -1,0 +1,196 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Behavior, BehaviorOutput, Interface, InterfaceCommand, Manager, OutboundQueue, PeerId, TestInterface } from "@pallas-network2/core"
+import type { InterfaceEvent, Message } from "@pallas-network2/core"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as net from "node:net"
+import { Segment } from "../../core/src/bearer/index.ts"
+import { type Ping, ping, pingProtocol, pong } from "../../core/test/utils/pingProtocol.ts"
+import * as TcpInterface from "../src/TcpInterface.ts"
+
+type EchoEvent =
+  | { readonly _tag: "Pong"; readonly peer: PeerId; readonly n: number; readonly size: number; readonly blob: Uint8Array }
+  | { readonly _tag: "Connected"; readonly peer: PeerId }
+  | { readonly _tag: "Error"; readonly peer: PeerId; readonly reason: string }
+  | { readonly _tag: "Disconnected"; readonly peer: PeerId }
+
+/** Answers every Ping with a Pong; reports Pongs and connection changes. */
+const makeEcho = Effect.gen(function*() {
+  const out = yield* OutboundQueue.make<EchoEvent>()
+  const behavior: Behavior.Behavior<EchoEvent, InterfaceCommand<Message>, never> = {
+    handleIo: (event: InterfaceEvent) =>
+      Effect.sync(() => {
+        switch (event._tag) {
+          case "Recv":
+            for (const m of event.messages as ReadonlyArray<Ping>) {
+              if (m._tag === "Ping") out.command(InterfaceCommand.Send(event.peer, pong(m.n, m.blob)))
+              if (m._tag === "Pong") out.event({ _tag: "Pong", peer: event.peer, n: m.n, size: m.blob.length, blob: m.blob })
+            }
+            return
+          case "Connected":
+            return out.event({ _tag: "Connected", peer: event.peer })
+          case "Error":
+            return out.event({ _tag: "Error", peer: event.peer, reason: event.error.message })
+          case "Disconnected":
+            return out.event({ _tag: "Disconnected", peer: event.peer })
+        }
+      }),
+    execute: (command) => Effect.sync(() => out.push(BehaviorOutput.command(command))),
+    outputs: out.stream,
+    peers: Effect.succeed(new Map<PeerId, never>())
+  }
+  return behavior
+})
+
+const startNode = (layer: Layer.Layer<Interface.Interface, never, any>) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(layer)
+    const iface = Context.get(context, Interface.Interface)
+    return yield* Manager.make(iface, yield* makeEcho)
+  })
+
+interface Setup {
+  readonly name: string
+  /** the server's interface and the address clients dial */
+  readonly server: (protocols: ReadonlyArray<any>) => Effect.Effect<{ layer: Layer.Layer<Interface.Interface, never, any>; address: PeerId }, never, any>
+  readonly client: (protocols: ReadonlyArray<any>, n: number) => Layer.Layer<Interface.Interface, never, any>
+}
+
+const tcp: Setup = {
+  name: "TCP on 127.0.0.1",
+  server: (protocols) =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(TcpInterface.layer({ protocols, listen: { host: "127.0.0.1", port: 0 } }))
+      const bound = Context.get(context, TcpInterface.TcpListenAddress)!
+      return { layer: Layer.succeedContext(context), address: PeerId.tcp("127.0.0.1", bound.port) }
+    }),
+  client: (protocols) => TcpInterface.layer({ protocols })
+}
+
+const memory = (split: boolean): Setup => ({
+  name: split ? "TestInterface (writes split at random points)" : "TestInterface",
+  server: (protocols) =>
+    Effect.succeed({
+      layer: TestInterface.layer({
+        address: PeerId.tcp("10.0.0.1", 3001),
+        listen: true,
+        protocols,
+        ...(split ? { link: { split: (c: Uint8Array) => c.length < 3 ? [c] : [c.subarray(0, 1), c.subarray(1, c.length >> 1), c.subarray(c.length >> 1)] } } : {})
+      }),
+      address: PeerId.tcp("10.0.0.1", 3001)
+    }),
+  client: (protocols, n) => TestInterface.layer({ address: PeerId.tcp("10.0.0.9", 40000 + n), protocols })
+})
+
+const big = (n: number) => new Uint8Array(n).map((_, i) => (i * 31) & 0xff)
+
+for (const setup of [tcp, memory(false), memory(true)]) {
+  describe(`Manager over ${setup.name}`, () => {
+    it.live("echoes small and 2.5 MB messages; small ones keep flowing while the big one streams", () =>
+      Effect.gen(function*() {
+        const protocols = [pingProtocol()]
+        const { address, layer } = yield* setup.server(protocols)
+        yield* startNode(layer)
+        const client = yield* startNode(setup.client(protocols, 1))
+        yield* client.execute(InterfaceCommand.Connect(address))
+        const blob = big(2_500_000)
+        yield* client.execute(InterfaceCommand.Send(address, ping(0, blob)))
+        for (let i = 1; i <= 5; i++) yield* client.execute(InterfaceCommand.Send(address, ping(i)))
+        const events = yield* client.events.pipe(
+          Stream.filter((e) => e._tag === "Pong"),
+          Stream.take(6),
+          Stream.runCollect
+        )
+        const pongs = Array.from(events) as Array<Extract<EchoEvent, { _tag: "Pong" }>>
+        assert.deepStrictEqual(pongs.map((p) => p.n), [0, 1, 2, 3, 4, 5])
+        assert.strictEqual(pongs[0]!.size, 2_500_000)
+        assert.isTrue(Buffer.from(pongs[0]!.blob).equals(Buffer.from(blob)))
+      }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 60_000)
+
+    it.live("an ingress overrun closes only that connection; another carries on", () =>
+      Effect.gen(function*() {
+        const protocols = [pingProtocol({ ingressLimit: 100_000 })]
+        const { address, layer } = yield* setup.server(protocols)
+        const server = yield* startNode(layer)
+        const bad = yield* startNode(setup.client([pingProtocol()], 2))
+        const good = yield* startNode(setup.client(protocols, 3))
+        yield* good.execute(InterfaceCommand.Connect(address))
+        yield* bad.execute(InterfaceCommand.Connect(address))
+        yield* bad.execute(InterfaceCommand.Send(address, ping(1, big(500_000))))
+        const serverSaw = yield* server.events.pipe(
+          Stream.filter((e) => e._tag === "Error"),
+          Stream.take(1),
+          Stream.runCollect
+        )
+        const error = Array.from(serverSaw)[0] as Extract<EchoEvent, { _tag: "Error" }>
+        assert.include(error.reason, "IngressOverrun")
+        yield* good.execute(InterfaceCommand.Send(address, ping(7, big(1000))))
+        const pong = yield* good.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(1), Stream.runCollect)
+        assert.strictEqual((Array.from(pong)[0] as Extract<EchoEvent, { _tag: "Pong" }>).n, 7)
+      }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 60_000)
+  })
+}
+
+/** Writes raw bytes to a TCP server and reports whether the server closed the connection. */
+const rawClient = (port: number, bytes: Uint8Array, holdOpen = false) =>
+  Effect.callback<boolean>((resume) => {
+    const socket = net.connect(port, "127.0.0.1", () => {
+      socket.write(bytes)
+      if (!holdOpen) setTimeout(() => socket.end(), 50)
+    })
+    socket.on("close", () => resume(Effect.succeed(true)))
+    socket.on("error", () => undefined)
+    return Effect.sync(() => socket.destroy())
+  })
+
+describe("segment-level faults over TCP", () => {
+  const faults: Array<readonly [string, () => Uint8Array, string, boolean]> = [
+    ["a zero-length segment", () => new Uint8Array(8), "ZeroLength", false],
+    ["an unknown protocol number", () => new Uint8Array(Buffer.concat(Segment.cut(new Uint8Array([0x80]), 99, false, 100, 0))), "UnknownProtocol", false],
+    ["a segment for a side that is not running", () => new Uint8Array(Buffer.concat(Segment.cut(new Uint8Array([0x80]), 8, true, 100, 0))), "WrongDirection", false],
+    ["a message the state does not allow (wrong agency)", () => new Uint8Array(Buffer.concat(Segment.cut(new Uint8Array([0x83, 0x01, 0x01, 0x40]), 8, false, 100, 0))), "Agency", false]
+  ]
+  for (const [what, bytes, reason] of faults) {
+    it.live(`${what} closes the connection with a typed error`, () =>
+      Effect.gen(function*() {
+        const protocols = [pingProtocol()]
+        const { address, layer } = yield* tcp.server(protocols)
+        const server = yield* startNode(layer)
+        const port = PeerId.parse(address)!._tag === "Tcp" ? (PeerId.parse(address) as { port: number }).port : 0
+        yield* Effect.forkChild(rawClient(port, bytes(), true))
+        const errors = yield* server.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.take(1), Stream.runCollect)
+        assert.include((Array.from(errors)[0] as Extract<EchoEvent, { _tag: "Error" }>).reason, reason)
+      }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+  }
+
+  it.live("a segment that never completes is closed at the segment timeout", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol()]
+      const context = yield* Layer.build(TcpInterface.layer({ protocols, listen: { host: "127.0.0.1", port: 0 }, sduTimeout: { handshake: 300, after: 300 } }))
+      const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
+      const server = yield* Manager.make(Context.get(context, Interface.Interface), yield* makeEcho)
+      const header = new Uint8Array(8)
+      Segment.writeHeader(header, 0, 0, false, 8, 65535)
+      yield* Effect.forkChild(rawClient(port, header, true))
+      const errors = yield* server.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.take(1), Stream.runCollect)
+      assert.include((Array.from(errors)[0] as Extract<EchoEvent, { _tag: "Error" }>).reason, "SegmentTimeout")
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+
+  it.live("closing the interface's scope closes every connection", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol()]
+      const { address, layer } = yield* tcp.server(protocols)
+      yield* startNode(layer)
+      const port = (PeerId.parse(address) as { port: number }).port
+      const closed = yield* Effect.scoped(Effect.gen(function*() {
+        const client = yield* startNode(tcp.client(protocols, 0))
+        yield* client.execute(InterfaceCommand.Connect(address))
+        yield* client.events.pipe(Stream.filter((e) => e._tag === "Connected"), Stream.take(1), Stream.runDrain)
+        return port
+      }))
+      assert.strictEqual(closed, port)
+      // after the client's scope closed, the server sees the disconnect
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+})
