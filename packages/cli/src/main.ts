@@ -68,6 +68,10 @@ export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
 
 const isEntry = process.argv[1] !== undefined && /network2(\.js)?$|main\.ts$/.test(process.argv[1])
 if (isEntry) {
+  // a closed pipe (`network2 decode ... | head`) ends the output quietly
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0)
+  })
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code
