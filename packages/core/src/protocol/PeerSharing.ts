@@ -1,0 +1,156 @@
+/**
+ * Peer-sharing (node-to-node, mini-protocol 10, only when both sides negotiated it): the client asks
+ * for up to `amount` peer addresses, the server answers with some it knows.
+ *
+ * Address byte order follows the reference codec: an IPv4 address is the word32 that holds its four
+ * bytes in network order on a little-endian host (1.2.3.4 is 0x04030201); an IPv6 address is four
+ * word32 values, each the big-endian value of its 4 bytes (2001:db8::1 is 0x20010db8, 0, 0, 1).
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import type * as Cbor from "../cbor/Cbor.ts"
+import * as C from "./internal/codec.ts"
+import type { Protocol } from "./Protocol.ts"
+
+const tag = Schema.tag("peer-sharing")
+const p = "peer-sharing" as const
+
+/** A shared peer address. @category schemas @since 0.1.0 */
+export const PeerAddressSchema = Schema.Union([
+  Schema.TaggedStruct("IPv4", { ip: Schema.String, port: Schema.Number }),
+  Schema.TaggedStruct("IPv6", { ip: Schema.String, port: Schema.Number })
+])
+/** A shared peer address. @category models @since 0.1.0 */
+export type PeerAddress = typeof PeerAddressSchema.Type
+
+/** `[0, amount]`. @category schemas @since 0.1.0 */
+export const MsgShareRequest = Schema.TaggedStruct("MsgShareRequest", { protocol: tag, amount: Schema.Number })
+/** `[1, [*peerAddress]]`. @category schemas @since 0.1.0 */
+export const MsgSharePeers = Schema.TaggedStruct("MsgSharePeers", { protocol: tag, peers: Schema.Array(PeerAddressSchema) })
+/** `[2]`. @category schemas @since 0.1.0 */
+export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
+
+/** Every peer-sharing message. @category schemas @since 0.1.0 */
+export const MessageSchema = Schema.Union([MsgShareRequest, MsgSharePeers, MsgDone])
+/** A peer-sharing message. @category models @since 0.1.0 */
+export type Message = typeof MessageSchema.Type
+
+/** Constructors. @category constructors @since 0.1.0 */
+export const make = {
+  shareRequest: (amount: number): Message => ({ protocol: p, _tag: "MsgShareRequest", amount }),
+  sharePeers: (peers: ReadonlyArray<PeerAddress>): Message => ({ protocol: p, _tag: "MsgSharePeers", peers }),
+  done: (): Message => ({ protocol: p, _tag: "MsgDone" })
+} as const
+
+const ipv4ToWord = (ip: string): number => {
+  const b = ip.split(".").map(Number)
+  return ((b[3]! << 24) | (b[2]! << 16) | (b[1]! << 8) | b[0]!) >>> 0
+}
+const wordToIpv4 = (w: number): string => [w & 0xff, (w >>> 8) & 0xff, (w >>> 16) & 0xff, w >>> 24].join(".")
+
+const ipv6ToWords = (ip: string): Array<number> => {
+  const [head, tail] = ip.includes("::") ? ip.split("::") : [ip, undefined]
+  const h = head === "" ? [] : head!.split(":")
+  const t = tail === undefined || tail === "" ? [] : tail.split(":")
+  const groups = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t].map((g) => parseInt(g, 16))
+  return [0, 1, 2, 3].map((i) => ((groups[2 * i]! << 16) | groups[2 * i + 1]!) >>> 0)
+}
+const wordsToIpv6 = (words: ReadonlyArray<number>): string => {
+  const groups = words.flatMap((w) => [w >>> 16, w & 0xffff])
+  // shorten the longest run of zero groups
+  let best = -1, bestLen = 0
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++
+      continue
+    }
+    let j = i
+    while (j < 8 && groups[j] === 0) j++
+    if (j - i > bestLen && j - i > 1) {
+      best = i
+      bestLen = j - i
+    }
+    i = j
+  }
+  const hex = groups.map((g) => g.toString(16))
+  return best < 0 ? hex.join(":") : `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`
+}
+
+/** Codec of one address (the v11-12 IPv6 form with flow info and scope id is read, never written). @category encoding @since 0.1.0 */
+export const PeerAddressCodec = {
+  toCbor: (a: PeerAddress): Cbor.Value =>
+    a._tag === "IPv4" ? [0, ipv4ToWord(a.ip), a.port] : [1, ...ipv6ToWords(a.ip), a.port],
+  fromCbor: (v: Cbor.Value): PeerAddress => {
+    const a = C.array(v, "peer address")
+    const kind = C.uint(a[0]!, "address kind", 1)
+    if (kind === 0) {
+      C.arrayOf(v, 3, "IPv4 address")
+      return { _tag: "IPv4", ip: wordToIpv4(C.uint(a[1]!, "IPv4", 0xffffffff)), port: C.uint(a[2]!, "port", 0xffff) }
+    }
+    if (a.length !== 6 && a.length !== 8) C.fail("IPv6 address: expected 6 (or legacy 8) elements")
+    const words = [1, 2, 3, 4].map((i) => C.uint(a[i]!, "IPv6 word", 0xffffffff))
+    return { _tag: "IPv6", ip: wordsToIpv6(words), port: C.uint(a[a.length - 1]!, "port", 0xffff) }
+  }
+} as const
+
+/** The exact codec. @category encoding @since 0.1.0 */
+export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
+  switch (m._tag) {
+    case "MsgShareRequest":
+      return [0, m.amount]
+    case "MsgSharePeers":
+      return [1, m.peers.map(PeerAddressCodec.toCbor)]
+    case "MsgDone":
+      return [2]
+  }
+}, (v) => {
+  const [t, a] = C.messageTag(v, p)
+  switch (t) {
+    case 0:
+      C.arrayOf(v, 2, "MsgShareRequest")
+      return make.shareRequest(C.uint(a[1]!, "amount", 0xff))
+    case 1:
+      C.arrayOf(v, 2, "MsgSharePeers")
+      return make.sharePeers(C.array(a[1]!, "peers").map(PeerAddressCodec.fromCbor))
+    case 2:
+      C.arrayOf(v, 1, "MsgDone")
+      return make.done()
+    default:
+      return C.fail(`peer-sharing: unknown message tag ${t}`)
+  }
+})
+
+/** The peer-sharing protocol (channel 10; 5 760-byte limits, 60 s to answer). @category protocols @since 0.1.0 */
+export const protocol: Protocol<Message> = {
+  name: p,
+  channel: 10,
+  initialState: "Idle",
+  states: {
+    Idle: { agency: "client", byteLimit: 5_760 },
+    Busy: { agency: "server", byteLimit: 5_760, timeout: 60_000 },
+    Done: { agency: "nobody" }
+  },
+  transitions: [
+    { from: "Idle", message: "MsgShareRequest", to: "Busy" },
+    { from: "Busy", message: "MsgSharePeers", to: "Idle" },
+    { from: "Idle", message: "MsgDone", to: "Done" }
+  ],
+  ingressLimit: 5_760,
+  maxInFlight: 1,
+  schema: codec.schema,
+  encode: codec.encode,
+  decode: codec.decode
+}
+
+/** The JSON form the CLI prints. @category encoding @since 0.1.0 */
+export const toJson = (m: Message): Record<string, unknown> => {
+  switch (m._tag) {
+    case "MsgShareRequest":
+      return { msg: m._tag, amount: m.amount }
+    case "MsgSharePeers":
+      return { msg: m._tag, peers: m.peers.map((a) => ({ ip: a.ip, port: a.port })) }
+    case "MsgDone":
+      return { msg: m._tag }
+  }
+}
