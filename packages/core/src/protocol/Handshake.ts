@@ -1,0 +1,285 @@
+/**
+ * Handshake (mini-protocol 0, node-to-node and node-to-client): the dialler proposes a version table,
+ * the other side accepts one version with its data, refuses, or (for a query) replies with its own
+ * table. Node-to-client versions carry bit 15 (`v | 0x8000`).
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import type * as Cbor from "../cbor/Cbor.ts"
+import * as C from "./internal/codec.ts"
+import type { Protocol } from "./Protocol.ts"
+
+const tag = Schema.tag("handshake")
+const p = "handshake" as const
+
+/** The bit that marks a node-to-client version. @category constants @since 0.1.0 */
+export const N2C_BIT = 0x8000
+
+/**
+ * Version data, by version: N2N v7-10 `[magic, initiatorOnly]`; v11-15 add `peerSharing` and `query`;
+ * v16 adds `perasSupport`; N2C up to v14 is the bare magic, v15 and later `[magic, query]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const VersionDataSchema = Schema.Struct({
+  networkMagic: Schema.Number,
+  initiatorOnlyDiffusionMode: Schema.optional(Schema.Boolean),
+  peerSharing: Schema.optional(Schema.Number),
+  query: Schema.optional(Schema.Boolean),
+  perasSupport: Schema.optional(Schema.Boolean)
+})
+/** Version data. @category models @since 0.1.0 */
+export type VersionData = typeof VersionDataSchema.Type
+/** A version table: version number to its data, in ascending order on the wire. @category models @since 0.1.0 */
+export type VersionTable = ReadonlyMap<number, VersionData>
+
+/** Why a proposal was refused. @category schemas @since 0.1.0 */
+export const RefuseReasonSchema = Schema.Union([
+  Schema.TaggedStruct("VersionMismatch", { versions: Schema.Array(Schema.Number) }),
+  Schema.TaggedStruct("HandshakeDecodeError", { version: Schema.Number, message: Schema.String }),
+  Schema.TaggedStruct("Refused", { version: Schema.Number, message: Schema.String })
+])
+/** Why a proposal was refused. @category models @since 0.1.0 */
+export type RefuseReason = typeof RefuseReasonSchema.Type
+
+const VersionTableSchema = Schema.ReadonlyMap(Schema.Number, VersionDataSchema)
+
+/** `[0, {* version => data}]`. @category schemas @since 0.1.0 */
+export const MsgProposeVersions = Schema.TaggedStruct("MsgProposeVersions", { protocol: tag, versionTable: VersionTableSchema })
+/** `[1, version, data]`. @category schemas @since 0.1.0 */
+export const MsgAcceptVersion = Schema.TaggedStruct("MsgAcceptVersion", { protocol: tag, version: Schema.Number, versionData: VersionDataSchema })
+/** `[2, reason]`. @category schemas @since 0.1.0 */
+export const MsgRefuse = Schema.TaggedStruct("MsgRefuse", { protocol: tag, reason: RefuseReasonSchema })
+/** `[3, table]`. @category schemas @since 0.1.0 */
+export const MsgQueryReply = Schema.TaggedStruct("MsgQueryReply", { protocol: tag, versionTable: VersionTableSchema })
+
+/** Every handshake message. @category schemas @since 0.1.0 */
+export const MessageSchema = Schema.Union([MsgProposeVersions, MsgAcceptVersion, MsgRefuse, MsgQueryReply])
+/** A handshake message. @category models @since 0.1.0 */
+export type Message = typeof MessageSchema.Type
+
+/** Constructors. @category constructors @since 0.1.0 */
+export const make = {
+  propose: (versionTable: VersionTable): Message => ({ protocol: p, _tag: "MsgProposeVersions", versionTable }),
+  accept: (version: number, versionData: VersionData): Message => ({ protocol: p, _tag: "MsgAcceptVersion", version, versionData }),
+  refuse: (reason: RefuseReason): Message => ({ protocol: p, _tag: "MsgRefuse", reason }),
+  queryReply: (versionTable: VersionTable): Message => ({ protocol: p, _tag: "MsgQueryReply", versionTable })
+} as const
+
+/** Whether a version number is node-to-client. @category utils @since 0.1.0 */
+export const isNodeToClient = (version: number): boolean => (version & N2C_BIT) !== 0
+
+/** Version data to CBOR, in the shape its version uses. @category encoding @since 0.1.0 */
+export const versionDataToCbor = (version: number, d: VersionData): Cbor.Value => {
+  if (isNodeToClient(version) || version < 7) {
+    const v = version & ~N2C_BIT
+    return v >= 15 ? [d.networkMagic, d.query ?? false] : d.networkMagic
+  }
+  if (version <= 10) return [d.networkMagic, d.initiatorOnlyDiffusionMode ?? false]
+  const base: Array<Cbor.Value> = [d.networkMagic, d.initiatorOnlyDiffusionMode ?? false, d.peerSharing ?? 0, d.query ?? false]
+  return version >= 16 ? [...base, d.perasSupport ?? false] : base
+}
+
+/** Version data from CBOR, by version. @category decoding @since 0.1.0 */
+export const versionDataFromCbor = (version: number, v: Cbor.Value): VersionData => {
+  if (isNodeToClient(version) || version < 7) {
+    if (typeof v === "number") return { networkMagic: C.uint(v, "network magic", 0xffffffff) }
+    const a = C.arrayOf(v, 2, "node-to-client version data")
+    return { networkMagic: C.uint(a[0]!, "network magic", 0xffffffff), query: C.bool(a[1]!, "query") }
+  }
+  const a = C.array(v, "version data")
+  const networkMagic = C.uint(a[0]!, "network magic", 0xffffffff)
+  if (version <= 10) {
+    C.arrayOf(v, 2, `v${version} version data`)
+    return { networkMagic, initiatorOnlyDiffusionMode: C.bool(a[1]!, "initiatorOnlyDiffusionMode") }
+  }
+  C.arrayOf(v, version >= 16 ? 5 : 4, `v${version} version data`)
+  const data: VersionData = {
+    networkMagic,
+    initiatorOnlyDiffusionMode: C.bool(a[1]!, "initiatorOnlyDiffusionMode"),
+    peerSharing: C.uint(a[2]!, "peerSharing", version <= 12 ? 2 : 1),
+    query: C.bool(a[3]!, "query")
+  }
+  return version >= 16 ? { ...data, perasSupport: C.bool(a[4]!, "perasSupport") } : data
+}
+
+const tableToCbor = (t: VersionTable): Cbor.Value =>
+  new Map([...t.entries()].sort((a, b) => a[0] - b[0]).map(([v, d]) => [v, versionDataToCbor(v, d)] as [Cbor.Value, Cbor.Value]))
+
+const tableFromCbor = (v: Cbor.Value): VersionTable => {
+  const m = C.map(v, "version table")
+  const out = new Map<number, VersionData>()
+  for (const [k, d] of m) {
+    const version = C.uint(k, "version number", 0xffff)
+    out.set(version, versionDataFromCbor(version, d))
+  }
+  return out
+}
+
+/** The exact codec. @category encoding @since 0.1.0 */
+export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
+  switch (m._tag) {
+    case "MsgProposeVersions":
+      return [0, tableToCbor(m.versionTable)]
+    case "MsgAcceptVersion":
+      return [1, m.version, versionDataToCbor(m.version, m.versionData)]
+    case "MsgRefuse":
+      return [2, m.reason._tag === "VersionMismatch"
+        ? [0, [...m.reason.versions]]
+        : [m.reason._tag === "HandshakeDecodeError" ? 1 : 2, m.reason.version, m.reason.message]]
+    case "MsgQueryReply":
+      return [3, tableToCbor(m.versionTable)]
+  }
+}, (v) => {
+  const [t, a] = C.messageTag(v, p)
+  switch (t) {
+    case 0:
+      C.arrayOf(v, 2, "MsgProposeVersions")
+      return make.propose(tableFromCbor(a[1]!))
+    case 1: {
+      C.arrayOf(v, 3, "MsgAcceptVersion")
+      const version = C.uint(a[1]!, "version", 0xffff)
+      return make.accept(version, versionDataFromCbor(version, a[2]!))
+    }
+    case 2: {
+      C.arrayOf(v, 2, "MsgRefuse")
+      const r = C.array(a[1]!, "refuse reason")
+      const kind = C.uint(r[0]!, "refuse reason", 2)
+      if (kind === 0) {
+        C.arrayOf(a[1]!, 2, "VersionMismatch")
+        return make.refuse({ _tag: "VersionMismatch", versions: C.array(r[1]!, "versions").map((x) => C.uint(x, "version", 0xffff)) })
+      }
+      C.arrayOf(a[1]!, 3, "refuse reason")
+      return make.refuse({
+        _tag: kind === 1 ? "HandshakeDecodeError" : "Refused",
+        version: C.uint(r[1]!, "version", 0xffff),
+        message: C.text(r[2]!, "message")
+      })
+    }
+    case 3:
+      C.arrayOf(v, 2, "MsgQueryReply")
+      return make.queryReply(tableFromCbor(a[1]!))
+    default:
+      return C.fail(`handshake: unknown message tag ${t}`)
+  }
+})
+
+/** The handshake protocol (channel 0; 5 760 bytes and 10 s per state). @category protocols @since 0.1.0 */
+export const protocol: Protocol<Message> = {
+  name: p,
+  channel: 0,
+  initialState: "Propose",
+  states: {
+    Propose: { agency: "client", byteLimit: 5_760, timeout: 10_000 },
+    Confirm: { agency: "server", byteLimit: 5_760, timeout: 10_000 },
+    Done: { agency: "nobody" }
+  },
+  transitions: [
+    { from: "Propose", message: "MsgProposeVersions", to: "Confirm" },
+    { from: "Confirm", message: "MsgAcceptVersion", to: "Done" },
+    { from: "Confirm", message: "MsgRefuse", to: "Done" },
+    { from: "Confirm", message: "MsgQueryReply", to: "Done" }
+  ],
+  ingressLimit: 5_760,
+  maxInFlight: 1,
+  schema: codec.schema,
+  encode: codec.encode,
+  decode: codec.decode
+}
+
+/**
+ * A node-to-node version table.
+ *
+ * @example
+ * ```ts
+ * import { Handshake } from "@pallas-network2/core/protocol/index"
+ * const table = Handshake.n2nVersionTable({ magic: 764824073 }) // v14, v15, v16
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const n2nVersionTable = (options: {
+  readonly magic: number
+  readonly versions?: ReadonlyArray<number>
+  readonly initiatorOnly?: boolean
+  readonly peerSharing?: boolean
+  readonly query?: boolean
+}): VersionTable =>
+  new Map((options.versions ?? [14, 15, 16]).map((v) => [v, {
+    networkMagic: options.magic,
+    initiatorOnlyDiffusionMode: options.initiatorOnly ?? false,
+    peerSharing: options.peerSharing === false ? 0 : 1,
+    query: options.query ?? false,
+    ...(v >= 16 ? { perasSupport: false } : {})
+  }]))
+
+/**
+ * The outcome of a negotiation.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Negotiation =
+  | { readonly _tag: "Accept"; readonly version: number; readonly data: VersionData }
+  | { readonly _tag: "Refuse"; readonly reason: RefuseReason }
+
+/**
+ * Negotiates as the reference does: the highest common version; the network magic must be equal;
+ * initiator-only if either side is; peer sharing only if both; query if either; Peras the minimum.
+ *
+ * @category negotiation
+ * @since 0.1.0
+ */
+export const negotiate = (local: VersionTable, remote: VersionTable): Negotiation => {
+  let best = -1
+  for (const v of remote.keys()) if (local.has(v) && v > best) best = v
+  if (best < 0) return { _tag: "Refuse", reason: { _tag: "VersionMismatch", versions: [...local.keys()].sort((a, b) => a - b) } }
+  const ours = local.get(best)!
+  const theirs = remote.get(best)!
+  if (ours.networkMagic !== theirs.networkMagic) {
+    return {
+      _tag: "Refuse",
+      reason: {
+        _tag: "Refused",
+        version: best,
+        message: `version data mismatch: network magic ${theirs.networkMagic} is not ours (${ours.networkMagic})`
+      }
+    }
+  }
+  const data: VersionData = { networkMagic: ours.networkMagic }
+  const out: { -readonly [K in keyof VersionData]: VersionData[K] } = { ...data }
+  if (ours.initiatorOnlyDiffusionMode !== undefined || theirs.initiatorOnlyDiffusionMode !== undefined) {
+    out.initiatorOnlyDiffusionMode = (ours.initiatorOnlyDiffusionMode ?? false) || (theirs.initiatorOnlyDiffusionMode ?? false)
+  }
+  if (ours.peerSharing !== undefined || theirs.peerSharing !== undefined) {
+    out.peerSharing = (ours.peerSharing ?? 0) > 0 && (theirs.peerSharing ?? 0) > 0 ? Math.min(ours.peerSharing!, theirs.peerSharing!) : 0
+  }
+  if (ours.query !== undefined || theirs.query !== undefined) out.query = (ours.query ?? false) || (theirs.query ?? false)
+  if (ours.perasSupport !== undefined || theirs.perasSupport !== undefined) {
+    out.perasSupport = (ours.perasSupport ?? false) && (theirs.perasSupport ?? false)
+  }
+  return { _tag: "Accept", version: best, data: out }
+}
+
+const dataJson = (d: VersionData): Record<string, unknown> => ({ ...d })
+const tableJson = (t: VersionTable): Record<string, unknown> =>
+  Object.fromEntries([...t.entries()].sort((a, b) => a[0] - b[0]).map(([v, d]) => [String(v), dataJson(d)]))
+
+/** The JSON form the CLI prints. @category encoding @since 0.1.0 */
+export const toJson = (m: Message): Record<string, unknown> => {
+  switch (m._tag) {
+    case "MsgProposeVersions": {
+      const n2c = [...m.versionTable.keys()].some(isNodeToClient)
+      return { msg: m._tag, mode: n2c ? "node-to-client" : "node-to-node", versionTable: tableJson(m.versionTable) }
+    }
+    case "MsgAcceptVersion":
+      return { msg: m._tag, version: m.version, versionData: dataJson(m.versionData) }
+    case "MsgRefuse":
+      return { msg: m._tag, reason: m.reason._tag, ...(m.reason._tag === "VersionMismatch" ? { versions: m.reason.versions } : { version: m.reason.version, message: m.reason.message }) }
+    case "MsgQueryReply":
+      return { msg: m._tag, versionTable: tableJson(m.versionTable) }
+  }
+}
