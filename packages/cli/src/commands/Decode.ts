@@ -107,6 +107,7 @@ export const decodeMessage = (mod: ProtocolModule, bytes: Uint8Array, checkRound
   } catch (e) {
     throw new InputError(`bad CBOR: ${e instanceof Error ? e.message : String(e)}`)
   }
+  if (end === -1) throw new InputError("bad CBOR: truncated (the message is incomplete)")
   if (end !== bytes.length) {
     throw new InputError(`bad CBOR: ${bytes.length - end} trailing byte(s) after the message`)
   }
@@ -193,11 +194,10 @@ export const decodeFrames = (
         try {
           end = Cbor.itemEnd(buffer, start)
         } catch (e) {
-          if (e instanceof Cbor.CborError && /truncat|end of input|unexpected end/i.test(e.message)) break
           if (e instanceof Cbor.CborError) throw new InputError(`bad CBOR: ${e.message}`)
           throw e
         }
-        if (end > buffer.length) break
+        if (end === -1 || end > buffer.length) break
         messages.push(decodeMessage(mod, buffer.slice(start, end), checkRoundtrip))
         start = end
       }
