@@ -6,6 +6,7 @@
 import process from "node:process"
 import { type CliCommand, UsageError } from "./Command.ts"
 import { command as decode } from "./commands/Decode.ts"
+import { command as serve } from "./commands/ServeCommand.ts"
 
 /**
  * The subcommands, in help order.
@@ -17,7 +18,7 @@ import { command as decode } from "./commands/Decode.ts"
  *
  * @since 0.1.0
  */
-export const commands: ReadonlyArray<CliCommand> = [decode]
+export const commands: ReadonlyArray<CliCommand> = [serve, decode]
 
 /**
  * The top-level help text.

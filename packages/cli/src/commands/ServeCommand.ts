@@ -1,0 +1,51 @@
+/**
+ * `network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks N]
+ * [--max-body-size BYTES]`: runs the responder on TCP until interrupted.
+ *
+ * @since 0.1.0
+ */
+import { Protocols } from "@pallas-network2/core"
+import * as TcpInterface from "@pallas-network2/node/TcpInterface"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { type CliCommand, parseArgs, UsageError } from "../Command.ts"
+import { runCommand } from "../Runner.ts"
+import * as Serve from "./Serve.ts"
+
+const int = (value: string | true | undefined, name: string, fallback: number | undefined): number | undefined => {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (value === true || !Number.isInteger(n) || n < 0) throw new UsageError(`--${name} needs a non-negative integer`)
+  return n
+}
+
+/** The TCP Interface that listens for the responder. @category layers @since 0.1.0 */
+export const listen = (host: string, port: number) =>
+  TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host, port }, duplex: false, initiatorOnInbound: true })
+
+/** The `serve` subcommand. @category commands @since 0.1.0 */
+export const command: CliCommand = {
+  name: "serve",
+  summary: "serve a chain (generated, or --chain PATH) to node-to-node peers over TCP until interrupted",
+  run: (argv) => {
+    const args = parseArgs(argv, { valued: ["host", "port", "magic", "chain", "blocks", "max-body-size"] })
+    if (args.flags.has("help")) {
+      process.stdout.write("usage: network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks 2000] [--max-body-size BYTES]\n")
+      return Promise.resolve(0)
+    }
+    const options: Serve.ServeOptions = {
+      host: (args.flags.get("host") as string | undefined) ?? Serve.defaults.host,
+      port: int(args.flags.get("port"), "port", Serve.defaults.port)!,
+      magic: int(args.flags.get("magic"), "magic", Serve.defaults.magic)!,
+      chain: args.flags.get("chain") as string | undefined,
+      blocks: int(args.flags.get("blocks"), "blocks", Serve.defaults.blocks),
+      maxBodySize: int(args.flags.get("max-body-size"), "max-body-size", undefined)
+    }
+    return runCommand(
+      Serve.run(options).pipe(
+        Effect.scoped,
+        Effect.provide(Serve.layer(options, listen(options.host, options.port)) as Layer.Layer<any, any, never>)
+      ) as Effect.Effect<void, unknown>
+    )
+  }
+}
