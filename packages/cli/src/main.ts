@@ -6,6 +6,7 @@
 import process from "node:process"
 import { type CliCommand, UsageError } from "./Command.ts"
 import { command as decode } from "./commands/Decode.ts"
+import { command as demo } from "./commands/DemoCommand.ts"
 import { command as serve } from "./commands/ServeCommand.ts"
 
 /**
@@ -18,7 +19,7 @@ import { command as serve } from "./commands/ServeCommand.ts"
  *
  * @since 0.1.0
  */
-export const commands: ReadonlyArray<CliCommand> = [serve, decode]
+export const commands: ReadonlyArray<CliCommand> = [demo, serve, decode]
 
 /**
  * The top-level help text.

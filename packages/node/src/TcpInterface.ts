@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as NetAddress from "effect/net/NetAddress"
 import * as Option from "effect/Option"
+import type * as SocketServer from "effect/socket/SocketServer"
 import { fromSocket } from "./internal/bearer.ts"
 
 /**
@@ -44,6 +45,18 @@ export class TcpListenAddress extends Context.Service<TcpListenAddress, { readon
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function*(options: TcpOptions) {
+  let bound: { host: string; port: number } | undefined
+  let listener: SocketServer.SocketServer["Service"] | undefined
+  if (options.listen !== undefined) {
+    const server = yield* NodeSocketServer.make({ host: options.listen.host, port: options.listen.port }).pipe(
+      Effect.mapError((e) => new ProtocolError.TransportError({ detail: `cannot listen: ${e.message}` })),
+      Effect.orDie
+    )
+    const address = server.address
+    bound = NetAddress.isInetAddress(address) ? { host: options.listen.host, port: address.port } : undefined
+    listener = server
+  }
+  // made after the listener, so its connections close before the listener does
   const pool = yield* ConnectionPool.make((peer) =>
     Effect.gen(function*() {
       const address = PeerId.parse(peer)
@@ -58,14 +71,8 @@ export const make = Effect.fnUntraced(function*(options: TcpOptions) {
       })
       return yield* fromSocket(socket)
     }), options)
-  let bound: { host: string; port: number } | undefined
-  if (options.listen !== undefined) {
-    const server = yield* NodeSocketServer.make({ host: options.listen.host, port: options.listen.port }).pipe(
-      Effect.mapError((e) => new ProtocolError.TransportError({ detail: `cannot listen: ${e.message}` })),
-      Effect.orDie
-    )
-    const address = server.address
-    bound = NetAddress.isInetAddress(address) ? { host: options.listen.host, port: address.port } : undefined
+  if (listener !== undefined) {
+    const server = listener
     yield* Effect.forkScoped(server.run((socket) =>
       Effect.gen(function*() {
         const net = yield* Effect.serviceOption(NodeSocket.NetSocket)

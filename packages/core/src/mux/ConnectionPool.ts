@@ -166,7 +166,7 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
         }
       }),
     adopt: (peer, bearer) =>
-      Effect.flatMap(start(peer, "inbound", Effect.succeed(bearer)), Fiber.join),
+      Effect.flatMap(start(peer, "inbound", Effect.succeed(bearer)), (fiber) => Effect.asVoid(Fiber.await(fiber))),
     connections: Effect.sync(() => [...connections.keys()])
   }
   return pool
