@@ -82,6 +82,12 @@ interface Instance {
 }
 
 const WRITE_BATCH = 131_072
+/**
+ * Bytes that may wait to be written on one connection. A peer that stops reading is closed when its
+ * backlog passes this, rather than holding every other connection back (sends never block the
+ * caller, which serves all peers) or growing without bound.
+ */
+const EGRESS_LIMIT = 64 * 1024 * 1024
 
 /**
  * Runs a multiplexer over a bearer in the current scope.
@@ -135,6 +141,7 @@ export const make = Effect.fnUntraced(function*(
 
   // ---- egress: round-robin writer
   const wake = yield* Queue.sliding<void>(1)
+  let egressBytes = 0
   let egressIndex = 0
   const writer = Effect.gen(function*() {
     while (true) {
@@ -165,6 +172,7 @@ export const make = Effect.fnUntraced(function*(
         }
         if (batch.length === 0) break
         yield* bearer.write(batch)
+        egressBytes -= bytes
         for (const m of sent) yield* options.onSent(m)
       }
     }
@@ -190,7 +198,11 @@ export const make = Effect.fnUntraced(function*(
       const payload = protocol.encode(message)
       const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", sduSize, yield* timeNow)
       instance.egress.push({ pieces, message })
+      egressBytes += payload.length + pieces.length * 4
       yield* Queue.offer(wake, undefined)
+      if (egressBytes > EGRESS_LIMIT) {
+        return yield* fail(new TransportError({ detail: `the peer is not reading: ${egressBytes} bytes wait to be sent` }))
+      }
     })
 
   // ---- per instance: reassembly, framing, decoding, driver, timeouts
