@@ -9,6 +9,7 @@ import * as net from "node:net"
 import { Segment } from "../../core/src/bearer/index.ts"
 import { type Ping, ping, pingProtocol, pong } from "../../core/test/utils/pingProtocol.ts"
 import * as TcpInterface from "../src/TcpInterface.ts"
+import * as UnixInterface from "../src/UnixInterface.ts"
 
 type EchoEvent =
   | { readonly _tag: "Pong"; readonly peer: PeerId; readonly n: number; readonly size: number; readonly blob: Uint8Array }
@@ -25,7 +26,7 @@ const makeEcho = Effect.gen(function*() {
         switch (event._tag) {
           case "Recv":
             for (const m of event.messages as ReadonlyArray<Ping>) {
-              if (m._tag === "Ping") out.command(InterfaceCommand.Send(event.peer, pong(m.n, m.blob)))
+              if (m._tag === "Ping") out.command(InterfaceCommand.Send(event.peer, pong(m.n, m.blob, m.protocol)))
               if (m._tag === "Pong") out.event({ _tag: "Pong", peer: event.peer, n: m.n, size: m.blob.length, blob: m.blob })
             }
             return
@@ -109,6 +110,19 @@ for (const setup of [tcp, memory(false), memory(true)]) {
         assert.isTrue(Buffer.from(pongs[0]!.blob).equals(Buffer.from(blob)))
       }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 60_000)
 
+    it.live("round-robin: a small message on another protocol overtakes a 2.5 MB one still streaming", () =>
+      Effect.gen(function*() {
+        const protocols = [pingProtocol(), pingProtocol({ second: true })]
+        const { address, layer } = yield* setup.server(protocols)
+        yield* startNode(layer)
+        const client = yield* startNode(setup.client(protocols, 4))
+        yield* client.execute(InterfaceCommand.Connect(address))
+        yield* client.execute(InterfaceCommand.Send(address, ping(0, big(2_500_000), "chain-sync")))
+        yield* client.execute(InterfaceCommand.Send(address, ping(1, new Uint8Array(8), "keep-alive")))
+        const events = yield* client.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(2), Stream.runCollect)
+        assert.deepStrictEqual(Array.from(events).map((e) => (e as Extract<EchoEvent, { _tag: "Pong" }>).n), [1, 0])
+      }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 60_000)
+
     it.live("an ingress overrun closes only that connection; another carries on", () =>
       Effect.gen(function*() {
         const protocols = [pingProtocol({ ingressLimit: 100_000 })]
@@ -132,6 +146,20 @@ for (const setup of [tcp, memory(false), memory(true)]) {
       }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 60_000)
   })
 }
+
+describe("Manager over a Unix socket", () => {
+  it.live("echoes a message", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol()]
+      const path = `/tmp/network2-test-${process.pid}-${Math.floor(Math.random() * 1e9)}.sock`
+      yield* startNode(UnixInterface.layer({ protocols, listen: path }))
+      const client = yield* startNode(UnixInterface.layer({ protocols }))
+      yield* client.execute(InterfaceCommand.Connect(PeerId.unix(path)))
+      yield* client.execute(InterfaceCommand.Send(PeerId.unix(path), ping(3, big(100_000))))
+      const events = yield* client.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(1), Stream.runCollect)
+      assert.strictEqual((Array.from(events)[0] as Extract<EchoEvent, { _tag: "Pong" }>).size, 100_000)
+    }), 30_000)
+})
 
 /** Writes raw bytes to a TCP server and reports whether the server closed the connection. */
 const rawClient = (port: number, bytes: Uint8Array, holdOpen = false) =>

@@ -6,35 +6,37 @@ import * as Schema from "effect/Schema"
 import type { Protocol } from "../../src/protocol/Protocol.ts"
 import * as C from "../../src/protocol/internal/codec.ts"
 
+type Name = "keep-alive" | "chain-sync"
 export type Ping =
-  | { readonly protocol: "keep-alive"; readonly _tag: "Ping"; readonly n: number; readonly blob: Uint8Array }
-  | { readonly protocol: "keep-alive"; readonly _tag: "Pong"; readonly n: number; readonly blob: Uint8Array }
-  | { readonly protocol: "keep-alive"; readonly _tag: "Stop" }
+  | { readonly protocol: Name; readonly _tag: "Ping"; readonly n: number; readonly blob: Uint8Array }
+  | { readonly protocol: Name; readonly _tag: "Pong"; readonly n: number; readonly blob: Uint8Array }
+  | { readonly protocol: Name; readonly _tag: "Stop" }
 
 const PingSchema = Schema.Union([
-  Schema.TaggedStruct("Ping", { protocol: Schema.Literal("keep-alive"), n: Schema.Number, blob: Schema.Uint8Array }),
-  Schema.TaggedStruct("Pong", { protocol: Schema.Literal("keep-alive"), n: Schema.Number, blob: Schema.Uint8Array }),
-  Schema.TaggedStruct("Stop", { protocol: Schema.Literal("keep-alive") })
+  Schema.TaggedStruct("Ping", { protocol: Schema.Literals(["keep-alive", "chain-sync"]), n: Schema.Number, blob: Schema.Uint8Array }),
+  Schema.TaggedStruct("Pong", { protocol: Schema.Literals(["keep-alive", "chain-sync"]), n: Schema.Number, blob: Schema.Uint8Array }),
+  Schema.TaggedStruct("Stop", { protocol: Schema.Literals(["keep-alive", "chain-sync"]) })
 ])
 
-const codec = C.makeCodec<Ping, typeof PingSchema>("ping", PingSchema, (m) =>
+const codecFor = (name: Name) => C.makeCodec<Ping, typeof PingSchema>("ping", PingSchema, (m) =>
   m._tag === "Stop" ? [2] : [m._tag === "Ping" ? 0 : 1, m.n, m.blob], (v) => {
   const [tag, a] = C.messageTag(v, "ping")
-  if (tag === 2) return { protocol: "keep-alive", _tag: "Stop" }
+  if (tag === 2) return { protocol: name, _tag: "Stop" }
   return {
-    protocol: "keep-alive",
+    protocol: name,
     _tag: tag === 0 ? "Ping" : tag === 1 ? "Pong" : C.fail("unknown tag"),
     n: C.uint(a[1]!, "n"),
     blob: C.bytes(a[2]!, "blob")
   }
 })
 
-export const ping = (n: number, blob: Uint8Array = new Uint8Array(0)): Ping => ({ protocol: "keep-alive", _tag: "Ping", n, blob })
-export const pong = (n: number, blob: Uint8Array = new Uint8Array(0)): Ping => ({ protocol: "keep-alive", _tag: "Pong", n, blob })
+export const ping = (n: number, blob: Uint8Array = new Uint8Array(0), protocol: Name = "keep-alive"): Ping => ({ protocol, _tag: "Ping", n, blob })
+export const pong = (n: number, blob: Uint8Array = new Uint8Array(0), protocol: Name = "keep-alive"): Ping => ({ protocol, _tag: "Pong", n, blob })
 
-export const pingProtocol = (options: { ingressLimit?: number; maxInFlight?: number; timeout?: number } = {}): Protocol<Ping> => ({
-  name: "keep-alive",
-  channel: 8,
+/** The ping protocol on channel 8 ("keep-alive") or, as a second protocol, channel 2 ("chain-sync"). */
+export const pingProtocol = (options: { ingressLimit?: number; maxInFlight?: number; timeout?: number; second?: boolean } = {}): Protocol<Ping> => ({
+  name: options.second === true ? "chain-sync" : "keep-alive",
+  channel: options.second === true ? 2 : 8,
   initialState: "Client",
   states: { Client: { agency: "client" }, Server: { agency: "server", timeout: options.timeout }, Done: { agency: "nobody" } },
   transitions: [
@@ -44,5 +46,5 @@ export const pingProtocol = (options: { ingressLimit?: number; maxInFlight?: num
   ],
   ingressLimit: options.ingressLimit ?? 10_000_000,
   maxInFlight: options.maxInFlight ?? 100,
-  ...codec
+  ...codecFor(options.second === true ? "chain-sync" : "keep-alive")
 })
