@@ -3,8 +3,10 @@ import { Behavior, BehaviorOutput, Interface, InterfaceCommand, Manager, Outboun
 import type { InterfaceEvent, Message } from "@pallas-network2/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import { TestClock } from "effect/testing"
 import * as net from "node:net"
 import { Segment } from "../../core/src/bearer/index.ts"
 import { type Ping, ping, pingProtocol, pong } from "../../core/test/utils/pingProtocol.ts"
@@ -224,4 +226,30 @@ describe("segment-level faults over TCP", () => {
       )
       assert.deepStrictEqual(Array.from(seen).map((e) => e._tag), ["Connected", "Disconnected"])
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+})
+
+describe("TestInterface faults (TestClock)", () => {
+  it.effect("latency is simulated on the test clock; a cut link disconnects both ends", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol()]
+      const serverAddress = PeerId.tcp("10.0.0.1", 3001)
+      const server = yield* startNode(TestInterface.layer({ address: serverAddress, listen: true, protocols, link: { latency: 100 } }))
+      const client = yield* startNode(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40000), protocols }))
+      yield* client.execute(InterfaceCommand.Connect(serverAddress))
+      yield* client.execute(InterfaceCommand.Send(serverAddress, ping(1)))
+      const pong = yield* client.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(1), Stream.runCollect, Effect.forkChild)
+      const step = (ms: number) => Effect.forEach(Array.from({ length: ms / 10 }), () => TestClock.adjust("10 millis"), { discard: true })
+      yield* step(150)
+      assert.isUndefined(pong.pollUnsafe(), "no answer before a full round trip")
+      yield* step(100)
+      const got = yield* Fiber.join(pong)
+      assert.strictEqual((Array.from(got)[0] as Extract<EchoEvent, { _tag: "Pong" }>).n, 1)
+      const network = yield* TestInterface.SimNetwork
+      const serverGone = yield* server.events.pipe(Stream.filter((e) => e._tag === "Disconnected"), Stream.take(1), Stream.runDrain, Effect.forkChild)
+      const clientGone = yield* client.events.pipe(Stream.filter((e) => e._tag === "Disconnected"), Stream.take(1), Stream.runDrain, Effect.forkChild)
+      yield* network.cut(serverAddress)
+      yield* step(1000)
+      yield* Fiber.join(serverGone)
+      yield* Fiber.join(clientGone)
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
 })
