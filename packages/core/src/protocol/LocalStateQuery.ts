@@ -169,8 +169,71 @@ export const Query = {
   /** `[3]`: the point of the chain tip. */
   getChainPoint: (): Uint8Array => Cbor.encode([3]),
   /** `[0, [2, [1]]]`: the hard-fork combinator's current era. */
-  getCurrentEra: (): Uint8Array => Cbor.encode([0, [2, [1]]])
+  getCurrentEra: (): Uint8Array => Cbor.encode([0, [2, [1]]]),
+  /**
+   * `[0, [0, [era, [1]]]]`: the epoch number, asked of the given era (era index 1 Shelley ... 6
+   * Conway); the node answers with an era mismatch when that era is not the current one.
+   */
+  getEpochNo: (era: number): Uint8Array => Cbor.encode([0, [0, [era, [1]]]])
 } as const
+
+/**
+ * Readers of the results of the {@link Query} helpers; each throws nothing and returns `undefined`
+ * when the result is not of the expected shape.
+ *
+ * @example
+ * ```ts
+ * import { LocalStateQuery } from "@pallas-network2/core/protocol/index"
+ * // after MsgResult: LocalStateQuery.Results.chainPoint(message.result)
+ * ```
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
+export const Results = {
+  /** `[year, dayOfYear, picosecondsOfDay]`. */
+  systemStart: (result: Uint8Array): { year: number; dayOfYear: number; picosecondsOfDay: bigint } | undefined => {
+    const v = safe(result)
+    if (!Array.isArray(v) || v.length !== 3) return undefined
+    const [y, d, ps] = v as Array<Cbor.Value>
+    if (typeof y !== "number" || typeof d !== "number" || (typeof ps !== "number" && typeof ps !== "bigint")) return undefined
+    return { year: y, dayOfYear: d, picosecondsOfDay: BigInt(ps) }
+  },
+  /** A point (`[]` origin or `[slot, hash]`). */
+  chainPoint: (result: Uint8Array): Point | undefined => {
+    const v = safe(result)
+    try {
+      return v === undefined ? undefined : Point.fromCbor(v)
+    } catch {
+      return undefined
+    }
+  },
+  /** `[0]` origin, `[1, blockNo]`. */
+  chainBlockNo: (result: Uint8Array): number | "origin" | undefined => {
+    const v = safe(result)
+    if (!Array.isArray(v)) return undefined
+    if (v.length === 1 && v[0] === 0) return "origin"
+    return v.length === 2 && v[0] === 1 && typeof v[1] === "number" ? v[1] : undefined
+  },
+  /** The era index. */
+  currentEra: (result: Uint8Array): number | undefined => {
+    const v = safe(result)
+    return typeof v === "number" ? v : undefined
+  },
+  /** `[epochNo]` when the era matched. */
+  epochNo: (result: Uint8Array): number | undefined => {
+    const v = safe(result)
+    return Array.isArray(v) && v.length === 1 && typeof v[0] === "number" ? v[0] : undefined
+  }
+} as const
+
+const safe = (bytes: Uint8Array): Cbor.Value | undefined => {
+  try {
+    return Cbor.decode(bytes)
+  } catch {
+    return undefined
+  }
+}
 
 const targetToCbor = (t: Target, tags: readonly [number, number, number]): Cbor.Value =>
   t._tag === "Point" ? [tags[0], Point.toCbor(t.point)] : t._tag === "VolatileTip" ? [tags[1]] : [tags[2]]

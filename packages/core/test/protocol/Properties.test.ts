@@ -83,3 +83,18 @@ describe("node-to-client state machines", () => {
     assert.isTrue(bad._tag === "Violation" && bad.error.kind === "Agency")
   })
 })
+
+describe("local state query helpers", () => {
+  it("build the era-independent queries and read their results", () => {
+    assert.strictEqual(Cbor.toHex(LocalStateQuery.Query.getCurrentEra()), "820082028101")
+    assert.strictEqual(Cbor.toHex(LocalStateQuery.Query.getEpochNo(6)), "8200820082068101")
+    assert.strictEqual(LocalStateQuery.Results.currentEra(Cbor.encode(6)), 6)
+    assert.strictEqual(LocalStateQuery.Results.epochNo(Cbor.encode([512])), 512)
+    assert.strictEqual(LocalStateQuery.Results.chainBlockNo(Cbor.encode([1, 100])), 100)
+    assert.strictEqual(LocalStateQuery.Results.chainBlockNo(Cbor.encode([0])), "origin")
+    const p = LocalStateQuery.Results.chainPoint(Cbor.encode([5, new Uint8Array(32)]))
+    assert.isTrue(p !== undefined && p._tag === "Specific" && p.slot === 5)
+    assert.deepStrictEqual(LocalStateQuery.Results.systemStart(Cbor.encode([2017, 266, 0])), { year: 2017, dayOfYear: 266, picosecondsOfDay: 0n })
+    assert.isUndefined(LocalStateQuery.Results.epochNo(Cbor.fromHex("ff")!))
+  })
+})
