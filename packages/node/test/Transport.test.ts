@@ -20,7 +20,9 @@ type EchoEvent =
   | { readonly _tag: "Disconnected"; readonly peer: PeerId }
 
 /** Answers every Ping with a Pong; reports Pongs and connection changes. */
-const makeEcho = Effect.gen(function*() {
+const makeEcho = makeBehavior(true)
+function makeBehavior(answer: boolean) {
+  return Effect.gen(function*() {
   const out = yield* OutboundQueue.make<EchoEvent>()
   const behavior: Behavior.Behavior<EchoEvent, InterfaceCommand<Message>, never> = {
     handleIo: (event: InterfaceEvent) =>
@@ -28,7 +30,7 @@ const makeEcho = Effect.gen(function*() {
         switch (event._tag) {
           case "Recv":
             for (const m of event.messages as ReadonlyArray<Ping>) {
-              if (m._tag === "Ping") out.command(InterfaceCommand.Send(event.peer, pong(m.n, m.blob, m.protocol)))
+              if (m._tag === "Ping" && answer) out.command(InterfaceCommand.Send(event.peer, pong(m.n, m.blob, m.protocol)))
               if (m._tag === "Pong") out.event({ _tag: "Pong", peer: event.peer, n: m.n, size: m.blob.length, blob: m.blob })
             }
             return
@@ -45,7 +47,8 @@ const makeEcho = Effect.gen(function*() {
     peers: Effect.succeed(new Map<PeerId, never>())
   }
   return behavior
-})
+  })
+}
 
 const startNode = (layer: Layer.Layer<Interface.Interface, never, any>) =>
   Effect.gen(function*() {
@@ -251,5 +254,23 @@ describe("TestInterface faults (TestClock)", () => {
       yield* step(1000)
       yield* Fiber.join(serverGone)
       yield* Fiber.join(clientGone)
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
+})
+
+describe("protocol timeouts (TestClock)", () => {
+  it.effect("a peer that does not answer within the state's timeout is a typed violation", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol({ timeout: 5_000 })]
+      const serverAddress = PeerId.tcp("10.0.0.1", 3001)
+      const context = yield* Layer.build(TestInterface.layer({ address: serverAddress, listen: true, protocols }))
+      yield* Manager.make(Context.get(context, Interface.Interface), yield* makeBehavior(false))
+      const client = yield* startNode(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40000), protocols }))
+      yield* client.execute(InterfaceCommand.Connect(serverAddress))
+      yield* client.execute(InterfaceCommand.Send(serverAddress, ping(1)))
+      const error = yield* client.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.take(1), Stream.runCollect, Effect.forkChild)
+      for (let i = 0; i < 60; i++) yield* TestClock.adjust("100 millis")
+      const got = Array.from(yield* Fiber.join(error))[0] as Extract<EchoEvent, { _tag: "Error" }>
+      assert.include(got.reason, "Timeout")
+      assert.include(got.reason, "keep-alive in Server")
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
 })
