@@ -146,6 +146,25 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(
 )
 
 /**
+ * The chain-sync state machine's moves, shared by node-to-node chain-sync and local chain-sync.
+ *
+ * @category protocols
+ * @since 0.1.0
+ */
+export const transitions: ReadonlyArray<{ readonly from: string; readonly message: Message["_tag"]; readonly to: string }> = [
+    { from: "Idle", message: "MsgRequestNext", to: "CanAwait" },
+    { from: "Idle", message: "MsgFindIntersect", to: "Intersect" },
+    { from: "Idle", message: "MsgDone", to: "Done" },
+    { from: "CanAwait", message: "MsgAwaitReply", to: "MustReply" },
+    { from: "CanAwait", message: "MsgRollForward", to: "Idle" },
+    { from: "CanAwait", message: "MsgRollBackward", to: "Idle" },
+    { from: "MustReply", message: "MsgRollForward", to: "Idle" },
+    { from: "MustReply", message: "MsgRollBackward", to: "Idle" },
+    { from: "Intersect", message: "MsgIntersectFound", to: "Idle" },
+    { from: "Intersect", message: "MsgIntersectNotFound", to: "Idle" }
+]
+
+/**
  * The chain-sync protocol: channel 2, the spec's byte limits and timeouts, up to 300 requests in flight.
  *
  * @category protocol
@@ -163,18 +182,7 @@ export const protocol: Protocol<Message> = {
     Intersect: { agency: "server", byteLimit: 65_535, timeout: 10_000 },
     Done: { agency: "nobody" }
   },
-  transitions: [
-    { from: "Idle", message: "MsgRequestNext", to: "CanAwait" },
-    { from: "Idle", message: "MsgFindIntersect", to: "Intersect" },
-    { from: "Idle", message: "MsgDone", to: "Done" },
-    { from: "CanAwait", message: "MsgAwaitReply", to: "MustReply" },
-    { from: "CanAwait", message: "MsgRollForward", to: "Idle" },
-    { from: "CanAwait", message: "MsgRollBackward", to: "Idle" },
-    { from: "MustReply", message: "MsgRollForward", to: "Idle" },
-    { from: "MustReply", message: "MsgRollBackward", to: "Idle" },
-    { from: "Intersect", message: "MsgIntersectFound", to: "Idle" },
-    { from: "Intersect", message: "MsgIntersectNotFound", to: "Idle" }
-  ],
+  transitions,
   // 1.1 x high mark (300) x 1 400 bytes
   ingressLimit: 462_000,
   maxInFlight: 300,

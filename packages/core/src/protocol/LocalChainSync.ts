@@ -7,6 +7,7 @@
 import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
 import { Point, PointSchema, Tip, TipSchema, WrappedBlock, WrappedBlockSchema } from "./Common.ts"
+import * as ChainSync from "./ChainSync.ts"
 import * as C from "./internal/codec.ts"
 import type { Protocol } from "./Protocol.ts"
 
@@ -160,18 +161,7 @@ export const protocol: Protocol<Message> = {
     Intersect: { agency: "server" },
     Done: { agency: "nobody" }
   },
-  transitions: [
-    { from: "Idle", message: "MsgRequestNext", to: "CanAwait" },
-    { from: "Idle", message: "MsgFindIntersect", to: "Intersect" },
-    { from: "Idle", message: "MsgDone", to: "Done" },
-    { from: "CanAwait", message: "MsgAwaitReply", to: "MustReply" },
-    { from: "CanAwait", message: "MsgRollForward", to: "Idle" },
-    { from: "CanAwait", message: "MsgRollBackward", to: "Idle" },
-    { from: "MustReply", message: "MsgRollForward", to: "Idle" },
-    { from: "MustReply", message: "MsgRollBackward", to: "Idle" },
-    { from: "Intersect", message: "MsgIntersectFound", to: "Idle" },
-    { from: "Intersect", message: "MsgIntersectNotFound", to: "Idle" }
-  ],
+  transitions: ChainSync.transitions,
   ingressLimit: 0xffffffff,
   maxInFlight: 1,
   schema: codec.schema,
