@@ -607,9 +607,9 @@ export class Writer {
     }
     throw new CborError(`cannot encode ${Object.prototype.toString.call(v)}`, this.length)
   }
-  /** The bytes written so far (a copy sized exactly). */
+  /** The bytes written so far: a view of the writer's buffer (no copy; the writer is done with). */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.length)
+    return this.buf.subarray(0, this.length)
   }
 }
 
@@ -638,7 +638,19 @@ const encodeHalf = (value: number): number => {
  * @category encoding
  * @since 0.1.0
  */
-export const encode = (value: Value): Uint8Array => new Writer().value(value).finish()
+export const encode = (value: Value): Uint8Array => new Writer(sizeHint(value)).value(value).finish()
+
+/** A first guess of the encoded size, so a message carrying a large byte string is written without regrowing. */
+const sizeHint = (value: Value): number => {
+  let n = 64
+  if (Array.isArray(value)) {
+    for (const v of value as ReadonlyArray<Value>) {
+      if (v instanceof Uint8Array) n += v.length + 9
+      else if (v instanceof Tag && v.value instanceof Uint8Array) n += v.value.length + 12
+    }
+  }
+  return n
+}
 
 // ---------------------------------------------------------------------------------------------------
 // hex
