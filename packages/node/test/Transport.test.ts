@@ -18,6 +18,7 @@ type EchoEvent =
   | { readonly _tag: "Connected"; readonly peer: PeerId }
   | { readonly _tag: "Error"; readonly peer: PeerId; readonly reason: string }
   | { readonly _tag: "Disconnected"; readonly peer: PeerId }
+  | { readonly _tag: "Idle"; readonly peer: PeerId }
 
 /** Answers every Ping with a Pong; reports Pongs and connection changes. */
 const makeEcho = makeBehavior(true)
@@ -40,6 +41,8 @@ function makeBehavior(answer: boolean) {
             return out.event({ _tag: "Error", peer: event.peer, reason: event.error.message })
           case "Disconnected":
             return out.event({ _tag: "Disconnected", peer: event.peer })
+          case "Idle":
+            return out.event({ _tag: "Idle", peer: event.peer })
         }
       }),
     execute: (command) => Effect.sync(() => out.push(BehaviorOutput.command(command))),
@@ -272,5 +275,22 @@ describe("protocol timeouts (TestClock)", () => {
       const got = Array.from(yield* Fiber.join(error))[0] as Extract<EchoEvent, { _tag: "Error" }>
       assert.include(got.reason, "Timeout")
       assert.include(got.reason, "keep-alive in Server")
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
+})
+
+describe("Idle (TestClock)", () => {
+  it.effect("a connection quiet for the idle period is reported Idle", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol()]
+      const serverAddress = PeerId.tcp("10.0.0.1", 3001)
+      const server = yield* startNode(TestInterface.layer({ address: serverAddress, listen: true, protocols, idleAfter: 1_000 }))
+      const client = yield* startNode(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40000), protocols }))
+      const idle = yield* server.events.pipe(Stream.filter((e) => e._tag === "Idle"), Stream.take(1), Stream.runCollect, Effect.forkChild)
+      yield* client.execute(InterfaceCommand.Connect(serverAddress))
+      for (let i = 0; i < 5; i++) yield* TestClock.adjust("100 millis")
+      assert.isUndefined(idle.pollUnsafe())
+      for (let i = 0; i < 20; i++) yield* TestClock.adjust("100 millis")
+      const got = Array.from(yield* Fiber.join(idle))
+      assert.strictEqual(got[0]!._tag, "Idle")
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
 })
