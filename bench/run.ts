@@ -1,0 +1,138 @@
+/**
+ * The benchmarks: `npm run bench` (full) or `npm run bench -- --quick` (a small version, under a
+ * minute). Writes bench/results.json. Plain Node processes, no test runner.
+ *
+ *   1. mux throughput: responder process streaming the real chunk repeated vs raw node:net
+ *   2. block-fetch blocks/s of the real chunk: project's initiator vs @harmoniclabs client
+ *   3. chain-sync headers/s, pipelined and one at a time
+ *   5. codecs: messages/s per protocol's vectors, beside cbor-x
+ *
+ * Options: --quick, --only 1,2,3,5
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Block } from "@pallas-network2/core"
+import { machine, runScenario, type Scenario, type ScenarioResult } from "./harness.ts"
+import { rawThroughput } from "./scenarios/raw.ts"
+import { chainSyncHeaders, initiatorBlocks, MAGIC, muxThroughput } from "./scenarios/stack.ts"
+import { harmonicBlocks } from "./scenarios/harmonic.ts"
+import { codecScenarios } from "./scenarios/codecs.ts"
+import { chunkPath, root, shared, spawnWithPort } from "./scenarios/util.ts"
+
+const argv = process.argv.slice(2)
+const quick = argv.includes("--quick")
+const onlyAt = argv.indexOf("--only")
+const only = onlyAt >= 0 ? new Set(argv[onlyAt + 1]!.split(",")) : undefined
+const want = (id: string) => only === undefined || only.has(id)
+
+const runs = quick ? 2 : 5
+const warmup = 1
+const muxBytes = quick ? 40e6 : 200e6
+const headers = quick ? 10_000 : 100_000
+
+const results: Array<ScenarioResult> = []
+const failures: Array<{ scenario: string; side: string; error: string }> = []
+
+/** A side that records its failure instead of stopping the run (its figure is NaN). */
+const guarded = (scenario: string, side: string, run: () => Promise<number>) => async () => {
+  try {
+    return await run()
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e)
+    if (!failures.some((f) => f.scenario === scenario && f.side === side)) failures.push({ scenario, side, error })
+    process.stderr.write(`  FAILED ${side}: ${error}\n`)
+    return Number.NaN
+  }
+}
+
+const withResponder = async <A>(args: ReadonlyArray<string>, f: (port: number) => Promise<A>): Promise<A> => {
+  const { child, line } = await spawnWithPort("bench/scenarios/responder-process.ts", args)
+  try {
+    return await f(Number(line))
+  } finally {
+    child.kill("SIGKILL")
+  }
+}
+
+const chunkBytes = new Uint8Array(fs.readFileSync(chunkPath))
+const chunkBlocks = Block.splitChunk(chunkBytes).map(Block.parse)
+
+if (want("1")) {
+  await withResponder(["mux", chunkPath, String(muxBytes)], async (port) => {
+    const scenario: Scenario = {
+      id: "1-mux-throughput",
+      title: `mux throughput: ${muxBytes / 1e6} MB of the real chunk's blocks (one RequestRange, segments of 12 288, every MsgBlock decoded) vs the same bytes on a raw node:net socket, both between two processes`,
+      unit: "MB/s",
+      goal: "within 2x of the raw socket",
+      sides: [
+        { name: "network2 stack (TcpInterface + Responder, block-fetch)", run: guarded("1", "network2", () => muxThroughput(port, muxBytes)) },
+        { name: "raw node:net socket", run: guarded("1", "raw", () => rawThroughput(chunkPath, muxBytes)) }
+      ]
+    }
+    results.push(await runScenario(scenario, runs, warmup))
+  })
+}
+
+if (want("2")) {
+  await withResponder(["chunk", chunkPath], async (port) => {
+    const first = Block.pointOf(chunkBlocks[0]!)
+    const last = Block.pointOf(chunkBlocks[chunkBlocks.length - 1]!)
+    const scenario: Scenario = {
+      id: "2-block-fetch",
+      title: `block-fetch of the real chunk 01285 (${chunkBlocks.length} blocks, ${(chunkBytes.length / 1e6).toFixed(1)} MB) from a responder process`,
+      unit: "blocks/s",
+      goal: "at least as fast as the independent client",
+      sides: [
+        { name: "network2 initiator (as network2 demo)", run: guarded("2", "network2", () => initiatorBlocks(port, chunkBlocks)) },
+        {
+          name: "@harmoniclabs/ouroboros-miniprotocols-ts 0.0.4",
+          run: guarded("2", "harmonic", () => harmonicBlocks(port, MAGIC, first, last, chunkBlocks.length))
+        }
+      ]
+    }
+    results.push(await runScenario(scenario, runs, warmup))
+  })
+}
+
+if (want("3")) {
+  await withResponder(["generated", String(headers)], async (port) => {
+    const scenario: Scenario = {
+      id: "3-chain-sync",
+      title: `chain-sync of ${headers} headers (generated chain, bodies <= 200 bytes) over loopback TCP from a responder process`,
+      unit: "headers/s",
+      goal: "pipelining well above one-at-a-time",
+      sides: [
+        { name: "pipelined (200 RequestNext in flight)", run: guarded("3", "pipelined", () => chainSyncHeaders(port, headers, 200)) },
+        { name: "one at a time", run: guarded("3", "unpipelined", () => chainSyncHeaders(port, headers, 1)) }
+      ]
+    }
+    results.push(await runScenario(scenario, runs, warmup))
+  })
+}
+
+if (want("5")) {
+  for (const s of codecScenarios(path.join(shared, "vectors"), quick ? 150 : 500)) {
+    results.push(await runScenario(s, runs, warmup))
+  }
+}
+
+const out = {
+  command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
+  quick,
+  runsPerSide: runs,
+  warmup,
+  date: new Date().toISOString(),
+  machine: machine(),
+  results,
+  failures
+}
+const file = path.join(root, "bench", quick ? "results.quick.json" : "results.json")
+fs.writeFileSync(file, JSON.stringify(out, null, 2) + "\n")
+for (const r of results) {
+  const sides = r.sides.map((s) => `${s.name} ${s.median.toFixed(1)}`).join(" | ")
+  const ratios = r.ratios.map((x) => x.ratio.toFixed(2)).join(", ")
+  process.stdout.write(`${r.id}: ${sides} ${r.unit}; ratio ${ratios}\n`)
+}
+for (const f of failures) process.stdout.write(`FAILED ${f.scenario} ${f.side}: ${f.error}\n`)
+process.stdout.write(`wrote ${path.relative(root, file)}\n`)
+process.exit(0)

@@ -1,0 +1,61 @@
+/**
+ * Scenario 2, the independent side: `@harmoniclabs/ouroboros-miniprotocols-ts` (as in
+ * packages/cli/test/support/harmonicClient.ts) fetching the whole chunk with one RequestRange.
+ */
+import {
+  BlockFetchClient,
+  HandshakeAcceptVersion,
+  HandshakeClient,
+  Multiplexer,
+  VersionData
+} from "@harmoniclabs/ouroboros-miniprotocols-ts"
+import * as net from "node:net"
+import type { Point } from "@pallas-network2/core/protocol/Common"
+
+const toChainPoint = (p: Point) => p._tag === "Origin" ? {} : { blockHeader: { slotNumber: p.slot, hash: p.hash } }
+
+/** blocks/s for fetching `from`..`to` (`count` blocks). */
+export const harmonicBlocks = async (port: number, magic: number, from: Point, to: Point, count: number): Promise<number> => {
+  const errors: Array<string> = []
+  const mplexer = new Multiplexer({
+    protocolType: "node-to-node",
+    connect: () => net.connect({ host: "127.0.0.1", port }) as never
+  })
+  mplexer.on("error", (e: Error) => {
+    errors.push(e.message)
+  })
+  try {
+    const hs = new HandshakeClient(mplexer)
+    // its own version table (n2n 7-14) with this version data, query off (a table object of VersionData is not accepted by 0.0.4)
+    const reply = await hs.propose(
+      new VersionData({ networkMagic: magic, initiatorOnlyDiffusionMode: false, peerSharing: false, query: false })
+    )
+    hs.terminate()
+    if (!(reply instanceof HandshakeAcceptVersion)) throw new Error(`harmonic handshake: ${reply?.constructor?.name}`)
+    const client = new BlockFetchClient(mplexer)
+    client.on("error", (e: Error) => {
+      errors.push(e.message)
+    })
+    const started = performance.now()
+    const blocks = await withTimeout(client.requestRange(toChainPoint(from) as never, toChainPoint(to) as never), 60_000, errors)
+    const seconds = (performance.now() - started) / 1000
+    if (!Array.isArray(blocks)) throw new Error(`harmonic requestRange answered ${String(blocks?.constructor?.name)}; errors: ${errors.join("; ")}`)
+    if (blocks.length !== count) throw new Error(`harmonic: ${blocks.length} of ${count} blocks; errors: ${errors.join("; ")}`)
+    client.done()
+    return count / seconds
+  } finally {
+    mplexer.close()
+  }
+}
+
+const withTimeout = <A>(p: Promise<A>, millis: number, errors: Array<string>): Promise<A> =>
+  new Promise<A>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`harmonic: no answer in ${millis} ms; errors: ${errors.join("; ") || "none"}`)), millis)
+    p.then((a) => {
+      clearTimeout(t)
+      resolve(a)
+    }, (e) => {
+      clearTimeout(t)
+      reject(e)
+    })
+  })

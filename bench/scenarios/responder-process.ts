@@ -1,0 +1,70 @@
+/**
+ * The server side of scenarios 1-3, in its own process: TcpInterface + Responder.layerManager on a free
+ * 127.0.0.1 port, printing the port on stdout and serving until killed.
+ *
+ * Usage:
+ *   node bench/scenarios/responder-process.ts mux CHUNK_PATH TOTAL_BYTES
+ *     the chunk's blocks, but any RequestRange streams the chunk's blocks repeated until TOTAL_BYTES
+ *   node bench/scenarios/responder-process.ts chunk CHUNK_PATH
+ *     the chunk's blocks as an in-memory chain
+ *   node bench/scenarios/responder-process.ts generated BLOCKS
+ *     a generated chain of BLOCKS blocks with tiny bodies (maxBodySize 200)
+ */
+import { Block, ChainSource, GeneratedChain, Protocols, Responder } from "@pallas-network2/core"
+import * as TcpInterface from "@pallas-network2/node/TcpInterface"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+
+export const MAGIC = 764824073
+
+const [mode, a, b] = process.argv.slice(2)
+
+const chainFor = Effect.gen(function*() {
+  if (mode === "generated") {
+    const blocks = GeneratedChain.generate({ blocks: Number(a), maxBodySize: 200 })
+    return yield* ChainSource.makeMemory(blocks, "generated")
+  }
+  const bytes = new Uint8Array(fs.readFileSync(a!))
+  const blocks = Block.splitChunk(bytes).map(Block.parse)
+  const memory = yield* ChainSource.makeMemory(blocks, "chunk")
+  if (mode === "chunk") return memory
+  const total = Number(b)
+  const raw = blocks.map((x) => x.bytes)
+  // one RequestRange streams the chunk's blocks again and again until `total` bytes went out
+  const repeated = (): Stream.Stream<Uint8Array> => {
+    let sent = 0
+    let i = 0
+    return Stream.fromIterable({
+      [Symbol.iterator]: (): Iterator<Uint8Array> => ({
+        next: () => {
+          if (sent >= total) return { done: true, value: undefined }
+          const block = raw[i]!
+          i = (i + 1) % raw.length
+          sent += block.length
+          return { done: false, value: block }
+        }
+      })
+    })
+  }
+  return ChainSource.ChainSource.of({ ...memory, label: "chunk repeated", range: () => Effect.succeed(repeated()) })
+})
+
+const program = Effect.gen(function*() {
+  const chain = yield* chainFor
+  const context = yield* Layer.build(
+    Responder.layerManager({ networkMagic: MAGIC }).pipe(
+      Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
+      Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
+    )
+  )
+  const bound = Context.get(context, TcpInterface.TcpListenAddress)!
+  const manager = Context.get(context, Responder.ResponderManager)
+  yield* Effect.forkScoped(Stream.runDrain(manager.events))
+  process.stdout.write(`${bound.port}\n`)
+  yield* Effect.never
+}).pipe(Effect.scoped)
+
+Effect.runFork(program)
