@@ -61,7 +61,7 @@ export const shareRequest = (amount: number): Message =>
   ({ protocol: "peer-sharing", _tag: "MsgShareRequest", amount }) as Message
 export const txInit = (): Message => ({ protocol: "tx-submission2", _tag: "MsgInit" })
 export const replyTxIds = (ids: ReadonlyArray<readonly [EraTxId, number]>): Message =>
-  ({ protocol: "tx-submission2", _tag: "MsgReplyTxIds", ids: ids.map(([txId, size]) => ({ txId, size })) }) as Message
+  ({ protocol: "tx-submission2", _tag: "MsgReplyTxIds", txIds: ids.map(([txId, size]) => ({ txId, size })) }) as Message
 export const replyTxs = (txs: ReadonlyArray<EraTx>): Message =>
   ({ protocol: "tx-submission2", _tag: "MsgReplyTxs", txs }) as Message
 

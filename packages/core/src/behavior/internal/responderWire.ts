@@ -212,7 +212,11 @@ export const classify = (m: Message): Request | undefined => {
         case "MsgInit":
           return { protocol: "tx-submission2", _tag: "Init" }
         case "MsgReplyTxIds":
-          return { protocol: "tx-submission2", _tag: "ReplyTxIds", ids: f.ids }
+          return {
+            protocol: "tx-submission2",
+            _tag: "ReplyTxIds",
+            ids: (f.txIds as ReadonlyArray<{ txId: EraTxId; size: number }>).map((t) => [t.txId, t.size] as const)
+          }
         case "MsgReplyTxs":
           return { protocol: "tx-submission2", _tag: "ReplyTxs", txs: f.txs }
         case "MsgDone":

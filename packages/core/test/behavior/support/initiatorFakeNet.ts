@@ -161,8 +161,8 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
         push(m("tx-submission2", "MsgRequestTxIds", { blocking: true, ack: 0, req: 3 }))
         return
       case "MsgReplyTxIds":
-        c.announced = a.ids.length
-        push(m("tx-submission2", "MsgRequestTxs", { txIds: a.ids.map((x: any) => x.txId) }))
+        c.announced = a.txIds.length
+        push(m("tx-submission2", "MsgRequestTxs", { txIds: a.txIds.map((x: any) => x.txId) }))
         return
       case "MsgReplyTxs":
         stats.txs.push(...a.txs)

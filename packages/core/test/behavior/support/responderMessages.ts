@@ -50,5 +50,5 @@ export const txIdsRequest = (msg: Message): { blocking: boolean; ack: number; re
   return { blocking: r.blocking, ack: r.ack, req: r.req }
 }
 export const replyTxIds = (ids: ReadonlyArray<readonly [EraTxId, number]>): Message =>
-  m("tx-submission2", "MsgReplyTxIds", { ids })
+  m("tx-submission2", "MsgReplyTxIds", { txIds: ids.map(([txId, size]) => ({ txId, size })) })
 export const replyTxs = (txs: ReadonlyArray<EraTx>): Message => m("tx-submission2", "MsgReplyTxs", { txs })
