@@ -17,7 +17,7 @@ import { rawThroughput } from "./scenarios/raw.ts"
 import { chainSyncHeaders, initiatorBlocks, MAGIC, muxThroughput } from "./scenarios/stack.ts"
 import { harmonicBlocks } from "./scenarios/harmonic.ts"
 import { codecScenarios } from "./scenarios/codecs.ts"
-import { chunkPath, root, shared, spawnWithPort } from "./scenarios/util.ts"
+import { chunkPath, root, shared, spawnWithPort, waitExit } from "./scenarios/util.ts"
 
 const argv = process.argv.slice(2)
 const quick = argv.includes("--quick")
@@ -50,7 +50,8 @@ const withResponder = async <A>(args: ReadonlyArray<string>, f: (port: number) =
   try {
     return await f(Number(line))
   } finally {
-    child.kill("SIGKILL")
+    child.kill("SIGTERM")
+    await waitExit(child)
   }
 }
 

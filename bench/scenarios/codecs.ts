@@ -44,7 +44,7 @@ export const codecScenarios = (vectorsDir: string, millis: number): Array<Scenar
     const messages: Array<any> = []
     let skipped = 0
     for (const v of vectors) {
-      const b = Cbor.fromHex(v.cbor_hex)
+      const b = typeof v.cbor_hex === "string" ? Cbor.fromHex(v.cbor_hex) : undefined
       const r = b === undefined ? undefined : protocol.decode(b)
       if (b === undefined || r === undefined || Result.isFailure(r)) {
         skipped++

@@ -67,4 +67,6 @@ const program = Effect.gen(function*() {
   yield* Effect.never
 }).pipe(Effect.scoped)
 
+// SIGTERM exits normally, so a --cpu-prof profile gets written
+process.on("SIGTERM", () => process.exit(0))
 Effect.runFork(program)

@@ -1,0 +1,77 @@
+/**
+ * Writes the figures part of docs/BENCHMARKS.md from bench/results.json (or results.quick.json):
+ * `node bench/report.ts [bench/results.json]`. The text between the FIGURES markers is replaced; the
+ * rest of the document (analysis, profile) is left as written.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import type { ScenarioResult } from "./harness.ts"
+import { root } from "./scenarios/util.ts"
+
+const source = process.argv[2] ?? path.join(root, "bench", "results.json")
+const data = JSON.parse(fs.readFileSync(source, "utf8")) as {
+  command: string
+  runsPerSide: number
+  warmup: number
+  date: string
+  machine: { cores: number; cpu: string; memoryGiB: number; node: string; platform: string }
+  results: Array<ScenarioResult>
+  failures: Array<{ scenario: string; side: string; error: string }>
+}
+
+/** Whether the goal is met, or the gap and its cause. */
+const verdict = (r: ScenarioResult): string => {
+  const ratio = (i: number) => r.ratios[i]?.ratio ?? Number.NaN
+  if (r.id.startsWith("1-")) {
+    const x = ratio(0)
+    return x >= 0.5 ? "met" : `gap: ${(1 / x).toFixed(0)}x slower than raw; per-message Effect work on both sides (see profile)`
+  }
+  if (r.id.startsWith("2-")) {
+    const x = ratio(0)
+    if (Number.isNaN(x)) return "independent client failed (see failures)"
+    return x >= 1 ? "met" : `gap: ${x.toFixed(2)}x of the independent client; the initiator also runs chain-sync and its scheduler`
+  }
+  if (r.id.startsWith("3-")) {
+    const x = ratio(0)
+    return x >= 2 ? `met (pipelining ${x.toFixed(1)}x)` : `gap: pipelining only ${x.toFixed(1)}x`
+  }
+  if (r.id.startsWith("5-")) {
+    const x = ratio(1)
+    return x >= 0.5 ? `met (decode ${x.toFixed(2)}x of cbor-x)` : `gap: decode ${x.toFixed(2)}x of cbor-x; typed messages + exact-bytes checks`
+  }
+  return ""
+}
+
+const fmt = (n: number) => Number.isNaN(n) ? "failed" : n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2)
+
+const lines: Array<string> = []
+lines.push(`Command: \`${data.command}\` (${data.runsPerSide} runs per side, sides alternating A B A B after ${data.warmup} warm-up round), ${data.date}.`)
+lines.push("")
+lines.push(
+  `Machine: ${data.machine.cores} cores, ${data.machine.cpu}, ${data.machine.memoryGiB} GiB, Node ${data.machine.node}, ${data.machine.platform} (shared with other work: figures vary run to run).`
+)
+lines.push("")
+lines.push("| scenario | side | unit | median | min | max | ratio (first side / this side) | goal met or gap |")
+lines.push("|---|---|---|---:|---:|---:|---:|---|")
+for (const r of data.results) {
+  r.sides.forEach((s, i) => {
+    const ratio = i === 0 ? "" : r.ratios[i - 1]!.ratio.toFixed(2)
+    lines.push(`| ${i === 0 ? `${r.id}: ${r.title}` : ""} | ${s.name} | ${r.unit} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${ratio} | ${i === 0 ? verdict(r) : ""} |`)
+  })
+}
+if (data.failures.length > 0) {
+  lines.push("")
+  lines.push("Failures:")
+  lines.push("")
+  for (const f of data.failures) lines.push(`- scenario ${f.scenario}, ${f.side}: \`${f.error}\``)
+}
+
+const docPath = path.join(root, "docs", "BENCHMARKS.md")
+const begin = `<!-- FIGURES ${path.basename(source)} BEGIN -->`
+const end = `<!-- FIGURES ${path.basename(source)} END -->`
+const block = `${begin}\n${lines.join("\n")}\n${end}`
+let doc = fs.existsSync(docPath) ? fs.readFileSync(docPath, "utf8") : "# Benchmarks\n"
+const at = doc.indexOf(begin)
+doc = at >= 0 ? doc.slice(0, at) + block + doc.slice(doc.indexOf(end) + end.length) : `${doc.trimEnd()}\n\n${block}\n`
+fs.writeFileSync(docPath, doc)
+process.stdout.write(`wrote ${path.relative(root, docPath)} from ${path.relative(root, source)}\n`)
