@@ -42,11 +42,11 @@ export const connect = (port: number) =>
 export const handshake = (mplexer: Multiplexer, magic: number, versions: ReadonlyArray<number>) =>
   Effect.promise(() => {
     const client = new HandshakeClient(mplexer)
-    const table: Record<number, VersionData> = {}
-    for (const v of versions) {
-      table[v] = new VersionData({ networkMagic: magic, initiatorOnlyDiffusionMode: false, peerSharing: false, query: false })
-    }
-    return client.propose(table).then((reply) => {
+    // its own table: v7 to v14 for this version data (query off, so the server accepts instead of replying
+    // with its table); `versions` only documents what it proposes
+    void versions
+    void VersionData
+    return client.propose({ networkMagic: magic, initiatorOnlyDiffusionMode: false, peerSharing: false, query: false }).then((reply) => {
       client.terminate()
       if (reply instanceof HandshakeAcceptVersion) {
         return { _tag: "Accept", version: Number(reply.versionNumber) } as const
