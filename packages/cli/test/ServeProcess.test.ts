@@ -1,0 +1,66 @@
+/**
+ * `network2 serve --chain` as a process: the independent client syncs and fetches from it over TCP
+ * on 127.0.0.1, then SIGINT shuts it down cleanly (exit code 0, every connection closed).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Block, Cbor } from "@pallas-network2/core"
+import * as Effect from "effect/Effect"
+import * as cp from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
+import * as Harmonic from "./support/harmonicClient.ts"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+const bin = path.join(root, "packages/cli/bin/network2.js")
+
+const freePort = Effect.callback<number>((resume) => {
+  const s = net.createServer()
+  s.listen(0, "127.0.0.1", () => {
+    const port = (s.address() as net.AddressInfo).port
+    s.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
+  it.live("serves the real chunk to the independent client; SIGINT exits 0 after closing every connection", () =>
+    Effect.gen(function*() {
+      const chunkPath = path.join(vectorsDir, "chain", "01285.chunk")
+      const chunk = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath))).map(Block.parse)
+      const port = yield* freePort
+      const child = cp.spawn(process.execPath, [bin, "serve", "--port", String(port), "--magic", "42", "--chain", chunkPath], { cwd: root })
+      let log = ""
+      child.stderr.on("data", (d) => {
+        log += d.toString()
+      })
+      child.stdout.on("data", (d) => {
+        log += d.toString()
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      const got = yield* Effect.scoped(Effect.gen(function*() {
+        const { mplexer } = yield* Harmonic.connect(port)
+        const hs = yield* Harmonic.handshake(mplexer, 42, [11, 12, 13, 14])
+        assert.deepStrictEqual(hs, { _tag: "Accept", version: 14 })
+        const sync = Harmonic.chainSync(mplexer)
+        assert.isTrue(yield* sync.findIntersect([Block.pointOf(chunk[0]!)]))
+        assert.strictEqual((yield* sync.requestNext)._tag, "RollBackward")
+        for (let i = 1; i < 50; i++) {
+          const step = yield* sync.requestNext
+          assert.isTrue(step._tag === "RollForward" && Cbor.toHex(step.header.bytes) === Cbor.toHex(chunk[i]!.header.bytes))
+        }
+        return yield* Harmonic.blockFetch(mplexer).requestRange(Block.pointOf(chunk[0]!), Block.pointOf(chunk[863]!))
+      }))
+      assert.strictEqual(got!.length, 864)
+      got!.forEach((bytes, i) => assert.isTrue(Cbor.toHex(bytes) === Cbor.toHex(chunk[i]!.bytes)))
+      const code = yield* Effect.callback<number | null>((resume) => {
+        child.once("exit", (c) => resume(Effect.succeed(c)))
+        child.kill("SIGINT")
+      })
+      assert.strictEqual(code, 0)
+      assert.include(log, "handshake accepted: v14")
+      assert.include(log, "shutting down")
+    }), 60_000)
+})
