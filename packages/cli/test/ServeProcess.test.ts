@@ -3,7 +3,11 @@
  * on 127.0.0.1, then SIGINT shuts it down cleanly (exit code 0, every connection closed).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Block, Cbor } from "@pallas-network2/core"
+import { Block, Cbor, Initiator, PeerId, Protocols } from "@pallas-network2/core"
+import * as TcpInterface from "@pallas-network2/node/TcpInterface"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+import * as Demo from "../src/commands/Demo.ts"
 import * as Effect from "effect/Effect"
 import * as cp from "node:child_process"
 import * as fs from "node:fs"
@@ -25,7 +29,7 @@ const freePort = Effect.callback<number>((resume) => {
 })
 
 describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
-  it.live("serves the real chunk to the independent client; SIGINT exits 0 after closing every connection", () =>
+  it.live("serves the real chunk to the independent client and to our initiator; SIGINT exits 0 after closing every connection", () =>
     Effect.gen(function*() {
       const chunkPath = path.join(vectorsDir, "chain", "01285.chunk")
       const chunk = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath))).map(Block.parse)
@@ -55,6 +59,22 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
       }))
       assert.strictEqual(got!.length, 864)
       got!.forEach((bytes, i) => assert.isTrue(Cbor.toHex(bytes) === Cbor.toHex(chunk[i]!.bytes)))
+      // the project's own initiator (as the demo runs it) against the same process
+      const initiator = yield* Layer.build(
+        Initiator.managerLayer().pipe(
+          Layer.provideMerge(Initiator.layer({ networkMagic: 42, targets: { known: 2, established: 1, active: 1 } })),
+          Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
+        )
+      )
+      const silent = Demo.makeProgress({ tty: false, json: false, write: () => undefined, writeErr: () => undefined })
+      const summary = yield* Demo.run({
+        peers: [PeerId.tcp("127.0.0.1", port)],
+        expected: { firstBlockNo: chunk[0]!.blockNo, lastBlockNo: chunk[863]!.blockNo, first: Block.pointOf(chunk[0]!), last: Block.pointOf(chunk[863]!), blocks: 864 },
+        progress: silent,
+        behavior: Context.get(initiator, Initiator.InitiatorBehavior)
+      }).pipe(Effect.provide(Layer.succeedContext(initiator)))
+      assert.deepStrictEqual(summary.problems, [])
+      assert.strictEqual(summary.blocks, 864)
       const code = yield* Effect.callback<number | null>((resume) => {
         child.once("exit", (c) => resume(Effect.succeed(c)))
         child.kill("SIGINT")
