@@ -294,3 +294,23 @@ describe("Idle (TestClock)", () => {
       assert.strictEqual(got[0]!._tag, "Idle")
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
 })
+
+describe("duplex over TCP", () => {
+  it.live("one connection carries both roles: each side pings the other as initiator and answers as responder", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol()]
+      const sctx = yield* Layer.build(TcpInterface.layer({ protocols, listen: { host: "127.0.0.1", port: 0 }, initiatorOnInbound: true }))
+      const port = Context.get(sctx, TcpInterface.TcpListenAddress)!.port
+      const server = yield* Manager.make(Context.get(sctx, Interface.Interface), yield* makeEcho)
+      const client = yield* startNode(TcpInterface.layer({ protocols, duplex: true }))
+      const address = PeerId.tcp("127.0.0.1", port)
+      yield* client.execute(InterfaceCommand.Connect(address))
+      const connected = Array.from(yield* server.events.pipe(Stream.filter((e) => e._tag === "Connected"), Stream.take(1), Stream.runCollect))[0]!
+      // the server pings the client over the connection the client dialled
+      yield* server.execute(InterfaceCommand.Send(connected.peer, ping(7)))
+      yield* client.execute(InterfaceCommand.Send(address, ping(8)))
+      const serverGot = Array.from(yield* server.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(1), Stream.runCollect))[0] as Extract<EchoEvent, { _tag: "Pong" }>
+      const clientGot = Array.from(yield* client.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(1), Stream.runCollect))[0] as Extract<EchoEvent, { _tag: "Pong" }>
+      assert.deepStrictEqual([serverGot.n, clientGot.n], [7, 8])
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+})
