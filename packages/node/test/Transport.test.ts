@@ -314,3 +314,33 @@ describe("duplex over TCP", () => {
       assert.deepStrictEqual([serverGot.n, clientGot.n], [7, 8])
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
 })
+
+describe("pipelined requests and the state timeout (TestClock)", () => {
+  it.effect("each answer starts a new wait: 10 pipelined requests answered 1 s apart pass a 5 s timeout", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol({ timeout: 5_000, maxInFlight: 10 })]
+      const serverAddress = PeerId.tcp("10.0.0.1", 3001)
+      const context = yield* Layer.build(TestInterface.layer({ address: serverAddress, listen: true, protocols }))
+      const serverIface = Context.get(context, Interface.Interface)
+      // a slow server: answers one Ping per second, in order
+      yield* Effect.forkScoped(Stream.runForEach(serverIface.events, (e) =>
+        e._tag === "Recv"
+          ? Effect.forEach(e.messages as ReadonlyArray<Ping>, (m) =>
+            m._tag === "Ping"
+              ? Effect.sleep("1 second").pipe(Effect.andThen(serverIface.dispatch(InterfaceCommand.Send(e.peer, pong(m.n)))))
+              : Effect.void, { discard: true })
+          : Effect.void))
+      const client = yield* startNode(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40000), protocols }))
+      yield* client.execute(InterfaceCommand.Connect(serverAddress))
+      for (let i = 0; i < 10; i++) yield* client.execute(InterfaceCommand.Send(serverAddress, ping(i)))
+      const got = yield* client.events.pipe(
+        Stream.filter((e) => e._tag === "Pong" || e._tag === "Error"),
+        Stream.take(10),
+        Stream.runCollect,
+        Effect.forkChild
+      )
+      for (let i = 0; i < 150; i++) yield* TestClock.adjust("100 millis")
+      const events = Array.from(yield* Fiber.join(got))
+      assert.deepStrictEqual(events.map((e) => e._tag === "Pong" ? e.n : e._tag), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
+})

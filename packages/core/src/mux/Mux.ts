@@ -292,6 +292,8 @@ export const make = Effect.fnUntraced(function*(
           buffer = pos === buffer.length ? new Uint8Array(0) : buffer.subarray(pos)
           if (delivered.length > 0) {
             if (instance.protocol.channel === 0) handshaking = false
+            // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
+            deadline = undefined
             yield* options.onReceive(delivered)
           }
         }
