@@ -7,6 +7,7 @@ import process from "node:process"
 import { type CliCommand, UsageError } from "./Command.ts"
 import { command as decode } from "./commands/Decode.ts"
 import { command as demo } from "./commands/DemoCommand.ts"
+import { fetch, follow, handshake } from "./commands/PeerCommands.ts"
 import { command as serve } from "./commands/ServeCommand.ts"
 
 /**
@@ -19,7 +20,7 @@ import { command as serve } from "./commands/ServeCommand.ts"
  *
  * @since 0.1.0
  */
-export const commands: ReadonlyArray<CliCommand> = [demo, serve, decode]
+export const commands: ReadonlyArray<CliCommand> = [demo, serve, handshake, follow, fetch, decode]
 
 /**
  * The top-level help text.
