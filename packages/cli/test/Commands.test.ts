@@ -1,0 +1,72 @@
+/**
+ * The `network2` commands as a user runs them: processes on 127.0.0.1.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Block, GeneratedChain } from "@pallas-network2/core"
+import * as Effect from "effect/Effect"
+import * as cp from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Point } from "@pallas-network2/core/protocol/Common"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+const bin = path.join(root, "packages/cli/bin/network2.js")
+
+const run = (args: ReadonlyArray<string>) =>
+  Effect.callback<{ code: number | null; out: string; err: string }>((resume) => {
+    const child = cp.spawn(process.execPath, [bin, ...args], { cwd: root })
+    let out = ""
+    let err = ""
+    child.stdout.on("data", (d) => (out += d.toString()))
+    child.stderr.on("data", (d) => (err += d.toString()))
+    child.once("exit", (code) => resume(Effect.succeed({ code, out, err })))
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
+
+const freePort = Effect.callback<number>((resume) => {
+  const s = net.createServer()
+  s.listen(0, "127.0.0.1", () => {
+    const port = (s.address() as net.AddressInfo).port
+    s.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+describe("network2 commands", () => {
+  it.live("demo syncs the generated chain over TCP and exits 0 with an OK summary", () =>
+    Effect.gen(function*() {
+      const r = yield* run(["demo", "--blocks", "100"])
+      assert.strictEqual(r.code, 0, r.err)
+      assert.include(r.out, "OK: 100 blocks")
+      assert.include(r.out, "every header links to the one before it and every block matches its header: yes")
+    }), 60_000)
+
+  it.live("handshake, follow and fetch against network2 serve", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const server = cp.spawn(process.execPath, [bin, "serve", "--port", String(port), "--magic", "2", "--blocks", "30"], { cwd: root })
+      let log = ""
+      server.stderr.on("data", (d) => (log += d.toString()))
+      yield* Effect.addFinalizer(() => Effect.sync(() => server.kill("SIGKILL")))
+      while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      const address = `127.0.0.1:${port}`
+      const hs = yield* run(["handshake", address, "--magic", "2"])
+      assert.strictEqual(hs.code, 0, hs.err)
+      assert.include(hs.out, "accepted node-to-node v16")
+      const wrong = yield* run(["handshake", address, "--magic", "7", "--json"])
+      assert.strictEqual(wrong.code, 1)
+      assert.include(wrong.out, "magic")
+      const follow = yield* run(["follow", address, "--magic", "2", "--from", "origin", "--limit", "3", "--json"])
+      assert.strictEqual(follow.code, 0, follow.err)
+      // the same generated chain the server made (same seed and size)
+      const blocks = GeneratedChain.generate({ blocks: 30 })
+      const outFile = path.join(os.tmpdir(), `network2-fetch-${process.pid}.bin`)
+      const fetched = yield* run(["fetch", address, "--magic", "2", "--from", Point.toString(Block.pointOf(blocks[3]!)), "--to", Point.toString(Block.pointOf(blocks[9]!)), "--out", outFile])
+      assert.strictEqual(fetched.code, 0, fetched.err)
+      assert.include(fetched.out, "fetched 7 blocks")
+      assert.isTrue(fs.readFileSync(outFile).equals(Buffer.concat(blocks.slice(3, 10).map((b) => b.bytes))))
+      fs.rmSync(outFile)
+    }), 60_000)
+})
