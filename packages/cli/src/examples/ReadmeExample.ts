@@ -1,15 +1,15 @@
 /**
- * The README's usage example: an Effect program that follows the chain from one peer with the
- * node-to-node initiator and prints the first headers. The transport is a layer of its own, so the
- * same program runs over TCP (`TcpInterface.layer()` from `@pallas-network2/node`) or in memory.
+ * The README's usage example, as code the test suite runs: provide the TCP Interface and the
+ * initiator behavior, run its Manager, start a sync and read the events.
  *
  * @since 0.1.0
  */
 import { Effect, Layer, Stream } from "effect"
-import { Initiator, type Interface, NetworkMagic, type PeerId } from "@pallas-network2/core"
+import { Initiator, NetworkMagic, type PeerId, Protocols } from "@pallas-network2/core"
+import { TcpInterface } from "@pallas-network2/node"
 
 /**
- * Follows from `peer` and returns the first `count` headers' events, logging each.
+ * Follows `peer` from the origin and logs its first `count` headers.
  *
  * @category examples
  * @since 0.1.0
@@ -28,21 +28,20 @@ export const program = (peer: PeerId, count = 10) =>
   })
 
 /**
- * The initiator behavior and its manager; the Interface (TCP, Unix socket, or the emulation's
- * TestInterface) is provided below it.
+ * The initiator's manager over TCP.
  *
  * @category examples
  * @since 0.1.0
  */
 export const InitiatorLive = Initiator.managerLayer().pipe(
-  Layer.provideMerge(Initiator.layer({ networkMagic: NetworkMagic.mainnet }))
+  Layer.provideMerge(Initiator.layer({ networkMagic: NetworkMagic.mainnet })),
+  Layer.provide(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
 )
 
 /**
- * The program with everything provided but the transport.
+ * The whole example: `Effect.runPromise(main(PeerId.tcp("127.0.0.1", 3001)))`.
  *
  * @category examples
  * @since 0.1.0
  */
-export const main = <E, R>(peer: PeerId, transport: Layer.Layer<Interface.Interface, E, R>, count = 10) =>
-  program(peer, count).pipe(Effect.provide(InitiatorLive.pipe(Layer.provide(transport))))
+export const main = (peer: PeerId, count = 10) => program(peer, count).pipe(Effect.provide(InitiatorLive), Effect.scoped)
