@@ -29,15 +29,20 @@ const verdict = (r: ScenarioResult): string => {
   if (r.id.startsWith("2-")) {
     const x = ratio(0)
     if (Number.isNaN(x)) return "independent client failed (see failures)"
-    return x >= 1 ? "met" : `gap: ${x.toFixed(2)}x of the independent client; the initiator also runs chain-sync and its scheduler`
+    return x >= 3
+      ? `met (${x.toFixed(2)}x the independent client)`
+      : `gap: ${x.toFixed(2)}x the independent client, goal several times; per-block cost in the mux and the responder's 4-block send window (see profile)`
   }
   if (r.id.startsWith("3-")) {
     const x = ratio(0)
-    return x >= 2 ? `met (pipelining ${x.toFixed(1)}x)` : `gap: pipelining only ${x.toFixed(1)}x`
+    const pipelined = r.sides[0]?.median ?? 0
+    return pipelined >= 50_000
+      ? `met (${Math.round(pipelined)} headers/s; pipelining ${x.toFixed(1)}x)`
+      : `gap: ${Math.round(pipelined)} of the 50 000 headers/s goal (pipelining ${x.toFixed(1)}x); per-message Effect work and JS blake2b of every header`
   }
   if (r.id.startsWith("5-")) {
     const x = ratio(1)
-    return x >= 0.5 ? `met (decode ${x.toFixed(2)}x of cbor-x)` : `gap: decode ${x.toFixed(2)}x of cbor-x; typed messages + exact-bytes checks`
+    return `decode ${x.toFixed(2)}x of cbor-x's generic decode (no goal set); ours also checks the message shape and keeps exact bytes`
   }
   return ""
 }
