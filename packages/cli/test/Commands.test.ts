@@ -22,7 +22,7 @@ const run = (args: ReadonlyArray<string>) =>
     let err = ""
     child.stdout.on("data", (d) => (out += d.toString()))
     child.stderr.on("data", (d) => (err += d.toString()))
-    child.once("exit", (code) => resume(Effect.succeed({ code, out, err })))
+    child.once("close", (code) => resume(Effect.succeed({ code, out, err })))
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 
@@ -68,5 +68,22 @@ describe("network2 commands", () => {
       assert.include(fetched.out, "fetched 7 blocks")
       assert.isTrue(fs.readFileSync(outFile).equals(Buffer.concat(blocks.slice(3, 10).map((b) => b.bytes))))
       fs.rmSync(outFile)
+    }), 60_000)
+
+  it.live("serve --live: a follower at the tip receives each new block and sees a scheduled rollback", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const server = cp.spawn(process.execPath, [bin, "serve", "--port", String(port), "--magic", "2", "--blocks", "40", "--live", "--start", "10", "--block-time", "200ms", "--rollback-every", "4", "--rollback-depth", "2"], { cwd: root })
+      let log = ""
+      server.stderr.on("data", (d) => (log += d.toString()))
+      yield* Effect.addFinalizer(() => Effect.sync(() => server.kill("SIGKILL")))
+      while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      const follow = yield* run(["follow", `127.0.0.1:${port}`, "--magic", "2", "--from", "tip", "--limit", "8", "--json"])
+      assert.strictEqual(follow.code, 0, follow.err)
+      const lines = follow.out.trim().split("\n").map((l) => JSON.parse(l) as { event?: string })
+      const kinds = lines.map((l) => l.event)
+      // at the tip: RollBackward to the intersection, then each new block, then the scheduled rollback
+      assert.isAtLeast(kinds.filter((k) => k === "rollForward").length, 2, follow.out)
+      assert.isAtLeast(kinds.filter((k) => k === "rollBackward").length, 2, follow.out)
     }), 60_000)
 })

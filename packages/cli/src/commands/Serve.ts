@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { ChainSource, GeneratedChain, type Interface, Responder } from "@pallas-network2/core"
+import { ChainSource, GeneratedChain, type Interface, ReplayChain, Responder } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 
@@ -33,6 +33,8 @@ export interface ServeOptions {
   readonly blocks?: number | undefined
   /** Largest block body of the generated chain, in bytes (default 64 000). */
   readonly maxBodySize?: number | undefined
+  /** Serve the chain as a live one: start with a prefix and append a block per block time. */
+  readonly live?: ReplayChain.ReplayOptions | undefined
 }
 
 /**
@@ -57,13 +59,26 @@ export const isSynthetic = (options: ServeOptions): boolean => options.chain ===
  * @category layers
  * @since 0.1.0
  */
-export const chainLayer = (options: ServeOptions): Layer.Layer<ChainSource.ChainSource, ImmutableDb.ImmutableDbError> =>
-  options.chain === undefined
+export const chainLayer = (options: ServeOptions): Layer.Layer<ChainSource.ChainSource, ImmutableDb.ImmutableDbError> => {
+  const generated = () =>
+    GeneratedChain.generate({
+      blocks: options.blocks ?? defaults.blocks,
+      ...(options.maxBodySize !== undefined ? { maxBodySize: options.maxBodySize, minBodySize: Math.min(1000, options.maxBodySize) } : {})
+    })
+  if (options.live !== undefined) {
+    const live = options.live
+    return Layer.unwrap(Effect.map(
+      options.chain === undefined ? Effect.sync(generated) : ImmutableDb.readBlocks(options.chain),
+      (blocks) => ReplayChain.layer(blocks, live)
+    ))
+  }
+  return options.chain === undefined
     ? GeneratedChain.layer({
       blocks: options.blocks ?? defaults.blocks,
       ...(options.maxBodySize !== undefined ? { maxBodySize: options.maxBodySize, minBodySize: Math.min(1000, options.maxBodySize) } : {})
     })
     : ImmutableDb.layer(options.chain)
+}
 
 /**
  * The responder's configuration for `network2 serve`.

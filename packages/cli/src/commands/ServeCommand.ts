@@ -6,6 +6,7 @@
  */
 import { Protocols } from "@pallas-network2/core"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { type CliCommand, parseArgs, UsageError } from "../Command.ts"
@@ -19,6 +20,13 @@ const int = (value: string | true | undefined, name: string, fallback: number | 
   return n
 }
 
+const duration = (value: string | true): Duration.Input => {
+  const m = typeof value === "string" ? /^(\d+)(ms|s|m)?$/.exec(value) : null
+  if (m === null) throw new UsageError("--block-time: a duration like 20s, 500ms or 1m")
+  const n = Number(m[1])
+  return m[2] === "ms" ? Duration.millis(n) : m[2] === "m" ? Duration.minutes(n) : Duration.seconds(n)
+}
+
 /** The TCP Interface that listens for the responder. @category layers @since 0.1.0 */
 export const listen = (host: string, port: number) =>
   TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host, port }, duplex: false, initiatorOnInbound: true })
@@ -28,9 +36,15 @@ export const command: CliCommand = {
   name: "serve",
   summary: "serve a chain (generated, or --chain PATH) to node-to-node peers over TCP until interrupted",
   run: (argv) => {
-    const args = parseArgs(argv, { valued: ["host", "port", "magic", "chain", "blocks", "max-body-size"] })
+    const args = parseArgs(argv, {
+      valued: ["host", "port", "magic", "chain", "blocks", "max-body-size", "start", "block-time", "rollback-every", "rollback-depth"],
+      booleans: ["live"]
+    })
     if (args.flags.has("help")) {
-      process.stdout.write("usage: network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks 2000] [--max-body-size BYTES]\n")
+      process.stdout.write(
+        "usage: network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks 2000] [--max-body-size BYTES]\n" +
+          "                      [--live [--start N] [--block-time 20s] [--rollback-every K --rollback-depth D]]\n"
+      )
       return Promise.resolve(0)
     }
     const options: Serve.ServeOptions = {
@@ -39,7 +53,15 @@ export const command: CliCommand = {
       magic: int(args.flags.get("magic"), "magic", Serve.defaults.magic)!,
       chain: args.flags.get("chain") as string | undefined,
       blocks: int(args.flags.get("blocks"), "blocks", Serve.defaults.blocks),
-      maxBodySize: int(args.flags.get("max-body-size"), "max-body-size", undefined)
+      maxBodySize: int(args.flags.get("max-body-size"), "max-body-size", undefined),
+      live: args.flags.has("live")
+        ? {
+          ...(args.flags.has("start") ? { start: int(args.flags.get("start"), "start", undefined)! } : {}),
+          blockTime: duration(args.flags.get("block-time") ?? "20s"),
+          ...(args.flags.has("rollback-every") ? { rollbackEvery: int(args.flags.get("rollback-every"), "rollback-every", undefined)! } : {}),
+          ...(args.flags.has("rollback-depth") ? { rollbackDepth: int(args.flags.get("rollback-depth"), "rollback-depth", undefined)! } : {})
+        }
+        : undefined
     }
     return runCommand(
       Serve.run(options).pipe(
