@@ -5,7 +5,7 @@
  * small blocks; every header and block it receives is checked against the served bytes.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Block, Cbor, ChainSource, GeneratedChain, Protocols, Responder } from "@pallas-network2/core"
+import { Block, Cbor, ChainSource, GeneratedChain, Protocols, ReplayChain, Responder } from "@pallas-network2/core"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -71,5 +71,36 @@ describe.skipIf(!vectorsAvailable)("@harmoniclabs client and the real chunk", ()
       const got = yield* fetch.requestRange(Block.pointOf(chunk[0]!), Block.pointOf(chunk[863]!)).pipe(Effect.timeout("20 seconds"))
       assert.strictEqual(got!.length, 864)
       got!.forEach((bytes, i) => assert.strictEqual(Cbor.toHex(bytes), Cbor.toHex(chunk[i]!.bytes)))
+    }), 60_000)
+})
+
+describe("@harmoniclabs client following a live chain from its tip", () => {
+  it.live("finds the tip, waits, then receives and decodes each new block's header as it is appended", () =>
+    Effect.gen(function*() {
+      const blocks = GeneratedChain.generate({ blocks: 30, seed: 12, minBodySize: 200, maxBodySize: 1500 })
+      const chain = yield* ReplayChain.make(blocks, { start: 10, blockTime: "300 millis" })
+      const context = yield* Layer.build(
+        Responder.layerManager({ networkMagic: MAGIC }).pipe(
+          Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
+          Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
+        )
+      )
+      yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
+      const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
+      const { mplexer } = yield* Harmonic.connect(port)
+      assert.strictEqual((yield* Harmonic.handshake(mplexer, MAGIC, [14]))._tag, "Accept")
+      const sync = Harmonic.chainSync(mplexer)
+      const tip = yield* chain.tip
+      assert.isTrue(yield* sync.findIntersect([tip.point]))
+      assert.strictEqual((yield* sync.requestNext)._tag, "RollBackward")
+      const start = tip.blockNo
+      for (let i = 1; i <= 3; i++) {
+        const step = yield* sync.requestNext.pipe(Effect.timeout("5 seconds"))
+        assert.strictEqual(step._tag, "RollForward")
+        if (step._tag === "RollForward") {
+          assert.strictEqual(Cbor.toHex(step.header.bytes), Cbor.toHex(blocks[start + i]!.header.bytes))
+          assert.strictEqual(Block.headerInfo(step.header).blockNo, start + i)
+        }
+      }
     }), 60_000)
 })

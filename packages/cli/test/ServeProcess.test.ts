@@ -3,7 +3,7 @@
  * on 127.0.0.1, then SIGINT shuts it down cleanly (exit code 0, every connection closed).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Block, Cbor, Initiator, PeerId, Protocols } from "@pallas-network2/core"
+import { Block, Cbor, GeneratedChain, Initiator, PeerId, Protocols } from "@pallas-network2/core"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
@@ -82,5 +82,38 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
       assert.strictEqual(code, 0)
       assert.include(log, "handshake accepted: v14")
       assert.include(log, "shutting down")
+    }), 60_000)
+})
+
+describe("network2 serve --live (a process)", () => {
+  it.live("the independent client finds the tip, then receives and decodes each new block as it is appended", () =>
+    Effect.gen(function*() {
+      const port = yield* freePort
+      const child = cp.spawn(process.execPath, [bin, "serve", "--port", String(port), "--magic", "42", "--blocks", "30", "--max-body-size", "1500", "--live", "--start", "10", "--block-time", "300ms"], { cwd: root })
+      let log = ""
+      child.stderr.on("data", (d) => (log += d.toString()))
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      // the same generated chain as the server's (same seed, size and body bounds)
+      const blocks = GeneratedChain.generate({ blocks: 30, maxBodySize: 1500, minBodySize: 1000 })
+      const { mplexer } = yield* Harmonic.connect(port)
+      assert.strictEqual((yield* Harmonic.handshake(mplexer, 42, [14]))._tag, "Accept")
+      const sync = Harmonic.chainSync(mplexer)
+      // newest first: the server answers with the first point it has, its tip
+      assert.isTrue(yield* sync.findIntersect([...blocks].reverse().map(Block.pointOf)))
+      const back = yield* sync.requestNext
+      assert.strictEqual(back._tag, "RollBackward")
+      const tipSlot = back._tag === "RollBackward" ? back.slot : undefined
+      const at = blocks.findIndex((b) => b.slot === tipSlot)
+      assert.isAtLeast(at, 9)
+      for (let i = 1; i <= 3 && at + i < blocks.length; i++) {
+        const step = yield* sync.requestNext.pipe(Effect.timeout("5 seconds"))
+        assert.isTrue(step._tag === "RollForward" && Cbor.toHex(step.header.bytes) === Cbor.toHex(blocks[at + i]!.header.bytes))
+        if (step._tag === "RollForward") assert.strictEqual(Block.headerInfo(step.header).blockNo, at + i)
+      }
+      // and block-fetch serves an appended block
+      const last = blocks[at + 1]!
+      const got = yield* Harmonic.blockFetch(mplexer).requestRange(Block.pointOf(last), Block.pointOf(last))
+      assert.isTrue(got !== undefined && Cbor.toHex(got[0]!) === Cbor.toHex(last.bytes))
     }), 60_000)
 })
