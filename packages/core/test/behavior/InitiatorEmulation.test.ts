@@ -9,7 +9,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
-import { Block, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, Responder, TestInterface } from "../../src/index.ts"
+import { Block, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, ReplayChain, Responder, TestInterface } from "../../src/index.ts"
 
 const protocols = Protocols.NodeToNode.protocols
 const MAGIC = 2
@@ -136,4 +136,24 @@ describe("InitiatorBehavior on the simulated network (TestInterface + TestClock)
         assert.isAtLeast(warm, 2, `${p} came back after the cut`)
       }
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 120_000)
+
+  it.effect("following a live chain from its tip: each new block, then a scheduled rollback, with no real waiting", () =>
+    Effect.gen(function*() {
+      const blocks = GeneratedChain.generate({ blocks: 30, seed: 6, maxBodySize: 800 })
+      const chain = yield* ReplayChain.make(blocks, { start: 10, blockTime: "20 seconds", rollbackEvery: 3, rollbackDepth: 2 })
+      const server = PeerId.tcp("10.0.0.1", 3001)
+      yield* responderAt(server, chain, 20)
+      const manager = yield* initiatorAt(PeerId.tcp("10.0.0.2", 40000), {})
+      const events: Array<Initiator.InitiatorEvent> = []
+      yield* Effect.forkScoped(Stream.runForEach(manager.events, (e) => Effect.sync(() => void events.push(e))))
+      yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(server))
+      yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.tip))
+      // 130 simulated seconds: blocks 10, 11, 12 appended (20, 40, 60 s), a rollback of two (80 s), then
+      // 11 and 12 again (100, 120 s)
+      for (let i = 0; i < 1300; i++) yield* TestClock.adjust("100 millis")
+      const headers = events.flatMap((e) => e._tag === "HeaderReceived" ? [e.blockNo] : [])
+      assert.deepStrictEqual(headers.slice(0, 3), [10, 11, 12])
+      assert.isTrue(events.some((e) => e._tag === "RolledBack"), "the rollback reached the follower")
+      assert.isAtLeast(headers.filter((n) => n === 11).length, 2, "block 11 came again after the rollback")
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 60_000)
 })
