@@ -55,7 +55,7 @@ const chainFor = Effect.gen(function*() {
 const program = Effect.gen(function*() {
   const chain = yield* chainFor
   const context = yield* Layer.build(
-    Responder.layerManager({ networkMagic: MAGIC }).pipe(
+    Responder.layerManager({ networkMagic: MAGIC, ...(process.env.BF_WINDOW ? { blockFetchWindow: Number(process.env.BF_WINDOW) } : {}) }).pipe(
       Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
       Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
     )

@@ -103,7 +103,7 @@ export interface ResponderConfig {
   readonly sharedPeers?: ReadonlyArray<PeerId>
   /** The most peers given in one answer, whatever the amount asked. Default 10 (the reference cap). */
   readonly maxSharedPeers?: number
-  /** How many blocks may wait to be written to one peer before more are read. Default 4. */
+  /** How many blocks may wait to be written to one peer before more are read. Default 64 (bench scenario 1: 64 moves 1.6x the bytes of 4). */
   readonly blockFetchWindow?: number
   /** tx-submission2: the most unacknowledged tx ids (default 10) and bytes asked for per MsgRequestTxs. */
   readonly txSubmission?: { readonly maxUnacked?: number; readonly maxRequestBytes?: number }
@@ -137,7 +137,7 @@ const settingsOf = (config: ResponderConfig): Settings => ({
   peerSharing: config.peerSharing ?? true,
   sharedPeers: config.sharedPeers ?? [],
   maxSharedPeers: config.maxSharedPeers ?? 10,
-  blockFetchWindow: Math.max(1, config.blockFetchWindow ?? 4),
+  blockFetchWindow: Math.max(1, config.blockFetchWindow ?? 64),
   maxUnacked: config.txSubmission?.maxUnacked ?? 10,
   maxRequestBytes: config.txSubmission?.maxRequestBytes ?? 131_072,
   hardLimit: config.limits?.hardLimit ?? 512,
@@ -762,16 +762,24 @@ export const make = Effect.fnUntraced(function*(
       yield* locked(Effect.sync(() => send(r.peer, W.startBatch())))
       let blocks = 0
       let bytes = 0
-      yield* Stream.runForEach(stream, (block) =>
+      // as many blocks as there are credits go out under one lock: one hand-off per batch, not per block
+      yield* Stream.runForEachArray(stream, (chunk) =>
         Effect.gen(function*() {
-          yield* Queue.take(r.credits)
-          yield* locked(Effect.sync(() => {
-            blocks++
-            bytes += block.length
-            r.blocks++
-            r.blockBytes += block.length
-            send(r.peer, W.block(block))
-          }))
+          let i = 0
+          while (i < chunk.length) {
+            const granted = (yield* Queue.takeBetween(r.credits, 1, chunk.length - i)).length
+            const end = i + granted
+            yield* locked(Effect.sync(() => {
+              for (; i < end; i++) {
+                const block = chunk[i]!
+                blocks++
+                bytes += block.length
+                r.blocks++
+                r.blockBytes += block.length
+                send(r.peer, W.block(block))
+              }
+            }))
+          }
         }))
       yield* locked(Effect.sync(() => {
         send(r.peer, W.batchDone())

@@ -191,10 +191,13 @@ export const make = Effect.fnUntraced(function*(
       if (instance === undefined) {
         return yield* fail(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
       }
+      const before = instance.driver.state
       const step = instance.driver.send(message)
       if (step._tag === "Violation") return yield* fail(step.error)
       if (step.messages.length > 0) yield* options.onReceive(step.messages)
-      yield* Queue.offer(instance.ingress, null) // state changed: re-arm the timeout
+      // a new state may have a new deadline: wake the instance to re-arm it (a responder streaming
+      // blocks stays in one state and wakes nobody)
+      if (instance.driver.state !== before || step.messages.length > 0) yield* Queue.offer(instance.ingress, null)
       const payload = protocol.encode(message)
       const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", sduSize, yield* timeNow)
       instance.egress.push({ pieces, message })
