@@ -5,9 +5,10 @@
  *   1. mux throughput: responder process streaming the real chunk repeated vs raw node:net
  *   2. block-fetch blocks/s of the real chunk: project's initiator vs @harmoniclabs client
  *   3. chain-sync headers/s, pipelined and one at a time
+ *   4. scale: 1 000 node-to-node connections from one process to one responder process
  *   5. codecs: messages/s per protocol's vectors, beside cbor-x
  *
- * Options: --quick, --only 1,2,3,5
+ * Options: --quick, --only 1,2,3,4,5
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -17,6 +18,7 @@ import { rawThroughput } from "./scenarios/raw.ts"
 import { chainSyncHeaders, initiatorBlocks, MAGIC, muxThroughput } from "./scenarios/stack.ts"
 import { harmonicBlocks } from "./scenarios/harmonic.ts"
 import { codecScenarios } from "./scenarios/codecs.ts"
+import { type ScaleFigures, scaleRun } from "./scenarios/scale.ts"
 import { chunkPath, root, shared, spawnWithPort, waitExit } from "./scenarios/util.ts"
 
 const argv = process.argv.slice(2)
@@ -43,6 +45,13 @@ const guarded = (scenario: string, side: string, run: () => Promise<number>) => 
     process.stderr.write(`  FAILED ${side}: ${error}\n`)
     return Number.NaN
   }
+}
+
+const medianOf = (xs: ReadonlyArray<number>): number => {
+  if (xs.length === 0) return Number.NaN
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 const withResponder = async <A>(args: ReadonlyArray<string>, f: (port: number) => Promise<A>): Promise<A> => {
@@ -111,6 +120,57 @@ if (want("3")) {
   })
 }
 
+if (want("4")) {
+  const connections = quick ? 200 : 1000
+  const keepAliveMs = 1000
+  const measureMs = quick ? 2000 : 10_000
+  const title = `${connections} node-to-node connections from one client process (ConnectionPool, as under TcpInterface) to one responder process on 127.0.0.1: handshake, chain-sync until MsgAwaitReply at the tip, then a keep-alive per connection every ${keepAliveMs} ms (10x the reference's 10 s), event-loop delay over ${measureMs / 1000} s; fresh processes each run, no warm-up`
+  process.stderr.write(`\n# 4-scale: ${title}\n`)
+  const runsOf: Array<ScaleFigures> = []
+  for (let r = 0; r < runs; r++) {
+    try {
+      const f = await scaleRun(connections, keepAliveMs, measureMs)
+      runsOf.push(f)
+      process.stderr.write(`  run ${r + 1}: ${JSON.stringify(f)}\n`)
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e)
+      failures.push({ scenario: "4", side: `run ${r + 1}`, error })
+      process.stderr.write(`  FAILED run ${r + 1}: ${error}\n`)
+    }
+  }
+  const figures = (
+    id: string,
+    unit: string,
+    goal: string,
+    sides: ReadonlyArray<[string, (f: ScaleFigures) => number]>
+  ): ScenarioResult => {
+    const ss = sides.map(([name, pick]) => {
+      const xs = runsOf.map(pick)
+      return { name, runs: xs, median: medianOf(xs), min: Math.min(...xs), max: Math.max(...xs) }
+    })
+    return { id, title, unit, goal, sides: ss, ratios: [], extra: { connections, keepAliveMs, measureMs } }
+  }
+  const kb = (x: number) => x / 1024
+  results.push(figures("4-scale-establish", "s", "(no goal set) time until every connection waits at the tip", [
+    [`time to establish ${connections} (connect, handshake, chain-sync to the tip)`, (f) => f.establishSeconds]
+  ]))
+  results.push(figures("4-scale-memory", "KB/connection", "under 64 KB per connection", [
+    ["client: heap + external after GC", (f) => kb(f.clientHeapPerConnection)],
+    ["responder: heap + external after GC", (f) => kb(f.responderHeapPerConnection)],
+    ["client: RSS", (f) => kb(f.clientRssPerConnection)],
+    ["responder: RSS", (f) => kb(f.responderRssPerConnection)]
+  ]))
+  results.push(figures("4-scale-lag", "ms", "event-loop delay p99 under 20 ms", [
+    ["client: event-loop delay p99", (f) => f.clientLagP99],
+    ["responder: event-loop delay p99", (f) => f.responderLagP99],
+    ["client: event-loop delay max", (f) => f.clientLagMax],
+    ["responder: event-loop delay max", (f) => f.responderLagMax]
+  ]))
+  results.push(figures("4-scale-keepalive", "answers/s", "(no goal set) shows the keep-alives flowed while the delay was measured", [
+    ["keep-alive answers received by the client, every cookie checked", (f) => f.keepAlivesAnswered / (measureMs / 1000)]
+  ]))
+}
+
 if (want("5")) {
   for (const s of codecScenarios(path.join(shared, "vectors"), quick ? 150 : 500)) {
     results.push(await runScenario(s, runs, warmup))
@@ -132,7 +192,7 @@ fs.writeFileSync(file, JSON.stringify(out, null, 2) + "\n")
 for (const r of results) {
   const sides = r.sides.map((s) => `${s.name} ${s.median.toFixed(1)}`).join(" | ")
   const ratios = r.ratios.map((x) => x.ratio.toFixed(2)).join(", ")
-  process.stdout.write(`${r.id}: ${sides} ${r.unit}; ratio ${ratios}\n`)
+  process.stdout.write(`${r.id}: ${sides} ${r.unit}${ratios === "" ? "" : `; ratio ${ratios}`}\n`)
 }
 for (const f of failures) process.stdout.write(`FAILED ${f.scenario} ${f.side}: ${f.error}\n`)
 process.stdout.write(`wrote ${path.relative(root, file)}\n`)

@@ -9,6 +9,9 @@
  *     the chunk's blocks as an in-memory chain
  *   node bench/scenarios/responder-process.ts generated BLOCKS
  *     a generated chain of BLOCKS blocks with tiny bodies (maxBodySize 200)
+ *   node --expose-gc bench/scenarios/responder-process.ts scale BLOCKS
+ *     the generated chain, connection limits raised to 10 000 (all from 127.0.0.1); answers stdin
+ *     lines `mem` (heap and RSS after a GC) and `lag` (event-loop delay since the last `lag`) as JSON
  */
 import { Block, ChainSource, GeneratedChain, Protocols, Responder } from "@pallas-network2/core"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
@@ -17,13 +20,15 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
+import { monitorEventLoopDelay } from "node:perf_hooks"
+import * as readline from "node:readline"
 
 export const MAGIC = 764824073
 
 const [mode, a, b] = process.argv.slice(2)
 
 const chainFor = Effect.gen(function*() {
-  if (mode === "generated") {
+  if (mode === "generated" || mode === "scale") {
     const blocks = GeneratedChain.generate({ blocks: Number(a), maxBodySize: 200 })
     return yield* ChainSource.makeMemory(blocks, "generated")
   }
@@ -55,7 +60,10 @@ const chainFor = Effect.gen(function*() {
 const program = Effect.gen(function*() {
   const chain = yield* chainFor
   const context = yield* Layer.build(
-    Responder.layerManager({ networkMagic: MAGIC, ...(process.env.BF_WINDOW ? { blockFetchWindow: Number(process.env.BF_WINDOW) } : {}) }).pipe(
+    Responder.layerManager({
+      networkMagic: MAGIC,
+      ...(mode === "scale" ? { limits: { hardLimit: 10_000, softLimit: 10_000, perIpLimit: 10_000 } } : {}),
+      ...(process.env.BF_WINDOW ? { blockFetchWindow: Number(process.env.BF_WINDOW) } : {}) }).pipe(
       Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
       Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
     )
@@ -66,6 +74,23 @@ const program = Effect.gen(function*() {
   process.stdout.write(`${bound.port}\n`)
   yield* Effect.never
 }).pipe(Effect.scoped)
+
+if (mode === "scale") {
+  const lag = monitorEventLoopDelay({ resolution: 1 })
+  lag.enable()
+  const gc = (globalThis as { gc?: () => void }).gc
+  readline.createInterface({ input: process.stdin }).on("line", (line) => {
+    if (line === "mem") {
+      gc?.()
+      gc?.()
+      const m = process.memoryUsage()
+      process.stdout.write(JSON.stringify({ heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss }) + "\n")
+    } else if (line === "lag") {
+      process.stdout.write(JSON.stringify({ p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 }) + "\n")
+      lag.reset()
+    }
+  })
+}
 
 // SIGTERM exits normally, so a --cpu-prof profile gets written
 process.on("SIGTERM", () => process.exit(0))

@@ -1,0 +1,165 @@
+/**
+ * The client side of scenario 4, in its own process: one ConnectionPool (the stack under
+ * TcpInterface) holding N node-to-node connections to one responder process on 127.0.0.1. Each
+ * connection handshakes, follows chain-sync until the responder says MsgAwaitReply (waiting at the
+ * tip), then sends a keep-alive every KEEPALIVE_MS (staggered) and checks each answer's cookie.
+ *
+ * Usage: node --expose-gc bench/scenarios/scale-client.ts PORT CONNECTIONS KEEPALIVE_MS
+ *
+ * Prints one JSON line when every connection waits at the tip:
+ *   {"establishMs", "heapBefore", "heapAfter", "rssBefore", "rssAfter", "connections"}
+ * then answers stdin lines: `lag` (event-loop delay since the last `lag`, and keep-alives answered
+ * meanwhile, as JSON), `quit`.
+ */
+import { ConnectionPool, PeerId, ProtocolError, Protocols } from "@pallas-network2/core"
+import type { InterfaceEvent } from "@pallas-network2/core"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import * as readline from "node:readline"
+import * as v8 from "node:v8"
+import { monitorEventLoopDelay } from "node:perf_hooks"
+import { fromSocket } from "../../packages/node/src/internal/bearer.ts"
+
+const { ChainSync, Handshake, KeepAlive, NodeToNode } = Protocols
+const MAGIC = 764824073
+const [portArg, countArg, intervalArg] = process.argv.slice(2)
+const port = Number(portArg)
+const count = Number(countArg)
+const keepAliveMs = Number(intervalArg)
+
+const gc = (globalThis as { gc?: () => void }).gc
+const memory = () => {
+  gc?.()
+  gc?.()
+  const m = process.memoryUsage()
+  return { heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss }
+}
+
+interface Peer {
+  readonly id: PeerId.PeerId
+  atTip: boolean
+  cookie: number
+  outstanding: boolean
+}
+
+const program = Effect.gen(function*() {
+  const pool = yield* ConnectionPool.make(
+    () =>
+      Effect.gen(function*() {
+        const socket = yield* NodeSocket.makeNet({ host: "127.0.0.1", port, openTimeout: 30_000, noDelay: true })
+        return yield* fromSocket(socket)
+      }).pipe(Effect.mapError((e) => new ProtocolError.TransportError({ detail: String(e) }))),
+    { protocols: NodeToNode.protocols }
+  )
+  const peers = new Map<string, Peer>()
+  const ready = yield* Deferred.make<void, Error>()
+  let atTip = 0
+  let answered = 0
+  const send = (peer: PeerId.PeerId, message: any) => pool.dispatch({ _tag: "Send", peer, message })
+
+  const onEvent = (e: InterfaceEvent): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      const p = peers.get(e.peer)
+      if (p === undefined) return
+      if (e._tag === "Disconnected" || e._tag === "Error") {
+        yield* Deferred.fail(ready, new Error(`${e.peer}: ${e._tag} ${e._tag === "Error" ? String(e.error) : ""}`))
+        return
+      }
+      if (e._tag !== "Recv") return
+      for (const m of e.messages as ReadonlyArray<any>) {
+        switch (m._tag) {
+          case "MsgAcceptVersion":
+            yield* send(p.id, ChainSync.make.requestNext())
+            break
+          case "MsgRefuse":
+            yield* Deferred.fail(ready, new Error(`${p.id}: handshake refused`))
+            break
+          case "MsgRollBackward":
+          case "MsgRollForward":
+            if (!p.atTip) yield* send(p.id, ChainSync.make.requestNext())
+            break
+          case "MsgAwaitReply":
+            p.atTip = true
+            atTip++
+            if (atTip === count) yield* Deferred.succeed(ready, undefined)
+            break
+          case "MsgKeepAliveResponse":
+            if (m.cookie !== p.cookie) yield* Deferred.fail(ready, new Error(`${p.id}: cookie ${m.cookie} for ${p.cookie}`))
+            p.outstanding = false
+            answered++
+            break
+        }
+      }
+    })
+  yield* Effect.forkScoped(Stream.runForEach(pool.events, onEvent))
+
+  const before = memory()
+  if (process.env.SCALE_HEAP_SNAPSHOT) v8.writeHeapSnapshot(`${process.env.SCALE_HEAP_SNAPSHOT}/before.heapsnapshot`)
+  const started = performance.now()
+  for (let i = 0; i < count; i++) {
+    const id = `scale-${i}` as PeerId.PeerId
+    peers.set(id, { id, atTip: false, cookie: 0, outstanding: false })
+    yield* pool.dispatch({ _tag: "Connect", peer: id })
+    yield* send(id, Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC })))
+  }
+  yield* Deferred.await(ready)
+  const establishMs = performance.now() - started
+  const after = memory()
+  if (process.env.SCALE_HEAP_SNAPSHOT) v8.writeHeapSnapshot(`${process.env.SCALE_HEAP_SNAPSHOT}/after.heapsnapshot`)
+
+  // keep-alives: every connection once per interval, spread over the interval
+  const list = [...peers.values()]
+  let next = 0
+  const tick = Math.max(1, Math.floor(keepAliveMs / count))
+  const perTick = Math.max(1, Math.round(count / (keepAliveMs / tick)))
+  yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+    for (let k = 0; k < perTick; k++) {
+      const p = list[next]!
+      next = (next + 1) % list.length
+      if (p.outstanding) continue
+      p.cookie = (p.cookie + 1) & 0xffff
+      p.outstanding = true
+      yield* send(p.id, KeepAlive.make.keepAlive(p.cookie))
+    }
+    yield* Effect.sleep(tick)
+  })))
+
+  process.stdout.write(JSON.stringify({
+    establishMs,
+    heapBefore: before.heap,
+    heapAfter: after.heap,
+    rssBefore: before.rss,
+    rssAfter: after.rss,
+    connections: (yield* pool.connections).length
+  }) + "\n")
+
+  const lag = monitorEventLoopDelay({ resolution: 1 })
+  lag.enable()
+  const lines = readline.createInterface({ input: process.stdin })
+  yield* Effect.callback<void>((resume) => {
+    lines.on("line", (line) => {
+      if (line === "lag") {
+        process.stdout.write(JSON.stringify({
+          p50: lag.percentile(50) / 1e6,
+          p99: lag.percentile(99) / 1e6,
+          max: lag.max / 1e6,
+          keepAlivesAnswered: answered,
+          connections: peers.size
+        }) + "\n")
+        lag.reset()
+        answered = 0
+      } else if (line === "quit") resume(Effect.void)
+    })
+    lines.on("close", () => resume(Effect.void))
+  })
+}).pipe(Effect.scoped)
+
+Effect.runPromise(program).then(
+  () => process.exit(0),
+  (e) => {
+    process.stdout.write(JSON.stringify({ error: String(e) }) + "\n")
+    process.exit(1)
+  }
+)

@@ -1,0 +1,118 @@
+/**
+ * Scenario 4, one run: a fresh responder process (`responder-process.ts scale`) and a fresh client
+ * process (`scale-client.ts`) with N connections. Measures the time until every connection waits at
+ * the tip, the memory each side gained per connection (heap + external after a GC, and RSS), and the
+ * event-loop delay of both sides over `measureMs` while keep-alives flow.
+ */
+import * as cp from "node:child_process"
+import * as readline from "node:readline"
+import { root, waitExit } from "./util.ts"
+
+/** One run's figures. */
+export interface ScaleFigures {
+  readonly establishSeconds: number
+  readonly clientHeapPerConnection: number
+  readonly clientRssPerConnection: number
+  readonly responderHeapPerConnection: number
+  readonly responderRssPerConnection: number
+  readonly clientLagP99: number
+  readonly responderLagP99: number
+  readonly clientLagMax: number
+  readonly responderLagMax: number
+  readonly keepAlivesAnswered: number
+}
+
+/** A child process speaking JSON lines: `ask` writes a line and resolves with the next line printed. */
+const lineChild = (script: string, args: ReadonlyArray<string>) => {
+  const child = cp.spawn(process.execPath, ["--expose-gc", script, ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root })
+  const waiting: Array<(line: string) => void> = []
+  const early: Array<string> = []
+  readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+    const w = waiting.shift()
+    if (w !== undefined) w(line)
+    else early.push(line)
+  })
+  const next = (timeoutMs: number) =>
+    new Promise<string>((resolve, reject) => {
+      const e = early.shift()
+      if (e !== undefined) return resolve(e)
+      const timer = setTimeout(() => reject(new Error(`${script}: no answer in ${timeoutMs} ms`)), timeoutMs)
+      const onExit = (code: number | null) => reject(new Error(`${script} exited with ${code}`))
+      child.once("exit", onExit)
+      waiting.push((line) => {
+        clearTimeout(timer)
+        child.off("exit", onExit)
+        resolve(line)
+      })
+    })
+  const ask = (command: string, timeoutMs = 30_000) => {
+    child.stdin!.write(`${command}\n`)
+    return next(timeoutMs)
+  }
+  return { child, next, ask }
+}
+
+const json = (line: string): any => {
+  const v = JSON.parse(line)
+  if (v.error !== undefined) throw new Error(v.error)
+  return v
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Runs scenario 4 once. */
+export const scaleRun = async (connections: number, keepAliveMs: number, measureMs: number): Promise<ScaleFigures> => {
+  const responder = lineChild("bench/scenarios/responder-process.ts", ["scale", "20"])
+  let client: ReturnType<typeof lineChild> | undefined
+  try {
+    const port = Number(await responder.next(30_000))
+    await sleep(500) // let start-up garbage settle before the baseline
+    const r0 = json(await responder.ask("mem"))
+    client = lineChild("bench/scenarios/scale-client.ts", [String(port), String(connections), String(keepAliveMs)])
+    const established = json(await client.next(120_000))
+    if (established.connections !== connections) throw new Error(`${established.connections} of ${connections} connections`)
+    const r1 = json(await responder.ask("mem"))
+    await responder.ask("lag")
+    await client.ask("lag")
+    await sleep(measureMs)
+    const rLag = json(await responder.ask("lag"))
+    const cLag = json(await client.ask("lag"))
+    if (cLag.keepAlivesAnswered === 0) throw new Error("no keep-alive was answered")
+    return {
+      establishSeconds: established.establishMs / 1000,
+      clientHeapPerConnection: (established.heapAfter - established.heapBefore) / connections,
+      clientRssPerConnection: (established.rssAfter - established.rssBefore) / connections,
+      responderHeapPerConnection: (r1.heap - r0.heap) / connections,
+      responderRssPerConnection: (r1.rss - r0.rss) / connections,
+      clientLagP99: cLag.p99,
+      responderLagP99: rLag.p99,
+      clientLagMax: cLag.max,
+      responderLagMax: rLag.max,
+      keepAlivesAnswered: cLag.keepAlivesAnswered
+    }
+  } finally {
+    if (client !== undefined) {
+      client.child.stdin!.end("quit\n")
+      const timer = setTimeout(() => client!.child.kill("SIGKILL"), 10_000)
+      await waitExit(client.child)
+      clearTimeout(timer)
+    }
+    responder.child.kill("SIGTERM")
+    await waitExit(responder.child)
+  }
+}
+
+// run alone: node bench/scenarios/scale.ts [CONNECTIONS] [KEEPALIVE_MS] [MEASURE_MS]
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [n, k, m] = process.argv.slice(2).map(Number)
+  scaleRun(n || 1000, k || 1000, m || 5000).then(
+    (f) => {
+      process.stdout.write(JSON.stringify(f, null, 2) + "\n")
+      process.exit(0)
+    },
+    (e) => {
+      process.stderr.write(`${e}\n`)
+      process.exit(1)
+    }
+  )
+}
