@@ -11,7 +11,8 @@
  * then answers stdin lines: `lag` (event-loop delay since the last `lag`, and keep-alives answered
  * meanwhile, as JSON), `quit`.
  */
-import { ConnectionPool, PeerId, ProtocolError, Protocols } from "@pallas-network2/core"
+import { ConnectionPool, ProtocolError, Protocols } from "@pallas-network2/core"
+import type { PeerId } from "@pallas-network2/core"
 import type { InterfaceEvent } from "@pallas-network2/core"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Deferred from "effect/Deferred"
@@ -38,7 +39,7 @@ const memory = () => {
 }
 
 interface Peer {
-  readonly id: PeerId.PeerId
+  readonly id: PeerId
   atTip: boolean
   cookie: number
   outstanding: boolean
@@ -57,7 +58,7 @@ const program = Effect.gen(function*() {
   const ready = yield* Deferred.make<void, Error>()
   let atTip = 0
   let answered = 0
-  const send = (peer: PeerId.PeerId, message: any) => pool.dispatch({ _tag: "Send", peer, message })
+  const send = (peer: PeerId, message: any) => pool.dispatch({ _tag: "Send", peer, message })
 
   const onEvent = (e: InterfaceEvent): Effect.Effect<void> =>
     Effect.gen(function*() {
@@ -99,7 +100,7 @@ const program = Effect.gen(function*() {
   if (process.env.SCALE_HEAP_SNAPSHOT) v8.writeHeapSnapshot(`${process.env.SCALE_HEAP_SNAPSHOT}/before.heapsnapshot`)
   const started = performance.now()
   for (let i = 0; i < count; i++) {
-    const id = `scale-${i}` as PeerId.PeerId
+    const id = `scale-${i}` as PeerId
     peers.set(id, { id, atTip: false, cookie: 0, outstanding: false })
     yield* pool.dispatch({ _tag: "Connect", peer: id })
     yield* send(id, Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC })))
