@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import type * as Cbor from "../cbor/Cbor.ts"
+import * as Cbor from "../cbor/Cbor.ts"
 import * as C from "./internal/codec.ts"
 import type { Protocol } from "./Protocol.ts"
 
@@ -28,7 +28,14 @@ export const VersionDataSchema = Schema.Struct({
   initiatorOnlyDiffusionMode: Schema.optional(Schema.Boolean),
   peerSharing: Schema.optional(Schema.Number),
   query: Schema.optional(Schema.Boolean),
-  perasSupport: Schema.optional(Schema.Boolean)
+  perasSupport: Schema.optional(Schema.Boolean),
+  /**
+   * In a proposed or queried table only: the data exactly as received, when it is not the shape its
+   * version number uses (a version newer than ours, or malformed data). Such an entry is kept (and
+   * re-encoded as received) instead of failing the whole proposal, as the reference does; choosing
+   * that version refuses with `HandshakeDecodeError`. `networkMagic` is then NaN.
+   */
+  undecoded: Schema.optional(Schema.Unknown)
 })
 /** Version data. @category models @since 0.1.0 */
 export type VersionData = typeof VersionDataSchema.Type
@@ -73,6 +80,7 @@ export const isNodeToClient = (version: number): boolean => (version & N2C_BIT) 
 
 /** Version data to CBOR, in the shape its version uses. @category encoding @since 0.1.0 */
 export const versionDataToCbor = (version: number, d: VersionData): Cbor.Value => {
+  if (d.undecoded !== undefined) return d.undecoded as Cbor.Value
   if (isNodeToClient(version) || version < 7) {
     const v = version & ~N2C_BIT
     return v >= 15 ? [d.networkMagic, d.query ?? false] : d.networkMagic
@@ -113,7 +121,14 @@ const tableFromCbor = (v: Cbor.Value): VersionTable => {
   const out = new Map<number, VersionData>()
   for (const [k, d] of m) {
     const version = C.uint(k, "version number", 0xffff)
-    out.set(version, versionDataFromCbor(version, d))
+    let data: VersionData
+    try {
+      data = versionDataFromCbor(version, d)
+    } catch (e) {
+      if (!(e instanceof C.ShapeError)) throw e
+      data = { networkMagic: Number.NaN, undecoded: d }
+    }
+    out.set(version, data)
   }
   return out
 }
@@ -239,6 +254,12 @@ export const negotiate = (local: VersionTable, remote: VersionTable): Negotiatio
   if (best < 0) return { _tag: "Refuse", reason: { _tag: "VersionMismatch", versions: [...local.keys()].sort((a, b) => a - b) } }
   const ours = local.get(best)!
   const theirs = remote.get(best)!
+  if (theirs.undecoded !== undefined || ours.undecoded !== undefined) {
+    return {
+      _tag: "Refuse",
+      reason: { _tag: "HandshakeDecodeError", version: best, message: `the version data of v${best} is not the shape that version uses` }
+    }
+  }
   if (ours.networkMagic !== theirs.networkMagic) {
     return {
       _tag: "Refuse",
@@ -264,7 +285,8 @@ export const negotiate = (local: VersionTable, remote: VersionTable): Negotiatio
   return { _tag: "Accept", version: best, data: out }
 }
 
-const dataJson = (d: VersionData): Record<string, unknown> => ({ ...d })
+const dataJson = (d: VersionData): Record<string, unknown> =>
+  d.undecoded !== undefined ? { undecoded: Cbor.toHex(Cbor.encode(d.undecoded as Cbor.Value)) } : { ...d }
 const tableJson = (t: VersionTable): Record<string, unknown> =>
   Object.fromEntries([...t.entries()].sort((a, b) => a[0] - b[0]).map(([v, d]) => [String(v), dataJson(d)]))
 

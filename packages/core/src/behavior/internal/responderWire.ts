@@ -16,6 +16,8 @@ export interface VersionData {
   readonly peerSharing: number
   readonly query: boolean
   readonly perasSupport?: boolean | undefined
+  /** Set when the peer's data for this version could not be read (see Handshake.VersionData). */
+  readonly undecoded?: unknown
 }
 export type VersionTable = ReadonlyMap<number, VersionData>
 
@@ -59,6 +61,10 @@ export const negotiate = (ours: VersionTable, theirs: VersionTable): Negotiation
   }
   const o = ours.get(best)!
   const t = theirs.get(best)!
+  if (t.undecoded !== undefined) {
+    const text = `the version data of v${best} is not the shape that version uses`
+    return { _tag: "Refuse", reason: { _tag: "HandshakeDecodeError", version: best, message: text }, text }
+  }
   if (o.networkMagic !== t.networkMagic) {
     const text = `version data mismatch: network magic ${t.networkMagic}, ours ${o.networkMagic}`
     return { _tag: "Refuse", reason: { _tag: "Refused", version: best, message: text }, text }
