@@ -8,6 +8,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Latch from "effect/Latch"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
@@ -34,6 +35,8 @@ interface Endpoint {
   readonly accept: (peer: PeerId, bearer: Mux.Bearer) => Effect.Effect<void>
   readonly link: LinkOptions
   readonly cuts: Set<() => void>
+  /** Closed while the endpoint is stalled: nothing written on its links is delivered. */
+  readonly flowing: Latch.Latch
 }
 
 /**
@@ -46,16 +49,46 @@ export class SimNetwork extends Context.Service<SimNetwork, {
   readonly endpoints: Map<PeerId, Endpoint>
   /** Closes every open connection of an endpoint, as a network fault would. */
   readonly cut: (peer: PeerId) => Effect.Effect<void>
+  /**
+   * Stalls an endpoint's links (`true`): bytes written either way are held, connections stay open,
+   * as with a peer that stops answering; `false` lets the held bytes through in order.
+   */
+  readonly stall: (peer: PeerId, stalled: boolean) => Effect.Effect<void>
+  /**
+   * Makes an endpoint vanish (`true`): its connections are cut and new ones refused, as with a host
+   * that drops off the network; `false` brings it back, listening again.
+   */
+  readonly vanish: (peer: PeerId, gone: boolean) => Effect.Effect<void>
 }>()("@pallas-network2/core/SimNetwork") {
   /** A fresh, empty network. */
   static readonly layer = Layer.sync(SimNetwork, () => {
     const endpoints = new Map<PeerId, Endpoint>()
+    const vanished = new Map<PeerId, Endpoint>()
+    const cutAll = (e: Endpoint | undefined) => {
+      if (e !== undefined) for (const close of [...e.cuts]) close()
+    }
     return {
       endpoints,
-      cut: (peer: PeerId) =>
+      cut: (peer: PeerId) => Effect.sync(() => cutAll(endpoints.get(peer))),
+      stall: (peer: PeerId, stalled: boolean) =>
         Effect.sync(() => {
-          const e = endpoints.get(peer)
-          if (e !== undefined) for (const close of [...e.cuts]) close()
+          const e = endpoints.get(peer) ?? vanished.get(peer)
+          if (e !== undefined) void (stalled ? Latch.closeUnsafe(e.flowing) : Latch.openUnsafe(e.flowing))
+        }),
+      vanish: (peer: PeerId, gone: boolean) =>
+        Effect.sync(() => {
+          if (gone) {
+            const e = endpoints.get(peer)
+            if (e === undefined) return
+            endpoints.delete(peer)
+            vanished.set(peer, e)
+            cutAll(e)
+          } else {
+            const e = vanished.get(peer)
+            if (e === undefined) return
+            vanished.delete(peer)
+            endpoints.set(peer, e)
+          }
         })
     }
   })
@@ -66,7 +99,8 @@ type Pipe = Queue.Queue<ReadonlyArray<Uint8Array> | null>
 const pipeEnd = (
   incoming: Pipe,
   outgoing: Pipe,
-  link: LinkOptions
+  link: LinkOptions,
+  flowing: Latch.Latch
 ): Effect.Effect<Mux.Bearer, never, Scope.Scope> =>
   Effect.gen(function*() {
     let closed = false
@@ -96,6 +130,8 @@ const pipeEnd = (
       }),
       write: (chunks) =>
         Effect.gen(function*() {
+          if (closed) return yield* new TransportError({ detail: "connection closed" })
+          yield* flowing.await
           if (closed) return yield* new TransportError({ detail: "connection closed" })
           const split = link.split
           const copied = chunks.map((c) => c.slice())
@@ -143,16 +179,16 @@ export const make = Effect.fnUntraced(function*(options: TestInterfaceOptions) {
       }
       remote.cuts.add(close)
       yield* Effect.addFinalizer(() => Effect.sync(() => remote.cuts.delete(close)))
-      const local = yield* pipeEnd(toLocal, toRemote, remote.link)
+      const local = yield* pipeEnd(toLocal, toRemote, remote.link, remote.flowing)
       // the remote side lives in its own scope, closed when its connection ends
       yield* Effect.forkDetach(Effect.scoped(Effect.gen(function*() {
-        const bearer = yield* pipeEnd(toRemote, toLocal, remote.link)
+        const bearer = yield* pipeEnd(toRemote, toLocal, remote.link, remote.flowing)
         yield* remote.accept(options.address, bearer)
       })))
       return local
     }), options)
   if (options.listen === true) {
-    network.endpoints.set(options.address, { accept: pool.adopt, link: options.link ?? {}, cuts: new Set() })
+    network.endpoints.set(options.address, { accept: pool.adopt, link: options.link ?? {}, cuts: new Set(), flowing: Latch.makeUnsafe(true) })
     yield* Effect.addFinalizer(() => Effect.sync(() => network.endpoints.delete(options.address)))
   }
   return pool
