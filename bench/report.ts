@@ -16,7 +16,7 @@ const data = JSON.parse(fs.readFileSync(source, "utf8")) as {
   date: string
   machine: { cores: number; cpu: string; memoryGiB: number; node: string; platform: string }
   results: Array<ScenarioResult>
-  failures: Array<{ scenario: string; side: string; error: string }>
+  failures: Array<{ scenario: string; side: string; error: string; runs?: number }>
 }
 
 /** Whether the goal is met, or the gap and its cause. */
@@ -79,7 +79,10 @@ if (data.failures.length > 0) {
   lines.push("")
   lines.push("Failures:")
   lines.push("")
-  for (const f of data.failures) lines.push(`- scenario ${f.scenario}, ${f.side}: \`${f.error}\``)
+  for (const f of data.failures) {
+    const error = f.error.length > 300 ? `${f.error.slice(0, 300)}...` : f.error
+    lines.push(`- scenario ${f.scenario}, ${f.side}${f.runs !== undefined ? ` (${f.runs} run${f.runs === 1 ? "" : "s"} failed; the median is over the others)` : ""}: \`${error}\``)
+  }
 }
 
 const docPath = path.join(root, "docs", "BENCHMARKS.md")

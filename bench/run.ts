@@ -33,15 +33,19 @@ const muxBytes = quick ? 40e6 : 200e6
 const headers = quick ? 10_000 : 100_000
 
 const results: Array<ScenarioResult> = []
-const failures: Array<{ scenario: string; side: string; error: string }> = []
+const failures: Array<{ scenario: string; side: string; error: string; runs: number }> = []
 
 /** A side that records its failure instead of stopping the run (its figure is NaN). */
 const guarded = (scenario: string, side: string, run: () => Promise<number>) => async () => {
   try {
     return await run()
   } catch (e) {
-    const error = e instanceof Error ? e.message : String(e)
-    if (!failures.some((f) => f.scenario === scenario && f.side === side)) failures.push({ scenario, side, error })
+    const full = e instanceof Error ? e.message : String(e)
+    // some clients put whole hex dumps in their messages: keep the report readable
+    const error = full.length > 300 ? `${full.slice(0, 300)}... (${full.length} characters)` : full
+    const seen = failures.find((f) => f.scenario === scenario && f.side === side)
+    if (seen === undefined) failures.push({ scenario, side, error, runs: 1 })
+    else seen.runs++
     process.stderr.write(`  FAILED ${side}: ${error}\n`)
     return Number.NaN
   }
@@ -134,7 +138,7 @@ if (want("4")) {
       process.stderr.write(`  run ${r + 1}: ${JSON.stringify(f)}\n`)
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e)
-      failures.push({ scenario: "4", side: `run ${r + 1}`, error })
+      failures.push({ scenario: "4", side: `run ${r + 1}`, error, runs: 1 })
       process.stderr.write(`  FAILED run ${r + 1}: ${error}\n`)
     }
   }

@@ -160,7 +160,14 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
           }
           case "Disconnect": {
             const entry = connections.get(command.peer)
-            if (entry?.fiber !== undefined) yield* Fiber.interrupt(entry.fiber)
+            if (entry?.fiber === undefined) return
+            yield* Fiber.interrupt(entry.fiber)
+            // interrupted before it began, the connection's own clean-up never ran: do it here, so
+            // the peer is forgotten (and may connect again) and the caller still hears Disconnected
+            if (connections.get(command.peer) === entry) {
+              connections.delete(command.peer)
+              yield* emit(InterfaceEvent.Disconnected(command.peer))
+            }
             return
           }
         }
