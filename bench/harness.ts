@@ -41,7 +41,10 @@ export interface ScenarioResult {
   readonly extra: Record<string, unknown>
 }
 
-const median = (xs: ReadonlyArray<number>): number => {
+/** The median of the runs that produced a figure (a failed run is NaN and left out). */
+const median = (all: ReadonlyArray<number>): number => {
+  const xs = all.filter((x) => !Number.isNaN(x))
+  if (xs.length === 0) return Number.NaN
   const s = [...xs].sort((a, b) => a - b)
   const m = s.length >> 1
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
@@ -68,8 +71,8 @@ export const runScenario = async (scenario: Scenario, runs: number, warmup: numb
     name: side.name,
     runs: figures[i]!,
     median: median(figures[i]!),
-    min: Math.min(...figures[i]!),
-    max: Math.max(...figures[i]!)
+    min: Math.min(...figures[i]!.filter((x) => !Number.isNaN(x))),
+    max: Math.max(...figures[i]!.filter((x) => !Number.isNaN(x)))
   }))
   const ratios = sides.slice(1).map((other) => ({
     of: sides[0]!.name,

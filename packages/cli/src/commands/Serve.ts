@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import * as Command from "effect/cli/Command"
+import * as Duration from "effect/Duration"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -35,6 +36,12 @@ export interface ServeOptions {
   readonly maxBodySize?: number | undefined
   /** Serve the chain as a live one: start with a prefix and append a block per block time. */
   readonly live?: ReplayChain.ReplayOptions | undefined
+  /** Time for a started segment to arrive whole (ms), during and after the handshake (default 10 s / 30 s). */
+  readonly sduTimeout?: number | undefined
+  /** An inbound connection without a handshake is closed after this long (ms; default 5 s). */
+  readonly handshakeTimeout?: number | undefined
+  /** How long an IP stays banned after a protocol violation (ms; default 15 minutes). */
+  readonly banDuration?: number | undefined
 }
 
 /**
@@ -88,7 +95,15 @@ export const chainLayer = (options: ServeOptions): Layer.Layer<ChainSource.Chain
  */
 export const responderConfig = (options: ServeOptions): Responder.ResponderConfig => ({
   mode: "auto",
-  networkMagic: options.magic
+  networkMagic: options.magic,
+  ...(options.handshakeTimeout !== undefined || options.banDuration !== undefined
+    ? {
+      limits: {
+        ...(options.handshakeTimeout !== undefined ? { idleTimeout: Duration.millis(options.handshakeTimeout) } : {}),
+        ...(options.banDuration !== undefined ? { banDuration: Duration.millis(options.banDuration) } : {})
+      }
+    }
+    : {})
 })
 
 /**

@@ -1,6 +1,7 @@
 /**
  * `network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks N]
- * [--max-body-size BYTES]`: runs the responder on TCP until interrupted.
+ * [--max-body-size BYTES] [--sdu-timeout MS] [--handshake-timeout MS] [--ban-duration MS]`: runs the
+ * responder on TCP until interrupted.
  *
  * @since 0.1.0
  */
@@ -27,9 +28,18 @@ const duration = (value: string | true): Duration.Input => {
   return m[2] === "ms" ? Duration.millis(n) : m[2] === "m" ? Duration.minutes(n) : Duration.seconds(n)
 }
 
-/** The TCP Interface that listens for the responder. @category layers @since 0.1.0 */
-export const listen = (host: string, port: number) =>
-  TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host, port }, duplex: false, initiatorOnInbound: true })
+/**
+ * The TCP Interface that listens for the responder; `sduTimeout` (ms) bounds a started segment during
+ * and after the handshake (default 10 s / 30 s). @category layers @since 0.1.0
+ */
+export const listen = (host: string, port: number, sduTimeout?: number) =>
+  TcpInterface.layer({
+    protocols: Protocols.NodeToNode.protocols,
+    listen: { host, port },
+    duplex: false,
+    initiatorOnInbound: true,
+    ...(sduTimeout !== undefined ? { sduTimeout: { handshake: sduTimeout, after: sduTimeout } } : {})
+  })
 
 /** The `serve` subcommand. @category commands @since 0.1.0 */
 export const command: CliCommand = {
@@ -37,13 +47,17 @@ export const command: CliCommand = {
   summary: "serve a chain (generated, or --chain PATH) to node-to-node peers over TCP until interrupted",
   run: (argv) => {
     const args = parseArgs(argv, {
-      valued: ["host", "port", "magic", "chain", "blocks", "max-body-size", "start", "block-time", "rollback-every", "rollback-depth"],
+      valued: ["host", "port", "magic", "chain", "blocks", "max-body-size", "start", "block-time", "rollback-every", "rollback-depth", "sdu-timeout", "handshake-timeout", "ban-duration"],
       booleans: ["live"]
     })
     if (args.flags.has("help")) {
       process.stdout.write(
         "usage: network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks 2000] [--max-body-size BYTES]\n" +
-          "                      [--live [--start N] [--block-time 20s] [--rollback-every K --rollback-depth D]]\n"
+          "                      [--live [--start N] [--block-time 20s] [--rollback-every K --rollback-depth D]]\n" +
+          "                      [--sdu-timeout MS] [--handshake-timeout MS] [--ban-duration MS]\n" +
+          "  --sdu-timeout MS        time for a started segment to arrive whole, during and after the handshake (default 10000 / 30000)\n" +
+          "  --handshake-timeout MS  close an inbound connection that has not completed its handshake after MS (default 5000)\n" +
+          "  --ban-duration MS       how long an IP stays banned after a protocol violation (default 900000, 15 minutes)\n"
       )
       return Promise.resolve(0)
     }
@@ -61,12 +75,15 @@ export const command: CliCommand = {
           ...(args.flags.has("rollback-every") ? { rollbackEvery: int(args.flags.get("rollback-every"), "rollback-every", undefined)! } : {}),
           ...(args.flags.has("rollback-depth") ? { rollbackDepth: int(args.flags.get("rollback-depth"), "rollback-depth", undefined)! } : {})
         }
-        : undefined
+        : undefined,
+      sduTimeout: int(args.flags.get("sdu-timeout"), "sdu-timeout", undefined),
+      handshakeTimeout: int(args.flags.get("handshake-timeout"), "handshake-timeout", undefined),
+      banDuration: int(args.flags.get("ban-duration"), "ban-duration", undefined)
     }
     return runCommand(
       Serve.run(options).pipe(
         Effect.scoped,
-        Effect.provide(Serve.layer(options, listen(options.host, options.port)) as Layer.Layer<any, any, never>)
+        Effect.provide(Serve.layer(options, listen(options.host, options.port, options.sduTimeout)) as Layer.Layer<any, any, never>)
       ) as Effect.Effect<void, unknown>
     )
   }

@@ -49,7 +49,10 @@ export interface MuxOptions {
   readonly handshakeRole: Role
   /** Payload bytes per segment sent. Default 12 288. */
   readonly sduSize?: number
-  /** Time for a started segment to arrive whole (ms): during the handshake, then after. Default 10 s / 30 s. */
+  /**
+   * Time for a started segment to arrive whole (ms), and for a write to complete: during the handshake,
+   * then after. Default 10 s / 30 s.
+   */
   readonly sduTimeout?: { readonly handshake: number; readonly after: number }
   /** Whole messages received, in order, per instance. */
   readonly onReceive: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
@@ -171,7 +174,15 @@ export const make = Effect.fnUntraced(function*(
           egressIndex = (egressIndex + 1) % Math.max(1, instances.length)
         }
         if (batch.length === 0) break
-        yield* bearer.write(batch)
+        // a write that cannot complete (the peer stopped reading) is bounded by the segment timeout,
+        // as the reference bounds each SDU it sends (SDUWriteTimeout); otherwise the connection is held forever
+        const writeTimeout = handshaking ? sduTimeout.handshake : sduTimeout.after
+        const written = yield* bearer.write(batch).pipe(Effect.timeoutOption(writeTimeout))
+        if (Option.isNone(written)) {
+          return yield* Effect.fail(
+            new TransportError({ detail: `the peer is not reading: a write did not complete within ${writeTimeout} ms (${egressBytes} bytes wait to be sent)` })
+          )
+        }
         egressBytes -= bytes
         for (const m of sent) yield* options.onSent(m)
       }
