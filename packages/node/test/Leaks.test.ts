@@ -7,7 +7,7 @@
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { assert, describe, it } from "@effect/vitest"
-import { ChainSource, ConnectionPool, GeneratedChain, Interface, ProtocolError, Protocols, Responder } from "@pallas-network2/core"
+import { ChainSource, ConnectionPool, GeneratedChain, ProtocolError, Protocols, Responder } from "@pallas-network2/core"
 import type { InterfaceEvent, PeerId } from "@pallas-network2/core"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
