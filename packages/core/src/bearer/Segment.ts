@@ -94,7 +94,7 @@ export interface Segment extends Header {
  * A stateful reader fed the byte stream in whatever pieces it arrives: a header split over two
  * reads, many segments in one read, a payload over many reads. Whole segments come out in order;
  * a payload is a view of the read when it lies in one piece, and copied once otherwise.
- * A zero-length segment is refused (`ZeroLengthSegment`).
+ * A zero-length segment is refused: the reader stops there and sets `error` (`ZeroLengthSegment`).
  *
  * @example
  * ```ts
@@ -118,9 +118,20 @@ export class SegmentReader {
     return this.headerFilled > 0 || this.current !== undefined
   }
 
-  /** Feeds bytes; returns the segments they complete. Throws {@link ZeroLengthSegment}. */
+  /**
+   * Why the stream stopped: a zero-length header was read. The segments before it were returned;
+   * nothing after it is read.
+   */
+  error: ZeroLengthSegment | undefined = undefined
+
+  /**
+   * Feeds bytes; returns the segments they complete, in order. At a zero-length header it stops and
+   * sets {@link error} (the segments completed before it are still returned, however the bytes were
+   * cut); after that it returns nothing.
+   */
   push(chunk: Uint8Array): Array<Segment> {
     const out: Array<Segment> = []
+    if (this.error !== undefined) return out
     let pos = 0
     const end = chunk.length
     while (pos < end) {
@@ -138,9 +149,9 @@ export class SegmentReader {
           this.headerFilled = 0
         }
         if (this.current.length === 0) {
-          const h = this.current
+          this.error = new ZeroLengthSegment(this.current.protocol)
           this.current = undefined
-          throw new ZeroLengthSegment(h.protocol)
+          return out
         }
       }
       const h = this.current

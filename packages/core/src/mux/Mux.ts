@@ -337,12 +337,7 @@ export const make = Effect.fnUntraced(function*(
       }
       options.onActivity?.()
       for (const chunk of chunks) {
-        let whole: Array<Segment.Segment>
-        try {
-          whole = segments.push(chunk)
-        } catch (e) {
-          return yield* Effect.fail(new MuxError({ reason: "ZeroLength", detail: e instanceof Error ? e.message : String(e) }))
-        }
+        const whole = segments.push(chunk)
         for (const s of whole) {
           const instance = (s.fromResponder ? initiators : responders).get(s.protocol)
           if (instance === undefined) {
@@ -358,6 +353,11 @@ export const make = Effect.fnUntraced(function*(
             return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes queued for ${instance.protocol.name}` }))
           }
           yield* Queue.offer(instance.ingress, s.payload)
+        }
+        // the segments before a zero-length header went to their instances first, as the reference
+        // reads them one by one
+        if (segments.error !== undefined) {
+          return yield* Effect.fail(new MuxError({ reason: "ZeroLength", detail: segments.error.message }))
         }
       }
     }
