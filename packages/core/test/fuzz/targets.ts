@@ -359,11 +359,11 @@ const drivers: Target = {
 
 const channelChoices = [0, 2, 3, 4, 8, 10]
 
-/** A stream of segments as a hostile initiator would send them: mostly plausible, some broken. */
-const hostileStream: fc.Arbitrary<Uint8Array> = fc.array(
+/** A stream of segments as a hostile peer would send them: mostly plausible, some broken. */
+const hostileStream = (fromResponder: boolean): fc.Arbitrary<Uint8Array> => fc.array(
   fc.record({
     channel: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...channelChoices) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x7fff }) }),
-    fromResponder: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    fromResponder: fc.oneof({ weight: 9, arbitrary: fc.constant(fromResponder) }, { weight: 1, arbitrary: fc.constant(!fromResponder) }),
     payloadSeed: fc.nat(),
     payload: fc.uint8Array({ minLength: 1, maxLength: 64 }),
     useVector: fc.boolean(),
@@ -385,9 +385,12 @@ const hostileStream: fc.Arbitrary<Uint8Array> = fc.array(
 )
 
 /** A handshake proposal first, so fuzzed segments also reach the other protocols. */
-const proposal = concat(Segment.cut(Handshake.protocol.encode(Handshake.make.propose(Handshake.n2nVersionTable({ magic: 42 }))), 0, false, 12_288, 0))
+const ourTable = Handshake.n2nVersionTable({ magic: 42 })
+const proposal = concat(Segment.cut(Handshake.protocol.encode(Handshake.make.propose(ourTable)), 0, false, 12_288, 0))
+/** For the initiator side: the responder's accept of v14. */
+const acceptance = concat(Segment.cut(Handshake.protocol.encode(Handshake.make.accept(14, ourTable.get(14)!)), 0, true, 12_288, 0))
 
-const muxRun = (input: ReadonlyArray<Uint8Array>) =>
+const muxRun = (input: ReadonlyArray<Uint8Array>, role: "initiator" | "responder") =>
   Effect.gen(function*() {
     let i = 0
     const bearer: Mux.Bearer = {
@@ -401,32 +404,36 @@ const muxRun = (input: ReadonlyArray<Uint8Array>) =>
     }
     const mux = yield* Mux.make(bearer, {
       protocols: NodeToNode.protocols,
-      initiator: false,
-      responder: true,
-      handshakeRole: "responder",
+      initiator: role === "initiator",
+      responder: role === "responder",
+      handshakeRole: role,
       onReceive: () => Effect.void,
       onSent: () => Effect.void
     })
+    // the initiator proposes first, as it would; a chain-sync request then waits for its answer
+    if (role === "initiator") yield* mux.send(Handshake.make.propose(ourTable))
     return yield* mux.closed.pipe(Effect.timeoutOption("2 seconds"))
   }).pipe(Effect.scoped, Effect.exit)
 
-const multiplexer: Target = {
-  name: "mux",
-  checks:
-    "a whole responder-side multiplexer (N2N protocols) fed a stream of hostile segments (any channel, wrong mode bits, wrong lengths, mutated vectors and random payloads, after a valid proposal or not) cut at random points, then end of stream: it always ends, within 2 s, cleanly or with a typed MuxError / ProtocolViolation / DecodeError / TransportError, never a defect",
+const multiplexer = (role: "initiator" | "responder"): Target => ({
+  name: role === "responder" ? "mux" : "mux-initiator",
+  checks: role === "responder"
+    ? "a whole responder-side multiplexer (N2N protocols) fed a stream of hostile segments from an initiator (any channel, wrong mode bits, wrong lengths, mutated vectors and random payloads, after a valid proposal or not) cut at random points, then end of stream: it always ends, within 2 s, cleanly or with a typed MuxError / ProtocolViolation / DecodeError / TransportError, never a defect"
+    : "a whole initiator-side multiplexer (N2N protocols) that has sent its proposal, fed a stream of hostile segments from a responder (after a valid accept or not), cut at random points, then end of stream: the same invariants",
   property: () =>
-    fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), hostileStream, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), async (handshake, stream, cuts) => {
-      const bytes = handshake ? concat([proposal, stream]) : stream
-      const exit = await Effect.runPromise(muxRun(splitAt(bytes, cuts).filter((c) => c.length > 0)))
+    fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), hostileStream(role === "initiator"), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), async (handshake, stream, cuts) => {
+      const name = role === "responder" ? "mux" : "mux-initiator"
+      const bytes = handshake ? concat([role === "responder" ? proposal : acceptance, stream]) : stream
+      const exit = await Effect.runPromise(muxRun(splitAt(bytes, cuts).filter((c) => c.length > 0), role))
       if (Exit.isSuccess(exit)) {
-        tally("mux", Option.isSome(exit.value) ? "clean end" : "STALL")
+        tally(name, Option.isSome(exit.value) ? "clean end" : "STALL")
         return Option.isSome(exit.value) // None: it did not end (a stall)
       }
       const failure = Cause.findErrorOption(exit.cause)
-      tally("mux", Option.isSome(failure) ? `${(failure.value as { _tag?: string })._tag}: ${(failure.value as { reason?: string; kind?: string }).reason ?? (failure.value as { kind?: string }).kind ?? ""}` : "DEFECT")
+      tally(name, Option.isSome(failure) ? `${(failure.value as { _tag?: string })._tag}: ${(failure.value as { reason?: string; kind?: string }).reason ?? (failure.value as { kind?: string }).kind ?? ""}` : "DEFECT")
       return Option.isSome(failure) && typedError(failure.value) && !Cause.hasDies(exit.cause)
     })
-}
+})
 
 /** Every target, in the order `npm run fuzz` runs them. */
-export const targets: ReadonlyArray<Target> = [segmentReader, decoders, negotiation, drivers, multiplexer]
+export const targets: ReadonlyArray<Target> = [segmentReader, decoders, negotiation, drivers, multiplexer("responder"), multiplexer("initiator")]
