@@ -31,6 +31,20 @@ describe("Segment", () => {
     assert.instanceOf(reader.error, Segment.ZeroLengthSegment)
   })
 
+  it("a zero-length header after a whole segment in the same read: that segment still comes out (fuzz seed 291150529)", () => {
+    // one segment of 1 byte, then a zero-length header: read whole, and read as 9 + 15 bytes
+    const bytes = Uint8Array.from([0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0])
+    const whole = new Segment.SegmentReader()
+    const a = whole.push(bytes)
+    const split = new Segment.SegmentReader()
+    const b = [...split.push(bytes.subarray(0, 9)), ...split.push(bytes.subarray(9))]
+    assert.strictEqual(a.length, 1)
+    assert.deepStrictEqual(a.map((x) => [x.protocol, x.length]), b.map((x) => [x.protocol, x.length]))
+    assert.instanceOf(whole.error, Segment.ZeroLengthSegment)
+    assert.instanceOf(split.error, Segment.ZeroLengthSegment)
+    assert.deepStrictEqual(whole.push(Uint8Array.from([0, 0, 0, 0, 0, 2, 0, 1, 9])), [], "nothing is read after it")
+  })
+
   it("decodes any split of a valid stream to the same segments", () => {
     fc.assert(fc.property(
       fc.array(fc.record({ protocol: fc.integer({ min: 0, max: 0x7fff }), responder: fc.boolean(), payload: fc.uint8Array({ minLength: 1, maxLength: 300 }) }), { minLength: 1, maxLength: 8 }),
