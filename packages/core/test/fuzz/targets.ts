@@ -365,7 +365,11 @@ const hostileStream = (fromResponder: boolean): fc.Arbitrary<Uint8Array> => fc.a
     channel: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...channelChoices) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x7fff }) }),
     fromResponder: fc.oneof({ weight: 9, arbitrary: fc.constant(fromResponder) }, { weight: 1, arbitrary: fc.constant(!fromResponder) }),
     payloadSeed: fc.nat(),
-    payload: fc.uint8Array({ minLength: 1, maxLength: 64 }),
+    payload: fc.oneof(
+      { weight: 12, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }) },
+      // now and then a big one, for byte limits and ingress overruns (CBOR that claims a long item)
+      { weight: 1, arbitrary: fc.integer({ min: 2_000, max: 65_535 }).map((n) => { const b = new Uint8Array(n); b[0] = 0x82; b[1] = 0x00; b[2] = 0x5a; b[3] = 0x00; b[4] = 0x01; return b }) }
+    ),
     useVector: fc.boolean(),
     mutations: fc.array(mutation, { maxLength: 2 }),
     badLength: fc.oneof({ weight: 30, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffff }) })
