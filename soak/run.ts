@@ -50,7 +50,7 @@ const nextLine = () => new Promise<string>((resolve) => (lines.length > 0 ? reso
 const port = Number(await nextLine())
 const mem = async () => {
   child.stdin!.write("mem\n")
-  return JSON.parse(await nextLine()) as { heap: number; rss: number }
+  return JSON.parse(await nextLine()) as { heap: number; rss: number; events: Record<string, number> }
 }
 
 // the same generated chain as the responder's (same defaults), for points to ask for
@@ -58,6 +58,8 @@ const chain = GeneratedChain.generate({ blocks: BLOCKS, maxBodySize: 200 })
 const points = chain.map(Block.pointOf)
 
 const stats = { cycles: 0, handshakes: 0, headers: 0, blocks: 0, keepAlives: 0, abrupt: 0, errors: 0 }
+/** The client's Error events by reason (abrupt leaves make some: sends to a connection just closed). */
+const clientErrors = new Map<string, number>()
 const samples: Array<{ minute: number; heapMB: number; rssMB: number; cycles: number }> = []
 const started = performance.now()
 const deadline = started + minutes * 60_000
@@ -89,6 +91,8 @@ const program = Effect.gen(function*() {
       }
       if (e._tag === "Error") {
         stats.errors++
+        const reason = `${e.error._tag}: ${String((e.error as { detail?: string }).detail ?? e.error.message).replace(/soak-\d+-\d+/g, "PEER").slice(0, 80)}`
+        clientErrors.set(reason, (clientErrors.get(reason) ?? 0) + 1)
         return
       }
       if (e._tag !== "Recv") return
@@ -170,6 +174,8 @@ const out = {
   minutes,
   peers,
   stats,
+  clientErrors: Object.fromEntries(clientErrors),
+  responderEvents: end.events,
   startHeapMB: base.heap / 2 ** 20,
   endHeapMB: end.heap / 2 ** 20,
   endRssMB: end.rss / 2 ** 20,
@@ -178,6 +184,7 @@ const out = {
   flat
 }
 fs.writeFileSync(path.join(root, "soak", "results.json"), JSON.stringify(out, null, 2) + "\n")
+process.stdout.write(`responder events: ${JSON.stringify(end.events)}\nclient errors: ${JSON.stringify(Object.fromEntries(clientErrors))}\n`)
 process.stdout.write(
   `done: ${stats.cycles} connection cycles; responder heap middle third ${middle.toFixed(1)} MB, last third ${last.toFixed(1)} MB (${(growth * 100).toFixed(1)} %): ${flat ? "FLAT" : "NOT FLAT"}; after the peers left ${(end.heap / 2 ** 20).toFixed(1)} MB\nwrote soak/results.json\n`
 )

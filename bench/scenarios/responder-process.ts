@@ -26,6 +26,7 @@ import * as readline from "node:readline"
 export const MAGIC = 764824073
 
 const [mode, a, b] = process.argv.slice(2)
+const seen = new Map<string, number>()
 
 const chainFor = Effect.gen(function*() {
   if (mode === "generated" || mode === "scale") {
@@ -70,7 +71,14 @@ const program = Effect.gen(function*() {
   )
   const bound = Context.get(context, TcpInterface.TcpListenAddress)!
   const manager = Context.get(context, Responder.ResponderManager)
-  yield* Effect.forkScoped(Stream.runDrain(manager.events))
+  // what the responder saw, by event (answered with `mem` in scale mode)
+  yield* Effect.forkScoped(Stream.runForEach(manager.events, (e) =>
+    Effect.sync(() => {
+      const detail = e._tag === "ProtocolViolation" || e._tag === "PeerRejected" || e._tag === "HandshakeRefused"
+        ? `${e._tag}: ${Responder.describeEvent(e).replace(/^\S+\s/, "").slice(0, 80)}`
+        : e._tag
+      seen.set(detail, (seen.get(detail) ?? 0) + 1)
+    })))
   process.stdout.write(`${bound.port}\n`)
   yield* Effect.never
 }).pipe(Effect.scoped)
@@ -84,7 +92,7 @@ if (mode === "scale") {
       gc?.()
       gc?.()
       const m = process.memoryUsage()
-      process.stdout.write(JSON.stringify({ heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss }) + "\n")
+      process.stdout.write(JSON.stringify({ heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss, events: Object.fromEntries(seen) }) + "\n")
     } else if (line === "lag") {
       process.stdout.write(JSON.stringify({ p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 }) + "\n")
       lag.reset()
