@@ -19,6 +19,12 @@ const runs = Number(opt("runs") ?? 100_000)
 const only = opt("only")?.split(",")
 const seed = opt("seed") === undefined ? Date.now() | 0 : Number(opt("seed"))
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const gc = (globalThis as { gc?: () => void }).gc
+/** Heap in use after a full GC (MB), when node runs with --expose-gc (npm run fuzz does). */
+const heapMB = () => {
+  gc?.()
+  return process.memoryUsage().heapUsed / 2 ** 20
+}
 
 const results: Array<Record<string, unknown>> = []
 let failed = false
@@ -27,12 +33,14 @@ for (const target of targets) {
   process.stdout.write(`# ${target.name}: ${target.checks}\n`)
   const started = performance.now()
   const rssBefore = process.memoryUsage().rss
+  const heapBefore = heapMB()
   const details = await fc.check(target.property() as fc.IAsyncProperty<unknown>, { numRuns: runs, seed })
   const seconds = (performance.now() - started) / 1000
   const outcomes = Object.fromEntries([...(tallies.get(target.name) ?? new Map()).entries()].sort((a, b) => b[1] - a[1]))
   const rssAfter = process.memoryUsage().rss
-  results.push({ target: target.name, checks: target.checks, runs: details.numRuns, failed: details.failed, seed, seconds, outcomes, rssMB: [rssBefore / 2 ** 20, rssAfter / 2 ** 20] })
-  process.stdout.write(`  ${details.numRuns} cases in ${seconds.toFixed(1)} s, ${details.failed ? "FAILED" : "passed"}; rss ${(rssBefore / 2 ** 20).toFixed(0)} -> ${(rssAfter / 2 ** 20).toFixed(0)} MB\n`)
+  const heapAfter = heapMB()
+  results.push({ target: target.name, checks: target.checks, runs: details.numRuns, failed: details.failed, seed, seconds, outcomes, rssMB: [rssBefore / 2 ** 20, rssAfter / 2 ** 20], heapAfterGcMB: gc === undefined ? undefined : [heapBefore, heapAfter] })
+  process.stdout.write(`  ${details.numRuns} cases in ${seconds.toFixed(1)} s, ${details.failed ? "FAILED" : "passed"}; rss ${(rssBefore / 2 ** 20).toFixed(0)} -> ${(rssAfter / 2 ** 20).toFixed(0)} MB${gc === undefined ? "" : `; heap after GC ${heapBefore.toFixed(1)} -> ${heapAfter.toFixed(1)} MB`}\n`)
   for (const [k, v] of Object.entries(outcomes)) process.stdout.write(`    ${v}\t${k}\n`)
   if (details.failed) {
     failed = true
