@@ -78,55 +78,89 @@ export const senderOf = <M extends Message>(protocol: Protocol<M>, tag: string):
  * @category constructors
  * @since 0.1.0
  */
-export const make = <M extends Message>(protocol: Protocol<M>, role: Role): Driver<M> => {
-  const ours: Agency = role === "initiator" ? "client" : "server"
-  const theirs: Agency = role === "initiator" ? "server" : "client"
-  // transitions by state then message tag
-  const table = new Map<string, Map<string, Protocol<M>["transitions"][number]>>()
-  for (const t of protocol.transitions) {
-    let byTag = table.get(t.from)
-    if (byTag === undefined) table.set(t.from, byTag = new Map())
-    byTag.set(t.message, t)
-  }
-  let state = protocol.initialState
-  const outbox: Array<M> = [] // our pipelined messages, not yet applied
-  const inbox: Array<readonly [M, number]> = [] // their early messages, not yet checked
-  let inFlight = 0 // our requests whose answers are still due
+export const make = <M extends Message>(protocol: Protocol<M>, role: Role): Driver<M> => new DriverImpl(protocol, role)
 
-  const agencyOf = (s: string): Agency => protocol.states[s]?.agency ?? "nobody"
-  const violation = (kind: ProtocolViolation["kind"], detail: string): Step<M> => ({
-    _tag: "Violation",
-    error: new ProtocolViolation({ protocol: protocol.name, state, kind, detail })
-  })
-  const move = (message: M): string | undefined => {
-    const t = table.get(state)?.get(message._tag)
+type Table = Map<string, Map<string, Protocol<any>["transitions"][number]>>
+
+/** Transitions by state then message tag, built once per protocol (not per connection). */
+const tables = new WeakMap<Protocol<any>, Table>()
+const tableOf = (protocol: Protocol<any>): Table => {
+  let table = tables.get(protocol)
+  if (table === undefined) {
+    table = new Map()
+    for (const t of protocol.transitions) {
+      let byTag = table.get(t.from)
+      if (byTag === undefined) table.set(t.from, byTag = new Map())
+      byTag.set(t.message, t)
+    }
+    tables.set(protocol, table)
+  }
+  return table
+}
+
+/**
+ * The driver as a class: one small object per protocol instance, its methods shared (a connection
+ * runs one driver per instance, and a responder may hold a thousand connections).
+ */
+class DriverImpl<M extends Message> implements Driver<M> {
+  readonly protocol: Protocol<M>
+  readonly role: Role
+  state: string
+  private readonly ours: Agency
+  private readonly theirs: Agency
+  private readonly table: Table
+  /** Our pipelined messages, not yet applied. */
+  private readonly outbox: Array<M> = []
+  /** Their early messages, not yet checked. */
+  private readonly inbox: Array<readonly [M, number]> = []
+  /** Our requests whose answers are still due. */
+  private inFlight = 0
+
+  constructor(protocol: Protocol<M>, role: Role) {
+    this.protocol = protocol
+    this.role = role
+    this.state = protocol.initialState
+    this.ours = role === "initiator" ? "client" : "server"
+    this.theirs = role === "initiator" ? "server" : "client"
+    this.table = tableOf(protocol)
+  }
+
+  private agencyOf(s: string): Agency {
+    return this.protocol.states[s]?.agency ?? "nobody"
+  }
+
+  private violation(kind: ProtocolViolation["kind"], detail: string): Step<M> {
+    return { _tag: "Violation", error: new ProtocolViolation({ protocol: this.protocol.name, state: this.state, kind, detail }) }
+  }
+
+  private move(message: M): string | undefined {
+    const t = this.table.get(this.state)?.get(message._tag)
     if (t === undefined) return undefined
     return typeof t.to === "string" ? t.to : t.to(message)
   }
 
-  // Apply as much as can be applied: our queued sends when we have agency, their queued messages
-  // when they have it.
-  const settle = (delivered: Array<M>): Step<M> => {
+  /** Applies as much as can be applied: our queued sends when we have agency, theirs when they have it. */
+  private settle(delivered: Array<M>): Step<M> {
     while (true) {
-      const agency = agencyOf(state)
-      if (agency === ours && outbox.length > 0) {
-        const message = outbox.shift()!
-        const next = move(message)
-        if (next === undefined) return violation("UnexpectedMessage", `our pipelined ${message._tag} is not allowed`)
-        state = next
-        if (agencyOf(state) === theirs) inFlight++
+      const agency = this.agencyOf(this.state)
+      if (agency === this.ours && this.outbox.length > 0) {
+        const message = this.outbox.shift()!
+        const next = this.move(message)
+        if (next === undefined) return this.violation("UnexpectedMessage", `our pipelined ${message._tag} is not allowed`)
+        this.state = next
+        if (this.agencyOf(this.state) === this.theirs) this.inFlight++
         continue
       }
-      if (agency === theirs && inbox.length > 0) {
-        const [message, size] = inbox.shift()!
-        const limit = protocol.states[state]?.byteLimit
+      if (agency === this.theirs && this.inbox.length > 0) {
+        const [message, size] = this.inbox.shift()!
+        const limit = this.protocol.states[this.state]?.byteLimit
         if (limit !== undefined && size > limit) {
-          return violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
+          return this.violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
         }
-        const next = move(message)
-        if (next === undefined) return violation("UnexpectedMessage", `${message._tag} is not allowed here`)
-        state = next
-        if (agencyOf(state) !== theirs && inFlight > 0) inFlight--
+        const next = this.move(message)
+        if (next === undefined) return this.violation("UnexpectedMessage", `${message._tag} is not allowed here`)
+        this.state = next
+        if (this.agencyOf(this.state) !== this.theirs && this.inFlight > 0) this.inFlight--
         delivered.push(message)
         continue
       }
@@ -134,53 +168,51 @@ export const make = <M extends Message>(protocol: Protocol<M>, role: Role): Driv
     }
   }
 
-  return {
-    protocol,
-    role,
-    get state() {
-      return state
-    },
-    send: (message) => {
-      const sender = senderOf(protocol, message._tag)
-      if (sender !== ours) {
-        return violation("Agency", `we may not send ${message._tag} as the ${role}`)
-      }
-      if (agencyOf(state) === ours && outbox.length === 0) {
-        const next = move(message)
-        if (next === undefined) return violation("UnexpectedMessage", `our ${message._tag} is not allowed`)
-        state = next
-        if (agencyOf(state) === theirs) inFlight++
-        return settle([])
-      }
-      if (agencyOf(state) === "nobody") return violation("UnexpectedMessage", `${message._tag} after the protocol ended`)
-      if (inFlight + outbox.length >= protocol.maxInFlight) {
-        return violation("Pipelining", `more than ${protocol.maxInFlight} requests in flight`)
-      }
-      outbox.push(message)
-      return settle([])
-    },
-    recv: (message, size) => {
-      const sender = senderOf(protocol, message._tag)
-      if (sender !== theirs) {
-        return violation("Agency", `${message._tag} may only be sent by the ${sender ?? "nobody"}`)
-      }
-      const agency = agencyOf(state)
-      if (agency === "nobody") return violation("UnexpectedMessage", `${message._tag} after the protocol ended`)
-      if (agency === ours) {
-        // a pipelining peer: keep it until our answer gives the agency back
-        inbox.push([message, size])
-        return { _tag: "Deliver", messages: [] }
-      }
-      inbox.push([message, size])
-      return settle([])
-    },
-    timeout: () => {
-      if (agencyOf(state) !== theirs || inbox.length > 0) return undefined
-      const t = protocol.states[state]?.timeout
-      if (t === undefined || typeof t === "number") return t
-      return t[0] + Math.floor(Math.random() * (t[1] - t[0] + 1))
-    },
-    byteLimit: () => protocol.states[state]?.byteLimit,
-    done: () => agencyOf(state) === "nobody"
+  send(message: M): Step<M> {
+    const sender = senderOf(this.protocol, message._tag)
+    if (sender !== this.ours) {
+      return this.violation("Agency", `we may not send ${message._tag} as the ${this.role}`)
+    }
+    if (this.agencyOf(this.state) === this.ours && this.outbox.length === 0) {
+      const next = this.move(message)
+      if (next === undefined) return this.violation("UnexpectedMessage", `our ${message._tag} is not allowed`)
+      this.state = next
+      if (this.agencyOf(this.state) === this.theirs) this.inFlight++
+      return this.settle([])
+    }
+    if (this.agencyOf(this.state) === "nobody") return this.violation("UnexpectedMessage", `${message._tag} after the protocol ended`)
+    if (this.inFlight + this.outbox.length >= this.protocol.maxInFlight) {
+      return this.violation("Pipelining", `more than ${this.protocol.maxInFlight} requests in flight`)
+    }
+    this.outbox.push(message)
+    return this.settle([])
+  }
+
+  recv(message: M, size: number): Step<M> {
+    const sender = senderOf(this.protocol, message._tag)
+    if (sender !== this.theirs) {
+      return this.violation("Agency", `${message._tag} may only be sent by the ${sender ?? "nobody"}`)
+    }
+    const agency = this.agencyOf(this.state)
+    if (agency === "nobody") return this.violation("UnexpectedMessage", `${message._tag} after the protocol ended`)
+    this.inbox.push([message, size])
+    // a pipelining peer (we have the agency): keep it until our answer gives the agency back
+    if (agency === this.ours) return { _tag: "Deliver", messages: [] }
+    return this.settle([])
+  }
+
+  timeout(): number | undefined {
+    if (this.agencyOf(this.state) !== this.theirs || this.inbox.length > 0) return undefined
+    const t = this.protocol.states[this.state]?.timeout
+    if (t === undefined || typeof t === "number") return t
+    return t[0] + Math.floor(Math.random() * (t[1] - t[0] + 1))
+  }
+
+  byteLimit(): number | undefined {
+    return this.protocol.states[this.state]?.byteLimit
+  }
+
+  done(): boolean {
+    return this.agencyOf(this.state) === "nobody"
   }
 }
