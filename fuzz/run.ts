@@ -26,6 +26,17 @@ const heapMB = () => {
   return process.memoryUsage().heapUsed / 2 ** 20
 }
 
+// an unhandled rejection or uncaught exception anywhere fails the run (the invariant is: never one)
+let unhandled = 0
+process.on("unhandledRejection", (e) => {
+  unhandled++
+  process.stdout.write(`UNHANDLED REJECTION: ${String(e)}\n`)
+})
+process.on("uncaughtException", (e) => {
+  unhandled++
+  process.stdout.write(`UNCAUGHT EXCEPTION: ${String(e)}\n`)
+})
+
 const results: Array<Record<string, unknown>> = []
 let failed = false
 for (const target of targets) {
@@ -47,7 +58,7 @@ for (const target of targets) {
     process.stdout.write(`${fc.defaultReportMessage(details)}\n`)
   }
 }
-const out = { command: `npm run fuzz${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`, date: new Date().toISOString(), node: process.version, runs, seed, results }
+const out = { unhandled, command: `npm run fuzz${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`, date: new Date().toISOString(), node: process.version, runs, seed, results }
 fs.writeFileSync(path.join(root, "fuzz", "results.json"), JSON.stringify(out, null, 2) + "\n")
-process.stdout.write(`wrote fuzz/results.json\n`)
-process.exit(failed ? 1 : 0)
+process.stdout.write(`unhandled rejections or exceptions: ${unhandled}\nwrote fuzz/results.json\n`)
+process.exit(failed || unhandled > 0 ? 1 : 0)
