@@ -9,8 +9,7 @@
  * done so far; at the end it writes soak/results.json and says whether memory stayed flat: the heap
  * of the last third of the samples against the second third (the first third is warm-up).
  */
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import { Block, ConnectionPool, GeneratedChain, ProtocolError, Protocols } from "@pallas-network2/core"
+import { Block, ConnectionPool, GeneratedChain, Protocols } from "@pallas-network2/core"
 import type { InterfaceEvent, PeerId } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -19,7 +18,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
-import { fromSocket } from "../packages/node/src/internal/bearer.ts"
+import { dialTo } from "../packages/node/src/internal/dialTo.ts"
 
 const { BlockFetch, ChainSync, Handshake, KeepAlive, NodeToNode } = Protocols
 const MAGIC = 764824073
@@ -65,14 +64,7 @@ const started = performance.now()
 const deadline = started + minutes * 60_000
 
 const program = Effect.gen(function*() {
-  const pool = yield* ConnectionPool.make(
-    () =>
-      Effect.gen(function*() {
-        const socket = yield* NodeSocket.makeNet({ host: "127.0.0.1", port, openTimeout: 10_000, noDelay: true })
-        return yield* fromSocket(socket)
-      }).pipe(Effect.mapError((e) => new ProtocolError.TransportError({ detail: String(e) }))),
-    { protocols: NodeToNode.protocols }
-  )
+  const pool = yield* ConnectionPool.make(dialTo("127.0.0.1", port), { protocols: NodeToNode.protocols })
   interface Slot {
     id: PeerId
     resolveEnd: (() => void) | undefined

@@ -11,17 +11,16 @@
  * then answers stdin lines: `lag` (event-loop delay since the last `lag`, and keep-alives answered
  * meanwhile, as JSON), `quit`.
  */
-import { ConnectionPool, ProtocolError, Protocols } from "@pallas-network2/core"
+import { ConnectionPool, Protocols } from "@pallas-network2/core"
 import type { PeerId } from "@pallas-network2/core"
 import type { InterfaceEvent } from "@pallas-network2/core"
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as readline from "node:readline"
 import * as v8 from "node:v8"
 import { monitorEventLoopDelay } from "node:perf_hooks"
-import { fromSocket } from "../../packages/node/src/internal/bearer.ts"
+import { dialTo } from "../../packages/node/src/internal/dialTo.ts"
 
 const { ChainSync, Handshake, KeepAlive, NodeToNode } = Protocols
 const MAGIC = 764824073
@@ -46,14 +45,7 @@ interface Peer {
 }
 
 const program = Effect.gen(function*() {
-  const pool = yield* ConnectionPool.make(
-    () =>
-      Effect.gen(function*() {
-        const socket = yield* NodeSocket.makeNet({ host: "127.0.0.1", port, openTimeout: 30_000, noDelay: true })
-        return yield* fromSocket(socket)
-      }).pipe(Effect.mapError((e) => new ProtocolError.TransportError({ detail: String(e) }))),
-    { protocols: NodeToNode.protocols }
-  )
+  const pool = yield* ConnectionPool.make(dialTo("127.0.0.1", port, 30_000), { protocols: NodeToNode.protocols })
   const peers = new Map<string, Peer>()
   const ready = yield* Deferred.make<void, Error>()
   let atTip = 0

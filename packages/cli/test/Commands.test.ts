@@ -6,11 +6,11 @@ import { Block, GeneratedChain } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
 import * as cp from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Point } from "@pallas-network2/core/protocol/Common"
+import { freePort } from "./support/process.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const bin = path.join(root, "packages/cli/bin/network2.js")
@@ -26,13 +26,6 @@ const run = (args: ReadonlyArray<string>) =>
     return Effect.sync(() => child.kill("SIGKILL"))
   })
 
-const freePort = Effect.callback<number>((resume) => {
-  const s = net.createServer()
-  s.listen(0, "127.0.0.1", () => {
-    const port = (s.address() as net.AddressInfo).port
-    s.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 describe("network2 commands", () => {
   it.live("demo syncs the generated chain over TCP and exits 0 with an OK summary", () =>

@@ -24,17 +24,11 @@ import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
+import { freePort } from "./support/process.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const bin = path.join(root, "packages/cli/bin/network2.js")
 
-const freePort = Effect.callback<number>((resume) => {
-  const s = net.createServer()
-  s.listen(0, "127.0.0.1", () => {
-    const port = (s.address() as net.AddressInfo).port
-    s.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 /** The server's timeouts, shortened by flags so the suite runs in well under a minute. */
 const SDU_TIMEOUT = 1_000

@@ -11,22 +11,15 @@ import * as Demo from "../src/commands/Demo.ts"
 import * as Effect from "effect/Effect"
 import * as cp from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
 import * as Harmonic from "./support/harmonicClient.ts"
+import { freePort } from "./support/process.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const bin = path.join(root, "packages/cli/bin/network2.js")
 
-const freePort = Effect.callback<number>((resume) => {
-  const s = net.createServer()
-  s.listen(0, "127.0.0.1", () => {
-    const port = (s.address() as net.AddressInfo).port
-    s.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
   it.live("serves the real chunk to the independent client and to our initiator; SIGINT exits 0 after closing every connection", () =>

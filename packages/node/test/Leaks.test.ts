@@ -5,9 +5,8 @@
  * network's magic that the responder refuses and closes. Afterwards no socket, timer or fiber is left behind: sockets and timers counted
  * with `process.getActiveResourcesInfo()`, fibers with the runtime's fiber start and end hooks.
  */
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { assert, describe, it } from "@effect/vitest"
-import { ChainSource, ConnectionPool, GeneratedChain, ProtocolError, Protocols, Responder } from "@pallas-network2/core"
+import { ChainSource, ConnectionPool, GeneratedChain, Protocols, Responder } from "@pallas-network2/core"
 import type { InterfaceEvent, PeerId } from "@pallas-network2/core"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -15,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
-import { fromSocket } from "../src/internal/bearer.ts"
+import { dialTo } from "../src/internal/dialTo.ts"
 import * as TcpInterface from "../src/TcpInterface.ts"
 
 const MAGIC = 42
@@ -48,14 +47,7 @@ describe("10 000 connection cycles over TCP", () => {
       yield* Effect.forkScoped(Stream.runForEach(Context.get(server, Responder.ResponderManager).events, (e) =>
         Effect.sync(() => void serverEvents.push(e._tag))))
       // the client: one pool, any number of connections to the one responder (peer ids are labels)
-      const client = yield* ConnectionPool.make(
-        () =>
-          Effect.gen(function*() {
-            const socket = yield* NodeSocket.makeNet({ host: "127.0.0.1", port, openTimeout: 10_000, noDelay: true })
-            return yield* fromSocket(socket)
-          }).pipe(Effect.mapError((e) => new ProtocolError.TransportError({ detail: String(e) }))),
-        { protocols: NodeToNode.protocols }
-      )
+      const client = yield* ConnectionPool.make(dialTo("127.0.0.1", port), { protocols: NodeToNode.protocols })
       const ended = new Map<string, Deferred.Deferred<void>>()
       const accepted = new Map<string, Deferred.Deferred<void>>()
       yield* Effect.forkScoped(Stream.runForEach(client.events, (e: InterfaceEvent) =>

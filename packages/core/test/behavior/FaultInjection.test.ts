@@ -13,10 +13,8 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
-import { Block, Cbor, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, Responder, TestInterface } from "../../src/index.ts"
-
-const protocols = Protocols.NodeToNode.protocols
-const MAGIC = 2
+import { initiatorAt, MAGIC, protocols, responderAt } from "../utils/emulation.ts"
+import { Block, Cbor, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, TestInterface } from "../../src/index.ts"
 
 /** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
 const prng = (seed: number) => {
@@ -40,29 +38,6 @@ const fiberCounter = () => {
   return { counts, live: () => counts.started - counts.ended, provide: Effect.provideService(Metric.FiberRuntimeMetrics, service) }
 }
 
-const responderAt = (address: PeerId, chain: ChainSource.ChainSourceShape, latency: number) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(
-      Responder.layerManager({ networkMagic: MAGIC, limits: { perIpLimit: 1000, hardLimit: 1000, softLimit: 1000 } }).pipe(
-        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provideMerge(TestInterface.layer({ address, listen: true, protocols, link: { latency } }))
-      )
-    )
-    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
-    return Context.get(context, Responder.ResponderBehavior)
-  })
-
-const initiatorAt = (address: PeerId, config: Initiator.InitiatorConfig) =>
-  Effect.map(
-    Layer.build(
-      Initiator.managerLayer().pipe(
-        Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, churnInterval: undefined, ...config })),
-        Layer.provideMerge(TestInterface.layer({ address, protocols }) as Layer.Layer<Interface.Interface, never, TestInterface.SimNetwork>)
-      )
-    ),
-    (context) => Context.get(context, Initiator.InitiatorManager)
-  )
-
 describe("fault injection on the simulated network (TestClock)", () => {
   for (const seed of [1, 2, 3, 4, 5]) {
     it.effect(`seed ${seed}: random cuts, stalls and vanishing peers while syncing and fetching; every block once, in order`, () =>
@@ -75,7 +50,7 @@ describe("fault injection on the simulated network (TestClock)", () => {
         for (let i = 0; i < 6; i++) {
           const address = PeerId.tcp(`10.0.2.${i + 1}`, 3001)
           peers.push(address)
-          yield* responderAt(address, chain, 50 + Math.floor(random() * 250))
+          yield* responderAt(address, chain, 50 + Math.floor(random() * 250), { limits: { perIpLimit: 1000, hardLimit: 1000, softLimit: 1000 } })
         }
         const manager = yield* initiatorAt(PeerId.tcp("10.0.0.2", 40000), { targets: { known: 10, established: 6, active: 6 } })
         const events: Array<Initiator.InitiatorEvent> = []
@@ -151,7 +126,7 @@ describe("fault injection on the simulated network (TestClock)", () => {
       const chain = yield* ChainSource.makeMemory(blocks)
       const network = yield* TestInterface.SimNetwork
       const server = PeerId.tcp("10.0.3.1", 3001)
-      const behavior = yield* responderAt(server, chain, 1)
+      const behavior = yield* responderAt(server, chain, 1, { limits: { perIpLimit: 1000, hardLimit: 1000, softLimit: 1000 } })
       const client = yield* Layer.build(TestInterface.layer({ address: PeerId.tcp("10.0.3.2", 40000), protocols }))
       const iface = Context.get(client, Interface.Interface)
       const accepted = new Set<string>()

@@ -9,32 +9,8 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
-import { Block, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, ReplayChain, Responder, TestInterface } from "../../src/index.ts"
-
-const protocols = Protocols.NodeToNode.protocols
-const MAGIC = 2
-
-const responderAt = (address: PeerId, chain: ChainSource.ChainSourceShape, latency: number) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(
-      Responder.layerManager({ networkMagic: MAGIC }).pipe(
-        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provideMerge(TestInterface.layer({ address, listen: true, protocols, link: { latency } }))
-      )
-    )
-    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
-  })
-
-const initiatorAt = (address: PeerId, config: Initiator.InitiatorConfig) =>
-  Effect.map(
-    Layer.build(
-      Initiator.managerLayer().pipe(
-        Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, churnInterval: undefined, ...config })),
-        Layer.provideMerge(TestInterface.layer({ address, protocols }) as Layer.Layer<Interface.Interface, never, TestInterface.SimNetwork>)
-      )
-    ),
-    (context) => Context.get(context, Initiator.InitiatorManager)
-  )
+import { initiatorAt, MAGIC, protocols, responderAt } from "../utils/emulation.ts"
+import { Block, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, ReplayChain, TestInterface } from "../../src/index.ts"
 
 /** Advances the test clock in 10 ms steps until the fiber is done; returns the simulated time it took. */
 const runOnClock = <A, E>(fiber: Fiber.Fiber<A, E>, limitMs: number) =>
