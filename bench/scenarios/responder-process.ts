@@ -94,7 +94,7 @@ if (mode === "scale") {
       const m = process.memoryUsage()
       process.stdout.write(JSON.stringify({ heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss, events: Object.fromEntries(seen) }) + "\n")
     } else if (line === "lag") {
-      process.stdout.write(JSON.stringify({ p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 }) + "\n")
+      process.stdout.write(JSON.stringify({ p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6, rss: process.memoryUsage().rss }) + "\n")
       lag.reset()
     }
   })

@@ -8,8 +8,12 @@
  *
  * Prints one JSON line when every connection waits at the tip:
  *   {"establishMs", "heapBefore", "heapAfter", "rssBefore", "rssAfter", "connections"}
- * then answers stdin lines: `lag` (event-loop delay since the last `lag`, and keep-alives answered
- * meanwhile, as JSON), `quit`.
+ * then answers stdin lines: `lag` (event-loop delay since the last `lag`, keep-alives answered
+ * meanwhile and the RSS now, as JSON), `quit`.
+ *
+ * Diagnostics (environment): SCALE_HANDSHAKE_ONLY=1 counts a connection ready at the handshake (no
+ * chain-sync); SCALE_MEMORY_DETAIL=1 prints memoryUsage and V8's heap spaces once all are ready;
+ * SCALE_HEAP_SNAPSHOT=DIR writes heap snapshots before connecting and once all are ready.
  */
 import { ConnectionPool, Protocols } from "@pallas-network2/core"
 import type { PeerId } from "@pallas-network2/core"
@@ -64,6 +68,11 @@ const program = Effect.gen(function*() {
       for (const m of e.messages as ReadonlyArray<any>) {
         switch (m._tag) {
           case "MsgAcceptVersion":
+            if (process.env.SCALE_HANDSHAKE_ONLY) {
+              p.atTip = true
+              if (++atTip === count) yield* Deferred.succeed(ready, undefined)
+              break
+            }
             yield* send(p.id, ChainSync.make.requestNext())
             break
           case "MsgRefuse":
@@ -100,6 +109,7 @@ const program = Effect.gen(function*() {
   yield* Deferred.await(ready)
   const establishMs = performance.now() - started
   const after = memory()
+  if (process.env.SCALE_MEMORY_DETAIL) process.stderr.write(`client memoryUsage after (MB): ${JSON.stringify(Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))} heap spaces: ${JSON.stringify(v8.getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20), Math.round(x.space_used_size / 2 ** 20)]))}\n`)
   if (process.env.SCALE_HEAP_SNAPSHOT) v8.writeHeapSnapshot(`${process.env.SCALE_HEAP_SNAPSHOT}/after.heapsnapshot`)
 
   // keep-alives: every connection once per interval, spread over the interval
@@ -139,6 +149,7 @@ const program = Effect.gen(function*() {
           p99: lag.percentile(99) / 1e6,
           max: lag.max / 1e6,
           keepAlivesAnswered: answered,
+          rss: process.memoryUsage().rss,
           connections: peers.size
         }) + "\n")
         lag.reset()

@@ -15,6 +15,9 @@ export interface ScaleFigures {
   readonly clientRssPerConnection: number
   readonly responderHeapPerConnection: number
   readonly responderRssPerConnection: number
+  /** RSS gained per connection at the end of the keep-alive window (memory the burst left behind returned or not). */
+  readonly clientRssAfterWindowPerConnection: number
+  readonly responderRssAfterWindowPerConnection: number
   readonly clientLagP99: number
   readonly responderLagP99: number
   readonly clientLagMax: number
@@ -84,6 +87,8 @@ export const scaleRun = async (connections: number, keepAliveMs: number, measure
       clientRssPerConnection: (established.rssAfter - established.rssBefore) / connections,
       responderHeapPerConnection: (r1.heap - r0.heap) / connections,
       responderRssPerConnection: (r1.rss - r0.rss) / connections,
+      clientRssAfterWindowPerConnection: (cLag.rss - established.rssBefore) / connections,
+      responderRssAfterWindowPerConnection: (rLag.rss - r0.rss) / connections,
       clientLagP99: cLag.p99,
       responderLagP99: rLag.p99,
       clientLagMax: cLag.max,
