@@ -5,6 +5,7 @@
  *
  *   node --expose-gc bench/scenarios/socket-memory.ts raw     plain node:net sockets
  *   node --expose-gc bench/scenarios/socket-memory.ts effect  effect/socket sockets (as under TcpInterface), reading
+ *   node --expose-gc bench/scenarios/socket-memory.ts effect-traffic  the same, then 20 small writes each, echoed
  *   node --expose-gc bench/scenarios/socket-memory.ts mux     the same with a node-to-node multiplexer on each
  */
 import { Mux, Protocols } from "@pallas-network2/core"
@@ -43,11 +44,13 @@ if (mode === "raw") {
   await new Promise((r) => setTimeout(r, 1000))
   report()
 } else {
+  const writers: Array<(chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, unknown>> = []
   await Effect.runPromise(Effect.gen(function*() {
     for (let i = 0; i < N; i++) {
       const socket = yield* NodeSocket.makeNet({ host: "127.0.0.1", port, noDelay: true })
       const bearer = yield* fromSocket(socket)
-      if (mode === "effect") {
+      writers.push(bearer.write)
+      if (mode === "effect" || mode === "effect-traffic") {
         yield* Effect.forkScoped(Effect.forever(bearer.read))
         yield* bearer.write([new Uint8Array(100)])
       } else {
@@ -59,6 +62,13 @@ if (mode === "raw") {
           onReceive: () => Effect.void,
           onSent: () => Effect.void
         })
+      }
+    }
+    if (mode === "effect-traffic") {
+      // 20 more small writes per connection, echoed back, spread over 2 s
+      for (let k = 0; k < 20; k++) {
+        for (const w of writers) yield* w([new Uint8Array(8), new Uint8Array(12)])
+        yield* Effect.sleep("100 millis")
       }
     }
     yield* Effect.sleep("1 second")
