@@ -453,11 +453,15 @@ export const decodeAt = (bytes: Uint8Array, offset: number): readonly [Value, nu
  */
 export class Writer {
   private buf: Uint8Array
-  private view: DataView
+  // made on first use only (64-bit heads and floats): taking `.buffer` moves a small array off V8's
+  // heap into malloc'd memory, which most messages never need
+  private dataView: DataView | undefined = undefined
   length = 0
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity)
-    this.view = new DataView(this.buf.buffer)
+  }
+  private get view(): DataView {
+    return this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
   }
   private reserve(n: number): void {
     if (this.length + n <= this.buf.length) return
@@ -466,7 +470,7 @@ export class Writer {
     const next = new Uint8Array(size)
     next.set(this.buf.subarray(0, this.length))
     this.buf = next
-    this.view = new DataView(next.buffer)
+    this.dataView = undefined
   }
   /** Writes a major type with its argument in the shortest form. */
   head(major: number, argument: number | bigint): this {
@@ -489,13 +493,15 @@ export class Writer {
     } else if (argument < 0x10000) {
       this.reserve(3)
       this.buf[this.length++] = m | 25
-      this.view.setUint16(this.length, argument)
-      this.length += 2
+      this.buf[this.length++] = argument >>> 8
+      this.buf[this.length++] = argument & 0xff
     } else if (argument < 0x100000000) {
       this.reserve(5)
       this.buf[this.length++] = m | 26
-      this.view.setUint32(this.length, argument)
-      this.length += 4
+      this.buf[this.length++] = argument >>> 24
+      this.buf[this.length++] = (argument >>> 16) & 0xff
+      this.buf[this.length++] = (argument >>> 8) & 0xff
+      this.buf[this.length++] = argument & 0xff
     } else {
       this.reserve(9)
       this.buf[this.length++] = m | 27
