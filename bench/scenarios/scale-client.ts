@@ -109,7 +109,7 @@ const program = Effect.gen(function*() {
   yield* Deferred.await(ready)
   const establishMs = performance.now() - started
   const after = memory()
-  if (process.env.SCALE_MEMORY_DETAIL) process.stderr.write(`client memoryUsage after (MB): ${JSON.stringify(Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))} heap spaces: ${JSON.stringify(v8.getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20), Math.round(x.space_used_size / 2 ** 20)]))}\n`)
+  if (process.env.SCALE_MEMORY_DETAIL) process.stderr.write(`client memoryUsage after (MB): ${JSON.stringify(Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))} heap statistics (MB): ${JSON.stringify(Object.fromEntries(Object.entries(v8.getHeapStatistics()).map(([k, v]) => [k, Math.round(Number(v) / 2 ** 20)])))} heap spaces: ${JSON.stringify(v8.getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20), Math.round(x.space_used_size / 2 ** 20)]))}\n`)
   if (process.env.SCALE_HEAP_SNAPSHOT) v8.writeHeapSnapshot(`${process.env.SCALE_HEAP_SNAPSHOT}/after.heapsnapshot`)
 
   // keep-alives: every connection once per interval, spread over the interval
