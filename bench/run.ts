@@ -163,7 +163,9 @@ if (want("4")) {
     ["client: heap + external after GC", (f) => kb(f.clientHeapPerConnection)],
     ["responder: heap + external after GC", (f) => kb(f.responderHeapPerConnection)],
     ["client: RSS", (f) => kb(f.clientRssPerConnection)],
-    ["responder: RSS", (f) => kb(f.responderRssPerConnection)]
+    ["responder: RSS", (f) => kb(f.responderRssPerConnection)],
+    ["client: RSS once V8 gave back its spare pages", (f) => kb(f.clientRssReleasedPerConnection)],
+    ["responder: RSS once V8 gave back its spare pages", (f) => kb(f.responderRssReleasedPerConnection)]
   ]))
   results.push(figures("4-scale-lag", "ms", "event-loop delay p99 under 20 ms", [
     ["client: event-loop delay p99", (f) => f.clientLagP99],
@@ -193,6 +195,16 @@ const out = {
   failures
 }
 const file = path.join(root, "bench", quick ? "results.quick.json" : "results.json")
+// with --only, the other scenarios' results already in the file are kept (each keeps its own date)
+if (only !== undefined && fs.existsSync(file)) {
+  const previous = JSON.parse(fs.readFileSync(file, "utf8")) as typeof out & { runs?: Record<string, string> }
+  const fresh = new Set(results.map((r) => r.id))
+  const kept = previous.results.filter((r) => !fresh.has(r.id))
+  const dates = { ...(previous.runs ?? Object.fromEntries(previous.results.map((r) => [r.id, `${previous.command} at ${previous.date}`]))) }
+  for (const r of results) dates[r.id] = `${out.command} at ${out.date}`
+  // the header keeps the whole run's command and date; the rerun scenarios are listed in `runs`
+  Object.assign(out, { command: previous.command, date: previous.date, runsPerSide: previous.runsPerSide, results: [...kept, ...results].sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true })), runs: dates, failures: [...previous.failures.filter((f) => !fresh.has(f.scenario) && ![...fresh].some((id) => id.startsWith(`${f.scenario}-`))), ...failures] })
+}
 fs.writeFileSync(file, JSON.stringify(out, null, 2) + "\n")
 for (const r of results) {
   const sides = r.sides.map((s) => `${s.name} ${s.median.toFixed(1)}`).join(" | ")

@@ -34,11 +34,16 @@ const count = Number(countArg)
 const keepAliveMs = Number(intervalArg)
 
 const gc = (globalThis as { gc?: () => void }).gc
+/**
+ * Heap and RSS after two full GCs, then RSS again after a last-resort GC, which also makes V8 give back
+ * the heap pages it keeps for reuse after a burst (what a low-memory notification does).
+ */
 const memory = () => {
   gc?.()
   gc?.()
   const m = process.memoryUsage()
-  return { heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss }
+  ;(gc as unknown as ((o: object) => void) | undefined)?.({ type: "major", execution: "sync", flavor: "last-resort" })
+  return { heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss, rssReleased: process.memoryUsage().rss }
 }
 
 interface Peer {
@@ -135,6 +140,8 @@ const program = Effect.gen(function*() {
     heapAfter: after.heap,
     rssBefore: before.rss,
     rssAfter: after.rss,
+    rssReleasedBefore: before.rssReleased,
+    rssReleasedAfter: after.rssReleased,
     connections: (yield* pool.connections).length
   }) + "\n")
 

@@ -15,6 +15,9 @@ export interface ScaleFigures {
   readonly clientRssPerConnection: number
   readonly responderHeapPerConnection: number
   readonly responderRssPerConnection: number
+  /** RSS gained per connection once V8 gave back its spare heap pages (a last-resort GC). */
+  readonly clientRssReleasedPerConnection: number
+  readonly responderRssReleasedPerConnection: number
   /** RSS gained per connection at the end of the keep-alive window (memory the burst left behind returned or not). */
   readonly clientRssAfterWindowPerConnection: number
   readonly responderRssAfterWindowPerConnection: number
@@ -27,7 +30,7 @@ export interface ScaleFigures {
 
 /** A child process speaking JSON lines: `ask` writes a line and resolves with the next line printed. */
 const lineChild = (script: string, args: ReadonlyArray<string>) => {
-  const child = cp.spawn(process.execPath, ["--expose-gc", script, ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root })
+  const child = cp.spawn(process.execPath, ["--expose-gc", ...(process.env.SCALE_NODE_FLAGS ?? "").split(" ").filter((f) => f !== ""), script, ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root })
   const waiting: Array<(line: string) => void> = []
   const early: Array<string> = []
   readline.createInterface({ input: child.stdout! }).on("line", (line) => {
@@ -87,6 +90,8 @@ export const scaleRun = async (connections: number, keepAliveMs: number, measure
       clientRssPerConnection: (established.rssAfter - established.rssBefore) / connections,
       responderHeapPerConnection: (r1.heap - r0.heap) / connections,
       responderRssPerConnection: (r1.rss - r0.rss) / connections,
+      clientRssReleasedPerConnection: (established.rssReleasedAfter - established.rssReleasedBefore) / connections,
+      responderRssReleasedPerConnection: (r1.rssReleased - r0.rssReleased) / connections,
       clientRssAfterWindowPerConnection: (cLag.rss - established.rssBefore) / connections,
       responderRssAfterWindowPerConnection: (rLag.rss - r0.rss) / connections,
       clientLagP99: cLag.p99,
