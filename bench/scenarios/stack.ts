@@ -127,15 +127,7 @@ const quietProgress: Demo.Progress = { update: () => {}, line: () => {}, finish:
 export const initiatorBlocks = (port: number, blocks: ReadonlyArray<Block.ChainBlock>): Promise<number> =>
   Effect.runPromise(
     Effect.gen(function*() {
-      const first = blocks[0]!
-      const last = blocks[blocks.length - 1]!
-      const expected: Demo.ExpectedChain = {
-        firstBlockNo: first.blockNo,
-        lastBlockNo: last.blockNo,
-        first: Block.pointOf(first),
-        last: Block.pointOf(last),
-        blocks: blocks.length
-      }
+      const expected = Demo.expectedChain(blocks)
       const initiator = yield* Layer.build(
         Initiator.managerLayer().pipe(
           Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, targets: { known: 10, established: 1, active: 1 } })),

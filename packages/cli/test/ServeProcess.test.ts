@@ -62,7 +62,7 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
       const silent = Demo.makeProgress({ tty: false, json: false, write: () => undefined, writeErr: () => undefined })
       const summary = yield* Demo.run({
         peers: [PeerId.tcp("127.0.0.1", port)],
-        expected: { firstBlockNo: chunk[0]!.blockNo, lastBlockNo: chunk[863]!.blockNo, first: Block.pointOf(chunk[0]!), last: Block.pointOf(chunk[863]!), blocks: 864 },
+        expected: Demo.expectedChain(chunk),
         progress: silent,
         behavior: Context.get(initiator, Initiator.InitiatorBehavior)
       }).pipe(Effect.provide(Layer.succeedContext(initiator)))

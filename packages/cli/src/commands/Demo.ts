@@ -11,7 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { Cbor, Initiator, type PeerId } from "@pallas-network2/core"
+import { Block, Cbor, Initiator, type PeerId } from "@pallas-network2/core"
 import type { Point } from "@pallas-network2/core/protocol/Common"
 
 /**
@@ -26,6 +26,18 @@ export interface ExpectedChain {
   readonly first: Point
   readonly last: Point
   readonly blocks: number
+}
+
+/**
+ * What to expect when a non-empty list of blocks is served.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const expectedChain = (blocks: ReadonlyArray<Block.ChainBlock>): ExpectedChain => {
+  const first = blocks[0]!
+  const last = blocks[blocks.length - 1]!
+  return { firstBlockNo: first.blockNo, lastBlockNo: last.blockNo, first: Block.pointOf(first), last: Block.pointOf(last), blocks: blocks.length }
 }
 
 /**

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Block, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, Responder } from "@pallas-network2/core"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
@@ -58,15 +58,7 @@ export const demo = (options: { readonly chain?: string | undefined; readonly bl
     )
     const peers: Array<PeerId> = []
     for (let i = 0; i < options.peers; i++) peers.push(yield* startResponder(chain))
-    const first = blocks[0]!
-    const last = blocks[blocks.length - 1]!
-    const expected: Demo.ExpectedChain = {
-      firstBlockNo: first.blockNo,
-      lastBlockNo: last.blockNo,
-      first: Block.pointOf(first),
-      last: Block.pointOf(last),
-      blocks: blocks.length
-    }
+    const expected = Demo.expectedChain(blocks)
     const initiator = yield* Layer.build(
       Initiator.managerLayer().pipe(
         Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, targets: { known: 10, established: options.peers, active: options.peers } })),

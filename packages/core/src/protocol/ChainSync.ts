@@ -7,38 +7,35 @@
  */
 import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
-import { Point, PointSchema, Tip, TipSchema, WrappedHeader, WrappedHeaderSchema } from "./Common.ts"
+import { Point, Tip, TipSchema, WrappedHeader, WrappedHeaderSchema } from "./Common.ts"
 import { headerHash } from "../chain/Block.ts"
 import * as C from "./internal/codec.ts"
+import * as Family from "./internal/chainSyncFamily.ts"
 import type { Protocol } from "./Protocol.ts"
 
-const tag = Schema.tag("chain-sync")
 const p = "chain-sync" as const
+const shared = Family.messages(p)
 
 /** `[0]`. @category schemas @since 0.1.0 */
-export const MsgRequestNext = Schema.TaggedStruct("MsgRequestNext", { protocol: tag })
+export const MsgRequestNext = shared.MsgRequestNext
 /** `[1]`. @category schemas @since 0.1.0 */
-export const MsgAwaitReply = Schema.TaggedStruct("MsgAwaitReply", { protocol: tag })
+export const MsgAwaitReply = shared.MsgAwaitReply
 /** `[2, [era, #6.24(header)], tip]`. @category schemas @since 0.1.0 */
 export const MsgRollForward = Schema.TaggedStruct("MsgRollForward", {
-  protocol: tag,
+  protocol: shared.protocol,
   header: WrappedHeaderSchema,
   tip: TipSchema
 })
 /** `[3, point, tip]`. @category schemas @since 0.1.0 */
-export const MsgRollBackward = Schema.TaggedStruct("MsgRollBackward", { protocol: tag, point: PointSchema, tip: TipSchema })
+export const MsgRollBackward = shared.MsgRollBackward
 /** `[4, [* point]]`. @category schemas @since 0.1.0 */
-export const MsgFindIntersect = Schema.TaggedStruct("MsgFindIntersect", { protocol: tag, points: Schema.Array(PointSchema) })
+export const MsgFindIntersect = shared.MsgFindIntersect
 /** `[5, point, tip]`. @category schemas @since 0.1.0 */
-export const MsgIntersectFound = Schema.TaggedStruct("MsgIntersectFound", {
-  protocol: tag,
-  point: PointSchema,
-  tip: TipSchema
-})
+export const MsgIntersectFound = shared.MsgIntersectFound
 /** `[6, tip]`. @category schemas @since 0.1.0 */
-export const MsgIntersectNotFound = Schema.TaggedStruct("MsgIntersectNotFound", { protocol: tag, tip: TipSchema })
+export const MsgIntersectNotFound = shared.MsgIntersectNotFound
 /** `[7]`. @category schemas @since 0.1.0 */
-export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
+export const MsgDone = shared.MsgDone
 
 /**
  * Every chain-sync message.
@@ -82,68 +79,21 @@ export const make = {
   done: (): Message => ({ protocol: p, _tag: "MsgDone" })
 } as const
 
+const tree = Family.tree<Message>(p, make, {
+  toCbor: (m) => {
+    const f = m as Extract<Message, { _tag: "MsgRollForward" }>
+    return [WrappedHeader.toCbor(f.header), f.tip]
+  },
+  fromCbor: (content, tip) => make.rollForward(WrappedHeader.fromCbor(content), tip)
+})
+
 /**
  * The CBOR codec (exact bytes).
  *
  * @category encoding
  * @since 0.1.0
  */
-export const codec = C.makeCodec<Message, typeof MessageSchema>(
-  p,
-  MessageSchema,
-  (m) => {
-    switch (m._tag) {
-      case "MsgRequestNext":
-        return [0]
-      case "MsgAwaitReply":
-        return [1]
-      case "MsgRollForward":
-        return [2, WrappedHeader.toCbor(m.header), Tip.toCbor(m.tip)]
-      case "MsgRollBackward":
-        return [3, Point.toCbor(m.point), Tip.toCbor(m.tip)]
-      case "MsgFindIntersect":
-        return [4, m.points.map(Point.toCbor)]
-      case "MsgIntersectFound":
-        return [5, Point.toCbor(m.point), Tip.toCbor(m.tip)]
-      case "MsgIntersectNotFound":
-        return [6, Tip.toCbor(m.tip)]
-      case "MsgDone":
-        return [7]
-    }
-  },
-  (v) => {
-    const [t, a] = C.messageTag(v, p)
-    const n = (len: number, what: string) => C.arrayOf(v, len, what)
-    switch (t) {
-      case 0:
-        n(1, "MsgRequestNext")
-        return make.requestNext()
-      case 1:
-        n(1, "MsgAwaitReply")
-        return make.awaitReply()
-      case 2:
-        n(3, "MsgRollForward")
-        return make.rollForward(WrappedHeader.fromCbor(a[1]!), Tip.fromCbor(a[2]!))
-      case 3:
-        n(3, "MsgRollBackward")
-        return make.rollBackward(Point.fromCbor(a[1]!), Tip.fromCbor(a[2]!))
-      case 4:
-        n(2, "MsgFindIntersect")
-        return make.findIntersect(C.array(a[1]!, "points").map(Point.fromCbor))
-      case 5:
-        n(3, "MsgIntersectFound")
-        return make.intersectFound(Point.fromCbor(a[1]!), Tip.fromCbor(a[2]!))
-      case 6:
-        n(2, "MsgIntersectNotFound")
-        return make.intersectNotFound(Tip.fromCbor(a[1]!))
-      case 7:
-        n(1, "MsgDone")
-        return make.done()
-      default:
-        return C.fail(`chain-sync: unknown message tag ${t}`)
-    }
-  }
-)
+export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, tree.toValue, tree.fromValue)
 
 /**
  * The chain-sync state machine's moves, shared by node-to-node chain-sync and local chain-sync.
@@ -197,28 +147,17 @@ export const protocol: Protocol<Message> = {
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> => {
-  switch (m._tag) {
-    case "MsgRollForward":
-      return {
-        msg: m._tag,
-        mode: "node-to-node",
-        tip: Tip.toJson(m.tip),
-        header_wrapper: m.header.byron === undefined
-          ? { hfc_era_index: m.header.era }
-          : { hfc_era_index: m.header.era, byron_subtag: m.header.byron.subtag, byron_size_hint: m.header.byron.sizeHint },
-        header_hash_blake2b256: Cbor.toHex(headerHash(m.header)),
-        header_cbor_len: m.header.bytes.length,
-        header_cbor: Cbor.toHex(m.header.bytes)
-      }
-    case "MsgRollBackward":
-    case "MsgIntersectFound":
-      return { msg: m._tag, point: Point.toJson(m.point), tip: Tip.toJson(m.tip) }
-    case "MsgFindIntersect":
-      return { msg: m._tag, points: m.points.map(Point.toJson) }
-    case "MsgIntersectNotFound":
-      return { msg: m._tag, tip: Tip.toJson(m.tip) }
-    default:
-      return { msg: m._tag }
-  }
-}
+export const toJson = (m: Message): Record<string, unknown> =>
+  Family.toJson(m, (m) => {
+    const { header, tip } = m as Extract<Message, { _tag: "MsgRollForward" }>
+    return {
+      mode: "node-to-node",
+      tip: Tip.toJson(tip),
+      header_wrapper: header.byron === undefined
+        ? { hfc_era_index: header.era }
+        : { hfc_era_index: header.era, byron_subtag: header.byron.subtag, byron_size_hint: header.byron.sizeHint },
+      header_hash_blake2b256: Cbor.toHex(headerHash(header)),
+      header_cbor_len: header.bytes.length,
+      header_cbor: Cbor.toHex(header.bytes)
+    }
+  })

@@ -58,12 +58,8 @@ export interface Driver<M extends Message> {
  * @category utils
  * @since 0.1.0
  */
-export const senderOf = <M extends Message>(protocol: Protocol<M>, tag: string): Agency | undefined => {
-  for (const t of protocol.transitions) {
-    if (t.message === tag) return protocol.states[t.from]?.agency
-  }
-  return undefined
-}
+export const senderOf = <M extends Message>(protocol: Protocol<M>, tag: string): Agency | undefined =>
+  tableOf(protocol).senders.get(tag)
 
 /**
  * Makes a driver in the protocol's initial state.
@@ -80,18 +76,25 @@ export const senderOf = <M extends Message>(protocol: Protocol<M>, tag: string):
  */
 export const make = <M extends Message>(protocol: Protocol<M>, role: Role): Driver<M> => new DriverImpl(protocol, role)
 
-type Table = Map<string, Map<string, Protocol<any>["transitions"][number]>>
+interface Table {
+  /** Transitions by state, then message tag. */
+  readonly moves: Map<string, Map<string, Protocol<any>["transitions"][number]>>
+  /** Who sends each message kind (the agency of the state it leaves). */
+  readonly senders: Map<string, Agency>
+}
 
-/** Transitions by state then message tag, built once per protocol (not per connection). */
+/** Built once per protocol (not per connection, not per message). */
 const tables = new WeakMap<Protocol<any>, Table>()
 const tableOf = (protocol: Protocol<any>): Table => {
   let table = tables.get(protocol)
   if (table === undefined) {
-    table = new Map()
+    table = { moves: new Map(), senders: new Map() }
     for (const t of protocol.transitions) {
-      let byTag = table.get(t.from)
-      if (byTag === undefined) table.set(t.from, byTag = new Map())
+      let byTag = table.moves.get(t.from)
+      if (byTag === undefined) table.moves.set(t.from, byTag = new Map())
       byTag.set(t.message, t)
+      const agency = protocol.states[t.from]?.agency
+      if (agency !== undefined && !table.senders.has(t.message)) table.senders.set(t.message, agency)
     }
     tables.set(protocol, table)
   }
@@ -134,7 +137,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
   }
 
   private move(message: M): string | undefined {
-    const t = this.table.get(this.state)?.get(message._tag)
+    const t = this.table.moves.get(this.state)?.get(message._tag)
     if (t === undefined) return undefined
     return typeof t.to === "string" ? t.to : t.to(message)
   }
@@ -169,7 +172,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
   }
 
   send(message: M): Step<M> {
-    const sender = senderOf(this.protocol, message._tag)
+    const sender = this.table.senders.get(message._tag)
     if (sender !== this.ours) {
       return this.violation("Agency", `we may not send ${message._tag} as the ${this.role}`)
     }
@@ -189,7 +192,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
   }
 
   recv(message: M, size: number): Step<M> {
-    const sender = senderOf(this.protocol, message._tag)
+    const sender = this.table.senders.get(message._tag)
     if (sender !== this.theirs) {
       return this.violation("Agency", `${message._tag} may only be sent by the ${sender ?? "nobody"}`)
     }

@@ -7,6 +7,7 @@
 import type { Message } from "../../Message.ts"
 import type { PeerId } from "../../Primitives.ts"
 import type { EraTx, EraTxId, Point, Tip, WrappedHeader } from "../../protocol/Common.ts"
+import * as Handshake from "../../protocol/Handshake.ts"
 import { parseIpv4, tcpAddress } from "./peerSelection.ts"
 
 // TODO(wire): replace with the Handshake module's types once it lands
@@ -49,34 +50,15 @@ export type Negotiation =
   | { readonly _tag: "Accept"; readonly version: number; readonly data: VersionData; readonly query: boolean }
   | { readonly _tag: "Refuse"; readonly reason: unknown; readonly text: string }
 
+/** The reference negotiation (Handshake.negotiate), with a line for the log and the peer's query flag. */
 export const negotiate = (ours: VersionTable, theirs: VersionTable): Negotiation => {
-  let best: number | undefined
-  for (const v of theirs.keys()) if (ours.has(v) && (best === undefined || v > best)) best = v
-  if (best === undefined) {
-    return {
-      _tag: "Refuse",
-      reason: { _tag: "VersionMismatch", versions: [...ours.keys()] },
-      text: `no common version (ours ${[...ours.keys()].join(", ")}; theirs ${[...theirs.keys()].join(", ")})`
-    }
-  }
-  const o = ours.get(best)!
-  const t = theirs.get(best)!
-  if (t.undecoded !== undefined) {
-    const text = `the version data of v${best} is not the shape that version uses`
-    return { _tag: "Refuse", reason: { _tag: "HandshakeDecodeError", version: best, message: text }, text }
-  }
-  if (o.networkMagic !== t.networkMagic) {
-    const text = `version data mismatch: network magic ${t.networkMagic}, ours ${o.networkMagic}`
-    return { _tag: "Refuse", reason: { _tag: "Refused", version: best, message: text }, text }
-  }
-  const data: VersionData = {
-    networkMagic: o.networkMagic,
-    initiatorOnlyDiffusionMode: o.initiatorOnlyDiffusionMode || t.initiatorOnlyDiffusionMode,
-    peerSharing: o.peerSharing > 0 && t.peerSharing > 0 ? 1 : 0,
-    query: o.query || t.query,
-    ...(best >= 16 ? { perasSupport: (o.perasSupport ?? false) && (t.perasSupport ?? false) } : {})
-  }
-  return { _tag: "Accept", version: best, data, query: t.query }
+  const n = Handshake.negotiate(ours, theirs)
+  if (n._tag === "Accept") return { _tag: "Accept", version: n.version, data: n.data as VersionData, query: theirs.get(n.version)?.query ?? false }
+  const r = n.reason
+  const text = r._tag === "VersionMismatch"
+    ? `no common version (ours ${[...ours.keys()].join(", ")}; theirs ${[...theirs.keys()].join(", ")})`
+    : r.message
+  return { _tag: "Refuse", reason: r, text }
 }
 
 export const refuseTag = "MsgRefuse"
