@@ -9,6 +9,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as fc from "fast-check"
 import { tallies, targets } from "../packages/core/test/fuzz/targets.ts"
+import { vectorsAvailable } from "../packages/core/test/utils/vectors.ts"
 
 const argv = process.argv.slice(2)
 const opt = (name: string) => {
@@ -41,6 +42,10 @@ const results: Array<Record<string, unknown>> = []
 let failed = false
 for (const target of targets) {
   if (only !== undefined && !only.includes(target.name)) continue
+  if (target.needsVectors === true && !vectorsAvailable) {
+    process.stdout.write(`# ${target.name}: skipped, it needs the shared vectors (../shared/vectors is absent)\n`)
+    continue
+  }
   process.stdout.write(`# ${target.name}: ${target.checks}\n`)
   const started = performance.now()
   const rssBefore = process.memoryUsage().rss

@@ -12,7 +12,9 @@
  * meanwhile and the RSS now, as JSON), `quit`.
  *
  * Diagnostics (environment): SCALE_HANDSHAKE_ONLY=1 counts a connection ready at the handshake (no
- * chain-sync); SCALE_MEMORY_DETAIL=1 prints memoryUsage and V8's heap spaces once all are ready;
+ * chain-sync); SCALE_MEMORY_DETAIL=1 prints, at each measurement, memoryUsage, V8's heap statistics and
+ * spaces and the count of anonymous 256 kB mappings (V8's pages, /proc/self/smaps), after two GCs and
+ * again after a last-resort GC;
  * SCALE_HEAP_SNAPSHOT=DIR writes heap snapshots before connecting and once all are ready.
  */
 import { ConnectionPool, Protocols } from "@pallas-network2/core"
@@ -21,6 +23,7 @@ import type { InterfaceEvent } from "@pallas-network2/core"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
 import * as readline from "node:readline"
 import * as v8 from "node:v8"
 import { monitorEventLoopDelay } from "node:perf_hooks"
@@ -42,8 +45,35 @@ const memory = () => {
   gc?.()
   gc?.()
   const m = process.memoryUsage()
+  const detail = process.env.SCALE_MEMORY_DETAIL ? memoryDetail() : undefined
   ;(gc as unknown as ((o: object) => void) | undefined)?.({ type: "major", execution: "sync", flavor: "last-resort" })
-  return { heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss, rssReleased: process.memoryUsage().rss }
+  const rssReleased = process.memoryUsage().rss
+  if (detail !== undefined) process.stderr.write(`client memory after two GCs: ${detail}\nthen after a last-resort GC: ${memoryDetail()}\n`)
+  return { heap: m.heapUsed + m.external + m.arrayBuffers, rss: m.rss, rssReleased }
+}
+
+const mb = (n: number) => Math.round(n / 2 ** 20)
+/** memoryUsage, V8's heap statistics and spaces, and the anonymous 256 kB mappings in smaps (Linux). */
+const memoryDetail = (): string => {
+  let pages = "smaps unreadable"
+  try {
+    const smaps = fs.readFileSync("/proc/self/smaps", "utf8")
+    let count = 0
+    let residentKb = 0
+    let inPage = false
+    for (const line of smaps.split("\n")) {
+      const range = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*$/.exec(line)
+      if (range !== null) {
+        inPage = parseInt(range[2]!, 16) - parseInt(range[1]!, 16) === 256 * 1024
+        if (inPage) count++
+      } else if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inPage = false
+      else if (inPage && line.startsWith("Rss:")) residentKb += Number(line.split(/\s+/)[1])
+    }
+    pages = `${count} anonymous 256 kB mappings, ${Math.round(residentKb / 1024)} MB of them resident`
+  } catch {}
+  return `memoryUsage (MB) ${JSON.stringify(Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, mb(v)])))}; ` +
+    `V8 heap statistics (MB) ${JSON.stringify(Object.fromEntries(Object.entries(v8.getHeapStatistics()).map(([k, v]) => [k, mb(Number(v))])))}; ` +
+    `V8 spaces [name, size, used] (MB) ${JSON.stringify(v8.getHeapSpaceStatistics().map((x) => [x.space_name, mb(x.space_size), mb(x.space_used_size)]))}; ${pages}`
 }
 
 interface Peer {
@@ -114,7 +144,6 @@ const program = Effect.gen(function*() {
   yield* Deferred.await(ready)
   const establishMs = performance.now() - started
   const after = memory()
-  if (process.env.SCALE_MEMORY_DETAIL) process.stderr.write(`client memoryUsage after (MB): ${JSON.stringify(Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))} heap statistics (MB): ${JSON.stringify(Object.fromEntries(Object.entries(v8.getHeapStatistics()).map(([k, v]) => [k, Math.round(Number(v) / 2 ** 20)])))} heap spaces: ${JSON.stringify(v8.getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 2 ** 20), Math.round(x.space_used_size / 2 ** 20)]))}\n`)
   if (process.env.SCALE_HEAP_SNAPSHOT) v8.writeHeapSnapshot(`${process.env.SCALE_HEAP_SNAPSHOT}/after.heapsnapshot`)
 
   // keep-alives: every connection once per interval, spread over the interval

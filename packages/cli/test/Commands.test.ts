@@ -8,12 +8,9 @@ import * as cp from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { Point } from "@pallas-network2/core/protocol/Common"
-import { freePort } from "./support/process.ts"
+import { bin, freePort, root } from "./support/process.ts"
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const bin = path.join(root, "packages/cli/bin/network2.js")
 
 const run = (args: ReadonlyArray<string>) =>
   Effect.callback<{ code: number | null; out: string; err: string }>((resume) => {

@@ -2,12 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { loadVectors, mismatches, vectorsAvailable } from "../../core/test/utils/vectors.ts"
+import { bin, root } from "./support/process.ts"
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const node = path.join(root, "node_modules/.bin/node")
-const bin = path.join(root, "packages/cli/bin/network2.js")
 const protocolDir = path.join(root, "packages/core/src/protocol")
 
 const run = (args: ReadonlyArray<string>, input?: string) => {

@@ -14,7 +14,7 @@
  * round that exactly the chunk's blocks arrived once each, in order, byte for byte.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { afterAll, beforeAll } from "vitest"
+import { afterAll, beforeAll, expect } from "vitest"
 import { Block, Cbor, type Message, Protocols, Segment } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as Effect from "effect/Effect"
@@ -22,12 +22,9 @@ import * as cp from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
-import { freePort } from "./support/process.ts"
+import { bin, freePort, root } from "./support/process.ts"
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const bin = path.join(root, "packages/cli/bin/network2.js")
 
 
 /** The server's timeouts, shortened by flags so the suite runs in well under a minute. */
@@ -203,6 +200,8 @@ class RawPeer {
   /** Resolves when the server has closed the connection (ms since it opened), or rejects after `ms`. */
   async closedWithin(ms: number): Promise<number> {
     await waitFor(`the server to close ${this.id}`, () => this.closed, ms)
+    // the figures docs/RELIABILITY.md quotes: rerun this file to see them
+    console.info(`${expect.getState().currentTestName?.split(" > ").pop()?.split(":")[0]}: closed ${this.closedAfter} ms after it opened`)
     return this.closedAfter!
   }
 

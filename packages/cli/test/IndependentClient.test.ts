@@ -38,7 +38,7 @@ describe("@harmoniclabs/ouroboros-miniprotocols-ts against our responder", () =>
     Effect.gen(function*() {
       const port = yield* serve(blocks)
       const { mplexer, errors } = yield* Harmonic.connect(port)
-      const hs = yield* Harmonic.handshake(mplexer, MAGIC, [11, 12, 13, 14])
+      const hs = yield* Harmonic.handshake(mplexer, MAGIC)
       assert.deepStrictEqual(hs, { _tag: "Accept", version: 14 })
       const sync = Harmonic.chainSync(mplexer)
       const found = yield* sync.findIntersect([Block.pointOf(blocks[0]!)])
@@ -65,7 +65,7 @@ describe.skipIf(!vectorsAvailable)("@harmoniclabs client and the real chunk", ()
       const chunk = Block.splitChunk(new Uint8Array(fs.readFileSync(path.join(vectorsDir, "chain", "01285.chunk")))).map(Block.parse)
       const port = yield* serve(chunk)
       const { mplexer } = yield* Harmonic.connect(port)
-      const hs = yield* Harmonic.handshake(mplexer, MAGIC, [11, 12, 13, 14])
+      const hs = yield* Harmonic.handshake(mplexer, MAGIC)
       assert.deepStrictEqual(hs, { _tag: "Accept", version: 14 })
       const fetch = Harmonic.blockFetch(mplexer)
       const got = yield* fetch.requestRange(Block.pointOf(chunk[0]!), Block.pointOf(chunk[863]!)).pipe(Effect.timeout("20 seconds"))
@@ -88,7 +88,7 @@ describe("@harmoniclabs client following a live chain from its tip", () => {
       yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
       const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
       const { mplexer } = yield* Harmonic.connect(port)
-      assert.strictEqual((yield* Harmonic.handshake(mplexer, MAGIC, [14]))._tag, "Accept")
+      assert.strictEqual((yield* Harmonic.handshake(mplexer, MAGIC))._tag, "Accept")
       const sync = Harmonic.chainSync(mplexer)
       const tip = yield* chain.tip
       assert.isTrue(yield* sync.findIntersect([tip.point]))

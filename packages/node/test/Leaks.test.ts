@@ -12,8 +12,8 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
+import { fiberCounter } from "../../core/test/utils/fibers.ts"
 import { dialTo } from "../src/internal/dialTo.ts"
 import * as TcpInterface from "../src/TcpInterface.ts"
 
@@ -28,11 +28,8 @@ const resources = () => {
 
 describe("10 000 connection cycles over TCP", () => {
   it.live("leave no socket, timer or fiber behind", () => {
-    const counts = { started: 0, ended: 0 }
-    const hooks: Metric.FiberRuntimeMetricsService = {
-      recordFiberStart: () => void counts.started++,
-      recordFiberEnd: () => void counts.ended++
-    }
+    const fibers = fiberCounter()
+    const counts = fibers.counts
     return Effect.gen(function*() {
       const chain = yield* ChainSource.makeMemory(GeneratedChain.generate({ blocks: 10, maxBodySize: 100 }))
       const server = yield* Layer.build(
@@ -89,10 +86,10 @@ describe("10 000 connection cycles over TCP", () => {
       })
       yield* run(200)
       yield* settle
-      const before = { resources: resources(), fibers: counts.started - counts.ended }
+      const before = { resources: resources(), fibers: fibers.live() }
       yield* run(10_000)
       yield* settle
-      const after = { resources: resources(), fibers: counts.started - counts.ended }
+      const after = { resources: resources(), fibers: fibers.live() }
       assert.strictEqual((yield* client.connections).length, 0)
       assert.strictEqual((yield* behavior.peers).size, 0, "the responder holds no peer")
       assert.strictEqual(after.resources.TCPSocketWrap ?? 0, before.resources.TCPSocketWrap ?? 0, `sockets: ${JSON.stringify(before.resources)} -> ${JSON.stringify(after.resources)}`)
@@ -100,6 +97,6 @@ describe("10 000 connection cycles over TCP", () => {
       assert.strictEqual(after.fibers, before.fibers, `live fibers ${before.fibers} -> ${after.fibers} (${counts.started} started)`)
       assert.isAtLeast(serverEvents.filter((t) => t === "HandshakeRefused").length, 2500, "the refused quarter was closed by the responder")
       console.log(`10 000 TCP cycles: sockets ${before.resources.TCPSocketWrap ?? 0} -> ${after.resources.TCPSocketWrap ?? 0}, timers ${before.resources.Timeout ?? 0} -> ${after.resources.Timeout ?? 0}, live fibers ${before.fibers} -> ${after.fibers}, ${counts.started} fibers started`)
-    }).pipe(Effect.scoped, Effect.provideService(Metric.FiberRuntimeMetrics, hooks))
+    }).pipe(Effect.scoped, fibers.provide)
   }, 240_000)
 })

@@ -15,8 +15,7 @@ import {
   HandshakeAcceptVersion,
   HandshakeClient,
   HandshakeRefuse,
-  Multiplexer,
-  VersionData
+  Multiplexer
 } from "@harmoniclabs/ouroboros-miniprotocols-ts"
 import { Cbor } from "@pallas-network2/core"
 import { type Point, WrappedBlock, WrappedHeader } from "@pallas-network2/core/protocol/Common"
@@ -38,14 +37,13 @@ export const connect = (port: number) =>
     ({ mplexer }) => Effect.sync(() => mplexer.close())
   )
 
-/** Proposes the given versions (all with the same data) and returns what came back. */
-export const handshake = (mplexer: Multiplexer, magic: number, versions: ReadonlyArray<number>) =>
+/**
+ * Proposes the client's own table (node-to-node v7 to v14, all with this version data; query off, so
+ * the server accepts instead of replying with its table) and returns what came back.
+ */
+export const handshake = (mplexer: Multiplexer, magic: number) =>
   Effect.promise(() => {
     const client = new HandshakeClient(mplexer)
-    // its own table: v7 to v14 for this version data (query off, so the server accepts instead of replying
-    // with its table); `versions` only documents what it proposes
-    void versions
-    void VersionData
     return client.propose({ networkMagic: magic, initiatorOnlyDiffusionMode: false, peerSharing: false, query: false }).then((reply) => {
       client.terminate()
       if (reply instanceof HandshakeAcceptVersion) {

@@ -216,7 +216,7 @@ export const make = Effect.fnUntraced(function*(
       const payload = protocol.encode(message)
       const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", sduSize, yield* timeNow)
       instance.egress.push({ pieces, message })
-      egressBytes += payload.length + pieces.length * 4
+      egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
       yield* Queue.offer(wake, undefined)
       if (egressBytes > EGRESS_LIMIT) {
         return yield* fail(new TransportError({ detail: `the peer is not reading: ${egressBytes} bytes wait to be sent` }))

@@ -95,9 +95,7 @@ export const protocol: Protocol<Message> = {
   // 1.1 x max(10 x 2 097 154, 100 x 90 112)
   ingressLimit: 23_068_694,
   maxInFlight: 100,
-  schema: codec.schema,
-  encode: codec.encode,
-  decode: codec.decode
+  ...codec
 }
 
 /** The JSON form the CLI prints. @category encoding @since 0.1.0 */

@@ -136,9 +136,7 @@ export const protocol: Protocol<Message> = {
   // 1.1 x high mark (300) x 1 400 bytes
   ingressLimit: 462_000,
   maxInFlight: 300,
-  schema: codec.schema,
-  encode: codec.encode,
-  decode: codec.decode
+  ...codec
 }
 
 /**

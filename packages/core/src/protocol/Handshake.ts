@@ -199,9 +199,7 @@ export const protocol: Protocol<Message> = {
   ],
   ingressLimit: 5_760,
   maxInFlight: 1,
-  schema: codec.schema,
-  encode: codec.encode,
-  decode: codec.decode
+  ...codec
 }
 
 /**

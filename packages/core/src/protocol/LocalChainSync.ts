@@ -114,9 +114,7 @@ export const protocol: Protocol<Message> = {
   transitions: ChainSync.transitions,
   ingressLimit: 0xffffffff,
   maxInFlight: 1,
-  schema: codec.schema,
-  encode: codec.encode,
-  decode: codec.decode
+  ...codec
 }
 
 /**

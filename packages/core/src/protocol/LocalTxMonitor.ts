@@ -247,9 +247,7 @@ export const protocol: Protocol<Message> = {
   ],
   ingressLimit: 0xffffffff,
   maxInFlight: 1,
-  schema: codec.schema,
-  encode: codec.encode,
-  decode: codec.decode
+  ...codec
 }
 
 /**

@@ -138,9 +138,7 @@ export const protocol: Protocol<Message> = {
   ],
   ingressLimit: 5_760,
   maxInFlight: 1,
-  schema: codec.schema,
-  encode: codec.encode,
-  decode: codec.decode
+  ...codec
 }
 
 /** The JSON form the CLI prints. @category encoding @since 0.1.0 */

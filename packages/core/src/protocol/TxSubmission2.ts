@@ -121,9 +121,7 @@ export const protocol: Protocol<Message> = {
   // 1.1 x maxUnacked (10) x (44 + 65 540)
   ingressLimit: 721_424,
   maxInFlight: 1,
-  schema: codec.schema,
-  encode: codec.encode,
-  decode: codec.decode
+  ...codec
 }
 
 /** The JSON form the CLI prints. @category encoding @since 0.1.0 */

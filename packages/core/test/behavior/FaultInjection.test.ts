@@ -10,10 +10,10 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import { initiatorAt, MAGIC, protocols, responderAt } from "../utils/emulation.ts"
+import { fiberCounter } from "../utils/fibers.ts"
 import { Block, Cbor, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, TestInterface } from "../../src/index.ts"
 
 /** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
@@ -26,16 +26,6 @@ const prng = (seed: number) => {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
-}
-
-/** Counts fibers started and ended under it (Effect's runtime hooks). */
-const fiberCounter = () => {
-  const counts = { started: 0, ended: 0 }
-  const service: Metric.FiberRuntimeMetricsService = {
-    recordFiberStart: () => void counts.started++,
-    recordFiberEnd: () => void counts.ended++
-  }
-  return { counts, live: () => counts.started - counts.ended, provide: Effect.provideService(Metric.FiberRuntimeMetrics, service) }
 }
 
 describe("fault injection on the simulated network (TestClock)", () => {
