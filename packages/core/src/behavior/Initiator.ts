@@ -122,9 +122,26 @@ export interface InitiatorConfig {
   /**
    * Chain-sync pipelining: when the requests in flight fall to `lowMark`, top them up to `highMark`.
    * Default 200 and 300 (the reference marks). `highMark: 1` turns pipelining off.
-   * `maxHeadersPerPeer` bounds each peer's header fragment (default 50 000).
+   * `maxHeadersPerPeer` bounds each peer's header fragment, its candidate chain (default and least:
+   * the security parameter k; older headers are dropped, so a range older than that is fetched
+   * without its headers known).
+   * `noProgressWindow`: a hot peer that sends this many chain-sync answers in a row (roll-forwards
+   * and roll-backs) without the highest block number of its chain rising is demoted, held back for
+   * `demotionHold` (default 2k + 100; an honest peer switches only to a chain at least as long and
+   * never rolls back more than k, so it never trips this).
    */
-  readonly chainSync?: { readonly lowMark?: number; readonly highMark?: number; readonly maxHeadersPerPeer?: number }
+  readonly chainSync?: {
+    readonly lowMark?: number
+    readonly highMark?: number
+    readonly maxHeadersPerPeer?: number
+    readonly noProgressWindow?: number
+  }
+  /**
+   * The security parameter k: a peer may roll back only to a point of the chain it sent us (or our
+   * intersection with it), at most k headers back; anything else bans the peer. Default 2160
+   * (mainnet and the public testnets).
+   */
+  readonly securityParam?: number
   /**
    * Block-fetch: ranges are cut into chunks of `chunkBlocks` blocks (default 100) when their headers
    * are known; each peer has at most `maxInFlightPerPeer` requests in flight (default 2).
@@ -155,6 +172,8 @@ interface Settings {
   readonly lowMark: number
   readonly highMark: number
   readonly maxHeadersPerPeer: number
+  readonly securityParam: number
+  readonly noProgressWindow: number
   readonly chunkBlocks: number
   readonly maxInFlightPerPeer: number
   readonly shareAmount: number
@@ -170,6 +189,7 @@ const settingsOf = (config: InitiatorConfig): Settings => {
   const networkMagic = config.networkMagic ?? NetworkMagic.mainnet
   const query = config.query ?? false
   const highMark = Math.max(1, Math.min(300, config.chainSync?.highMark ?? 300))
+  const securityParam = Math.max(1, Math.floor(config.securityParam ?? 2160))
   return {
     table: config.versionTable ?? W.versionTable({
       versions: config.versions ?? [14, 15, 16],
@@ -204,7 +224,9 @@ const settingsOf = (config: InitiatorConfig): Settings => {
     housekeepingInterval: Math.max(1, ms(config.housekeepingInterval, "1 second")),
     lowMark: Math.max(0, Math.min(highMark - 1, config.chainSync?.lowMark ?? Math.min(200, highMark - 1))),
     highMark,
-    maxHeadersPerPeer: config.chainSync?.maxHeadersPerPeer ?? 50_000,
+    maxHeadersPerPeer: Math.max(securityParam, config.chainSync?.maxHeadersPerPeer ?? securityParam),
+    securityParam,
+    noProgressWindow: Math.max(1, config.chainSync?.noProgressWindow ?? 2 * securityParam + 100),
     chunkBlocks: config.blockFetch?.chunkBlocks ?? 100,
     maxInFlightPerPeer: config.blockFetch?.maxInFlightPerPeer ?? 2,
     shareAmount: Math.max(1, Math.min(255, config.peerSharingRequest?.amount ?? 10)),
@@ -554,7 +576,10 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
   const random = () => rng.nextDoubleUnsafe()
   const out = yield* OutboundQueue.make<InitiatorEvent>()
   const peers = new PeerSet(s.targets, s.backoff)
-  const chain = new ChainView(s.maxHeadersPerPeer)
+  const chain = new ChainView(s.maxHeadersPerPeer, {
+    securityParam: s.securityParam,
+    noProgressWindow: s.noProgressWindow
+  })
   const planner = new FetchPlanner({ chunkBlocks: s.chunkBlocks, maxInFlightPerPeer: s.maxInFlightPerPeer })
   const pool = new TxPool(s.poolCapacity)
   const conns = new Map<PeerId, Conn>()
@@ -707,6 +732,18 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     }
   }
 
+  /**
+   * A hot peer whose chain made no forward progress over the window (see `chainSync.noProgressWindow`)
+   * goes back to warm, held there for `demotionHold`: its chain-sync pauses (only the answers already
+   * asked for still come), so a peer looping roll-forward / roll-back costs at most the window's
+   * messages per hold.
+   */
+  const stalled = (c: Conn, reason: string) => {
+    if (peers.get(c.peer)?.temperature !== "hot") return
+    demote(c.peer, `chain-sync: ${reason}`, s.demotionHold)
+    govern()
+  }
+
   const onChainSync = (c: Conn, m: W.Inbound) => {
     const cs = c.cs
     const peer = c.peer
@@ -773,6 +810,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         const point: Point = { _tag: "Specific", slot: info.slot, hash }
         emit({ _tag: "HeaderReceived", peer, header: m.header, point, blockNo: info.blockNo, prevHash: info.prevHash, tip: m.tip })
         if (r.bestChanged) tipChanged()
+        if (r.stalled !== undefined) stalled(c, r.stalled)
         topUp(c)
         if (planner.active > 0) scheduleFetch()
         return
@@ -787,6 +825,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         }
         emit({ _tag: "RolledBack", peer, point: m.point, tip: m.tip })
         if (r.bestChanged) tipChanged()
+        if (r.stalled !== undefined) stalled(c, r.stalled)
         topUp(c)
         return
       }
