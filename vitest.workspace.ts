@@ -1,5 +1,5 @@
 /**
- * The test projects of the workspace: one per package. `vitest.config.ts` reads this list into
+ * The test projects of the workspace: one per package, and `consumer` (the packed packages installed as an application would). `vitest.config.ts` reads this list into
  * `test.projects` (vitest 4 and later no longer read a workspace file on their own).
  */
 export const projects = [
@@ -28,6 +28,16 @@ export const projects = [
       include: ["test/**/*.test.ts"],
       setupFiles: ["../../vitest.setup.ts"],
       testTimeout: 120_000
+    }
+  },
+  {
+    test: {
+      name: "consumer",
+      root: "./consumer",
+      include: ["test/**/*.test.ts"],
+      setupFiles: ["../vitest.setup.ts"],
+      testTimeout: 120_000,
+      hookTimeout: 600_000
     }
   }
 ]
