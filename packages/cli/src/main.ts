@@ -1,87 +1,79 @@
 /**
- * The `network2` command line: dispatches to the subcommands of `./commands/`.
+ * The `network2` command line: one effect/cli root command with the subcommands of `./commands/`.
+ * Importing this module starts the CLI only when it is the program's entry (the bin, or this file run
+ * directly); tests import it without running anything.
  *
  * @since 0.1.0
  */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Cause from "effect/Cause"
+import * as Command from "effect/cli/Command"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { createRequire } from "node:module"
 import process from "node:process"
-import { type CliCommand, UsageError } from "./Command.ts"
 import { command as decode } from "./commands/Decode.ts"
 import { command as demo } from "./commands/DemoCommand.ts"
 import { fetch, follow, handshake } from "./commands/PeerCommands.ts"
 import { command as serve } from "./commands/ServeCommand.ts"
+import * as Runner from "./Runner.ts"
 
 /**
- * The subcommands, in help order.
+ * The version of `@pallas-network2/cli`, read from its package.json at run time (the same relative
+ * path from `src/` and from `dist/`).
  *
- * Awaiting wiring by the lead (their flows exist but need the TCP interface / an adapter to the
- * `CliCommand` shape): `./commands/Demo.ts` (run), `./commands/Serve.ts` (an effect/cli `command`
- * taking the listen layer), `./commands/Follow.ts` (run), `./commands/Fetch.ts` (run),
- * `./commands/Handshake.ts` (run).
- *
+ * @category constants
  * @since 0.1.0
  */
-export const commands: ReadonlyArray<CliCommand> = [demo, serve, handshake, follow, fetch, decode]
+export const version: string = (createRequire(import.meta.url)("../package.json") as { readonly version: string }).version
 
 /**
- * The top-level help text.
+ * The root command, `network2`, with its subcommands in help order.
  *
+ * @category commands
  * @since 0.1.0
  */
-export const helpText = (): string => {
-  const width = Math.max(...commands.map((c) => c.name.length))
-  return [
-    "usage: network2 <command> [arguments]",
-    "",
-    "commands:",
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    "",
-    "Run `network2 <command> --help` for a command's arguments."
-  ].join("\n")
+export const cli = Command.make("network2").pipe(
+  Command.withDescription(
+    "The Cardano Ouroboros node-to-node network for Effect: serve a chain, sync it, talk to peers, decode messages."
+  ),
+  Command.withSubcommands([demo, serve, handshake, follow, fetch, decode])
+)
+
+const names = new Set<string>([demo, serve, handshake, follow, fetch, decode].map((c) => c.name))
+
+/**
+ * Runs the command line `argv` (without node and the script) and resolves to the exit code: 0
+ * success, 1 a command that did not succeed, 2 a bad command line, 70 an internal error. Every
+ * failure is one readable line on stderr.
+ *
+ * @category running
+ * @since 0.1.0
+ */
+export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, Command.Environment> => {
+  const sub = argv.find((a) => names.has(a))
+  return Runner.toExitCode(Command.runWith(cli, { version })(argv), sub === undefined ? "network2" : `network2 ${sub}`)
 }
 
 /**
- * Runs the command line `argv` (without node and the script) and resolves to the exit code.
- * User errors print their message only; unexpected errors print their message and exit 70.
+ * `run` with the Node services, as a promise of the exit code.
  *
+ * @category running
  * @since 0.1.0
  */
-export const main = async (argv: ReadonlyArray<string>): Promise<number> => {
-  const [name, ...rest] = argv
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(helpText() + "\n")
-    return name === undefined ? 2 : 0
-  }
-  const cmd = commands.find((c) => c.name === name)
-  if (cmd === undefined) {
-    process.stderr.write(`network2: unknown command '${name}'\n\n${helpText()}\n`)
-    return 2
-  }
-  try {
-    return await cmd.run(rest)
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`network2 ${name}: ${e.message}\n`)
-      return e.exitCode
-    }
-    process.stderr.write(`network2 ${name}: ${e instanceof Error ? e.message : String(e)}\n`)
-    if (process.env["NETWORK2_DEBUG"] && e instanceof Error) process.stderr.write(`${e.stack}\n`)
-    return 70
-  }
-}
+export const main = (argv: ReadonlyArray<string>): Promise<number> =>
+  Effect.runPromise(run(argv).pipe(Effect.provide(NodeServices.layer)))
 
-const isEntry = process.argv[1] !== undefined && /network2(\.js)?$|main\.ts$/.test(process.argv[1])
+const isEntry = process.argv[1] !== undefined && /network2(\.js)?$|main\.(ts|js)$/.test(process.argv[1])
 if (isEntry) {
   // a closed pipe (`network2 decode ... | head`) ends the output quietly
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0)
   })
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code
-    },
-    (e) => {
-      process.stderr.write(`network2: ${e instanceof Error ? e.message : String(e)}\n`)
-      process.exitCode = 70
-    }
-  )
+  NodeRuntime.runMain(run(process.argv.slice(2)).pipe(Effect.provide(NodeServices.layer)), {
+    disableErrorReporting: true,
+    teardown: (exit, onExit) =>
+      onExit(Exit.isSuccess(exit) ? (exit.value as number) : Cause.hasInterruptsOnly(exit.cause) ? 0 : 70)
+  })
 }

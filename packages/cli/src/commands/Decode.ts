@@ -7,7 +7,12 @@
 import * as fs from "node:fs"
 import process from "node:process"
 import * as Cbor from "@pallas-network2/core/cbor/Cbor"
-import { type CliCommand, parseArgs, UsageError } from "../Command.ts"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { CommandFailed } from "../Errors.ts"
 
 /**
  * What the decoder needs from a protocol module: `protocol` (decode / encode) and `toJson`.
@@ -25,51 +30,49 @@ export interface ProtocolModule {
 }
 
 /**
- * The protocol names `decode` accepts, with the module of `@pallas-network2/core/protocol/` that
- * implements each.
+ * The protocol names `decode` accepts, with a loader of the module of `@pallas-network2/core/protocol/`
+ * that implements each.
  *
  * @category constants
  * @since 0.1.0
  */
-export const protocolModules: Readonly<Record<string, string>> = {
-  "handshake": "Handshake",
-  "chain-sync": "ChainSync",
-  "block-fetch": "BlockFetch",
-  "tx-submission2": "TxSubmission2",
-  "keep-alive": "KeepAlive",
-  "peer-sharing": "PeerSharing",
-  "local-chain-sync": "LocalChainSync",
-  "local-tx-submission": "LocalTxSubmission",
-  "local-state-query": "LocalStateQuery",
-  "local-tx-monitor": "LocalTxMonitor"
-}
+export const protocolModules = {
+  "handshake": () => import("@pallas-network2/core/protocol/Handshake"),
+  "chain-sync": () => import("@pallas-network2/core/protocol/ChainSync"),
+  "block-fetch": () => import("@pallas-network2/core/protocol/BlockFetch"),
+  "tx-submission2": () => import("@pallas-network2/core/protocol/TxSubmission2"),
+  "keep-alive": () => import("@pallas-network2/core/protocol/KeepAlive"),
+  "peer-sharing": () => import("@pallas-network2/core/protocol/PeerSharing"),
+  "local-chain-sync": () => import("@pallas-network2/core/protocol/LocalChainSync"),
+  "local-tx-submission": () => import("@pallas-network2/core/protocol/LocalTxSubmission"),
+  "local-state-query": () => import("@pallas-network2/core/protocol/LocalStateQuery"),
+  "local-tx-monitor": () => import("@pallas-network2/core/protocol/LocalTxMonitor")
+} as const
 
 /**
- * Loads a protocol's module by name (a UsageError for an unknown name or a module not yet built).
+ * A protocol name `decode` accepts.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type ProtocolName = keyof typeof protocolModules
+
+/**
+ * The protocol names, in help order.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const protocolNames = Object.keys(protocolModules) as ReadonlyArray<ProtocolName>
+
+/**
+ * Loads a protocol's module by name.
  *
  * @category loading
  * @since 0.1.0
  */
-export const loadProtocol = async (name: string): Promise<ProtocolModule> => {
-  const file = protocolModules[name]
-  if (file === undefined) {
-    throw new UsageError(`unknown protocol '${name}' (one of: ${Object.keys(protocolModules).join(", ")})`)
-  }
-  const url = new URL(`../../../core/src/protocol/${file}.ts`, import.meta.url)
-  let mod: ProtocolModule
-  try {
-    mod = (await import(url.href)) as ProtocolModule
-  } catch (e) {
-    if (e instanceof Error && (e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && e.message.includes(`${file}.ts`)) {
-      throw new UsageError(`protocol '${name}' is not available in this build`)
-    }
-    throw e
-  }
-  if (mod.protocol === undefined || typeof mod.toJson !== "function") {
-    throw new UsageError(`protocol '${name}' is not available in this build`)
-  }
-  return mod
-}
+export const loadProtocol = (name: ProtocolName): Effect.Effect<ProtocolModule> =>
+  Effect.promise(() => protocolModules[name]() as Promise<unknown> as Promise<ProtocolModule>)
 
 /** A readable failure of one input (bad hex, bad CBOR, bad message, round-trip mismatch). */
 class InputError extends Error {}
@@ -215,10 +218,6 @@ export const decodeFrames = (
   }
 }
 
-const usage = "usage: network2 decode <protocol> [<hex>] [--check-roundtrip] [--frames]\n" +
-  "  protocols: " + Object.keys(protocolModules).join(", ") + "\n" +
-  "  Without <hex>, reads one hex input per line from stdin and prints one JSON line per line."
-
 const readStdin = (): string => {
   try {
     return fs.readFileSync(0, "utf8")
@@ -252,42 +251,51 @@ const decodeInput = (
 }
 
 /**
- * The `decode` subcommand.
+ * The `decode` subcommand: exit code 1 if any input did not decode (or round-trip).
  *
  * @category commands
  * @since 0.1.0
  */
-export const command: CliCommand = {
-  name: "decode",
-  summary: "decode mini-protocol messages or mux segments from hex and print them as JSON",
-  run: async (argv) => {
-    const args = parseArgs(argv, { booleans: ["check-roundtrip", "frames"] })
-    if (args.flags.has("help")) {
-      process.stdout.write(usage + "\n")
-      return 0
+export const command = Command.make(
+  "decode",
+  {
+    protocol: Argument.Literals("protocol", protocolNames).pipe(
+      Argument.withDescription(`the mini-protocol: ${protocolNames.join(", ")}`)
+    ),
+    hex: Argument.String("hex").pipe(
+      Argument.optional,
+      Argument.withDescription("the message in hex (absent: one hex input per stdin line, one JSON line each)")
+    ),
+    checkRoundtrip: Flag.Boolean("check-roundtrip").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("re-encode each message and fail unless the bytes are identical")
+    ),
+    frames: Flag.Boolean("frames").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("the input is a stream of mux segments: print each segment's header and messages")
+    )
+  },
+  Effect.fnUntraced(function*(flags) {
+    const mod = yield* loadProtocol(flags.protocol)
+    const options = { checkRoundtrip: flags.checkRoundtrip, frames: flags.frames }
+    if (Option.isSome(flags.hex)) {
+      const r = decodeInput(mod, flags.hex.value, options)
+      if (r.ok || options.frames) process.stdout.write(r.line + "\n")
+      if (!r.ok) return yield* new CommandFailed({ detail: (JSON.parse(r.line) as { error: string }).error })
+      return
     }
-    const [name, hex, ...extra] = args.positional
-    if (name === undefined) throw new UsageError(`missing <protocol>\n${usage}`)
-    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'\n${usage}`)
-    const mod = await loadProtocol(name)
-    const options = { checkRoundtrip: args.flags.has("check-roundtrip"), frames: args.flags.has("frames") }
-    if (hex !== undefined) {
-      const r = decodeInput(mod, hex, options)
-      if (r.ok) process.stdout.write(r.line + "\n")
-      else {
-        const message = (JSON.parse(r.line) as { error: string }).error
-        if (options.frames) process.stdout.write(r.line + "\n")
-        process.stderr.write(`network2 decode: ${message}\n`)
-      }
-      return r.ok ? 0 : 1
-    }
-    let failed = false
+    let failed = 0
     for (const raw of readStdin().split(/\r?\n/)) {
       if (raw.trim().length === 0) continue
       const r = decodeInput(mod, raw, options)
-      if (!r.ok) failed = true
+      if (!r.ok) failed++
       process.stdout.write(r.line + "\n")
     }
-    return failed ? 1 : 0
-  }
-}
+    if (failed > 0) return yield* new CommandFailed({ detail: "" })
+  })
+).pipe(
+  Command.withDescription(
+    "decode mini-protocol messages (or with --frames a stream of mux segments) from hex and print them as JSON"
+  ),
+  Command.withShortDescription("decode mini-protocol messages or mux segments from hex and print them as JSON")
+)

@@ -12,9 +12,12 @@ import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
-import { type CliCommand, parseArgs, UsageError } from "../Command.ts"
-import { runCommand } from "../Runner.ts"
+import { CommandFailed, UsageError } from "../Errors.ts"
+import * as Params from "../Params.ts"
 import * as Demo from "./Demo.ts"
 
 const MAGIC = 764824073
@@ -42,7 +45,7 @@ export const demo = (options: { readonly chain?: string | undefined; readonly bl
     const blocks = options.chain === undefined
       ? GeneratedChain.generate({ blocks: options.blocks })
       : yield* ImmutableDb.readBlocks(options.chain)
-    if (blocks.length === 0) return yield* Effect.fail(new UsageError("the chain has no blocks"))
+    if (blocks.length === 0) return yield* new UsageError({ detail: `the chain at ${options.chain} has no blocks` })
     const chain = yield* ChainSource.makeMemory(blocks, options.chain ?? "generated synthetic chain")
     const progress = Demo.makeProgress({
       tty: process.stderr.isTTY === true && !options.json,
@@ -82,31 +85,31 @@ export const demo = (options: { readonly chain?: string | undefined; readonly bl
     return summary
   }).pipe(Effect.scoped)
 
-/** The `demo` subcommand. @category commands @since 0.1.0 */
-export const command: CliCommand = {
-  name: "demo",
-  summary: "serve a chain on loopback and sync it with the initiator over TCP (the main job)",
-  run: (argv) => {
-    const args = parseArgs(argv, { valued: ["chain", "blocks", "peers"], booleans: ["json"] })
-    if (args.flags.has("help")) {
-      process.stdout.write("usage: network2 demo [--chain PATH] [--blocks 1000] [--peers 3] [--json]\n")
-      return Promise.resolve(0)
-    }
-    const num = (name: string, fallback: number) => {
-      const v = args.flags.get(name)
-      if (v === undefined) return fallback
-      const n = Number(v)
-      if (v === true || !Number.isInteger(n) || n < 1) throw new UsageError(`--${name} needs a positive integer`)
-      return n
-    }
-    return runCommand(
-      demo({
-        chain: args.flags.get("chain") as string | undefined,
-        blocks: num("blocks", 1000),
-        peers: num("peers", 3),
-        json: args.flags.has("json")
-      }),
-      (summary) => (summary.ok ? 0 : 1)
+/**
+ * The `demo` subcommand: exit code 0 only if the whole chain arrived intact.
+ *
+ * @category commands
+ * @since 0.1.0
+ */
+export const command = Command.make(
+  "demo",
+  {
+    chain: Flag.String("chain").pipe(
+      Flag.withMetavar("PATH"),
+      Flag.optional,
+      Flag.withDescription("a chunk file or ImmutableDB folder to serve (default: a generated SYNTHETIC chain)")
+    ),
+    blocks: Params.positive("blocks").pipe(Flag.withDefault(1000), Flag.withDescription("blocks in the generated chain")),
+    peers: Params.positive("peers").pipe(Flag.withDefault(3), Flag.withDescription("responders to start and sync from")),
+    json: Params.json
+  },
+  (flags) =>
+    demo({ chain: Option.getOrUndefined(flags.chain), blocks: flags.blocks, peers: flags.peers, json: flags.json }).pipe(
+      Effect.flatMap((summary) => summary.ok ? Effect.void : Effect.fail(new CommandFailed({ detail: "" })))
     )
-  }
-}
+).pipe(
+  Command.withDescription(
+    "starts K responders on free 127.0.0.1 ports serving a chain, syncs every header and fetches every block from them over TCP, checks every hash link and prints a summary"
+  ),
+  Command.withShortDescription("serve a chain on loopback and sync it with the initiator over TCP (the main job)")
+)

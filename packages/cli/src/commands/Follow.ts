@@ -1,10 +1,13 @@
 /**
- * `network2 follow HOST:PORT... [--magic N] [--from origin|tip|SLOT.HASH]`: follows the chain from one
- * or more peers and prints each roll forward and roll backward as it comes, with the best tip.
+ * `network2 follow HOST:PORT... [--magic N] [--from origin|tip|SLOT.HASH] [--limit N] [--keep-trying]`:
+ * follows the chain from one or more peers and prints each roll forward and roll backward as it comes,
+ * with the best tip; says when no peer is left (every one banned) and ends then unless `--keep-trying`.
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Initiator, type PeerId } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
@@ -97,8 +100,75 @@ export const eventText = (e: Initiator.InitiatorEvent): string | undefined => {
 }
 
 /**
+ * What `follow` says about its peers besides the chain: every peer it knows is banned (and when the
+ * first ban ends), or a ban has ended and the peer is dialled again.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type FollowNotice =
+  | {
+    readonly _tag: "NoPeerLeft"
+    readonly banned: ReadonlyArray<{ readonly peer: PeerId; readonly reason: string; readonly until: number }>
+    readonly keepTrying: boolean
+  }
+  | { readonly _tag: "Retrying"; readonly peer: PeerId }
+
+/**
+ * A notice as a readable line.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const noticeText = (n: FollowNotice, now: number): string => {
+  switch (n._tag) {
+    case "NoPeerLeft": {
+      const next = Math.min(...n.banned.map((b) => b.until))
+      const each = n.banned.map((b) => `${b.peer} (${b.reason})`).join(", ")
+      return n.keepTrying
+        ? `no peer left: every peer is banned: ${each}; --keep-trying: retrying when the first ban ends, in ${Math.max(0, Math.round((next - now) / 1000))} s`
+        : `no peer left: every peer is banned: ${each}`
+    }
+    case "Retrying":
+      return `${n.peer} ban over: retrying`
+  }
+}
+
+/**
+ * A notice as a JSON line value.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const noticeJson = (n: FollowNotice): Record<string, unknown> => {
+  switch (n._tag) {
+    case "NoPeerLeft":
+      return {
+        event: "noPeerLeft",
+        keepTrying: n.keepTrying,
+        banned: n.banned.map((b) => ({ peer: b.peer, reason: b.reason, until: new Date(b.until).toISOString() }))
+      }
+    case "Retrying":
+      return { event: "retrying", peer: n.peer }
+  }
+}
+
+/**
+ * How a follow ended: the roll-forward limit was reached (or the event stream ended), or every peer
+ * was banned and `keepTrying` was off.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type FollowEnd =
+  | { readonly _tag: "Done"; readonly forwards: number }
+  | { readonly _tag: "NoPeerLeft"; readonly forwards: number; readonly reasons: ReadonlyArray<string> }
+
+/**
  * Follows from `peers` through the initiator manager in context, calling `print` for each event
- * worth printing; stops after `limit` roll forwards when given.
+ * worth printing; stops after `limit` roll forwards when given. When every peer it knows (those given
+ * and those discovered) is banned it calls `notice` and, unless `keepTrying`, ends with `NoPeerLeft`;
+ * with `keepTrying` it says when each ban ends and the peer is dialled again.
  *
  * @category flows
  * @since 0.1.0
@@ -107,17 +177,68 @@ export const run = Effect.fnUntraced(function*(options: {
   readonly peers: ReadonlyArray<PeerId>
   readonly start: Initiator.SyncStart
   readonly limit?: number | undefined
+  readonly keepTrying?: boolean | undefined
   readonly print: (e: Initiator.InitiatorEvent) => Effect.Effect<void>
+  readonly notice?: ((n: FollowNotice) => Effect.Effect<void>) | undefined
 }) {
   const manager = yield* Initiator.InitiatorManager
   for (const p of options.peers) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
   yield* manager.execute(Initiator.InitiatorCommand.StartSync(options.start))
+  const notice = options.notice ?? (() => Effect.void)
+  const keepTrying = options.keepTrying ?? false
+  const known = new Set<PeerId>(options.peers)
+  const banned = new Map<PeerId, { readonly reason: string; readonly until: number }>()
   let forwards = 0
+  let allBanned = false
+  let gaveUp = false
   const limit = options.limit
+  const onEvent = (e: Initiator.InitiatorEvent): Effect.Effect<void, never, Scope.Scope> => {
+    switch (e._tag) {
+      case "PeerDiscovered":
+        known.add(e.peer)
+        return Effect.void
+      case "HeaderReceived":
+        forwards++
+        banned.delete(e.peer)
+        allBanned = false
+        return Effect.void
+      case "HandshakeResult":
+      case "PeerPromoted":
+        banned.delete(e.peer)
+        allBanned = false
+        return Effect.void
+      case "PeerBanned": {
+        banned.set(e.peer, { reason: e.reason, until: e.until })
+        if (allBanned || [...known].some((p) => !banned.has(p))) return Effect.void
+        allBanned = true
+        gaveUp = !keepTrying
+        const list = [...banned].map(([peer, b]) => ({ peer, ...b }))
+        const say = notice({ _tag: "NoPeerLeft", banned: list, keepTrying })
+        if (!keepTrying) return say
+        // say when each ban ends (the initiator dials the peer again then)
+        return Effect.andThen(
+          say,
+          Effect.forEach(list, (b) =>
+            Effect.forkScoped(
+              Clock.currentTimeMillis.pipe(
+                Effect.flatMap((now) => Effect.sleep(Math.max(0, b.until - now))),
+                Effect.andThen(Effect.suspend(() =>
+                  banned.get(b.peer)?.until === b.until ? notice({ _tag: "Retrying", peer: b.peer }) : Effect.void
+                ))
+              )
+            ), { discard: true })
+        )
+      }
+      default:
+        return Effect.void
+    }
+  }
   yield* manager.events.pipe(
-    Stream.tap((e) => options.print(e)),
-    Stream.takeUntil((e) => e._tag === "HeaderReceived" && limit !== undefined && ++forwards >= limit),
+    Stream.tap((e) => Effect.andThen(options.print(e), onEvent(e))),
+    Stream.takeUntil(() => gaveUp || (limit !== undefined && forwards >= limit)),
     Stream.runDrain
   )
+  return gaveUp
+    ? ({ _tag: "NoPeerLeft", forwards, reasons: [...banned].map(([p, b]) => `${p}: ${b.reason}`) } as FollowEnd)
+    : ({ _tag: "Done", forwards } as FollowEnd)
 })
-

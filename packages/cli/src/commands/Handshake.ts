@@ -113,3 +113,15 @@ export const toText = (peer: PeerId, report: HandshakeReport): string => {
   }
 }
 
+
+/**
+ * Why a report answers a question we did not ask, if it does: a version table (MsgQueryReply) when we
+ * proposed without `query`.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
+export const unasked = (report: HandshakeReport, query: boolean): string | undefined =>
+  report._tag === "Result" && report.result._tag === "Queried" && !query
+    ? `the peer replied with its version table (MsgQueryReply), which we did not ask for (no --query)`
+    : undefined

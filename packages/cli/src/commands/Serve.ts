@@ -1,6 +1,6 @@
 /**
- * `network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks N]`:
- * runs the node-to-node responder on TCP until interrupted. It serves the chunk file or ImmutableDB
+ * `network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks N]
+ * [--live ...] [--sdu-timeout MS] [--handshake-timeout MS] [--ban-duration MS]`: runs the node-to-node responder on TCP until interrupted. It serves the chunk file or ImmutableDB
  * folder at `--chain`, or else a generated chain (logged as SYNTHETIC: it is not a real chain). It logs
  * each peer's handshake, what it asked for and why it was closed, and on SIGINT closes every
  * connection and exits with code 0.
@@ -16,6 +16,7 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { ChainSource, GeneratedChain, type Interface, ReplayChain, Responder } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
+import * as Params from "../Params.ts"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 
 /**
@@ -155,47 +156,107 @@ export const run = Effect.fnUntraced(function*(options: ServeOptions) {
 })
 
 /**
- * The `serve` subcommand, given how to listen: `listen(host, port)` is the Interface layer that
- * accepts inbound TCP connections (the node package's TCP interface). SIGINT interrupts the command,
- * which closes the Interface's scope and so every connection.
+ * The `serve` subcommand, given how to listen: `listen(host, port, sduTimeout)` is the Interface layer
+ * that accepts inbound TCP connections (the node package's TCP interface; `sduTimeout` in ms bounds a
+ * started segment, when given). SIGINT interrupts the command, which closes the Interface's scope and
+ * so every connection.
  *
  * @category commands
  * @since 0.1.0
  */
 export const command = <E, R>(
-  listen: (host: string, port: number) => Layer.Layer<Interface.Interface, E, R>
+  listen: (host: string, port: number, sduTimeout?: number) => Layer.Layer<Interface.Interface, E, R>
 ) =>
   Command.make(
     "serve",
     {
       host: Flag.String("host").pipe(Flag.withDefault(defaults.host), Flag.withDescription("address to listen on")),
-      port: Flag.Int("port").pipe(Flag.withDefault(defaults.port), Flag.withDescription("TCP port")),
-      magic: Flag.Int("magic").pipe(Flag.withDefault(defaults.magic), Flag.withDescription("network magic")),
+      port: Params.natural("port").pipe(Flag.withDefault(defaults.port), Flag.withDescription("TCP port (0: any free port)")),
+      magic: Params.magic,
       chain: Flag.String("chain").pipe(
+        Flag.withMetavar("PATH"),
         Flag.optional,
         Flag.withDescription("a chunk file or ImmutableDB folder to serve (default: a generated SYNTHETIC chain)")
       ),
-      blocks: Flag.Int("blocks").pipe(
+      blocks: Params.positive("blocks").pipe(
         Flag.withDefault(defaults.blocks),
         Flag.withDescription("blocks in the generated chain")
       ),
-      maxBodySize: Flag.Int("max-body-size").pipe(
+      maxBodySize: Params.positive("max-body-size").pipe(
         Flag.optional,
         Flag.withDescription("largest block body of the generated chain, in bytes")
+      ),
+      live: Flag.Boolean("live").pipe(
+        Flag.withDefault(false),
+        Flag.withDescription("serve the chain as a live one: a block appended per block time, a rollback now and then")
+      ),
+      start: Params.natural("start").pipe(
+        Flag.optional,
+        Flag.withDescription("--live: blocks on the chain at the start (default: half of them)")
+      ),
+      blockTime: Params.duration("block-time").pipe(
+        Flag.withDefault(Duration.seconds(20)),
+        Flag.withDescription("--live: time between blocks (default 20s)")
+      ),
+      rollbackEvery: Params.positive("rollback-every").pipe(
+        Flag.optional,
+        Flag.withDescription("--live: roll back after every K blocks")
+      ),
+      rollbackDepth: Params.positive("rollback-depth").pipe(
+        Flag.optional,
+        Flag.withDescription("--live: how many blocks each rollback undoes")
+      ),
+      sduTimeout: Params.positive("sdu-timeout").pipe(
+        Flag.withMetavar("MS"),
+        Flag.optional,
+        Flag.withDescription("time for a started segment to arrive whole, during and after the handshake (default 10000 / 30000)")
+      ),
+      handshakeTimeout: Params.positive("handshake-timeout").pipe(
+        Flag.withMetavar("MS"),
+        Flag.optional,
+        Flag.withDescription("close an inbound connection that has not completed its handshake after MS (default 5000)")
+      ),
+      banDuration: Params.natural("ban-duration").pipe(
+        Flag.withMetavar("MS"),
+        Flag.optional,
+        Flag.withDescription("how long an IP stays banned after a protocol violation (default 900000, 15 minutes)")
       )
     },
     (flags) => {
+      const live = (): ReplayChain.ReplayOptions => {
+        const start = Option.getOrUndefined(flags.start)
+        const every = Option.getOrUndefined(flags.rollbackEvery)
+        const depth = Option.getOrUndefined(flags.rollbackDepth)
+        return {
+          ...(start !== undefined ? { start } : {}),
+          blockTime: flags.blockTime,
+          ...(every !== undefined ? { rollbackEvery: every } : {}),
+          ...(depth !== undefined ? { rollbackDepth: depth } : {})
+        }
+      }
       const options: ServeOptions = {
         host: flags.host,
         port: flags.port,
         magic: flags.magic,
         chain: Option.getOrUndefined(flags.chain),
         blocks: flags.blocks,
-        maxBodySize: Option.getOrUndefined(flags.maxBodySize)
+        maxBodySize: Option.getOrUndefined(flags.maxBodySize),
+        live: flags.live ? live() : undefined,
+        sduTimeout: Option.getOrUndefined(flags.sduTimeout),
+        handshakeTimeout: Option.getOrUndefined(flags.handshakeTimeout),
+        banDuration: Option.getOrUndefined(flags.banDuration)
       }
-      return run(options).pipe(Effect.scoped, Effect.provide(layer(options, listen(options.host, options.port))))
+      return run(options).pipe(
+        Effect.scoped,
+        Effect.provide(layer(options, listen(options.host, options.port, options.sduTimeout)))
+      )
     }
-  ).pipe(Command.withDescription("serve a chain to node-to-node peers over TCP until interrupted"))
+  ).pipe(
+    Command.withDescription(
+      "serve a chain (a node's ImmutableDB chunk file or folder, or a generated synthetic chain) to node-to-node peers over TCP until interrupted"
+    ),
+    Command.withShortDescription("serve a chain to node-to-node peers over TCP until interrupted")
+  )
 
 /**
  * Everything `run` needs, given the listening Interface layer: the responder, its manager and the

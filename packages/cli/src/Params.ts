@@ -1,0 +1,147 @@
+/**
+ * The flags and arguments several `network2` subcommands share, validated by effect/cli: a bad value
+ * is one line and exit code 2 before the command runs.
+ *
+ * @since 0.1.0
+ */
+import { Initiator, type PeerId, PeerId as PeerIds } from "@pallas-network2/core"
+import { Point } from "@pallas-network2/core/protocol/Common"
+import * as Argument from "effect/cli/Argument"
+import * as Flag from "effect/cli/Flag"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+
+/**
+ * The network magic proposed or served (default mainnet, 764824073).
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const magic = Flag.Int("magic").pipe(
+  Flag.filter((n) => n >= 0 && n <= 0xffffffff, () => "a network magic, 0..4294967295"),
+  Flag.withDefault(764824073),
+  Flag.withDescription("network magic (default 764824073, mainnet)")
+)
+
+/**
+ * `--json`: one JSON value per line instead of readable lines.
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const json = Flag.Boolean("json").pipe(
+  Flag.withDefault(false),
+  Flag.withDescription("print JSON lines instead of readable lines")
+)
+
+/**
+ * A non-negative integer flag.
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const natural = (name: string) =>
+  Flag.Int(name).pipe(Flag.filter((n) => n >= 0, () => "a non-negative integer"))
+
+/**
+ * A positive integer flag.
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const positive = (name: string) =>
+  Flag.Int(name).pipe(Flag.filter((n) => n >= 1, () => "a positive integer"))
+
+/**
+ * Parses a duration like `20s`, `500ms`, `1m` or a bare number of seconds.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const parseDuration = (text: string): Duration.Duration | undefined => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim())
+  if (m === null) return undefined
+  const n = Number(m[1])
+  return m[2] === "ms" ? Duration.millis(n) : m[2] === "m" ? Duration.minutes(n) : Duration.seconds(n)
+}
+
+/**
+ * A duration flag (`20s`, `500ms`, `1m`; a bare number is seconds).
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const duration = (name: string) =>
+  Flag.String(name).pipe(
+    Flag.withMetavar("DURATION"),
+    Flag.filterMap(
+      (text) => Option.fromUndefinedOr(parseDuration(text)),
+      () => "a duration like 20s, 500ms or 1m"
+    )
+  )
+
+const peerOf = (text: string) => Option.fromUndefinedOr(PeerIds.fromString(text))
+
+/**
+ * One `HOST:PORT` peer argument.
+ *
+ * @category arguments
+ * @since 0.1.0
+ */
+export const peer: Argument.Argument<PeerId> = Argument.String("peer").pipe(
+  Argument.withMetavar("HOST:PORT"),
+  Argument.filterMap(peerOf, () => "a HOST:PORT address"),
+  Argument.withDescription("the peer's address")
+)
+
+/**
+ * One or more `HOST:PORT` peer arguments.
+ *
+ * @category arguments
+ * @since 0.1.0
+ */
+export const peers: Argument.Argument<ReadonlyArray<PeerId>> = Argument.String("peer").pipe(
+  Argument.withMetavar("HOST:PORT"),
+  Argument.filterMap(peerOf, () => "a HOST:PORT address"),
+  Argument.variadic({ min: 1 }),
+  Argument.withDescription("the peers' addresses")
+)
+
+/**
+ * A `SLOT.HASH` point flag (not origin).
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const point = (name: string) =>
+  Flag.String(name).pipe(
+    Flag.withMetavar("SLOT.HASH"),
+    Flag.filterMap(
+      (text) => {
+        const p = Point.parse(text)
+        return p === undefined || p._tag === "Origin" ? Option.none() : Option.some(p)
+      },
+      () => "a point SLOT.HASH (the hash in hex)"
+    )
+  )
+
+/**
+ * `--from` of `follow`: `origin`, `tip` or `SLOT.HASH`.
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const syncStart = Flag.String("from").pipe(
+  Flag.withMetavar("origin|tip|SLOT.HASH"),
+  Flag.filterMap(
+    (text): Option.Option<Initiator.SyncStart> => {
+      if (text === "origin") return Option.some(Initiator.SyncStart.origin)
+      if (text === "tip") return Option.some(Initiator.SyncStart.tip)
+      const p = Point.parse(text)
+      return p === undefined ? Option.none() : Option.some(Initiator.SyncStart.points([p]))
+    },
+    () => "origin, tip or a point SLOT.HASH"
+  ),
+  Flag.withDefault(Initiator.SyncStart.tip),
+  Flag.withDescription("where to start: origin, tip (default) or a point SLOT.HASH")
+)
