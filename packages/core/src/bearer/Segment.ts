@@ -119,6 +119,12 @@ export class SegmentReader {
   }
 
   /**
+   * How many segments have begun (their first byte read) so far: while {@link inSegment}, the
+   * number of the one in progress. A multiplexer times a segment from its first byte with it.
+   */
+  begun = 0
+
+  /**
    * Why the stream stopped: a zero-length header was read. The segments before it were returned;
    * nothing after it is read.
    */
@@ -136,6 +142,7 @@ export class SegmentReader {
     const end = chunk.length
     while (pos < end) {
       if (this.current === undefined) {
+        if (this.headerFilled === 0) this.begun++
         if (this.headerFilled === 0 && end - pos >= HEADER_LENGTH) {
           this.current = readHeader(chunk, pos)
           pos += HEADER_LENGTH

@@ -14,12 +14,12 @@ import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Segment from "../bearer/Segment.ts"
-import * as Cbor from "../cbor/Cbor.ts"
 import type { Message } from "../Message.ts"
 import { DEFAULT_SDU_SIZE, type Role } from "../Primitives.ts"
 import { type ConnectionError, MuxError, ProtocolViolation, TransportError } from "../ProtocolError.ts"
 import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
+import { Framer } from "./internal/Framer.ts"
 
 /**
  * The byte pipe under a connection: `read` gives the next pieces (`undefined` at a clean end of
@@ -79,8 +79,12 @@ interface Instance {
   readonly protocol: Protocol<any>
   readonly driver: Driver.Driver<any>
   readonly role: Role
+  /** Segment payloads not yet framed (`null`: re-arm the timer). */
   readonly ingress: Queue.Queue<Uint8Array | null>
+  /** What {@link ingress} holds, each segment charged its payload plus {@link SEGMENT_CHARGE}. */
   ingressBytes: number
+  /** Frames the payloads taken from {@link ingress}; holds a message still arriving. */
+  readonly framer: Framer
   readonly egress: Array<{ readonly pieces: Array<Uint8Array>; readonly message: Message | undefined }>
 }
 
@@ -91,6 +95,20 @@ const WRITE_BATCH = 131_072
  * caller, which serves all peers) or growing without bound.
  */
 const EGRESS_LIMIT = 64 * 1024 * 1024
+/**
+ * What a segment waiting in an instance's ingress queue costs on top of its payload, against the
+ * protocol's ingress limit: a peer sending 1-byte segments cannot queue a million of them.
+ */
+export const SEGMENT_CHARGE = 64
+/**
+ * A message may take this many segments whatever their size; beyond it, its segments must carry
+ * {@link MIN_AVERAGE_SEGMENT} payload bytes on average, or the peer is closed (`IngressOverrun`).
+ * An honest peer fills its segments (12 288 bytes on TCP); the last and first pieces of a message
+ * may be small.
+ */
+export const FREE_SEGMENTS_PER_MESSAGE = 32
+/** See {@link FREE_SEGMENTS_PER_MESSAGE}. */
+export const MIN_AVERAGE_SEGMENT = 256
 
 /**
  * Runs a multiplexer over a bearer in the current scope.
@@ -134,6 +152,7 @@ export const make = Effect.fnUntraced(function*(
         role,
         ingress: yield* Queue.unbounded<Uint8Array | null>(),
         ingressBytes: 0,
+        framer: new Framer(),
         egress: []
       }
       ;(role === "initiator" ? initiators : responders).set(protocol.channel, instance)
@@ -226,9 +245,13 @@ export const make = Effect.fnUntraced(function*(
   // ---- per instance: reassembly, framing, decoding, driver, timeouts
   const runInstance = (instance: Instance) =>
     Effect.gen(function*() {
-      let buffer: Uint8Array = new Uint8Array(0)
+      // linear in the bytes: the framer keeps its place between segments and joins a message once
+      const framer = instance.framer
+      const messages: Array<Uint8Array> = []
       let deadline: number | undefined
       let waitingIn: string | undefined
+      const violation = (kind: ProtocolViolation["kind"], detail: string) =>
+        fail(new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind, detail }))
       const rearm = Effect.gen(function*() {
         const state = instance.driver.state
         const t = instance.driver.timeout()
@@ -248,70 +271,43 @@ export const make = Effect.fnUntraced(function*(
           const wait = deadline - (yield* Clock.currentTimeMillis)
           item = wait <= 0 ? Option.none() : yield* Queue.take(instance.ingress).pipe(Effect.timeoutOption(wait))
         }
-        if (Option.isNone(item)) {
-          return yield* fail(new ProtocolViolation({
-            protocol: instance.protocol.name,
-            state: instance.driver.state,
-            kind: "Timeout",
-            detail: "the peer did not answer in time"
-          }))
-        }
+        if (Option.isNone(item)) return yield* violation("Timeout", "the peer did not answer in time")
         const chunk = item.value
         if (chunk !== null) {
-          instance.ingressBytes -= chunk.length
-          if (buffer.length === 0) buffer = chunk
-          else {
-            const joined = new Uint8Array(buffer.length + chunk.length)
-            joined.set(buffer)
-            joined.set(chunk, buffer.length)
-            buffer = joined
+          instance.ingressBytes -= chunk.length + SEGMENT_CHARGE
+          messages.length = 0
+          try {
+            framer.push(chunk, messages)
+          } catch (e) {
+            return yield* violation("Decode", e instanceof Error ? e.message : String(e))
           }
           const delivered: Array<Message> = []
-          let pos = 0
-          while (pos < buffer.length) {
-            let end: number
-            try {
-              end = Cbor.itemEnd(buffer, pos)
-            } catch (e) {
-              return yield* fail(new ProtocolViolation({
-                protocol: instance.protocol.name,
-                state: instance.driver.state,
-                kind: "Decode",
-                detail: e instanceof Error ? e.message : String(e)
-              }))
-            }
-            if (end < 0) {
-              const limit = instance.driver.byteLimit()
-              if (limit !== undefined && buffer.length - pos > limit) {
-                return yield* fail(new ProtocolViolation({
-                  protocol: instance.protocol.name,
-                  state: instance.driver.state,
-                  kind: "ByteLimit",
-                  detail: `a message of more than ${limit} bytes is still arriving`
-                }))
-              }
-              break
-            }
-            const bytes = buffer.subarray(pos, end)
-            pos = end
+          for (const bytes of messages) {
             const decoded = instance.protocol.decode(bytes)
-            if (Result.isFailure(decoded)) {
-              return yield* fail(new ProtocolViolation({
-                protocol: instance.protocol.name,
-                state: instance.driver.state,
-                kind: "Decode",
-                detail: decoded.failure.detail
-              }))
-            }
+            if (Result.isFailure(decoded)) return yield* violation("Decode", decoded.failure.detail)
             const step = instance.driver.recv(decoded.success, bytes.length)
             if (step._tag === "Violation") return yield* fail(step.error)
             for (const m of step.messages) delivered.push(m)
           }
-          buffer = pos === buffer.length ? new Uint8Array(0) : buffer.subarray(pos)
+          messages.length = 0
+          if (framer.pending > 0) {
+            const limit = instance.driver.byteLimit()
+            if (limit !== undefined && framer.pending > limit) {
+              return yield* violation("ByteLimit", `a message of more than ${limit} bytes is still arriving`)
+            }
+            if (framer.segments > FREE_SEGMENTS_PER_MESSAGE && framer.pending < framer.segments * MIN_AVERAGE_SEGMENT) {
+              return yield* fail(new MuxError({
+                reason: "IngressOverrun",
+                detail: `${instance.protocol.name}: ${framer.segments} segments carried only ${framer.pending} bytes of one message (under ${MIN_AVERAGE_SEGMENT} bytes a segment)`
+              }))
+            }
+          }
           if (delivered.length > 0) {
             if (instance.protocol.channel === 0) handshaking = false
             // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
             deadline = undefined
+            // waits while the interface's event queue is full: this instance then takes no more
+            // segments, and the ones still arriving count against the ingress limit
             yield* options.onReceive(delivered)
           }
         }
@@ -321,18 +317,23 @@ export const make = Effect.fnUntraced(function*(
 
   // ---- ingress: the reader
   const segments = new Segment.SegmentReader()
+  const segmentTimeout = () => handshaking ? sduTimeout.handshake : sduTimeout.after
+  // the segment in progress (by its number in the stream) and when its first byte arrived: the
+  // timeout runs from there to its last byte, however the bytes trickle in (as the reference's SDU
+  // read timeout)
+  let partial = -1
+  let partialSince = 0
   const reader = Effect.gen(function*() {
     while (true) {
-      const read = segments.inSegment
-        ? bearer.read.pipe(
-          Effect.timeoutOption(handshaking ? sduTimeout.handshake : sduTimeout.after),
-          Effect.flatMap(Option.match({
-            onNone: () => Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "a segment did not arrive whole in time" })),
-            onSome: Effect.succeed
-          }))
-        )
-        : bearer.read
-      const chunks = yield* read
+      let chunks: ReadonlyArray<Uint8Array> | undefined
+      if (segments.inSegment) {
+        const left = partialSince + segmentTimeout() - (yield* Clock.currentTimeMillis)
+        const read = left <= 0 ? Option.none() : yield* bearer.read.pipe(Effect.timeoutOption(left))
+        if (Option.isNone(read)) {
+          return yield* Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: `a segment did not arrive whole within ${segmentTimeout()} ms of its first byte` }))
+        }
+        chunks = read.value
+      } else chunks = yield* bearer.read
       if (chunks === undefined) {
         if (segments.inSegment) {
           return yield* Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "the connection closed in the middle of a segment" }))
@@ -352,9 +353,11 @@ export const make = Effect.fnUntraced(function*(
                 : new MuxError({ reason: "UnknownProtocol", detail: `protocol number ${s.protocol} is not running on this connection` })
             )
           }
-          instance.ingressBytes += s.payload.length
-          if (instance.ingressBytes > instance.protocol.ingressLimit) {
-            return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes queued for ${instance.protocol.name}` }))
+          // queued, being framed, or held early by the driver: all of it counts until delivered
+          instance.ingressBytes += s.payload.length + SEGMENT_CHARGE
+          const held = instance.ingressBytes + instance.framer.pending + instance.driver.heldBytes()
+          if (held > instance.protocol.ingressLimit) {
+            return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` }))
           }
           yield* Queue.offer(instance.ingress, s.payload)
         }
@@ -363,6 +366,10 @@ export const make = Effect.fnUntraced(function*(
         if (segments.error !== undefined) {
           return yield* Effect.fail(new MuxError({ reason: "ZeroLength", detail: segments.error.message }))
         }
+      }
+      if (segments.inSegment && segments.begun !== partial) {
+        partial = segments.begun
+        partialSince = yield* Clock.currentTimeMillis
       }
     }
   }).pipe(

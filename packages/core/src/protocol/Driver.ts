@@ -6,7 +6,11 @@
  * - A received message from the side without agency is an `Agency` violation; one not allowed in the
  *   state is `UnexpectedMessage`; one over the state's byte limit is `ByteLimit`.
  * - Messages that arrive while we have agency (a pipelining peer) wait, in order, until our reply
- *   gives the agency back; they are checked then.
+ *   gives the agency back; they are checked in full then. On arrival each must already be one that
+ *   some answer of ours could make allowed (else `UnexpectedMessage` at once: a server streaming
+ *   blocks nobody asked for is closed at the first one), and at most `protocol.maxInFlight` may wait
+ *   (else `Pipelining`). The multiplexer counts their bytes against the protocol's ingress limit
+ *   until they are delivered ({@link Driver.heldBytes}).
  * - Our own messages sent while the peer has agency are pipelined: they wait, in order, and are
  *   applied as soon as the state gives us agency again, up to `protocol.maxInFlight` requests.
  *
@@ -48,6 +52,8 @@ export interface Driver<M extends Message> {
   readonly timeout: () => number | undefined
   /** The byte limit of the state in which the next received message will be checked. */
   readonly byteLimit: () => number | undefined
+  /** Bytes of received messages that wait, not yet delivered (a pipelining peer's early messages). */
+  readonly heldBytes: () => number
   /** Whether the instance reached a terminal state. */
   readonly done: () => boolean
 }
@@ -81,6 +87,8 @@ interface Table {
   readonly moves: Map<string, Map<string, Protocol<any>["transitions"][number]>>
   /** Who sends each message kind (the agency of the state it leaves). */
   readonly senders: Map<string, Agency>
+  /** By our side and a state: the states with the peer's agency that our messages alone lead to. */
+  readonly reach: Map<string, ReadonlyArray<string>>
 }
 
 /** Built once per protocol (not per connection, not per message). */
@@ -88,7 +96,7 @@ const tables = new WeakMap<Protocol<any>, Table>()
 const tableOf = (protocol: Protocol<any>): Table => {
   let table = tables.get(protocol)
   if (table === undefined) {
-    table = { moves: new Map(), senders: new Map() }
+    table = { moves: new Map(), senders: new Map(), reach: new Map() }
     for (const t of protocol.transitions) {
       let byTag = table.moves.get(t.from)
       if (byTag === undefined) table.moves.set(t.from, byTag = new Map())
@@ -99,6 +107,36 @@ const tableOf = (protocol: Protocol<any>): Table => {
     tables.set(protocol, table)
   }
   return table
+}
+
+/** The states with `theirs` agency that `ours` can reach from `state` by our own messages alone. */
+const reachOf = (protocol: Protocol<any>, table: Table, ours: Agency, state: string): ReadonlyArray<string> => {
+  const key = `${ours} ${state}`
+  const known = table.reach.get(key)
+  if (known !== undefined) return known
+  const seen = new Set([state])
+  const todo = [state]
+  const out: Array<string> = []
+  while (todo.length > 0) {
+    const s = todo.pop()!
+    const agency = protocol.states[s]?.agency ?? "nobody"
+    if (agency === "nobody") continue
+    if (agency !== ours) {
+      out.push(s)
+      continue
+    }
+    for (const t of table.moves.get(s)?.values() ?? []) {
+      // a target chosen by the message itself: any state
+      for (const next of typeof t.to === "string" ? [t.to] : Object.keys(protocol.states)) {
+        if (!seen.has(next)) {
+          seen.add(next)
+          todo.push(next)
+        }
+      }
+    }
+  }
+  table.reach.set(key, out)
+  return out
 }
 
 /**
@@ -114,8 +152,12 @@ class DriverImpl<M extends Message> implements Driver<M> {
   private readonly table: Table
   /** Our pipelined messages, not yet applied. */
   private readonly outbox: Array<M> = []
-  /** Their early messages, not yet checked. */
+  /** Their early messages, not yet checked in full. */
   private readonly inbox: Array<readonly [M, number]> = []
+  /** Bytes in {@link inbox}. */
+  private held = 0
+  /** The states the protocol may be in after the early messages, had we answered as they assume. */
+  private ahead: ReadonlyArray<string> = []
   /** Our requests whose answers are still due. */
   private inFlight = 0
 
@@ -136,8 +178,8 @@ class DriverImpl<M extends Message> implements Driver<M> {
     return { _tag: "Violation", error: new ProtocolViolation({ protocol: this.protocol.name, state: this.state, kind, detail }) }
   }
 
-  private move(message: M): string | undefined {
-    const t = this.table.moves.get(this.state)?.get(message._tag)
+  private move(message: M, from: string = this.state): string | undefined {
+    const t = this.table.moves.get(from)?.get(message._tag)
     if (t === undefined) return undefined
     return typeof t.to === "string" ? t.to : t.to(message)
   }
@@ -156,6 +198,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
       }
       if (agency === this.theirs && this.inbox.length > 0) {
         const [message, size] = this.inbox.shift()!
+        this.held -= size
         const limit = this.protocol.states[this.state]?.byteLimit
         if (limit !== undefined && size > limit) {
           return this.violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
@@ -198,9 +241,29 @@ class DriverImpl<M extends Message> implements Driver<M> {
     }
     const agency = this.agencyOf(this.state)
     if (agency === "nobody") return this.violation("UnexpectedMessage", `${message._tag} after the protocol ended`)
+    if (agency === this.ours) {
+      // a pipelining peer (we have the agency): keep it until our answer gives the agency back, if
+      // some answer of ours can make it allowed and the peer is not too far ahead
+      if (this.inbox.length >= this.protocol.maxInFlight) {
+        return this.violation("Pipelining", `more than ${this.protocol.maxInFlight} messages sent ahead of our answers`)
+      }
+      const next = new Set<string>()
+      for (const s of this.inbox.length === 0 ? [this.state] : this.ahead) {
+        for (const r of reachOf(this.protocol, this.table, this.ours, s)) {
+          const to = this.move(message, r)
+          if (to !== undefined) next.add(to)
+        }
+      }
+      if (next.size === 0) {
+        return this.violation("UnexpectedMessage", `${message._tag} is not allowed here, nor after any answer of ours`)
+      }
+      this.ahead = [...next]
+      this.inbox.push([message, size])
+      this.held += size
+      return { _tag: "Deliver", messages: [] }
+    }
     this.inbox.push([message, size])
-    // a pipelining peer (we have the agency): keep it until our answer gives the agency back
-    if (agency === this.ours) return { _tag: "Deliver", messages: [] }
+    this.held += size
     return this.settle([])
   }
 
@@ -213,6 +276,10 @@ class DriverImpl<M extends Message> implements Driver<M> {
 
   byteLimit(): number | undefined {
     return this.protocol.states[this.state]?.byteLimit
+  }
+
+  heldBytes(): number {
+    return this.held
   }
 
   done(): boolean {

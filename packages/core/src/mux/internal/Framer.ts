@@ -1,0 +1,171 @@
+/**
+ * Incremental CBOR framing of one mini-protocol instance's byte stream: segments go in, whole
+ * top-level CBOR items (messages) come out. The scanner keeps its place between segments (the open
+ * nesting levels, a head split over two segments, the rest of a byte string still to skip), so every
+ * byte is scanned once, however the peer cuts its segments. The pieces of a message that spans
+ * segments are kept as a list and joined once, when the message is whole: a message in one segment
+ * is a view of it, never a copy.
+ *
+ * @internal
+ */
+import { CborError } from "../../cbor/Cbor.ts"
+
+/** A piece this much smaller than the buffer it views is copied, so it does not hold the whole read. */
+const COPY_BELOW = 4096
+
+/**
+ * The framer of one instance. `push` may throw {@link CborError} on bytes that cannot be CBOR; the
+ * framer is not used after that.
+ *
+ * @internal
+ */
+export class Framer {
+  /** Bytes of the message begun and not yet whole. */
+  pending = 0
+  /** Segments that carried bytes of the message begun and not yet whole (the one it began in included). */
+  segments = 0
+  /** Bytes scanned in all (for tests). */
+  scanned = 0
+
+  private active = false
+  /** Items still to read at the open level; -1 at an indefinite level (closed by a break). */
+  private remaining = 0
+  private readonly stack: Array<number> = []
+  /** Content bytes of a string still to pass over. */
+  private skip = 0
+  /** A head split between segments: its bytes so far, and how many it has in all. */
+  private readonly head = new Uint8Array(9)
+  private headFill = 0
+  private headLength = 0
+  /** The earlier pieces of the pending message. */
+  private pieces: Array<Uint8Array> = []
+
+  /**
+   * Feeds one segment's payload; appends the messages it completes, in order, to `out`.
+   */
+  push(chunk: Uint8Array, out: Array<Uint8Array>): void {
+    const len = chunk.length
+    let pos = 0
+    let start = 0
+    if (this.active) this.segments++
+    while (pos < len) {
+      if (!this.active) {
+        this.active = true
+        this.remaining = 1
+        this.segments = 1
+        start = pos
+      }
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, len - pos)
+        pos += n
+        this.skip -= n
+        if (this.skip > 0) break
+      } else {
+        let major: number
+        let info: number
+        let argument: number
+        if (this.headFill > 0) {
+          // finish a head begun in an earlier segment
+          const n = Math.min(this.headLength - this.headFill, len - pos)
+          this.head.set(chunk.subarray(pos, pos + n), this.headFill)
+          this.headFill += n
+          pos += n
+          if (this.headFill < this.headLength) break
+          this.headFill = 0
+          major = this.head[0]! >> 5
+          info = this.head[0]! & 0x1f
+          argument = readArgument(this.head, 1, info)
+        } else {
+          const initial = chunk[pos]!
+          major = initial >> 5
+          info = initial & 0x1f
+          if (info >= 28 && info <= 30) throw new CborError(`reserved additional information ${info}`, this.scanned + pos)
+          const size = info < 24 || info === 31 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : 9
+          if (pos + size > len) {
+            // the head runs into the next segment
+            this.head.set(chunk.subarray(pos, len), 0)
+            this.headFill = len - pos
+            this.headLength = size
+            pos = len
+            break
+          }
+          argument = size === 1 ? info : readArgument(chunk, pos + 1, info)
+          pos += size
+        }
+        this.item(major, info, argument, pos)
+        // not finished: a string's content to pass over, or more items to read at this level
+        if (this.skip > 0 || this.remaining !== 0) continue
+      }
+      // close the levels that are complete; the message is whole when the outermost one is
+      while (this.remaining === 0 && this.stack.length > 0) this.remaining = this.stack.pop()!
+      if (this.remaining === 0 && this.skip === 0 && this.headFill === 0) {
+        out.push(this.take(chunk, start, pos))
+        this.active = false
+        start = pos
+      }
+    }
+    this.scanned += len
+    if (this.active) {
+      const piece = chunk.subarray(start, len)
+      if (piece.length > 0) {
+        this.pieces.push(piece.length < COPY_BELOW && piece.buffer.byteLength > piece.length * 4 ? piece.slice() : piece)
+        this.pending += piece.length
+      }
+    }
+  }
+
+  /** Applies one item's head to the nesting levels. */
+  private item(major: number, info: number, argument: number, pos: number): void {
+    if (major === 7 && info === 31) {
+      if (this.remaining !== -1) throw new CborError("unexpected break", this.scanned + pos - 1)
+      this.remaining = 0
+      return
+    }
+    if (info === 31) {
+      if (major === 0 || major === 1 || major === 6 || major === 7) {
+        throw new CborError("indefinite length on an item that has none", this.scanned + pos - 1)
+      }
+      if (this.remaining > 0) this.remaining--
+      if (this.stack.length >= 256) throw new CborError("nesting too deep", this.scanned + pos - 1)
+      this.stack.push(this.remaining)
+      this.remaining = -1
+      return
+    }
+    if (this.remaining > 0) this.remaining--
+    if (major === 2 || major === 3) {
+      this.skip = argument
+    } else if (major === 4 || major === 5 || major === 6) {
+      const items = major === 4 ? argument : major === 5 ? argument * 2 : 1
+      if (items > 0) {
+        if (this.stack.length >= 256) throw new CborError("nesting too deep", this.scanned + pos)
+        this.stack.push(this.remaining)
+        this.remaining = items
+      }
+    }
+  }
+
+  /** The whole message ending at `end` of `chunk`: a view when it lies in this chunk, else joined once. */
+  private take(chunk: Uint8Array, start: number, end: number): Uint8Array {
+    if (this.pieces.length === 0) return chunk.subarray(start, end)
+    const whole = new Uint8Array(this.pending + end)
+    let at = 0
+    for (const p of this.pieces) {
+      whole.set(p, at)
+      at += p.length
+    }
+    whole.set(chunk.subarray(0, end), at)
+    this.pieces = []
+    this.pending = 0
+    return whole
+  }
+}
+
+const readArgument = (bytes: Uint8Array, p: number, info: number): number => {
+  if (info < 24) return info
+  if (info === 24) return bytes[p]!
+  if (info === 25) return (bytes[p]! << 8) | bytes[p + 1]!
+  if (info === 26) return bytes[p]! * 0x1000000 + ((bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!)
+  const high = bytes[p]! * 0x1000000 + ((bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!)
+  const low = bytes[p + 4]! * 0x1000000 + ((bytes[p + 5]! << 16) | (bytes[p + 6]! << 8) | bytes[p + 7]!)
+  return high * 0x100000000 + low
+}
