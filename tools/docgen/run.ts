@@ -1,0 +1,139 @@
+/**
+ * Builds the API reference: `npm run docs` at the root (after `npm ci`).
+ *
+ * For each package it runs @effect/docgen, which fails when an export has no
+ * description or no `@since`, and type-checks every ```ts block of every
+ * `@example` (and of every description) with `tsc --noEmit` against the
+ * workspace's sources and its effect 4.1.0. Examples are never run
+ * (`runExamples: false`), so they cannot open a connection.
+ *
+ * docgen reads `package.json` (it needs `name` and `homepage`) and `docgen.json`
+ * from its working directory and names each module by its path under `src`. So
+ * each package is staged in `docs/api/.stage/<package>/`: a package.json with
+ * the name and a homepage taken from `repository`, the merged docgen.json
+ * (tools/docgen/docgen.base.json, then packages/<package>/docgen.json), and a
+ * `src` symlink to the package's real sources. The stage sits inside the
+ * repository so that `effect`, `@types/node` and the workspace packages resolve
+ * from the root node_modules, as they do for the sources themselves.
+ *
+ * Output: docs/api/<package>/modules/**.md (not committed; built in CI), and
+ * docs/api/README.md listing the modules. Exit code 1 when any package fails.
+ *
+ * Usage: node tools/docgen/run.ts [core|node|cli ...]
+ */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+const here = import.meta.dirname
+const root = path.resolve(here, "../..")
+const outRoot = path.join(root, "docs", "api")
+const stageRoot = path.join(outRoot, ".stage")
+const all = ["core", "node", "cli"]
+const chosen = process.argv.slice(2)
+const packages = chosen.length > 0 ? chosen : all
+for (const name of packages) {
+  if (!all.includes(name)) {
+    console.error(`docs: unknown package "${name}" (known: ${all.join(", ")})`)
+    process.exit(2)
+  }
+}
+
+const docgenBin = path.join(here, "node_modules", "@effect", "docgen", "dist", "bin.js")
+const tscBin = path.join(here, "node_modules", "typescript", "bin", "tsc")
+if (!fs.existsSync(docgenBin) || !fs.existsSync(tscBin)) {
+  console.error("docs: tools/docgen is not installed: run `npm --prefix tools/docgen ci` (npm run docs does)")
+  process.exit(1)
+}
+
+const readJson = (file: string): Record<string, any> => JSON.parse(fs.readFileSync(file, "utf8"))
+
+const homepageOf = (pkg: Record<string, any>): string => {
+  if (typeof pkg["homepage"] === "string") return pkg["homepage"].replace(/#.*$/, "")
+  const repo = pkg["repository"]
+  const url: unknown = typeof repo === "string" ? repo : repo?.url
+  if (typeof url === "string") return url.replace(/^git\+/, "").replace(/\.git$/, "")
+  return "https://github.com/pallas-network2/pallas-network2-effect"
+}
+
+const base = readJson(path.join(here, "docgen.base.json"))
+const started = Date.now()
+const failed: Array<string> = []
+const summary: Array<{ name: string; npmName: string; modules: Array<string>; exports: number }> = []
+
+for (const name of packages) {
+  const t0 = Date.now()
+  const pkgDir = path.join(root, "packages", name)
+  const pkg = readJson(path.join(pkgDir, "package.json"))
+  const own = fs.existsSync(path.join(pkgDir, "docgen.json")) ? readJson(path.join(pkgDir, "docgen.json")) : {}
+  const homepage = homepageOf(pkg)
+  const stage = path.join(stageRoot, name)
+  const outDir = path.join(outRoot, name)
+  fs.rmSync(stage, { recursive: true, force: true })
+  fs.rmSync(outDir, { recursive: true, force: true })
+  fs.mkdirSync(stage, { recursive: true })
+  fs.symlinkSync(path.join(pkgDir, "src"), path.join(stage, "src"), "dir")
+  fs.writeFileSync(path.join(stage, "package.json"), JSON.stringify({ name: pkg["name"], homepage }, null, 2))
+  const { $schema: _schema, ...merged } = { ...base, ...own }
+  fs.writeFileSync(
+    path.join(stage, "docgen.json"),
+    JSON.stringify(
+      {
+        ...merged,
+        srcDir: "src",
+        outDir: path.relative(stage, outDir),
+        srcLink: `${homepage}/blob/main/packages/${name}/src/`,
+        projectHomepage: homepage,
+        tscExecutable: tscBin
+      },
+      null,
+      2
+    )
+  )
+  console.log(`docs: ${pkg["name"]}`)
+  const run = spawnSync(process.execPath, [docgenBin], { cwd: stage, stdio: "inherit", env: process.env })
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1)
+  if (run.status !== 0) {
+    failed.push(name)
+    console.error(`docs: ${pkg["name"]} FAILED (exit ${run.status ?? run.signal}, ${seconds} s)`)
+    continue
+  }
+  const modulesDir = path.join(outDir, "modules")
+  const modules = (fs.readdirSync(modulesDir, { recursive: true }) as Array<string>)
+    .filter((f) => f.endsWith(".ts.md"))
+    .sort()
+  let exports = 0
+  for (const m of modules) {
+    // each documented export is one "## name" heading under its category heading
+    const text = fs.readFileSync(path.join(modulesDir, m), "utf8")
+    const body = text.slice(text.indexOf("\n---\n", text.indexOf("Exports Grouped by Category")) + 1)
+    exports += (body.match(/^## (?!Exports Grouped by Category)/gm) ?? []).length
+  }
+  summary.push({ name, npmName: pkg["name"], modules, exports })
+  console.log(`docs: ${pkg["name"]}: ${modules.length} modules, ${exports} exports documented (${seconds} s)`)
+}
+
+if (summary.length > 0) {
+  const lines = [
+    "# API reference",
+    "",
+    "Generated by `npm run docs` (tools/docgen) from the JSDoc in each package's `src/`; not committed.",
+    ""
+  ]
+  for (const s of summary) {
+    lines.push(`## ${s.npmName}`, "")
+    for (const m of s.modules) lines.push(`- [${m.replace(/\.ts\.md$/, "")}](${s.name}/modules/${m})`)
+    lines.push("")
+  }
+  fs.writeFileSync(path.join(outRoot, "README.md"), lines.join("\n"))
+}
+fs.rmSync(stageRoot, { recursive: true, force: true })
+
+const total = ((Date.now() - started) / 1000).toFixed(1)
+const modules = summary.reduce((n, s) => n + s.modules.length, 0)
+const exports = summary.reduce((n, s) => n + s.exports, 0)
+if (failed.length > 0) {
+  console.error(`docs: failed for ${failed.join(", ")} (${total} s)`)
+  process.exit(1)
+}
+console.log(`docs: ${modules} modules, ${exports} exports documented in docs/api (${total} s)`)
