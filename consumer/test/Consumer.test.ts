@@ -108,7 +108,9 @@ describe("an application installing the packed packages", () => {
     const list = JSON.parse(fs.readFileSync(path.join(dir, "pack.json"), "utf8")) as Array<{ name: string; files: Array<string> }>
     assert.deepStrictEqual(list.map((t) => t.name).sort(), ["@pallas-network2/cli", "@pallas-network2/core", "@pallas-network2/node"])
     for (const t of list) {
-      for (const f of ["dist/index.js", "dist/index.d.ts", "dist/index.d.ts.map", "dist/index.js.map", "package.json", "README.md", "LICENSE"]) {
+      const entry = t.name === "@pallas-network2/cli" ? "main" : "index"
+      const needed = [`dist/${entry}.js`, `dist/${entry}.d.ts`, `dist/${entry}.d.ts.map`, `dist/${entry}.js.map`, "package.json", "README.md", "LICENSE"]
+      for (const f of t.name === "@pallas-network2/cli" ? [...needed, "bin/network2.js"] : needed) {
         assert.include(t.files, f, `${t.name} lacks ${f}`)
       }
       assert.isFalse(t.files.some((f) => f.startsWith("test/") || f.endsWith(".tsbuildinfo")), `${t.name} ships tests or build info`)
