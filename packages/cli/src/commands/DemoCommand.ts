@@ -39,7 +39,12 @@ const startResponder = (chain: ChainSource.ChainSourceShape) =>
   })
 
 
-/** The demo as an Effect: resolves to the summary. @category flows @since 0.1.0 */
+/**
+ * The demo as an Effect: resolves to the summary.
+ *
+ * @category flows
+ * @since 0.1.0
+ */
 export const demo = (options: { readonly chain?: string | undefined; readonly blocks: number; readonly peers: number; readonly json: boolean }) =>
   Effect.gen(function*() {
     const blocks = options.chain === undefined

@@ -12,26 +12,71 @@ import type { Protocol } from "./Protocol.ts"
 const tag = Schema.tag("block-fetch")
 const p = "block-fetch" as const
 
-/** `[0, from, to]`. @category schemas @since 0.1.0 */
+/**
+ * `[0, from, to]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgRequestRange = Schema.TaggedStruct("MsgRequestRange", { protocol: tag, from: PointSchema, to: PointSchema })
-/** `[1]`. @category schemas @since 0.1.0 */
+/**
+ * `[1]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgClientDone = Schema.TaggedStruct("MsgClientDone", { protocol: tag })
-/** `[2]`. @category schemas @since 0.1.0 */
+/**
+ * `[2]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgStartBatch = Schema.TaggedStruct("MsgStartBatch", { protocol: tag })
-/** `[3]`. @category schemas @since 0.1.0 */
+/**
+ * `[3]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgNoBlocks = Schema.TaggedStruct("MsgNoBlocks", { protocol: tag })
-/** `[4, #6.24(block)]`. @category schemas @since 0.1.0 */
+/**
+ * `[4, #6.24(block)]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgBlock = Schema.TaggedStruct("MsgBlock", { protocol: tag, block: WrappedBlockSchema })
-/** `[5]`. @category schemas @since 0.1.0 */
+/**
+ * `[5]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgBatchDone = Schema.TaggedStruct("MsgBatchDone", { protocol: tag })
 
-/** Every block-fetch message. @category schemas @since 0.1.0 */
+/**
+ * Every block-fetch message.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MessageSchema = Schema.Union([MsgRequestRange, MsgClientDone, MsgStartBatch, MsgNoBlocks, MsgBlock, MsgBatchDone])
 
-/** A block-fetch message. @category models @since 0.1.0 */
+/**
+ * A block-fetch message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type Message = typeof MessageSchema.Type
 
-/** Constructors. @category constructors @since 0.1.0 */
+/**
+ * Constructors.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
 export const make = {
   requestRange: (from: Point, to: Point): Message => ({ protocol: p, _tag: "MsgRequestRange", from, to }),
   clientDone: (): Message => ({ protocol: p, _tag: "MsgClientDone" }),
@@ -43,7 +88,12 @@ export const make = {
 
 const simple = ["MsgRequestRange", "MsgClientDone", "MsgStartBatch", "MsgNoBlocks", "MsgBlock", "MsgBatchDone"] as const
 
-/** The exact codec. @category encoding @since 0.1.0 */
+/**
+ * The exact codec.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
   switch (m._tag) {
     case "MsgRequestRange":
@@ -73,7 +123,12 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
   }
 })
 
-/** The block-fetch protocol (channel 3; 2.5 MB per streamed block, 60 s timeouts, 100 requests in flight). @category protocols @since 0.1.0 */
+/**
+ * The block-fetch protocol (channel 3; 2.5 MB per streamed block, 60 s timeouts, 100 requests in flight).
+ *
+ * @category protocols
+ * @since 0.1.0
+ */
 export const protocol: Protocol<Message> = {
   name: p,
   channel: 3,
@@ -98,7 +153,12 @@ export const protocol: Protocol<Message> = {
   ...codec
 }
 
-/** The JSON form the CLI prints. @category encoding @since 0.1.0 */
+/**
+ * The JSON form the CLI prints.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const toJson = (m: Message): Record<string, unknown> => {
   switch (m._tag) {
     case "MsgRequestRange":

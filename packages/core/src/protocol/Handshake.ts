@@ -13,7 +13,12 @@ import type { Protocol } from "./Protocol.ts"
 const tag = Schema.tag("handshake")
 const p = "handshake" as const
 
-/** The bit that marks a node-to-client version. @category constants @since 0.1.0 */
+/**
+ * The bit that marks a node-to-client version.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
 export const N2C_BIT = 0x8000
 
 /**
@@ -37,37 +42,92 @@ export const VersionDataSchema = Schema.Struct({
    */
   undecoded: Schema.optional(Schema.Unknown)
 })
-/** Version data. @category models @since 0.1.0 */
+/**
+ * Version data.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type VersionData = typeof VersionDataSchema.Type
-/** A version table: version number to its data, in ascending order on the wire. @category models @since 0.1.0 */
+/**
+ * A version table: version number to its data, in ascending order on the wire.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type VersionTable = ReadonlyMap<number, VersionData>
 
-/** Why a proposal was refused. @category schemas @since 0.1.0 */
+/**
+ * Why a proposal was refused.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const RefuseReasonSchema = Schema.Union([
   Schema.TaggedStruct("VersionMismatch", { versions: Schema.Array(Schema.Number) }),
   Schema.TaggedStruct("HandshakeDecodeError", { version: Schema.Number, message: Schema.String }),
   Schema.TaggedStruct("Refused", { version: Schema.Number, message: Schema.String })
 ])
-/** Why a proposal was refused. @category models @since 0.1.0 */
+/**
+ * Why a proposal was refused.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type RefuseReason = typeof RefuseReasonSchema.Type
 
 const VersionTableSchema = Schema.ReadonlyMap(Schema.Number, VersionDataSchema)
 
-/** `[0, {* version => data}]`. @category schemas @since 0.1.0 */
+/**
+ * `[0, {* version => data}]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgProposeVersions = Schema.TaggedStruct("MsgProposeVersions", { protocol: tag, versionTable: VersionTableSchema })
-/** `[1, version, data]`. @category schemas @since 0.1.0 */
+/**
+ * `[1, version, data]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgAcceptVersion = Schema.TaggedStruct("MsgAcceptVersion", { protocol: tag, version: Schema.Number, versionData: VersionDataSchema })
-/** `[2, reason]`. @category schemas @since 0.1.0 */
+/**
+ * `[2, reason]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgRefuse = Schema.TaggedStruct("MsgRefuse", { protocol: tag, reason: RefuseReasonSchema })
-/** `[3, table]`. @category schemas @since 0.1.0 */
+/**
+ * `[3, table]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgQueryReply = Schema.TaggedStruct("MsgQueryReply", { protocol: tag, versionTable: VersionTableSchema })
 
-/** Every handshake message. @category schemas @since 0.1.0 */
+/**
+ * Every handshake message.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MessageSchema = Schema.Union([MsgProposeVersions, MsgAcceptVersion, MsgRefuse, MsgQueryReply])
-/** A handshake message. @category models @since 0.1.0 */
+/**
+ * A handshake message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type Message = typeof MessageSchema.Type
 
-/** Constructors. @category constructors @since 0.1.0 */
+/**
+ * Constructors.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
 export const make = {
   propose: (versionTable: VersionTable): Message => ({ protocol: p, _tag: "MsgProposeVersions", versionTable }),
   accept: (version: number, versionData: VersionData): Message => ({ protocol: p, _tag: "MsgAcceptVersion", version, versionData }),
@@ -75,10 +135,20 @@ export const make = {
   queryReply: (versionTable: VersionTable): Message => ({ protocol: p, _tag: "MsgQueryReply", versionTable })
 } as const
 
-/** Whether a version number is node-to-client. @category utils @since 0.1.0 */
+/**
+ * Whether a version number is node-to-client.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
 export const isNodeToClient = (version: number): boolean => (version & N2C_BIT) !== 0
 
-/** Version data to CBOR, in the shape its version uses. @category encoding @since 0.1.0 */
+/**
+ * Version data to CBOR, in the shape its version uses.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const versionDataToCbor = (version: number, d: VersionData): Cbor.Value => {
   if (d.undecoded !== undefined) return d.undecoded as Cbor.Value
   if (isNodeToClient(version) || version < 7) {
@@ -90,7 +160,12 @@ export const versionDataToCbor = (version: number, d: VersionData): Cbor.Value =
   return version >= 16 ? [...base, d.perasSupport ?? false] : base
 }
 
-/** Version data from CBOR, by version. @category decoding @since 0.1.0 */
+/**
+ * Version data from CBOR, by version.
+ *
+ * @category decoding
+ * @since 0.1.0
+ */
 export const versionDataFromCbor = (version: number, v: Cbor.Value): VersionData => {
   if (isNodeToClient(version) || version < 7) {
     if (typeof v === "number") return { networkMagic: C.uint(v, "network magic", 0xffffffff) }
@@ -133,7 +208,12 @@ const tableFromCbor = (v: Cbor.Value): VersionTable => {
   return out
 }
 
-/** The exact codec. @category encoding @since 0.1.0 */
+/**
+ * The exact codec.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
   switch (m._tag) {
     case "MsgProposeVersions":
@@ -181,7 +261,12 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
   }
 })
 
-/** The handshake protocol (channel 0; 5 760 bytes and 10 s per state). @category protocols @since 0.1.0 */
+/**
+ * The handshake protocol (channel 0; 5 760 bytes and 10 s per state).
+ *
+ * @category protocols
+ * @since 0.1.0
+ */
 export const protocol: Protocol<Message> = {
   name: p,
   channel: 0,
@@ -288,7 +373,12 @@ const dataJson = (d: VersionData): Record<string, unknown> =>
 const tableJson = (t: VersionTable): Record<string, unknown> =>
   Object.fromEntries([...t.entries()].sort((a, b) => a[0] - b[0]).map(([v, d]) => [String(v), dataJson(d)]))
 
-/** The JSON form the CLI prints. @category encoding @since 0.1.0 */
+/**
+ * The JSON form the CLI prints.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const toJson = (m: Message): Record<string, unknown> => {
   switch (m._tag) {
     case "MsgProposeVersions": {

@@ -11,17 +11,42 @@ import type { Protocol } from "./Protocol.ts"
 const tag = Schema.tag("keep-alive")
 const p = "keep-alive" as const
 
-/** `[0, cookie]`. @category schemas @since 0.1.0 */
+/**
+ * `[0, cookie]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgKeepAlive = Schema.TaggedStruct("MsgKeepAlive", { protocol: tag, cookie: Schema.Number })
-/** `[1, cookie]`. @category schemas @since 0.1.0 */
+/**
+ * `[1, cookie]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgKeepAliveResponse = Schema.TaggedStruct("MsgKeepAliveResponse", { protocol: tag, cookie: Schema.Number })
-/** `[2]`. @category schemas @since 0.1.0 */
+/**
+ * `[2]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
 
-/** Every keep-alive message. @category schemas @since 0.1.0 */
+/**
+ * Every keep-alive message.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MessageSchema = Schema.Union([MsgKeepAlive, MsgKeepAliveResponse, MsgDone])
 
-/** A keep-alive message. @category models @since 0.1.0 */
+/**
+ * A keep-alive message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type Message = typeof MessageSchema.Type
 
 /**
@@ -42,7 +67,12 @@ export const make = {
   done: (): Message => ({ protocol: p, _tag: "MsgDone" })
 } as const
 
-/** The exact codec. @category encoding @since 0.1.0 */
+/**
+ * The exact codec.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
   switch (m._tag) {
     case "MsgKeepAlive":
@@ -69,7 +99,12 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
   }
 })
 
-/** The keep-alive protocol (channel 8; client waits 97 s, server 60 s). @category protocols @since 0.1.0 */
+/**
+ * The keep-alive protocol (channel 8; client waits 97 s, server 60 s).
+ *
+ * @category protocols
+ * @since 0.1.0
+ */
 export const protocol: Protocol<Message> = {
   name: p,
   channel: 8,
@@ -89,6 +124,11 @@ export const protocol: Protocol<Message> = {
   ...codec
 }
 
-/** The JSON form the CLI prints. @category encoding @since 0.1.0 */
+/**
+ * The JSON form the CLI prints.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const toJson = (m: Message): Record<string, unknown> =>
   m._tag === "MsgDone" ? { msg: m._tag } : { msg: m._tag, cookie: m.cookie }

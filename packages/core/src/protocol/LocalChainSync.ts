@@ -15,25 +15,65 @@ import type { Protocol } from "./Protocol.ts"
 const p = "local-chain-sync" as const
 const shared = Family.messages(p)
 
-/** `[0]`. @category schemas @since 0.1.0 */
+/**
+ * `[0]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgRequestNext = shared.MsgRequestNext
-/** `[1]`. @category schemas @since 0.1.0 */
+/**
+ * `[1]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgAwaitReply = shared.MsgAwaitReply
-/** `[2, #6.24(block), tip]`. @category schemas @since 0.1.0 */
+/**
+ * `[2, #6.24(block), tip]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgRollForward = Schema.TaggedStruct("MsgRollForward", {
   protocol: shared.protocol,
   block: WrappedBlockSchema,
   tip: TipSchema
 })
-/** `[3, point, tip]`. @category schemas @since 0.1.0 */
+/**
+ * `[3, point, tip]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgRollBackward = shared.MsgRollBackward
-/** `[4, [* point]]`. @category schemas @since 0.1.0 */
+/**
+ * `[4, [* point]]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgFindIntersect = shared.MsgFindIntersect
-/** `[5, point, tip]`. @category schemas @since 0.1.0 */
+/**
+ * `[5, point, tip]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgIntersectFound = shared.MsgIntersectFound
-/** `[6, tip]`. @category schemas @since 0.1.0 */
+/**
+ * `[6, tip]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgIntersectNotFound = shared.MsgIntersectNotFound
-/** `[7]`. @category schemas @since 0.1.0 */
+/**
+ * `[7]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgDone = shared.MsgDone
 
 /**

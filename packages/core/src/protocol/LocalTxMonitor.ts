@@ -13,40 +13,98 @@ import type { Protocol } from "./Protocol.ts"
 const tag = Schema.tag("local-tx-monitor")
 const p = "local-tx-monitor" as const
 
-/** @category schemas @since 0.1.0 */
+/**
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
-/** `[1]`, also the await-acquire of a newer snapshot. @category schemas @since 0.1.0 */
+/**
+ * `[1]`, also the await-acquire of a newer snapshot.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgAcquire = Schema.TaggedStruct("MsgAcquire", { protocol: tag })
-/** `[2, slot]`. @category schemas @since 0.1.0 */
+/**
+ * `[2, slot]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgAcquired = Schema.TaggedStruct("MsgAcquired", { protocol: tag, slot: Schema.Number })
-/** `[3]`. @category schemas @since 0.1.0 */
+/**
+ * `[3]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgRelease = Schema.TaggedStruct("MsgRelease", { protocol: tag })
-/** `[5]`. @category schemas @since 0.1.0 */
+/**
+ * `[5]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgNextTx = Schema.TaggedStruct("MsgNextTx", { protocol: tag })
-/** `[6]` / `[6, tx]`. @category schemas @since 0.1.0 */
+/**
+ * `[6]` / `[6, tx]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgReplyNextTx = Schema.TaggedStruct("MsgReplyNextTx", {
   protocol: tag,
   tx: Schema.optional(Schema.UndefinedOr(EraTxSchema))
 })
-/** `[7, txId]`. @category schemas @since 0.1.0 */
+/**
+ * `[7, txId]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgHasTx = Schema.TaggedStruct("MsgHasTx", { protocol: tag, txId: Schema.Uint8Array })
-/** `[8, bool]`. @category schemas @since 0.1.0 */
+/**
+ * `[8, bool]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgReplyHasTx = Schema.TaggedStruct("MsgReplyHasTx", { protocol: tag, value: Schema.Boolean })
-/** `[9]`. @category schemas @since 0.1.0 */
+/**
+ * `[9]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgGetSizes = Schema.TaggedStruct("MsgGetSizes", { protocol: tag })
-/** `[10, [capacity, size, count]]`. @category schemas @since 0.1.0 */
+/**
+ * `[10, [capacity, size, count]]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgReplyGetSizes = Schema.TaggedStruct("MsgReplyGetSizes", {
   protocol: tag,
   capacityInBytes: Schema.Number,
   sizeInBytes: Schema.Number,
   numberOfTxs: Schema.Number
 })
-/** `[11]`. @category schemas @since 0.1.0 */
+/**
+ * `[11]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgGetMeasures = Schema.TaggedStruct("MsgGetMeasures", { protocol: tag })
 
 const Int = Schema.Union([Schema.Number, Schema.BigInt])
 
-/** `[12, txCount, {* name => [size, capacity]}]`, the map kept in order. @category schemas @since 0.1.0 */
+/**
+ * `[12, txCount, {* name => [size, capacity]}]`, the map kept in order.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgReplyGetMeasures = Schema.TaggedStruct("MsgReplyGetMeasures", {
   protocol: tag,
   txCount: Schema.Number,

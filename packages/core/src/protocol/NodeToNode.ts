@@ -11,7 +11,12 @@ import * as PeerSharing from "./PeerSharing.ts"
 import type { Protocol } from "./Protocol.ts"
 import * as TxSubmission2 from "./TxSubmission2.ts"
 
-/** Any node-to-node message. @category models @since 0.1.0 */
+/**
+ * Any node-to-node message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type AnyNodeToNodeMessage =
   | Handshake.Message
   | ChainSync.Message

@@ -16,27 +16,67 @@ import type { Protocol } from "./Protocol.ts"
 const tag = Schema.tag("peer-sharing")
 const p = "peer-sharing" as const
 
-/** A shared peer address. @category schemas @since 0.1.0 */
+/**
+ * A shared peer address.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const PeerAddressSchema = Schema.Union([
   Schema.TaggedStruct("IPv4", { ip: Schema.String, port: Schema.Number }),
   Schema.TaggedStruct("IPv6", { ip: Schema.String, port: Schema.Number })
 ])
-/** A shared peer address. @category models @since 0.1.0 */
+/**
+ * A shared peer address.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type PeerAddress = typeof PeerAddressSchema.Type
 
-/** `[0, amount]`. @category schemas @since 0.1.0 */
+/**
+ * `[0, amount]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgShareRequest = Schema.TaggedStruct("MsgShareRequest", { protocol: tag, amount: Schema.Number })
-/** `[1, [*peerAddress]]`. @category schemas @since 0.1.0 */
+/**
+ * `[1, [*peerAddress]]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgSharePeers = Schema.TaggedStruct("MsgSharePeers", { protocol: tag, peers: Schema.Array(PeerAddressSchema) })
-/** `[2]`. @category schemas @since 0.1.0 */
+/**
+ * `[2]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
 
-/** Every peer-sharing message. @category schemas @since 0.1.0 */
+/**
+ * Every peer-sharing message.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MessageSchema = Schema.Union([MsgShareRequest, MsgSharePeers, MsgDone])
-/** A peer-sharing message. @category models @since 0.1.0 */
+/**
+ * A peer-sharing message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type Message = typeof MessageSchema.Type
 
-/** Constructors. @category constructors @since 0.1.0 */
+/**
+ * Constructors.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
 export const make = {
   shareRequest: (amount: number): Message => ({ protocol: p, _tag: "MsgShareRequest", amount }),
   sharePeers: (peers: ReadonlyArray<PeerAddress>): Message => ({ protocol: p, _tag: "MsgSharePeers", peers }),
@@ -77,7 +117,12 @@ const wordsToIpv6 = (words: ReadonlyArray<number>): string => {
   return best < 0 ? hex.join(":") : `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`
 }
 
-/** Codec of one address (the v11-12 IPv6 form with flow info and scope id is read, never written). @category encoding @since 0.1.0 */
+/**
+ * Codec of one address (the v11-12 IPv6 form with flow info and scope id is read, never written).
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const PeerAddressCodec = {
   toCbor: (a: PeerAddress): Cbor.Value =>
     a._tag === "IPv4" ? [0, ipv4ToWord(a.ip), a.port] : [1, ...ipv6ToWords(a.ip), a.port],
@@ -94,7 +139,12 @@ export const PeerAddressCodec = {
   }
 } as const
 
-/** The exact codec. @category encoding @since 0.1.0 */
+/**
+ * The exact codec.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
   switch (m._tag) {
     case "MsgShareRequest":
@@ -121,7 +171,12 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
   }
 })
 
-/** The peer-sharing protocol (channel 10; 5 760-byte limits, 60 s to answer). @category protocols @since 0.1.0 */
+/**
+ * The peer-sharing protocol (channel 10; 5 760-byte limits, 60 s to answer).
+ *
+ * @category protocols
+ * @since 0.1.0
+ */
 export const protocol: Protocol<Message> = {
   name: p,
   channel: 10,
@@ -141,7 +196,12 @@ export const protocol: Protocol<Message> = {
   ...codec
 }
 
-/** The JSON form the CLI prints. @category encoding @since 0.1.0 */
+/**
+ * The JSON form the CLI prints.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const toJson = (m: Message): Record<string, unknown> => {
   switch (m._tag) {
     case "MsgShareRequest":

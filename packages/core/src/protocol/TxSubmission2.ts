@@ -14,28 +14,78 @@ import type { Protocol } from "./Protocol.ts"
 const tag = Schema.tag("tx-submission2")
 const p = "tx-submission2" as const
 
-/** A transaction id with its size in bytes. @category schemas @since 0.1.0 */
+/**
+ * A transaction id with its size in bytes.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const TxIdAndSizeSchema = Schema.Struct({ txId: EraTxIdSchema, size: Schema.Number })
 
-/** `[6]`. @category schemas @since 0.1.0 */
+/**
+ * `[6]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgInit = Schema.TaggedStruct("MsgInit", { protocol: tag })
-/** `[0, blocking, ack, req]`. @category schemas @since 0.1.0 */
+/**
+ * `[0, blocking, ack, req]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgRequestTxIds = Schema.TaggedStruct("MsgRequestTxIds", { protocol: tag, blocking: Schema.Boolean, ack: Schema.Number, req: Schema.Number })
-/** `[1, [_ *[txId, size]]]`. @category schemas @since 0.1.0 */
+/**
+ * `[1, [_ *[txId, size]]]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgReplyTxIds = Schema.TaggedStruct("MsgReplyTxIds", { protocol: tag, txIds: Schema.Array(TxIdAndSizeSchema) })
-/** `[2, [_ *txId]]`. @category schemas @since 0.1.0 */
+/**
+ * `[2, [_ *txId]]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgRequestTxs = Schema.TaggedStruct("MsgRequestTxs", { protocol: tag, txIds: Schema.Array(EraTxIdSchema) })
-/** `[3, [_ *tx]]`. @category schemas @since 0.1.0 */
+/**
+ * `[3, [_ *tx]]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgReplyTxs = Schema.TaggedStruct("MsgReplyTxs", { protocol: tag, txs: Schema.Array(EraTxSchema) })
-/** `[4]`. @category schemas @since 0.1.0 */
+/**
+ * `[4]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
 
-/** Every tx-submission2 message. @category schemas @since 0.1.0 */
+/**
+ * Every tx-submission2 message.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
 export const MessageSchema = Schema.Union([MsgInit, MsgRequestTxIds, MsgReplyTxIds, MsgRequestTxs, MsgReplyTxs, MsgDone])
-/** A tx-submission2 message. @category models @since 0.1.0 */
+/**
+ * A tx-submission2 message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
 export type Message = typeof MessageSchema.Type
 
-/** Constructors. @category constructors @since 0.1.0 */
+/**
+ * Constructors.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
 export const make = {
   init: (): Message => ({ protocol: p, _tag: "MsgInit" }),
   requestTxIds: (blocking: boolean, ack: number, req: number): Message => ({ protocol: p, _tag: "MsgRequestTxIds", blocking, ack, req }),
@@ -51,7 +101,12 @@ const indefiniteList = (v: Cbor.Value, what: string): ReadonlyArray<Cbor.Value> 
   return a
 }
 
-/** The exact codec. @category encoding @since 0.1.0 */
+/**
+ * The exact codec.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
   switch (m._tag) {
     case "MsgInit":
@@ -96,7 +151,12 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
   }
 })
 
-/** The tx-submission2 protocol (channel 4; the spec's limits: 5 760 bytes in Init/Idle, 2.5 MB for replies). @category protocols @since 0.1.0 */
+/**
+ * The tx-submission2 protocol (channel 4; the spec's limits: 5 760 bytes in Init/Idle, 2.5 MB for replies).
+ *
+ * @category protocols
+ * @since 0.1.0
+ */
 export const protocol: Protocol<Message> = {
   name: p,
   channel: 4,
@@ -124,7 +184,12 @@ export const protocol: Protocol<Message> = {
   ...codec
 }
 
-/** The JSON form the CLI prints. @category encoding @since 0.1.0 */
+/**
+ * The JSON form the CLI prints.
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
 export const toJson = (m: Message): Record<string, unknown> => {
   switch (m._tag) {
     case "MsgRequestTxIds":
