@@ -34,7 +34,7 @@ import { NetworkMagic, type PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
 import { type EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
 import { ChainView, pointKey, recordPoint } from "./internal/initiator-chain.ts"
-import { type FetchedBlock, FetchPlanner } from "./internal/initiator-fetch.ts"
+import { FetchPlanner, receiveBlock } from "./internal/initiator-fetch.ts"
 import { type GovernorAction, PeerSet, type Phase, type Temperature } from "./internal/initiator-peers.ts"
 import { TxClient, TxPool } from "./internal/initiator-txs.ts"
 import * as W from "./internal/initiator-wire.ts"
@@ -884,15 +884,9 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         step = planner.onBatchDone(peer)
         break
       case "Block": {
-        let block: FetchedBlock
-        try {
-          const b = Block.parse(m.bytes)
-          block = { hash: b.hash, slot: b.slot, blockNo: b.blockNo, prevHash: b.prevHash, bytes: m.bytes }
-        } catch (e) {
-          step = { _tag: "Fault" as const, detail: `an unreadable block: ${e instanceof Error ? e.message : String(e)}` }
-          break
-        }
-        step = planner.onBlock(peer, block)
+        // proven (readable, body matching its header) before the planner checks its point
+        const block = receiveBlock(m.bytes)
+        step = "_tag" in block ? block : planner.onBlock(peer, block)
         break
       }
       default:

@@ -9,6 +9,7 @@
  * @internal
  */
 import * as Cbor from "../../cbor/Cbor.ts"
+import { BlockProofError, prove } from "../../chain/BlockProof.ts"
 import { type Point } from "../../protocol/Common.ts"
 import type { PeerId } from "../../Primitives.ts"
 
@@ -90,10 +91,36 @@ export interface FetchRequest {
   readonly to: Point
 }
 
-/** The outcome of a message from a peer: fine, or a fault (the peer lied or broke its promise). */
-export type FetchStep = { readonly _tag: "Ok" } | { readonly _tag: "Fault"; readonly detail: string }
+/**
+ * The outcome of a message from a peer: fine, or a fault (the peer lied or broke its promise); a
+ * block that is not the one asked for, or whose body does not match its header, carries its typed
+ * {@link BlockProofError}.
+ */
+export type FetchStep =
+  | { readonly _tag: "Ok" }
+  | { readonly _tag: "Fault"; readonly detail: string; readonly error?: BlockProofError | undefined }
 
 const OK: FetchStep = { _tag: "Ok" }
+
+const proofFault = (reason: BlockProofError["reason"], detail: string): FetchStep => {
+  const error = new BlockProofError({ reason, detail })
+  return { _tag: "Fault", detail: error.message, error }
+}
+
+/**
+ * Reads and proves a block as received (`MsgBlock`): readable, and its body matches its header
+ * (BlockProof). The point and the chain-sync header are checked by the planner's `onBlock`. Returns
+ * the block, or the fault that closes and bans the peer; an unproven block never reaches the planner.
+ */
+export const receiveBlock = (bytes: Uint8Array): FetchedBlock | Extract<FetchStep, { _tag: "Fault" }> => {
+  try {
+    const b = prove(bytes)
+    return { hash: b.hash, slot: b.slot, blockNo: b.blockNo, prevHash: b.prevHash, bytes }
+  } catch (e) {
+    const error = e instanceof BlockProofError ? e : new BlockProofError({ reason: "Unreadable", detail: String(e) })
+    return { _tag: "Fault", detail: error.message, error }
+  }
+}
 
 /** What the planner needs to know of a hot peer. */
 export interface FetchPeer {
@@ -259,19 +286,20 @@ export class FetchPlanner {
     if (chunk.expected !== undefined) {
       const index = r.startIndex + position
       const e = chunk.expected[index]
-      if (e === undefined) return { _tag: "Fault", detail: `more blocks than the range holds` }
+      if (e === undefined) return proofFault("PointMismatch", `more blocks than the range holds`)
       if (e.key !== key || e.slot !== block.slot) {
-        return { _tag: "Fault", detail: `block ${index} of the range is ${block.slot}.${key}, expected ${e.slot}.${e.key}` }
+        // the expected blocks come from chain-sync headers: the block's header is not the one announced
+        return proofFault("HeaderMismatch", `block ${index} of the range is ${block.slot}.${key}, chain-sync announced ${e.slot}.${e.key}`)
       }
     } else {
       if (position === 0) {
         if (Cbor.toHex(chunk.from.hash) !== key || chunk.from.slot !== block.slot) {
-          return { _tag: "Fault", detail: `the range starts at ${block.slot}.${key}, not at the point asked for` }
+          return proofFault("PointMismatch", `the range starts at ${block.slot}.${key}, not at the point asked for`)
         }
       } else if (prev === undefined || block.prevHash === undefined || Cbor.toHex(block.prevHash) !== Cbor.toHex(prev.hash)) {
-        return { _tag: "Fault", detail: `block ${block.slot}.${key} does not link to the block before it` }
+        return proofFault("PointMismatch", `block ${block.slot}.${key} does not link to the block before it`)
       }
-      if (block.slot > chunk.to.slot) return { _tag: "Fault", detail: `block ${block.slot}.${key} is past the end of the range` }
+      if (block.slot > chunk.to.slot) return proofFault("PointMismatch", `block ${block.slot}.${key} is past the end of the range`)
       if (position < r.skip) {
         if (chunk.receivedKeys[position] !== key) {
           return { _tag: "Fault", detail: `block ${position} of the range differs from the one received before` }
