@@ -13,42 +13,42 @@ const tag = Schema.tag("block-fetch")
 const p = "block-fetch" as const
 
 /**
- * `[0, from, to]`.
+ * Client: asks for the blocks from one point to another, both included. `[0, from, to]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgRequestRange = Schema.TaggedStruct("MsgRequestRange", { protocol: tag, from: PointSchema, to: PointSchema })
 /**
- * `[1]`.
+ * Client: ends the protocol. `[1]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgClientDone = Schema.TaggedStruct("MsgClientDone", { protocol: tag })
 /**
- * `[2]`.
+ * Server: the requested range follows, one `MsgBlock` per block. `[2]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgStartBatch = Schema.TaggedStruct("MsgStartBatch", { protocol: tag })
 /**
- * `[3]`.
+ * Server: it does not have the whole requested range. `[3]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgNoBlocks = Schema.TaggedStruct("MsgNoBlocks", { protocol: tag })
 /**
- * `[4, #6.24(block)]`.
+ * Server: one block of the batch, wrapped in CBOR tag 24. `[4, #6.24(block)]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgBlock = Schema.TaggedStruct("MsgBlock", { protocol: tag, block: WrappedBlockSchema })
 /**
- * `[5]`.
+ * Server: the batch is complete. `[5]`.
  *
  * @category schemas
  * @since 0.1.0

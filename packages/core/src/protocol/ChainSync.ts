@@ -17,21 +17,21 @@ const p = "chain-sync" as const
 const shared = Family.messages(p)
 
 /**
- * `[0]`.
+ * Client: asks for the next update after its read pointer. `[0]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgRequestNext = shared.MsgRequestNext
 /**
- * `[1]`.
+ * Server: the client has reached the tip; the next update comes when the chain moves. `[1]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgAwaitReply = shared.MsgAwaitReply
 /**
- * `[2, [era, #6.24(header)], tip]`.
+ * Server: the next header, with its era, and the server's tip. `[2, [era, #6.24(header)], tip]`.
  *
  * @category schemas
  * @since 0.1.0
@@ -42,35 +42,35 @@ export const MsgRollForward = Schema.TaggedStruct("MsgRollForward", {
   tip: TipSchema
 })
 /**
- * `[3, point, tip]`.
+ * Server: the client rolls back to this point; carries the server's tip. `[3, point, tip]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgRollBackward = shared.MsgRollBackward
 /**
- * `[4, [* point]]`.
+ * Client: offers points, newest first, to find the newest one both chains share. `[4, [* point]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgFindIntersect = shared.MsgFindIntersect
 /**
- * `[5, point, tip]`.
+ * Server: the first offered point on its chain, and its tip; the read pointer moves there. `[5, point, tip]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgIntersectFound = shared.MsgIntersectFound
 /**
- * `[6, tip]`.
+ * Server: none of the offered points is on its chain; carries its tip. `[6, tip]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgIntersectNotFound = shared.MsgIntersectNotFound
 /**
- * `[7]`.
+ * Client: ends the protocol. `[7]`.
  *
  * @category schemas
  * @since 0.1.0

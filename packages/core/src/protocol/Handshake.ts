@@ -79,28 +79,28 @@ export type RefuseReason = typeof RefuseReasonSchema.Type
 const VersionTableSchema = Schema.ReadonlyMap(Schema.Number, VersionDataSchema)
 
 /**
- * `[0, {* version => data}]`.
+ * Client: the versions it supports, each with its version data. `[0, {* version => data}]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgProposeVersions = Schema.TaggedStruct("MsgProposeVersions", { protocol: tag, versionTable: VersionTableSchema })
 /**
- * `[1, version, data]`.
+ * Server: the version chosen and its data. `[1, version, data]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgAcceptVersion = Schema.TaggedStruct("MsgAcceptVersion", { protocol: tag, version: Schema.Number, versionData: VersionDataSchema })
 /**
- * `[2, reason]`.
+ * Server: no version agreed, with the reason. `[2, reason]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgRefuse = Schema.TaggedStruct("MsgRefuse", { protocol: tag, reason: RefuseReasonSchema })
 /**
- * `[3, table]`.
+ * Server: its own version table, in answer to a proposal with the query flag set. `[3, table]`.
  *
  * @category schemas
  * @since 0.1.0

@@ -12,21 +12,21 @@ const tag = Schema.tag("keep-alive")
 const p = "keep-alive" as const
 
 /**
- * `[0, cookie]`.
+ * Client: a ping carrying a 16-bit cookie. `[0, cookie]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgKeepAlive = Schema.TaggedStruct("MsgKeepAlive", { protocol: tag, cookie: Schema.Number })
 /**
- * `[1, cookie]`.
+ * Server: the answer, echoing the cookie. `[1, cookie]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgKeepAliveResponse = Schema.TaggedStruct("MsgKeepAliveResponse", { protocol: tag, cookie: Schema.Number })
 /**
- * `[2]`.
+ * Client: ends the protocol. `[2]`.
  *
  * @category schemas
  * @since 0.1.0

@@ -14,40 +14,42 @@ const tag = Schema.tag("local-tx-monitor")
 const p = "local-tx-monitor" as const
 
 /**
+ * Client: ends the protocol. `[0]`.
+ *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
 /**
- * `[1]`, also the await-acquire of a newer snapshot.
+ * Client: acquires a snapshot of the mempool; sent again while one is held, waits for a newer one. `[1]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgAcquire = Schema.TaggedStruct("MsgAcquire", { protocol: tag })
 /**
- * `[2, slot]`.
+ * Server: a snapshot is held, taken at this slot. `[2, slot]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgAcquired = Schema.TaggedStruct("MsgAcquired", { protocol: tag, slot: Schema.Number })
 /**
- * `[3]`.
+ * Client: releases the snapshot. `[3]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgRelease = Schema.TaggedStruct("MsgRelease", { protocol: tag })
 /**
- * `[5]`.
+ * Client: asks for the next transaction of the snapshot. `[5]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgNextTx = Schema.TaggedStruct("MsgNextTx", { protocol: tag })
 /**
- * `[6]` / `[6, tx]`.
+ * Server: the next transaction, or none once the snapshot is exhausted. `[6]` / `[6, tx]`.
  *
  * @category schemas
  * @since 0.1.0
@@ -57,28 +59,28 @@ export const MsgReplyNextTx = Schema.TaggedStruct("MsgReplyNextTx", {
   tx: Schema.optional(Schema.UndefinedOr(EraTxSchema))
 })
 /**
- * `[7, txId]`.
+ * Client: asks whether the snapshot holds a transaction id. `[7, txId]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgHasTx = Schema.TaggedStruct("MsgHasTx", { protocol: tag, txId: Schema.Uint8Array })
 /**
- * `[8, bool]`.
+ * Server: whether it does. `[8, bool]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgReplyHasTx = Schema.TaggedStruct("MsgReplyHasTx", { protocol: tag, value: Schema.Boolean })
 /**
- * `[9]`.
+ * Client: asks for the mempool's capacity, size in bytes and transaction count. `[9]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgGetSizes = Schema.TaggedStruct("MsgGetSizes", { protocol: tag })
 /**
- * `[10, [capacity, size, count]]`.
+ * Server: those three numbers. `[10, [capacity, size, count]]`.
  *
  * @category schemas
  * @since 0.1.0
@@ -90,7 +92,7 @@ export const MsgReplyGetSizes = Schema.TaggedStruct("MsgReplyGetSizes", {
   numberOfTxs: Schema.Number
 })
 /**
- * `[11]`.
+ * Client: asks for the mempool's named measures. `[11]`.
  *
  * @category schemas
  * @since 0.1.0
@@ -100,7 +102,7 @@ export const MsgGetMeasures = Schema.TaggedStruct("MsgGetMeasures", { protocol: 
 const Int = Schema.Union([Schema.Number, Schema.BigInt])
 
 /**
- * `[12, txCount, {* name => [size, capacity]}]`, the map kept in order.
+ * Server: the transaction count and each measure's size and capacity, the map kept in order. `[12, txCount, {* name => [size, capacity]}]`.
  *
  * @category schemas
  * @since 0.1.0

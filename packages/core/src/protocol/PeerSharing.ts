@@ -35,21 +35,21 @@ export const PeerAddressSchema = Schema.Union([
 export type PeerAddress = typeof PeerAddressSchema.Type
 
 /**
- * `[0, amount]`.
+ * Client: asks for up to `amount` peer addresses. `[0, amount]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgShareRequest = Schema.TaggedStruct("MsgShareRequest", { protocol: tag, amount: Schema.Number })
 /**
- * `[1, [*peerAddress]]`.
+ * Server: the addresses it shares, at most the amount asked. `[1, [*peerAddress]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgSharePeers = Schema.TaggedStruct("MsgSharePeers", { protocol: tag, peers: Schema.Array(PeerAddressSchema) })
 /**
- * `[2]`.
+ * Client: ends the protocol. `[2]`.
  *
  * @category schemas
  * @since 0.1.0

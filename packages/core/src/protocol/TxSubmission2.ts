@@ -23,42 +23,42 @@ const p = "tx-submission2" as const
 export const TxIdAndSizeSchema = Schema.Struct({ txId: EraTxIdSchema, size: Schema.Number })
 
 /**
- * `[6]`.
+ * Client (the side that has transactions): opens the protocol; from then on the server asks. `[6]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgInit = Schema.TaggedStruct("MsgInit", { protocol: tag })
 /**
- * `[0, blocking, ack, req]`.
+ * Server: acknowledges `ack` ids and asks for up to `req` new ones; a blocking request waits for at least one. `[0, blocking, ack, req]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgRequestTxIds = Schema.TaggedStruct("MsgRequestTxIds", { protocol: tag, blocking: Schema.Boolean, ack: Schema.Number, req: Schema.Number })
 /**
- * `[1, [_ *[txId, size]]]`.
+ * Client: transaction ids with their sizes in bytes. `[1, [_ *[txId, size]]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgReplyTxIds = Schema.TaggedStruct("MsgReplyTxIds", { protocol: tag, txIds: Schema.Array(TxIdAndSizeSchema) })
 /**
- * `[2, [_ *txId]]`.
+ * Server: asks for the transactions of these ids. `[2, [_ *txId]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgRequestTxs = Schema.TaggedStruct("MsgRequestTxs", { protocol: tag, txIds: Schema.Array(EraTxIdSchema) })
 /**
- * `[3, [_ *tx]]`.
+ * Client: the transactions asked for. `[3, [_ *tx]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
 export const MsgReplyTxs = Schema.TaggedStruct("MsgReplyTxs", { protocol: tag, txs: Schema.Array(EraTxSchema) })
 /**
- * `[4]`.
+ * Client: ends the protocol, in answer to a blocking request. `[4]`.
  *
  * @category schemas
  * @since 0.1.0
