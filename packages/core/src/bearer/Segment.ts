@@ -193,6 +193,7 @@ export class SegmentReader {
  * @since 0.1.0
  */
 export class ZeroLengthSegment extends Error {
+  /** The mini-protocol number in the segment's header. */
   readonly protocol: number
   constructor(protocol: number) {
     super(`zero-length segment for protocol ${protocol}`)

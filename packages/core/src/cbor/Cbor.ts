@@ -19,7 +19,9 @@
  * @since 0.1.0
  */
 export class Tag {
+  /** The tag number. */
   readonly tag: number
+  /** The tagged content. */
   readonly value: Value
   constructor(tag: number, value: Value) {
     this.tag = tag
@@ -34,7 +36,9 @@ export class Tag {
  * @since 0.1.0
  */
 export class Float {
+  /** The number. */
   readonly value: number
+  /** Its width on the wire, in bytes. */
   readonly width: 2 | 4 | 8
   constructor(value: number, width: 2 | 4 | 8 = 8) {
     this.value = value
@@ -49,6 +53,7 @@ export class Float {
  * @since 0.1.0
  */
 export class Simple {
+  /** The simple value's number. */
   readonly value: number
   constructor(value: number) {
     this.value = value
@@ -62,7 +67,9 @@ export class Simple {
  * @since 0.1.0
  */
 export class Chunked {
+  /** Whether the chunks are byte strings or text strings. */
   readonly kind: "bytes" | "text"
+  /** The chunks, in order. */
   readonly chunks: ReadonlyArray<Uint8Array | string>
   constructor(kind: "bytes" | "text", chunks: ReadonlyArray<Uint8Array | string>) {
     this.kind = kind
@@ -128,6 +135,7 @@ export const isIndefinite = (value: unknown): boolean =>
  * @since 0.1.0
  */
 export class CborError extends Error {
+  /** The byte offset where decoding failed. */
   readonly offset: number
   constructor(message: string, offset: number) {
     super(`${message} at byte ${offset}`)
@@ -456,6 +464,7 @@ export class Writer {
   // made on first use only (64-bit heads and floats): taking `.buffer` moves a small array off V8's
   // heap into malloc'd memory, which most messages never need
   private dataView: DataView | undefined = undefined
+  /** Bytes written so far. */
   length = 0
   constructor(capacity = 256) {
     this.buf = new Uint8Array(capacity)
@@ -463,6 +472,7 @@ export class Writer {
   private get view(): DataView {
     return this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
   }
+  /** @internal Grows the buffer so that `n` more bytes fit. */
   private reserve(n: number): void {
     if (this.length + n <= this.buf.length) return
     let size = this.buf.length * 2
@@ -537,6 +547,7 @@ export class Writer {
   text(text: string): this {
     return this.bytes0(3, new TextEncoder().encode(text))
   }
+  /** @internal Writes a definite-length byte or text string's head and bytes. */
   private bytes0(major: number, bytes: Uint8Array): this {
     this.head(major, bytes.length)
     return this.raw(bytes)
