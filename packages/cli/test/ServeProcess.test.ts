@@ -34,8 +34,15 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
       })
       yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
       while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      // The independent client now and then loses its place reassembling segments across TCP reads
+      // ("unwrapped Multiplexer header was not a mini protocol", docs/BENCHMARKS.md) and then waits for
+      // ever: each session is bounded, and one that stalls with that client's own error is tried again on
+      // a new connection (at most three sessions; the error is printed).
+      let attempts = 0
       const got = yield* Effect.scoped(Effect.gen(function*() {
-        const { mplexer } = yield* Harmonic.connect(port)
+        attempts++
+        const { mplexer, errors } = yield* Harmonic.connect(port)
+        yield* Effect.addFinalizer(() => Effect.sync(() => errors.length > 0 && console.info(`independent client session ${attempts}: ${errors.join("; ")}`)))
         const hs = yield* Harmonic.handshake(mplexer, 42)
         assert.deepStrictEqual(hs, { _tag: "Accept", version: 14 })
         const sync = Harmonic.chainSync(mplexer)
@@ -46,7 +53,7 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
           assert.isTrue(step._tag === "RollForward" && Cbor.toHex(step.header.bytes) === Cbor.toHex(chunk[i]!.header.bytes))
         }
         return yield* Harmonic.blockFetch(mplexer).requestRange(Block.pointOf(chunk[0]!), Block.pointOf(chunk[863]!))
-      }))
+      }).pipe(Effect.timeout("12 seconds"))).pipe(Effect.retry({ times: 2 }))
       assert.strictEqual(got!.length, 864)
       got!.forEach((bytes, i) => assert.isTrue(Cbor.toHex(bytes) === Cbor.toHex(chunk[i]!.bytes)))
       // the project's own initiator (as the demo runs it) against the same process
@@ -72,7 +79,7 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
       assert.strictEqual(code, 0)
       assert.include(log, "handshake accepted: v14")
       assert.include(log, "shutting down")
-    }), 60_000)
+    }), 90_000)
 })
 
 describe("network2 serve --live (a process)", () => {
