@@ -191,7 +191,7 @@ describe("initiator against hostile roll-backs (scripted peers, TestClock)", () 
       Effect.gen(function*() {
         const { advanceUntil, bans, behavior } = yield* setup([
           { rtt: 10, next: script([...chain.slice(0, 20).map(fwd), back(point(chain[10]!))], chain[19]!) }
-        ], { securityParam: 5, chainSync: { maxHeadersPerPeer } })
+        ], { securityParam: 5, chainSync: maxHeadersPerPeer === undefined ? {} : { maxHeadersPerPeer } })
         yield* advanceUntil(() => bans().length > 0, 10, 5_000)
         assert.strictEqual(bans().length, 1)
         assert.match(bans()[0]!.reason, /chain-sync: a roll-back to .*headers back \(the security parameter k is 5\)/)

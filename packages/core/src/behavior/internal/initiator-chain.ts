@@ -61,12 +61,12 @@ export interface ChainViewOptions {
    * The security parameter k: no roll-back may undo more than k headers. Default: the per-peer bound
    * (which should be at least k, so that every point within k of a peer's head is in its fragment).
    */
-  readonly securityParam?: number
+  readonly securityParam?: number | undefined
   /**
    * How many chain-sync answers (roll-forwards and roll-backs) a peer may send in a row without its
    * highest block number rising before it counts as stalled. Default 2k + 100.
    */
-  readonly noProgressWindow?: number
+  readonly noProgressWindow?: number | undefined
 }
 
 /** The headers of one peer since its intersection. */
