@@ -98,6 +98,9 @@ const EGRESS_LIMIT = 64 * 1024 * 1024
 /**
  * What a segment waiting in an instance's ingress queue costs on top of its payload, against the
  * protocol's ingress limit: a peer sending 1-byte segments cannot queue a million of them.
+ *
+ * @category constants
+ * @since 0.1.0
  */
 export const SEGMENT_CHARGE = 64
 /**
@@ -105,9 +108,18 @@ export const SEGMENT_CHARGE = 64
  * {@link MIN_AVERAGE_SEGMENT} payload bytes on average, or the peer is closed (`IngressOverrun`).
  * An honest peer fills its segments (12 288 bytes on TCP); the last and first pieces of a message
  * may be small.
+ *
+ * @category constants
+ * @since 0.1.0
  */
 export const FREE_SEGMENTS_PER_MESSAGE = 32
-/** See {@link FREE_SEGMENTS_PER_MESSAGE}. */
+/**
+ * The average payload, in bytes, that a message's segments must carry beyond the first
+ * {@link FREE_SEGMENTS_PER_MESSAGE}.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
 export const MIN_AVERAGE_SEGMENT = 256
 
 /**
