@@ -25,73 +25,318 @@ const SIGMA = [
   [14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3]
 ].map((row) => row.map((i) => i * 2))
 
-// working vector and message words as (low, high) 32-bit pairs
-const v = new Uint32Array(32)
+// message words as (low, high) 32-bit pairs
 const m = new Uint32Array(32)
 
-const add = (a: number, b: number) => {
-  const lo = v[a]! + v[b]!
-  v[a + 1] = v[a + 1]! + v[b + 1]! + (lo > 0xffffffff ? 1 : 0)
-  v[a] = lo
-}
-const addM = (a: number, x: number) => {
-  const lo = v[a]! + m[x]!
-  v[a + 1] = v[a + 1]! + m[x + 1]! + (lo > 0xffffffff ? 1 : 0)
-  v[a] = lo
-}
-
-const mix = (a: number, b: number, c: number, d: number, x: number, y: number) => {
-  add(a, b)
-  addM(a, x)
-  let lo = v[d]! ^ v[a]!
-  let hi = v[d + 1]! ^ v[a + 1]!
-  v[d] = hi // rotate right 32
-  v[d + 1] = lo
-  add(c, d)
-  lo = v[b]! ^ v[c]!
-  hi = v[b + 1]! ^ v[c + 1]!
-  v[b] = (lo >>> 24) | (hi << 8) // rotate right 24
-  v[b + 1] = (hi >>> 24) | (lo << 8)
-  add(a, b)
-  addM(a, y)
-  lo = v[d]! ^ v[a]!
-  hi = v[d + 1]! ^ v[a + 1]!
-  v[d] = (lo >>> 16) | (hi << 16) // rotate right 16
-  v[d + 1] = (hi >>> 16) | (lo << 16)
-  add(c, d)
-  lo = v[b]! ^ v[c]!
-  hi = v[b + 1]! ^ v[c + 1]!
-  v[b] = (hi >>> 31) | (lo << 1) // rotate right 63
-  v[b + 1] = (lo >>> 31) | (hi << 1)
-}
-
 const compress = (h: Uint32Array, block: Uint8Array, offset: number, counter: number, last: boolean) => {
-  for (let i = 0; i < 16; i++) {
-    v[i] = h[i]!
-    v[i + 16] = IV[i]!
-  }
-  v[24] ^= counter >>> 0
-  v[25] ^= Math.floor(counter / 0x100000000)
-  if (last) {
-    v[28] = ~v[28]!
-    v[29] = ~v[29]!
-  }
   for (let i = 0; i < 32; i++) {
     const p = offset + i * 4
     m[i] = block[p]! | (block[p + 1]! << 8) | (block[p + 2]! << 16) | (block[p + 3]! << 24)
   }
+  // the working vector in locals, (low, high) 32-bit halves, kept unsigned
+  let v0l = h[0]!
+  let v0h = h[1]!
+  let v1l = h[2]!
+  let v1h = h[3]!
+  let v2l = h[4]!
+  let v2h = h[5]!
+  let v3l = h[6]!
+  let v3h = h[7]!
+  let v4l = h[8]!
+  let v4h = h[9]!
+  let v5l = h[10]!
+  let v5h = h[11]!
+  let v6l = h[12]!
+  let v6h = h[13]!
+  let v7l = h[14]!
+  let v7h = h[15]!
+  let v8l = IV[0]!
+  let v8h = IV[1]!
+  let v9l = IV[2]!
+  let v9h = IV[3]!
+  let v10l = IV[4]!
+  let v10h = IV[5]!
+  let v11l = IV[6]!
+  let v11h = IV[7]!
+  let v12l = IV[8]!
+  let v12h = IV[9]!
+  let v13l = IV[10]!
+  let v13h = IV[11]!
+  let v14l = IV[12]!
+  let v14h = IV[13]!
+  let v15l = IV[14]!
+  let v15h = IV[15]!
+  v12l = (v12l ^ counter) >>> 0
+  v12h = (v12h ^ Math.floor(counter / 0x100000000)) >>> 0
+  if (last) {
+    v14l = ~v14l >>> 0
+    v14h = ~v14h >>> 0
+  }
+  let lo = 0
+  let t = 0
+  let u = 0
+  let x = 0
   for (let r = 0; r < 12; r++) {
     const s = SIGMA[r]!
-    mix(0, 8, 16, 24, s[0]!, s[1]!)
-    mix(2, 10, 18, 26, s[2]!, s[3]!)
-    mix(4, 12, 20, 28, s[4]!, s[5]!)
-    mix(6, 14, 22, 30, s[6]!, s[7]!)
-    mix(0, 10, 20, 30, s[8]!, s[9]!)
-    mix(2, 12, 22, 24, s[10]!, s[11]!)
-    mix(4, 14, 16, 26, s[12]!, s[13]!)
-    mix(6, 8, 18, 28, s[14]!, s[15]!)
+    {
+      // G0: v0 v4 v8 v12
+      x = s[0]!
+      lo = v0l + v4l + m[x]!
+      v0h = (v0h + v4h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v0l = lo >>> 0
+      t = v12l ^ v0l
+      v12l = (v12h ^ v0h) >>> 0
+      v12h = t >>> 0
+      lo = v8l + v12l
+      v8h = (v8h + v12h + ((lo / 0x100000000) | 0)) >>> 0
+      v8l = lo >>> 0
+      t = v4l ^ v8l
+      u = v4h ^ v8h
+      v4l = ((t >>> 24) | (u << 8)) >>> 0
+      v4h = ((u >>> 24) | (t << 8)) >>> 0
+      x = s[1]!
+      lo = v0l + v4l + m[x]!
+      v0h = (v0h + v4h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v0l = lo >>> 0
+      t = v12l ^ v0l
+      u = v12h ^ v0h
+      v12l = ((t >>> 16) | (u << 16)) >>> 0
+      v12h = ((u >>> 16) | (t << 16)) >>> 0
+      lo = v8l + v12l
+      v8h = (v8h + v12h + ((lo / 0x100000000) | 0)) >>> 0
+      v8l = lo >>> 0
+      t = v4l ^ v8l
+      u = v4h ^ v8h
+      v4l = ((u >>> 31) | (t << 1)) >>> 0
+      v4h = ((t >>> 31) | (u << 1)) >>> 0
+      // G1: v1 v5 v9 v13
+      x = s[2]!
+      lo = v1l + v5l + m[x]!
+      v1h = (v1h + v5h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v1l = lo >>> 0
+      t = v13l ^ v1l
+      v13l = (v13h ^ v1h) >>> 0
+      v13h = t >>> 0
+      lo = v9l + v13l
+      v9h = (v9h + v13h + ((lo / 0x100000000) | 0)) >>> 0
+      v9l = lo >>> 0
+      t = v5l ^ v9l
+      u = v5h ^ v9h
+      v5l = ((t >>> 24) | (u << 8)) >>> 0
+      v5h = ((u >>> 24) | (t << 8)) >>> 0
+      x = s[3]!
+      lo = v1l + v5l + m[x]!
+      v1h = (v1h + v5h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v1l = lo >>> 0
+      t = v13l ^ v1l
+      u = v13h ^ v1h
+      v13l = ((t >>> 16) | (u << 16)) >>> 0
+      v13h = ((u >>> 16) | (t << 16)) >>> 0
+      lo = v9l + v13l
+      v9h = (v9h + v13h + ((lo / 0x100000000) | 0)) >>> 0
+      v9l = lo >>> 0
+      t = v5l ^ v9l
+      u = v5h ^ v9h
+      v5l = ((u >>> 31) | (t << 1)) >>> 0
+      v5h = ((t >>> 31) | (u << 1)) >>> 0
+      // G2: v2 v6 v10 v14
+      x = s[4]!
+      lo = v2l + v6l + m[x]!
+      v2h = (v2h + v6h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v2l = lo >>> 0
+      t = v14l ^ v2l
+      v14l = (v14h ^ v2h) >>> 0
+      v14h = t >>> 0
+      lo = v10l + v14l
+      v10h = (v10h + v14h + ((lo / 0x100000000) | 0)) >>> 0
+      v10l = lo >>> 0
+      t = v6l ^ v10l
+      u = v6h ^ v10h
+      v6l = ((t >>> 24) | (u << 8)) >>> 0
+      v6h = ((u >>> 24) | (t << 8)) >>> 0
+      x = s[5]!
+      lo = v2l + v6l + m[x]!
+      v2h = (v2h + v6h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v2l = lo >>> 0
+      t = v14l ^ v2l
+      u = v14h ^ v2h
+      v14l = ((t >>> 16) | (u << 16)) >>> 0
+      v14h = ((u >>> 16) | (t << 16)) >>> 0
+      lo = v10l + v14l
+      v10h = (v10h + v14h + ((lo / 0x100000000) | 0)) >>> 0
+      v10l = lo >>> 0
+      t = v6l ^ v10l
+      u = v6h ^ v10h
+      v6l = ((u >>> 31) | (t << 1)) >>> 0
+      v6h = ((t >>> 31) | (u << 1)) >>> 0
+      // G3: v3 v7 v11 v15
+      x = s[6]!
+      lo = v3l + v7l + m[x]!
+      v3h = (v3h + v7h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v3l = lo >>> 0
+      t = v15l ^ v3l
+      v15l = (v15h ^ v3h) >>> 0
+      v15h = t >>> 0
+      lo = v11l + v15l
+      v11h = (v11h + v15h + ((lo / 0x100000000) | 0)) >>> 0
+      v11l = lo >>> 0
+      t = v7l ^ v11l
+      u = v7h ^ v11h
+      v7l = ((t >>> 24) | (u << 8)) >>> 0
+      v7h = ((u >>> 24) | (t << 8)) >>> 0
+      x = s[7]!
+      lo = v3l + v7l + m[x]!
+      v3h = (v3h + v7h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v3l = lo >>> 0
+      t = v15l ^ v3l
+      u = v15h ^ v3h
+      v15l = ((t >>> 16) | (u << 16)) >>> 0
+      v15h = ((u >>> 16) | (t << 16)) >>> 0
+      lo = v11l + v15l
+      v11h = (v11h + v15h + ((lo / 0x100000000) | 0)) >>> 0
+      v11l = lo >>> 0
+      t = v7l ^ v11l
+      u = v7h ^ v11h
+      v7l = ((u >>> 31) | (t << 1)) >>> 0
+      v7h = ((t >>> 31) | (u << 1)) >>> 0
+      // G4: v0 v5 v10 v15
+      x = s[8]!
+      lo = v0l + v5l + m[x]!
+      v0h = (v0h + v5h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v0l = lo >>> 0
+      t = v15l ^ v0l
+      v15l = (v15h ^ v0h) >>> 0
+      v15h = t >>> 0
+      lo = v10l + v15l
+      v10h = (v10h + v15h + ((lo / 0x100000000) | 0)) >>> 0
+      v10l = lo >>> 0
+      t = v5l ^ v10l
+      u = v5h ^ v10h
+      v5l = ((t >>> 24) | (u << 8)) >>> 0
+      v5h = ((u >>> 24) | (t << 8)) >>> 0
+      x = s[9]!
+      lo = v0l + v5l + m[x]!
+      v0h = (v0h + v5h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v0l = lo >>> 0
+      t = v15l ^ v0l
+      u = v15h ^ v0h
+      v15l = ((t >>> 16) | (u << 16)) >>> 0
+      v15h = ((u >>> 16) | (t << 16)) >>> 0
+      lo = v10l + v15l
+      v10h = (v10h + v15h + ((lo / 0x100000000) | 0)) >>> 0
+      v10l = lo >>> 0
+      t = v5l ^ v10l
+      u = v5h ^ v10h
+      v5l = ((u >>> 31) | (t << 1)) >>> 0
+      v5h = ((t >>> 31) | (u << 1)) >>> 0
+      // G5: v1 v6 v11 v12
+      x = s[10]!
+      lo = v1l + v6l + m[x]!
+      v1h = (v1h + v6h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v1l = lo >>> 0
+      t = v12l ^ v1l
+      v12l = (v12h ^ v1h) >>> 0
+      v12h = t >>> 0
+      lo = v11l + v12l
+      v11h = (v11h + v12h + ((lo / 0x100000000) | 0)) >>> 0
+      v11l = lo >>> 0
+      t = v6l ^ v11l
+      u = v6h ^ v11h
+      v6l = ((t >>> 24) | (u << 8)) >>> 0
+      v6h = ((u >>> 24) | (t << 8)) >>> 0
+      x = s[11]!
+      lo = v1l + v6l + m[x]!
+      v1h = (v1h + v6h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v1l = lo >>> 0
+      t = v12l ^ v1l
+      u = v12h ^ v1h
+      v12l = ((t >>> 16) | (u << 16)) >>> 0
+      v12h = ((u >>> 16) | (t << 16)) >>> 0
+      lo = v11l + v12l
+      v11h = (v11h + v12h + ((lo / 0x100000000) | 0)) >>> 0
+      v11l = lo >>> 0
+      t = v6l ^ v11l
+      u = v6h ^ v11h
+      v6l = ((u >>> 31) | (t << 1)) >>> 0
+      v6h = ((t >>> 31) | (u << 1)) >>> 0
+      // G6: v2 v7 v8 v13
+      x = s[12]!
+      lo = v2l + v7l + m[x]!
+      v2h = (v2h + v7h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v2l = lo >>> 0
+      t = v13l ^ v2l
+      v13l = (v13h ^ v2h) >>> 0
+      v13h = t >>> 0
+      lo = v8l + v13l
+      v8h = (v8h + v13h + ((lo / 0x100000000) | 0)) >>> 0
+      v8l = lo >>> 0
+      t = v7l ^ v8l
+      u = v7h ^ v8h
+      v7l = ((t >>> 24) | (u << 8)) >>> 0
+      v7h = ((u >>> 24) | (t << 8)) >>> 0
+      x = s[13]!
+      lo = v2l + v7l + m[x]!
+      v2h = (v2h + v7h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v2l = lo >>> 0
+      t = v13l ^ v2l
+      u = v13h ^ v2h
+      v13l = ((t >>> 16) | (u << 16)) >>> 0
+      v13h = ((u >>> 16) | (t << 16)) >>> 0
+      lo = v8l + v13l
+      v8h = (v8h + v13h + ((lo / 0x100000000) | 0)) >>> 0
+      v8l = lo >>> 0
+      t = v7l ^ v8l
+      u = v7h ^ v8h
+      v7l = ((u >>> 31) | (t << 1)) >>> 0
+      v7h = ((t >>> 31) | (u << 1)) >>> 0
+      // G7: v3 v4 v9 v14
+      x = s[14]!
+      lo = v3l + v4l + m[x]!
+      v3h = (v3h + v4h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v3l = lo >>> 0
+      t = v14l ^ v3l
+      v14l = (v14h ^ v3h) >>> 0
+      v14h = t >>> 0
+      lo = v9l + v14l
+      v9h = (v9h + v14h + ((lo / 0x100000000) | 0)) >>> 0
+      v9l = lo >>> 0
+      t = v4l ^ v9l
+      u = v4h ^ v9h
+      v4l = ((t >>> 24) | (u << 8)) >>> 0
+      v4h = ((u >>> 24) | (t << 8)) >>> 0
+      x = s[15]!
+      lo = v3l + v4l + m[x]!
+      v3h = (v3h + v4h + m[x + 1]! + ((lo / 0x100000000) | 0)) >>> 0
+      v3l = lo >>> 0
+      t = v14l ^ v3l
+      u = v14h ^ v3h
+      v14l = ((t >>> 16) | (u << 16)) >>> 0
+      v14h = ((u >>> 16) | (t << 16)) >>> 0
+      lo = v9l + v14l
+      v9h = (v9h + v14h + ((lo / 0x100000000) | 0)) >>> 0
+      v9l = lo >>> 0
+      t = v4l ^ v9l
+      u = v4h ^ v9h
+      v4l = ((u >>> 31) | (t << 1)) >>> 0
+      v4h = ((t >>> 31) | (u << 1)) >>> 0
+    }
   }
-  for (let i = 0; i < 16; i++) h[i] = h[i]! ^ v[i]! ^ v[i + 16]!
+  h[0] = h[0]! ^ v0l ^ v8l
+  h[1] = h[1]! ^ v0h ^ v8h
+  h[2] = h[2]! ^ v1l ^ v9l
+  h[3] = h[3]! ^ v1h ^ v9h
+  h[4] = h[4]! ^ v2l ^ v10l
+  h[5] = h[5]! ^ v2h ^ v10h
+  h[6] = h[6]! ^ v3l ^ v11l
+  h[7] = h[7]! ^ v3h ^ v11h
+  h[8] = h[8]! ^ v4l ^ v12l
+  h[9] = h[9]! ^ v4h ^ v12h
+  h[10] = h[10]! ^ v5l ^ v13l
+  h[11] = h[11]! ^ v5h ^ v13h
+  h[12] = h[12]! ^ v6l ^ v14l
+  h[13] = h[13]! ^ v6h ^ v14h
+  h[14] = h[14]! ^ v7l ^ v15l
+  h[15] = h[15]! ^ v7h ^ v15h
 }
 
 /**
@@ -118,6 +363,14 @@ export const hash = (parts: ReadonlyArray<Uint8Array>, outputLength: number): Ui
         counter += 128
         compress(h, buffer, 0, counter, false)
         filled = 0
+      }
+      if (filled === 0) {
+        // whole blocks straight from the part, as long as more bytes follow them in it
+        while (part.length - i > 128) {
+          counter += 128
+          compress(h, part, i, counter, false)
+          i += 128
+        }
       }
       const n = Math.min(128 - filled, part.length - i)
       buffer.set(part.subarray(i, i + n), filled)
