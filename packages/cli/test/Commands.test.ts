@@ -24,6 +24,55 @@ const run = (args: ReadonlyArray<string>) =>
   })
 
 
+describe("network2 command line (effect/cli)", () => {
+  it.live("--version prints the version of packages/cli/package.json", () =>
+    Effect.gen(function*() {
+      const pkg = JSON.parse(fs.readFileSync(path.join(root, "packages/cli/package.json"), "utf8")) as { version: string }
+      const r = yield* run(["--version"])
+      assert.strictEqual(r.code, 0, r.err)
+      assert.strictEqual(r.out, `network2 ${pkg.version}\n`)
+    }), 30_000)
+
+  it.live("--help of a subcommand lists its flags; --completions prints a script", () =>
+    Effect.gen(function*() {
+      const r = yield* run(["fetch", "--help"])
+      assert.strictEqual(r.code, 0, r.err)
+      for (const flag of ["--from SLOT.HASH", "--to SLOT.HASH", "--out FILE", "--magic", "--timeout DURATION", "--json"]) {
+        assert.include(r.out, flag)
+      }
+      assert.include(r.out, "network2 fetch")
+      const completions = yield* run(["--completions", "bash"])
+      assert.strictEqual(completions.code, 0, completions.err)
+      assert.include(completions.out, "network2")
+      assert.include(completions.out, "handshake")
+    }), 30_000)
+
+  it.live("a bad flag value, an unknown flag or a missing argument: one line on stderr, exit 2", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
+        [["follow", "127.0.0.1:3001", "--limit", "x"], /^network2 follow: Invalid value for flag --limit: "x"/],
+        [["fetch", "127.0.0.1:3001", "--from", "nope", "--to", "1.ab"], /^network2 fetch: Invalid value for flag --from: "nope"/],
+        [["serve", "--bogus"], /^network2 serve: Unrecognized flag: --bogus/],
+        [["handshake"], /^network2 handshake: Missing required argument: peer/]
+      ]
+      for (const [args, line] of cases) {
+        const r = yield* run(args)
+        assert.strictEqual(r.code, 2, args.join(" "))
+        assert.strictEqual(r.out, "", args.join(" "))
+        assert.strictEqual(r.err.split("\n").filter((l) => l.length > 0).length, 1, r.err)
+        assert.match(r.err, line)
+        assert.notInclude(r.err, "    at ")
+      }
+    }), 60_000)
+
+  it.live("an unknown subcommand: one line, exit 2", () =>
+    Effect.gen(function*() {
+      const r = yield* run(["sync"])
+      assert.strictEqual(r.code, 2)
+      assert.strictEqual(r.err, `network2: Unknown subcommand "sync" for "network2" (see network2 --help)\n`)
+    }), 30_000)
+})
+
 describe("network2 commands", () => {
   it.live("demo syncs the generated chain over TCP and exits 0 with an OK summary", () =>
     Effect.gen(function*() {
