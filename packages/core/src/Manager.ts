@@ -3,6 +3,10 @@
  * behavior, every command the behavior emits to the interface, and hands the behavior's external
  * events to the user as a Stream. Closing its scope closes every connection.
  *
+ * Commands for the network and events for the user travel apart: a command goes to the interface at
+ * once, an event into the user's buffer, which never holds the pump back. A user who stops reading
+ * loses only their own oldest events (counted in {@link Manager.backlog}); every peer stays served.
+ *
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
@@ -26,6 +30,11 @@ export interface Manager<Event, Command> {
   readonly execute: (command: Command) => Effect.Effect<void>
   /** The behavior's external events (the seed's `poll_next`). One consumer. */
   readonly events: Stream.Stream<Event>
+  /**
+   * The user's buffer: events waiting to be read, and events dropped (the oldest first) because it
+   * was full when a new one came.
+   */
+  readonly backlog: Effect.Effect<{ readonly waiting: number; readonly dropped: number }>
 }
 
 /**
@@ -35,7 +44,11 @@ export interface Manager<Event, Command> {
  * @since 0.1.0
  */
 export interface ManagerOptions {
-  /** How many external events may wait for the user before the behavior is held back. Default 4096. */
+  /**
+   * How many external events may wait for the user. When it is full a new event pushes out the
+   * oldest (counted in `backlog.dropped`, logged at 1, 2, 4, 8, ... drops); the network side is never
+   * held back by a user who does not read. Default 4096.
+   */
   readonly eventCapacity?: number
 }
 
@@ -58,25 +71,41 @@ export const make = Effect.fnUntraced(function*<Event, Command, PeerState, M ext
   behavior: Behavior<Event, Command, PeerState, M>,
   options: ManagerOptions = {}
 ): Effect.fn.Return<Manager<Event, Command>, never, Scope.Scope> {
-  const events = yield* Queue.bounded<Event>(options.eventCapacity ?? 4096)
+  const capacity = Math.max(1, options.eventCapacity ?? 4096)
+  // sliding: a full buffer drops its oldest event, the offer never waits
+  const events = yield* Queue.sliding<Event>(capacity)
   yield* Effect.addFinalizer(() => Queue.shutdown(events))
+  let dropped = 0
+  const toUser = (event: Event): Effect.Effect<void> => {
+    if (Queue.sizeUnsafe(events) >= capacity) {
+      dropped++
+      Queue.offerUnsafe(events, event)
+      // 1, 2, 4, 8, ...: a user who fell behind hears of it without a log line per event
+      return (dropped & (dropped - 1)) === 0
+        ? Effect.logWarning(`the user is not reading events: ${dropped} dropped so far (buffer of ${capacity})`)
+        : Effect.void
+    }
+    Queue.offerUnsafe(events, event)
+    return Effect.void
+  }
   // interface -> behavior
   yield* iface.events.pipe(
     Stream.runForEach((event) => behavior.handleIo(event as never)),
     Effect.forkScoped
   )
-  // behavior -> interface / user
+  // behavior -> interface / user: a command goes out at once; an event never waits for the user
   yield* behavior.outputs.pipe(
     Stream.runForEach((output) =>
       output._tag === "InterfaceCommand"
         ? iface.dispatch(output.command as never)
-        : Effect.asVoid(Queue.offer(events, output.event))
+        : toUser(output.event)
     ),
     Effect.forkScoped
   )
   return {
     execute: behavior.execute,
-    events: Stream.fromQueue(events)
+    events: Stream.fromQueue(events),
+    backlog: Effect.sync(() => ({ waiting: Queue.sizeUnsafe(events), dropped }))
   }
 })
 

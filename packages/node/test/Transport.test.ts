@@ -344,3 +344,141 @@ describe("pipelined requests and the state timeout (TestClock)", () => {
       assert.deepStrictEqual(events.map((e) => e._tag === "Pong" ? e.n : e._tag), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
 })
+
+/** Writes `pieces` one after another, `every` ms apart, then holds the socket open. */
+const drip = (port: number, pieces: ReadonlyArray<Uint8Array>, every: number) =>
+  Effect.callback<boolean>((resume) => {
+    let timer: ReturnType<typeof setInterval> | undefined
+    const socket = net.connect(port, "127.0.0.1", () => {
+      let i = 0
+      const next = () => {
+        if (i < pieces.length && !socket.destroyed) socket.write(pieces[i++]!)
+      }
+      if (every === 0) while (i < pieces.length) next()
+      else timer = setInterval(next, every)
+    })
+    socket.on("close", () => {
+      clearInterval(timer)
+      resume(Effect.succeed(true))
+    })
+    socket.on("error", () => undefined)
+    return Effect.sync(() => {
+      clearInterval(timer)
+      socket.destroy()
+    })
+  })
+
+describe("a peer that drips bytes (TCP on 127.0.0.1)", () => {
+  const serverWith = (sduTimeout: number) =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol()]
+      const context = yield* Layer.build(TcpInterface.layer({ protocols, listen: { host: "127.0.0.1", port: 0 }, sduTimeout: { handshake: sduTimeout, after: sduTimeout } }))
+      const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
+      const server = yield* Manager.make(Context.get(context, Interface.Interface), yield* makeEcho)
+      const firstError = server.events.pipe(
+        Stream.filter((e) => e._tag === "Error"),
+        Stream.take(1),
+        Stream.runCollect,
+        Effect.map((es) => (Array.from(es)[0] as Extract<EchoEvent, { _tag: "Error" }>).reason)
+      )
+      return { port, firstError }
+    })
+
+  it.live("one byte every 100 ms: the segment timeout (600 ms) runs from the segment's first byte, not from the last read", () =>
+    Effect.gen(function*() {
+      const { firstError, port } = yield* serverWith(600)
+      // a 40-byte segment, one byte at a time: it would take 4.8 s to arrive whole
+      const stream = new Uint8Array(Buffer.concat(Segment.cut(Uint8Array.from([0x83, 0x00, 0x01, 0x58, 0x20, ...new Uint8Array(32)]), 8, false, 100, 0)))
+      const started = Date.now()
+      yield* Effect.forkChild(drip(port, Array.from(stream, (b) => Uint8Array.of(b)), 100))
+      const reason = yield* firstError
+      const took = Date.now() - started
+      assert.include(reason, "SegmentTimeout")
+      assert.include(reason, "of its first byte")
+      assert.isBelow(took, 2_500, `closed after ${took} ms`)
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+
+  it.live("a message in 1-byte segments is closed as a typed violation after a few dozen segments, not by a timeout", () =>
+    Effect.gen(function*() {
+      const { firstError, port } = yield* serverWith(30_000)
+      const message = Uint8Array.from([0x83, 0x00, 0x01, 0x59, 0x07, 0xd0, ...new Uint8Array(2000)])
+      const stream = new Uint8Array(Buffer.concat(Segment.cut(message, 8, false, 1, 0)))
+      const started = Date.now()
+      yield* Effect.forkChild(drip(port, [stream], 0))
+      const reason = yield* firstError
+      assert.include(reason, "IngressOverrun")
+      assert.include(reason, "segments carried only")
+      assert.isBelow(Date.now() - started, 5_000)
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+
+  it.live("honest segments of 12 288 bytes carry a 2.5 MB message (the segment floor does not touch them)", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol()]
+      const { address, layer } = yield* tcp.server(protocols)
+      yield* startNode(layer)
+      const client = yield* startNode(tcp.client(protocols, 0))
+      yield* client.execute(InterfaceCommand.Connect(address))
+      yield* client.execute(InterfaceCommand.Send(address, ping(7, big(2_500_000))))
+      const got = yield* client.events.pipe(Stream.filter((e) => e._tag === "Pong" || e._tag === "Error"), Stream.take(1), Stream.runCollect)
+      const first = Array.from(got)[0]!
+      assert.strictEqual(first._tag, "Pong")
+      assert.strictEqual((first as Extract<EchoEvent, { _tag: "Pong" }>).size, 2_500_000)
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+})
+
+describe("a user who stops reading events (TestClock)", () => {
+  it.effect("ten simulated minutes unread: the peer is still answered every second, every queue stays within its bound", () =>
+    Effect.gen(function*() {
+      const protocols = [pingProtocol({ timeout: 5_000 })]
+      const serverAddress = PeerId.tcp("10.0.0.1", 3001)
+      const context = yield* Layer.build(TestInterface.layer({ address: serverAddress, listen: true, protocols, eventCapacity: 8 }))
+      // the server's behavior answers every Ping and tells its user of each one
+      const out = yield* OutboundQueue.make<{ readonly n: number }>()
+      const behavior: Behavior.Behavior<{ readonly n: number }, never, never> = {
+        handleIo: (event: InterfaceEvent) =>
+          Effect.sync(() => {
+            if (event._tag !== "Recv") return
+            for (const m of event.messages as ReadonlyArray<Ping>) {
+              if (m._tag !== "Ping") continue
+              out.command(InterfaceCommand.Send(event.peer, pong(m.n)))
+              out.event({ n: m.n })
+            }
+          }),
+        execute: () => Effect.void,
+        outputs: out.stream,
+        peers: Effect.succeed(new Map<PeerId, never>())
+      }
+      const server = yield* Manager.make(Context.get(context, Interface.Interface), behavior, { eventCapacity: 16 })
+      // the server's user never reads `server.events`
+      const client = yield* startNode(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40000), protocols }))
+      let pongs = 0
+      let errors = 0
+      yield* Effect.forkChild(Stream.runForEach(client.events, (e) =>
+        Effect.sync(() => {
+          if (e._tag === "Pong") pongs++
+          if (e._tag === "Error") errors++
+        })))
+      yield* client.execute(InterfaceCommand.Connect(serverAddress))
+      let largestOutbound = 0
+      let largestBacklog = 0
+      for (let second = 0; second < 600; second++) {
+        yield* client.execute(InterfaceCommand.Send(serverAddress, ping(second)))
+        for (let i = 0; i < 4; i++) yield* TestClock.adjust("250 millis")
+        const outbound = yield* out.size
+        const backlog = yield* server.backlog
+        largestOutbound = Math.max(largestOutbound, outbound)
+        largestBacklog = Math.max(largestBacklog, backlog.waiting)
+      }
+      for (let i = 0; i < 10; i++) yield* TestClock.adjust("100 millis")
+      assert.strictEqual(errors, 0, "no timeout: every Ping was answered within 5 s")
+      assert.strictEqual(pongs, 600)
+      const backlog = yield* server.backlog
+      assert.strictEqual(backlog.waiting, 16)
+      assert.strictEqual(backlog.dropped, 600 - 16, "the oldest events went, counted")
+      assert.isAtMost(largestBacklog, 16)
+      assert.isAtMost(largestOutbound, 2, "the behavior's outputs never pile up behind the unread events")
+      // the user comes back: the newest 16 events are there, in order
+      const kept = yield* server.events.pipe(Stream.take(16), Stream.runCollect)
+      assert.deepStrictEqual(Array.from(kept).map((e) => e.n), Array.from({ length: 16 }, (_, i) => 584 + i))
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 60_000)
+})

@@ -45,7 +45,22 @@ export interface PoolOptions {
   readonly sduTimeout?: { readonly handshake: number; readonly after: number }
   /** Report `Idle` after this long without bytes from a connection (ms). */
   readonly idleAfter?: number
+  /**
+   * Interface events that may wait for the Manager. When full, the connection that has something to
+   * report waits: its instances take no more segments, so what its peer keeps sending counts against
+   * the protocols' ingress limits. Default 1024.
+   */
+  readonly eventCapacity?: number
 }
+
+/**
+ * Messages a connection still being opened may hold for sending; one more is refused with an `Error`
+ * event, as a `Send` to no connection is.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const PENDING_LIMIT = 1024
 
 /**
  * A running pool: the Interface it implements, and `adopt` for listeners.
@@ -73,7 +88,7 @@ interface Connection {
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptions) {
-  const events = yield* Queue.unbounded<InterfaceEvent>()
+  const events = yield* Queue.bounded<InterfaceEvent>(Math.max(1, options.eventCapacity ?? 1024))
   const scope = yield* Effect.scope
   const connections = new Map<PeerId, Connection>()
   const emit = (event: InterfaceEvent) => Queue.offer(events, event)
@@ -154,8 +169,11 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
               yield* emit(InterfaceEvent.Error(command.peer, new TransportError({ detail: `no connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
               return
             }
-            if (entry.mux === undefined) entry.pending.push(command.message)
-            else yield* entry.mux.send(command.message)
+            if (entry.mux !== undefined) yield* entry.mux.send(command.message)
+            else if (entry.pending.length < PENDING_LIMIT) entry.pending.push(command.message)
+            else {
+              yield* emit(InterfaceEvent.Error(command.peer, new TransportError({ detail: `${PENDING_LIMIT} messages already wait for the connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
+            }
             return
           }
           case "Disconnect": {

@@ -1,0 +1,49 @@
+import { assert, describe, it } from "@effect/vitest"
+import { BlockFetch, ChainSync, Driver } from "../../src/protocol/index.ts"
+import { Point } from "../../src/protocol/Common.ts"
+import { ping, pingProtocol, pong } from "../utils/pingProtocol.ts"
+
+const violation = (step: Driver.Step<any>) => (step._tag === "Violation" ? step.error.kind : undefined)
+
+describe("Driver: early messages (the peer ahead of our answers)", () => {
+  it("a block nobody asked for is a violation at once, not queued", () => {
+    const client = Driver.make(BlockFetch.protocol, "initiator")
+    // block-fetch client in Idle (our agency): no answer of ours makes MsgBlock allowed next
+    const step = client.recv(BlockFetch.make.block(new Uint8Array([0x80])), 2)
+    assert.strictEqual(violation(step), "UnexpectedMessage")
+    assert.strictEqual(client.heldBytes(), 0)
+    // MsgStartBatch could follow a request of ours: held, its bytes counted, then MsgBlock may follow it
+    const c2 = Driver.make(BlockFetch.protocol, "initiator")
+    assert.strictEqual(c2.recv(BlockFetch.make.startBatch(), 2)._tag, "Deliver")
+    assert.strictEqual(c2.recv(BlockFetch.make.block(new Uint8Array([0x80])), 40)._tag, "Deliver")
+    assert.strictEqual(c2.heldBytes(), 42)
+    assert.strictEqual(violation(c2.recv(BlockFetch.make.startBatch(), 2)), "UnexpectedMessage", "StartBatch inside a batch")
+  })
+
+  it("a pipelining client's requests wait for our answers; once answered they are delivered and no longer held", () => {
+    const server = Driver.make(ChainSync.protocol, "responder")
+    assert.deepStrictEqual((server.recv(ChainSync.make.requestNext(), 2) as any).messages.length, 1)
+    // we owe an answer (CanAwait, our agency): the next requests are early
+    for (let i = 0; i < 5; i++) assert.strictEqual(server.recv(ChainSync.make.requestNext(), 2)._tag, "Deliver")
+    assert.strictEqual(server.heldBytes(), 10)
+    const tip = { point: Point.origin, blockNo: 0 }
+    const step = server.send(ChainSync.make.rollBackward(Point.origin, tip as any))
+    assert.strictEqual(step._tag, "Deliver")
+    assert.strictEqual((step as any).messages.length, 1, "our answer gives the agency back: the next request is delivered")
+    assert.strictEqual(server.heldBytes(), 8)
+  })
+
+  it("at most maxInFlight early messages wait", () => {
+    const server = Driver.make(pingProtocol({ maxInFlight: 3 }), "responder")
+    server.recv(ping(0), 3)
+    for (let i = 1; i <= 3; i++) assert.strictEqual(server.recv(ping(i), 3)._tag, "Deliver")
+    assert.strictEqual(violation(server.recv(ping(4), 3)), "Pipelining")
+  })
+
+  it("an unasked answer: allowed after a request of ours, so held, up to the bound", () => {
+    const client = Driver.make(pingProtocol({ maxInFlight: 2 }), "initiator")
+    assert.strictEqual(client.recv(pong(1), 3)._tag, "Deliver")
+    assert.strictEqual(client.recv(pong(2), 3)._tag, "Deliver")
+    assert.strictEqual(violation(client.recv(pong(3), 3)), "Pipelining")
+  })
+})
