@@ -100,7 +100,10 @@ export interface Segment extends Header {
  * ```ts
  * import { Segment } from "@pallas-network2/core"
  * const reader = new Segment.SegmentReader()
- * const segments = reader.push(bytes) // zero or more whole segments
+ * // bytes as a socket delivers them, split anywhere: here one keep-alive (protocol 8) segment
+ * // whose 2-byte payload is still missing its last byte
+ * const segments = reader.push(new Uint8Array([0, 0, 0, 1, 0, 8, 0, 2, 0x82])) // []
+ * const more = reader.push(new Uint8Array([0x00])) // [the whole segment]
  * ```
  *
  * @category decoding
@@ -208,7 +211,9 @@ export class ZeroLengthSegment extends Error {
  * @example
  * ```ts
  * import { Segment } from "@pallas-network2/core"
- * const pieces = Segment.cut(payload, 2, false, 12_288, 0) // chain-sync, from the initiator
+ * const payload = new Uint8Array(30_000)
+ * // chain-sync (protocol 2), from the initiator: [header, payload] pieces of three segments
+ * const pieces = Segment.cut(payload, 2, false, 12_288, 0)
  * ```
  *
  * @category encoding

@@ -199,8 +199,9 @@ export const make = Effect.fnUntraced(function*(options: TestInterfaceOptions) {
  *
  * @example
  * ```ts
- * import { Layer } from "effect"
- * import { PeerId, TestInterface } from "@pallas-network2/core"
+ * import { PeerId, Protocols, TestInterface } from "@pallas-network2/core"
+ * const protocols = Protocols.NodeToNode.protocols
+ * // two endpoints of one simulated network (provide SimNetwork to both): no socket is opened
  * const server = TestInterface.layer({ address: PeerId.tcp("10.0.0.1", 3001), listen: true, protocols })
  * const client = TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40000), protocols })
  * ```

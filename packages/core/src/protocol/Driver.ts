@@ -72,9 +72,10 @@ export const senderOf = <M extends Message>(protocol: Protocol<M>, tag: string):
  *
  * @example
  * ```ts
- * import { Driver } from "@pallas-network2/core/protocol/Driver"
- * // const driver = Driver.make(KeepAlive.protocol, "initiator")
- * // driver.send(KeepAlive.keepAlive(42)); driver.recv(KeepAlive.response(42), 4)
+ * import { Driver, KeepAlive } from "@pallas-network2/core/protocol"
+ * const driver = Driver.make(KeepAlive.protocol, "initiator")
+ * driver.send(KeepAlive.make.keepAlive(42)) // { _tag: "Deliver", messages: [] }
+ * driver.recv(KeepAlive.make.response(42), 4) // { _tag: "Deliver", messages: [the response] }
  * ```
  *
  * @category constructors

@@ -292,7 +292,7 @@ export const protocol: Protocol<Message> = {
  *
  * @example
  * ```ts
- * import { Handshake } from "@pallas-network2/core/protocol/index"
+ * import { Handshake } from "@pallas-network2/core/protocol"
  * const table = Handshake.n2nVersionTable({ magic: 764824073 }) // v14, v15, v16
  * ```
  *

@@ -54,7 +54,7 @@ export type Message = typeof MessageSchema.Type
  *
  * @example
  * ```ts
- * import { KeepAlive } from "@pallas-network2/core/protocol/index"
+ * import { KeepAlive } from "@pallas-network2/core/protocol"
  * KeepAlive.make.keepAlive(12345)
  * ```
  *

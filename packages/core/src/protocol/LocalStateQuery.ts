@@ -183,8 +183,10 @@ export const Query = {
  *
  * @example
  * ```ts
- * import { LocalStateQuery } from "@pallas-network2/core/protocol/index"
- * // after MsgResult: LocalStateQuery.Results.chainPoint(message.result)
+ * import { LocalStateQuery } from "@pallas-network2/core/protocol"
+ * // the answer to a GetChainPoint query
+ * const chainPointOf = (message: LocalStateQuery.Message) =>
+ *   message._tag === "MsgResult" ? LocalStateQuery.Results.chainPoint(message.result) : undefined
  * ```
  *
  * @category decoding
