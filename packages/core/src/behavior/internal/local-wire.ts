@@ -1,0 +1,124 @@
+/**
+ * What the node-to-client client and the local-node stand-in share: the protocols of a connection,
+ * version tables, era names, transaction ids, and the wire shapes of the hard-fork query results.
+ *
+ * @internal
+ */
+import { blake2b256 } from "../../chain/Blake2b.ts"
+import * as Cbor from "../../cbor/Cbor.ts"
+import type { Message } from "../../Message.ts"
+import type { Protocol } from "../../protocol/Protocol.ts"
+import * as Handshake from "../../protocol/Handshake.ts"
+import * as NodeToClient from "../../protocol/NodeToClient.ts"
+
+/** The handshake and the four local mini-protocols: what a node-to-client connection runs. */
+export const protocols: ReadonlyArray<Protocol<any>> = [Handshake.protocol, ...NodeToClient.protocols]
+
+/** Node-to-client versions a current node speaks (16 to 23), without the node-to-client bit. */
+export const DEFAULT_VERSIONS: ReadonlyArray<number> = [16, 17, 18, 19, 20, 21, 22, 23]
+
+/** A node-to-client version table: each version (bit 15 set) with `[magic, query]`. */
+export const versionTable = (magic: number, versions: ReadonlyArray<number>, query = false): Handshake.VersionTable =>
+  new Map(
+    [...versions].sort((a, b) => a - b).map((v) => {
+      const n = v | Handshake.N2C_BIT
+      const data: Handshake.VersionData = (v & ~Handshake.N2C_BIT) >= 15 ? { networkMagic: magic, query } : { networkMagic: magic }
+      return [n, data] as const
+    })
+  )
+
+/** A version number without the node-to-client bit. */
+export const plainVersion = (version: number): number => version & ~Handshake.N2C_BIT
+
+/** Era names by era index. */
+export const ERA_NAMES: ReadonlyArray<string> = ["Byron", "Shelley", "Allegra", "Mary", "Alonzo", "Babbage", "Conway", "Dijkstra"]
+
+/** The era index of a block tag (0 and 1 are Byron; then one below the tag). */
+export const eraOfBlockTag = (tag: number): number => (tag <= 1 ? 0 : tag - 1)
+
+/** The readable text of a refusal. */
+export const refusalText = (reason: Handshake.RefuseReason): string =>
+  reason._tag === "VersionMismatch"
+    ? `version mismatch: the node speaks node-to-client versions ${reason.versions.map(plainVersion).join(", ")}`
+    : `${reason._tag === "HandshakeDecodeError" ? "handshake decode error" : "refused"} (v${plainVersion(reason.version)}): ${reason.message}`
+
+/**
+ * The id of a transaction: blake2b-256 of its first element (the body of a Shelley-and-later
+ * transaction, the `tx` of a Byron `[tx, witnesses]`), over the bytes as given; of the whole bytes
+ * when they are not an array.
+ */
+export const txIdOf = (tx: Uint8Array): Uint8Array => {
+  const head = tx[0]
+  if (head === undefined || head >> 5 !== 4) return blake2b256(tx)
+  const info = head & 0x1f
+  const start = info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : info === 31 ? 1 : -1
+  if (start < 0 || start >= tx.length) return blake2b256(tx)
+  const end = Cbor.itemEnd(tx, start)
+  return end < 0 ? blake2b256(tx) : blake2b256(tx.subarray(start, end))
+}
+
+/** Whether `bytes` are exactly one CBOR item. */
+export const isOneItem = (bytes: Uint8Array): boolean => bytes.length > 0 && Cbor.itemEnd(bytes, 0) === bytes.length
+
+/**
+ * A hard-fork `QueryIfCurrent` result: `[result]` when the query's era is the ledger's (the result's
+ * exact bytes are returned), `[[queryEra, name], [ledgerEra, name]]` when it is not.
+ */
+export type IfCurrent =
+  | { readonly _tag: "Match"; readonly result: Uint8Array }
+  | { readonly _tag: "EraMismatch"; readonly queryEra: number; readonly ledgerEra: number; readonly queryEraName: string; readonly ledgerEraName: string }
+
+/** Reads a `QueryIfCurrent` result; `undefined` when it is neither shape. */
+export const readIfCurrent = (bytes: Uint8Array): IfCurrent | undefined => {
+  const head = bytes[0]
+  if (head === 0x81) {
+    const end = Cbor.itemEnd(bytes, 1)
+    return end === bytes.length ? { _tag: "Match", result: bytes.subarray(1) } : undefined
+  }
+  if (head !== 0x82) return undefined
+  try {
+    const v = Cbor.decode(bytes)
+    if (!Array.isArray(v) || v.length !== 2) return undefined
+    const [q, l] = v as Array<Cbor.Value>
+    if (!Array.isArray(q) || !Array.isArray(l) || q.length !== 2 || l.length !== 2) return undefined
+    if (typeof q[0] !== "number" || typeof l[0] !== "number" || typeof q[1] !== "string" || typeof l[1] !== "string") return undefined
+    return { _tag: "EraMismatch", queryEra: q[0], ledgerEra: l[0], queryEraName: q[1], ledgerEraName: l[1] }
+  } catch {
+    return undefined
+  }
+}
+
+/** Encodes a `QueryIfCurrent` answer: `[result]` (the bytes kept as given). */
+export const ifCurrentMatch = (result: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(result.length + 1)
+  out[0] = 0x81
+  out.set(result, 1)
+  return out
+}
+
+/** Encodes a `QueryIfCurrent` era mismatch. */
+export const ifCurrentMismatch = (queryEra: number, ledgerEra: number): Uint8Array =>
+  Cbor.encode([[queryEra, ERA_NAMES[queryEra] ?? `era ${queryEra}`], [ledgerEra, ERA_NAMES[ledgerEra] ?? `era ${ledgerEra}`]])
+
+/**
+ * Reads a hard-fork `QueryIfCurrent` query `[0, [0, [era, query]]]`: its era and the era query's
+ * exact bytes; `undefined` for any other query.
+ */
+export const readBlockQuery = (bytes: Uint8Array): { readonly era: number; readonly query: Cbor.Value } | undefined => {
+  try {
+    const v = Cbor.decode(bytes)
+    if (!Array.isArray(v) || v.length !== 2 || v[0] !== 0) return undefined
+    const hf = v[1]
+    if (!Array.isArray(hf) || hf.length !== 2 || hf[0] !== 0) return undefined
+    const ns = hf[1]
+    if (!Array.isArray(ns) || ns.length !== 2 || typeof ns[0] !== "number") return undefined
+    return { era: ns[0], query: ns[1]! }
+  } catch {
+    return undefined
+  }
+}
+
+/** The node-to-client protocol of a message name, for routing. */
+export const isLocal = (m: Message): boolean =>
+  m.protocol === "local-chain-sync" || m.protocol === "local-state-query" || m.protocol === "local-tx-submission" ||
+  m.protocol === "local-tx-monitor"
