@@ -2,7 +2,9 @@
  * Block-fetch planning for the initiator as pure bookkeeping. A range the application asks for is cut
  * into chunks (when the headers between its ends are known, by their hashes; otherwise the range is
  * one chunk whose blocks are checked by their links). Chunks are handed to hot peers that hold them,
- * a few in flight per peer; every block received is checked against what was expected; blocks are
+ * a few in flight per peer; every block received is proven (`receiveBlock`: its body matches its
+ * header, BlockProof) and checked against what was expected (its hash is the point asked for or the
+ * header chain-sync announced), a failure being a typed BlockProofError that bans the peer; blocks are
  * released to the application in order, each exactly once, even when a chunk is asked again from
  * another peer after its first peer failed.
  *
