@@ -82,7 +82,7 @@ for (const name of packages) {
         ...merged,
         srcDir: "src",
         outDir: path.relative(stage, outDir),
-        srcLink: `${homepage}/blob/main/packages/${name}/src/`,
+        srcLink: `${homepage}/blob/main/packages/${name}/src/`, // run.ts fixes nested paths after
         projectHomepage: homepage,
         tscExecutable: tscBin
       },
@@ -103,9 +103,14 @@ for (const name of packages) {
     .filter((f) => f.endsWith(".ts.md"))
     .sort()
   let exports = 0
+  const srcLink = `${homepage}/blob/main/packages/${name}/src/`
   for (const m of modules) {
+    const file = path.join(modulesDir, m)
+    // docgen links a source by its base name only: give nested modules their folder back
+    const rel = m.replace(/\.md$/, "").split(path.sep).join("/")
+    const text = fs.readFileSync(file, "utf8").replaceAll(`](${srcLink}${path.basename(rel)}#L`, `](${srcLink}${rel}#L`)
+    fs.writeFileSync(file, text)
     // each documented export is one "## name" heading under its category heading
-    const text = fs.readFileSync(path.join(modulesDir, m), "utf8")
     const body = text.slice(text.indexOf("\n---\n", text.indexOf("Exports Grouped by Category")) + 1)
     exports += (body.match(/^## (?!Exports Grouped by Category)/gm) ?? []).length
   }
