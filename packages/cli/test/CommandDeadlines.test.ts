@@ -110,16 +110,28 @@ describe("network2 commands end or say what they wait for", () => {
       assert.isBelow(r.millis, 20_000)
     }).pipe(Effect.scoped), 30_000)
 
-  it.live("follow --keep-trying: says it waits for the ban to end and keeps running", () =>
+  it.live("follow --keep-trying: says when every peer is banned, when the ban ends and it retries, and keeps running", () =>
     Effect.gen(function*() {
-      const address = yield* server((socket) => socket.write(Buffer.concat(Segment.cut(Uint8Array.of(0xff, 0xff), 0, true, 12_288, 0))))
-      // still running a second after saying so: killed by us (code null), not exited
-      const r = yield* run(["follow", address, "--keep-trying", "--json"], (out) => out.includes("noPeerLeft"), 1_000)
-      assert.include(r.out, "noPeerLeft", r.err)
-      assert.strictEqual(r.code, null, r.err)
-      const notice = r.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l["event"] === "noPeerLeft")!
+      let connections = 0
+      const address = yield* server((socket) => {
+        connections++
+        socket.write(Buffer.concat(Segment.cut(Uint8Array.of(0xff, 0xff), 0, true, 12_288, 0)))
+      })
+      const events = (out: string) =>
+        out.split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>)
+      // banned for 1 s: no peer left, retrying, banned again, no peer left again; still running after that
+      const r = yield* run(
+        ["follow", address, "--keep-trying", "--ban-duration", "1s", "--json"],
+        (out) => events(out).filter((e) => e["event"] === "noPeerLeft").length >= 2,
+        500
+      )
+      const kinds = events(r.out).map((e) => e["event"])
+      assert.strictEqual(r.code, null, r.err) // stopped by us, not exited
+      assert.deepStrictEqual(kinds.filter((k) => k !== "handshake"), ["PeerBanned", "noPeerLeft", "retrying", "PeerBanned", "noPeerLeft"])
+      const notice = events(r.out).find((e) => e["event"] === "noPeerLeft")!
       assert.strictEqual(notice["keepTrying"], true)
       assert.strictEqual((notice["banned"] as Array<{ peer: string }>)[0]!.peer, address)
+      assert.isAtLeast(connections, 2)
     }).pipe(Effect.scoped), 30_000)
 
   it.live("handshake: an unasked MsgQueryReply (no --query) exits 1 with a readable line", () =>

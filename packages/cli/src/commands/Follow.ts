@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -31,10 +32,16 @@ export const parseStart = (text: string): Initiator.SyncStart | undefined => {
  * @category constructors
  * @since 0.1.0
  */
-export const initiatorConfig = (options: { readonly magic: number; readonly peers: number }): Initiator.InitiatorConfig => ({
+export const initiatorConfig = (options: {
+  readonly magic: number
+  readonly peers: number
+  /** How long a peer that broke the protocol stays banned (the initiator's default: 30 minutes). */
+  readonly banDuration?: Duration.Input | undefined
+}): Initiator.InitiatorConfig => ({
   networkMagic: options.magic,
   targets: { known: Math.max(1, options.peers), established: Math.max(1, options.peers), active: Math.max(1, options.peers) },
-  churnInterval: undefined
+  churnInterval: undefined,
+  ...(options.banDuration !== undefined ? { banDuration: options.banDuration } : {})
 })
 
 /**
@@ -222,9 +229,13 @@ export const run = Effect.fnUntraced(function*(options: {
             Effect.forkScoped(
               Clock.currentTimeMillis.pipe(
                 Effect.flatMap((now) => Effect.sleep(Math.max(0, b.until - now))),
-                Effect.andThen(Effect.suspend(() =>
-                  banned.get(b.peer)?.until === b.until ? notice({ _tag: "Retrying", peer: b.peer }) : Effect.void
-                ))
+                Effect.andThen(Effect.suspend(() => {
+                  if (banned.get(b.peer)?.until !== b.until) return Effect.void
+                  // the ban is over: the peer is dialled again, and a new ban is news again
+                  banned.delete(b.peer)
+                  allBanned = false
+                  return notice({ _tag: "Retrying", peer: b.peer })
+                }))
               )
             ), { discard: true })
         )

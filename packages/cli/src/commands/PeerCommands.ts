@@ -94,7 +94,7 @@ export const handshake = Command.make(
 
 /**
  * `network2 follow HOST:PORT... [--magic N] [--from origin|tip|SLOT.HASH] [--limit N] [--keep-trying]
- * [--json]`: exit code 0 after `--limit` roll forwards (or never, following for ever); 1 when every
+ * [--ban-duration 30m] [--json]`: exit code 0 after `--limit` roll forwards (or never, following for ever); 1 when every
  * peer is banned, unless `--keep-trying`.
  *
  * @category commands
@@ -114,11 +114,15 @@ export const follow = Command.make(
       Flag.withDefault(false),
       Flag.withDescription("when every peer is banned, wait for the bans to end instead of exiting 1")
     ),
+    banDuration: Params.duration("ban-duration").pipe(
+      Flag.withDefault(Duration.minutes(30)),
+      Flag.withDescription("how long a peer that broke the protocol stays banned (default 30m)")
+    ),
     json: Params.json
   },
   (flags) =>
     Effect.gen(function*() {
-      const config = Follow.initiatorConfig({ magic: flags.magic, peers: flags.peers.length })
+      const config = Follow.initiatorConfig({ magic: flags.magic, peers: flags.peers.length, banDuration: flags.banDuration })
       const line = (value: string | Record<string, unknown> | undefined) =>
         value === undefined ? Effect.void : out(typeof value === "string" ? value : JSON.stringify(value))
       const end = yield* Follow.run({
