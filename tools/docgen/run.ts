@@ -4,8 +4,9 @@
  * For each package it runs @effect/docgen, which fails when an export has no
  * description or no `@since`, and type-checks every ```ts block of every
  * `@example` (and of every description) with `tsc --noEmit` against the
- * workspace's sources and its effect 4.1.0. Examples are never run
- * (`runExamples: false`), so they cannot open a connection.
+ * workspace's sources and its effect 4.1.0, importing the packages by name as an
+ * application would. Examples are never run (`runExamples: false`), so they
+ * cannot open a connection. It also fails when a module has no description.
  *
  * docgen reads `package.json` (it needs `name` and `homepage`) and `docgen.json`
  * from its working directory and names each module by its path under `src`. So
@@ -39,10 +40,28 @@ for (const name of packages) {
   }
 }
 
+// Install this folder's own dependencies when they are missing or older than its lock file (a fresh
+// clone, or a changed lock): `npm ci` here only, never the workspace's.
+const installed = path.join(here, "node_modules", ".package-lock.json")
+if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(path.join(here, "package-lock.json")).mtimeMs) {
+  console.log("docs: installing tools/docgen (npm ci)")
+  const npm = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: here, stdio: "inherit" })
+  if (npm.status !== 0) {
+    console.error(`docs: npm ci in tools/docgen failed (exit ${npm.status ?? npm.signal})`)
+    process.exit(1)
+  }
+}
+
 const docgenBin = path.join(here, "node_modules", "@effect", "docgen", "dist", "bin.js")
-const tscBin = path.join(here, "node_modules", "typescript", "bin", "tsc")
+// The compiler that type-checks the examples: the workspace's own (TypeScript 7, the one
+// `npm run typecheck` uses; about 6 s a package where TypeScript 6 takes 40 s), else this
+// folder's TypeScript 6; DOCS_TSC=<path> picks another.
+const workspaceTsc = path.join(root, "node_modules", "typescript", "bin", "tsc")
+const tscBin =
+  process.env["DOCS_TSC"] ??
+  (fs.existsSync(workspaceTsc) ? workspaceTsc : path.join(here, "node_modules", "typescript", "bin", "tsc"))
 if (!fs.existsSync(docgenBin) || !fs.existsSync(tscBin)) {
-  console.error("docs: tools/docgen is not installed: run `npm --prefix tools/docgen ci` (npm run docs does)")
+  console.error("docs: tools/docgen is not installed: run `npm --prefix tools/docgen ci`")
   process.exit(1)
 }
 
@@ -59,6 +78,7 @@ const homepageOf = (pkg: Record<string, any>): string => {
 const base = readJson(path.join(here, "docgen.base.json"))
 const started = Date.now()
 const failed: Array<string> = []
+const undocumentedModules: Array<string> = []
 const summary: Array<{ name: string; npmName: string; modules: Array<string>; exports: number }> = []
 
 for (const name of packages) {
@@ -110,6 +130,10 @@ for (const name of packages) {
     const rel = m.replace(/\.md$/, "").split(path.sep).join("/")
     const text = fs.readFileSync(file, "utf8").replaceAll(`](${srcLink}${path.basename(rel)}#L`, `](${srcLink}${rel}#L`)
     fs.writeFileSync(file, text)
+    const overview = /^## .* overview\n\n(.*)$/m.exec(text)
+    if (overview === null || overview[1]!.startsWith("Since v") || overview[1]!.trim() === "") {
+      undocumentedModules.push(`packages/${name}/src/${rel}`)
+    }
     // each documented export is one "## name" heading under its category heading
     const body = text.slice(text.indexOf("\n---\n", text.indexOf("Exports Grouped by Category")) + 1)
     exports += (body.match(/^## (?!Exports Grouped by Category)/gm) ?? []).length
@@ -137,6 +161,11 @@ fs.rmSync(stageRoot, { recursive: true, force: true })
 const total = ((Date.now() - started) / 1000).toFixed(1)
 const modules = summary.reduce((n, s) => n + s.modules.length, 0)
 const exports = summary.reduce((n, s) => n + s.exports, 0)
+if (undocumentedModules.length > 0) {
+  console.error(`docs: modules without a description (the JSDoc block at the top of the file):`)
+  for (const m of undocumentedModules) console.error(`  ${m}`)
+  failed.push("module descriptions")
+}
 if (failed.length > 0) {
   console.error(`docs: failed for ${failed.join(", ")} (${total} s)`)
   process.exit(1)
