@@ -260,7 +260,7 @@ export const defaultQueries = (config: Pick<LocalServerConfig, "systemStart" | "
     const block = W.readBlockQuery(query)
     if (block !== undefined && Array.isArray(block.query) && block.query.length === 1 && block.query[0] === 1) {
       if (block.era !== state.era) return Effect.succeed(W.ifCurrentMismatch(block.era, state.era))
-      return Effect.succeed(W.ifCurrentMatch(Cbor.encode([Math.floor(state.slot / epochLength)])))
+      return Effect.succeed(W.ifCurrentMatch(Cbor.encode(Math.floor(state.slot / epochLength))))
     }
     return Effect.fail(new QueryUnsupported({ query, detail: "the stand-in does not answer this query" }))
   }
