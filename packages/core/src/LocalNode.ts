@@ -570,7 +570,9 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
     Effect.gen(function*() {
       yield* Semaphore.takeScoped(locks["local-state-query"], 1)
       const s = yield* session
-      yield* Effect.acquireRelease(acquireOn(s, target, false), () => release(s))
+      // not acquireRelease: the wait for the node's answer stays interruptible
+      yield* acquireOn(s, target, false)
+      yield* Effect.addFinalizer(() => release(s))
       const ledger: AcquiredLedger = {
         query: (query) => queryOn(s, query),
         reAcquire: (t = LocalStateQuery.target.volatileTip) => acquireOn(s, t, true)
