@@ -6,3 +6,4 @@
 export * as ImmutableDb from "./ImmutableDb.ts"
 export * as TcpInterface from "./TcpInterface.ts"
 export * as UnixInterface from "./UnixInterface.ts"
+export * as LocalNodeSocket from "./LocalNodeSocket.ts"
