@@ -12,7 +12,6 @@
 import * as Cause from "effect/Cause"
 import * as CliError from "effect/cli/CliError"
 import * as CliOutput from "effect/cli/CliOutput"
-import type * as Command from "effect/cli/Command"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -106,7 +105,7 @@ export const exitCodeOf = (cause: Cause.Cause<unknown>, name: string): number =>
 export const toExitCode = <E, R>(
   program: Effect.Effect<void, E, R>,
   name: string
-): Effect.Effect<number, never, Exclude<R, never>> =>
+): Effect.Effect<number, never, R> =>
   program.pipe(
     Effect.provide(Layer.mergeAll(CliOutput.layerPresenter(presenter), stderrLogger)),
     Effect.as(0),
