@@ -111,11 +111,3 @@ export const toExitCode = <E, R>(
     Effect.as(0),
     Effect.catchCause((cause) => Effect.sync(() => exitCodeOf(cause, name)))
   )
-
-/**
- * The services effect/cli needs to parse and run a command line.
- *
- * @category models
- * @since 0.1.0
- */
-export type Environment = Command.Environment
