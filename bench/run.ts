@@ -7,8 +7,9 @@
  *   3. chain-sync headers/s, pipelined and one at a time
  *   4. scale: 1 000 node-to-node connections from one process to one responder process
  *   5. codecs: messages/s per protocol's vectors, beside cbor-x
+ *   6. reassembly: CPU per byte of a message in 1-byte segments vs full segments (no socket)
  *
- * Options: --quick, --only 1,2,3,4,5
+ * Options: --quick, --only 1,2,3,4,5,6
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -18,6 +19,7 @@ import { rawThroughput } from "./scenarios/raw.ts"
 import { chainSyncHeaders, initiatorBlocks, MAGIC, muxThroughput } from "./scenarios/stack.ts"
 import { harmonicBlocks } from "./scenarios/harmonic.ts"
 import { codecScenarios } from "./scenarios/codecs.ts"
+import { reassemblyScenarios } from "./scenarios/reassembly.ts"
 import { type ScaleFigures, scaleRun } from "./scenarios/scale.ts"
 import { chunkPath, root, shared, spawnWithPort, waitExit } from "./scenarios/util.ts"
 
@@ -182,6 +184,10 @@ if (want("5")) {
   for (const s of codecScenarios(path.join(shared, "vectors"), quick ? 150 : 500)) {
     results.push(await runScenario(s, runs, warmup))
   }
+}
+
+if (want("6")) {
+  for (const s of reassemblyScenarios(quick)) results.push(await runScenario(s, runs, warmup))
 }
 
 const out = {

@@ -147,6 +147,21 @@ export class SegmentReader {
       if (this.current === undefined) {
         if (this.headerFilled === 0) this.begun++
         if (this.headerFilled === 0 && end - pos >= HEADER_LENGTH) {
+          // the common case, header and payload in this piece: one object, no copy
+          const length = (chunk[pos + 6]! << 8) | chunk[pos + 7]!
+          if (length > 0 && end - pos - HEADER_LENGTH >= length) {
+            const p = (chunk[pos + 4]! << 8) | chunk[pos + 5]!
+            const start = pos + HEADER_LENGTH
+            out.push({
+              time: ((chunk[pos]! << 24) | (chunk[pos + 1]! << 16) | (chunk[pos + 2]! << 8) | chunk[pos + 3]!) >>> 0,
+              fromResponder: (p & 0x8000) !== 0,
+              protocol: p & 0x7fff,
+              length,
+              payload: chunk.subarray(start, start + length)
+            })
+            pos = start + length
+            continue
+          }
           this.current = readHeader(chunk, pos)
           pos += HEADER_LENGTH
         } else {

@@ -10,8 +10,13 @@
  */
 import { CborError } from "../../cbor/Cbor.ts"
 
-/** A piece this much smaller than the buffer it views is copied, so it does not hold the whole read. */
-const COPY_BELOW = 4096
+/**
+ * Pieces smaller than this are copied into a shared tail buffer of {@link TAIL} bytes instead of
+ * being kept one by one: a message in tiny segments costs one small copy per byte, not one object
+ * per segment, and no piece holds a whole read buffer alive.
+ */
+const SMALL = 1024
+const TAIL = 16_384
 
 /**
  * The framer of one instance. `push` may throw {@link CborError} on bytes that cannot be CBOR; the
@@ -39,6 +44,9 @@ export class Framer {
   private headLength = 0
   /** The earlier pieces of the pending message. */
   private pieces: Array<Uint8Array> = []
+  /** Where small pieces are gathered; its first {@link tailFill} bytes are the latest part of the message. */
+  private tail: Uint8Array | undefined
+  private tailFill = 0
 
   /**
    * Feeds one segment's payload; appends the messages it completes, in order, to `out`.
@@ -105,13 +113,36 @@ export class Framer {
       }
     }
     this.scanned += len
-    if (this.active) {
-      const piece = chunk.subarray(start, len)
-      if (piece.length > 0) {
-        this.pieces.push(piece.length < COPY_BELOW && piece.buffer.byteLength > piece.length * 4 ? piece.slice() : piece)
-        this.pending += piece.length
-      }
+    if (this.active && len > start) this.keep(chunk, start, len)
+  }
+
+  /** Keeps a piece of the pending message: large ones as views, small ones copied into the tail. */
+  private keep(chunk: Uint8Array, start: number, end: number): void {
+    const n = end - start
+    this.pending += n
+    if (n >= SMALL) {
+      this.flushTail()
+      this.pieces.push(chunk.subarray(start, end))
+      return
     }
+    if (this.tail !== undefined && this.tailFill + n > this.tail.length) this.flushTail()
+    if (this.tail === undefined) {
+      this.tail = new Uint8Array(TAIL)
+      this.tailFill = 0
+    }
+    const tail = this.tail
+    if (n <= 16) {
+      // a few bytes: a loop is cheaper than a view and a set
+      for (let i = 0; i < n; i++) tail[this.tailFill + i] = chunk[start + i]!
+    } else tail.set(chunk.subarray(start, end), this.tailFill)
+    this.tailFill += n
+  }
+
+  private flushTail(): void {
+    if (this.tail === undefined || this.tailFill === 0) return
+    this.pieces.push(this.tail.subarray(0, this.tailFill))
+    this.tail = undefined
+    this.tailFill = 0
   }
 
   /** Applies one item's head to the nesting levels. */
@@ -146,6 +177,7 @@ export class Framer {
 
   /** The whole message ending at `end` of `chunk`: a view when it lies in this chunk, else joined once. */
   private take(chunk: Uint8Array, start: number, end: number): Uint8Array {
+    this.flushTail()
     if (this.pieces.length === 0) return chunk.subarray(start, end)
     const whole = new Uint8Array(this.pending + end)
     let at = 0
