@@ -48,7 +48,7 @@ const receive = (reads: ReadonlyArray<Uint8Array>): number => {
 /** The former path: the partial message joined with each segment and rescanned from its start. */
 const receiveRescan = (reads: ReadonlyArray<Uint8Array>): number => {
   const reader = new Segment.SegmentReader()
-  let buffer = new Uint8Array(0)
+  let buffer: Uint8Array = new Uint8Array(0)
   let n = 0
   for (const r of reads) {
     for (const s of reader.push(r)) {
