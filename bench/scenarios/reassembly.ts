@@ -168,6 +168,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       `${r.message} (${r.bytes} bytes): full segments ${r.fullNsPerByte.toFixed(2)} ns/byte, 1-byte segments ${r.oneByteNsPerByte.toFixed(2)} ns/byte, ratio ${r.ratio.toFixed(1)}`
     )
   }
+  console.log("full segments, former algorithm (join + rescan per segment) beside the framer:")
+  for (const [name, message] of [["block 2.4 MB", blockMessage(2_400_000)], ["CBOR-dense 1 MB", denseMessage(1_000_000)]] as const) {
+    const full = wire(message, 12_288)
+    const before = cpuPerByte(message.length, millis, () => receiveRescan(full))
+    const after = cpuPerByte(message.length, millis, () => receive(full))
+    console.log(`  ${name}: former ${before.toFixed(2)} ns/byte, now ${after.toFixed(2)} ns/byte`)
+  }
   console.log("former algorithm (join + rescan per segment), 1-byte segments, CBOR-dense:")
   for (const g of rescanGrowth([4_000, 16_000, 64_000], millis)) {
     console.log(`  ${g.bytes} bytes: ${g.nsPerByte.toFixed(1)} ns/byte (now ${g.linearNsPerByte.toFixed(1)} ns/byte)`)

@@ -482,3 +482,29 @@ describe("a user who stops reading events (TestClock)", () => {
       assert.deepStrictEqual(Array.from(kept).map((e) => e.n), Array.from({ length: 16 }, (_, i) => 584 + i))
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)), 60_000)
 })
+
+describe("a server that sends what nobody asked for (TCP on 127.0.0.1)", () => {
+  it.live("a stream of unasked answers is refused once more of them wait than could ever be asked for (Pipelining), not queued", () =>
+    Effect.gen(function*() {
+      // 10 000 Pongs of 1 kB, from the responder side, to a client that never sends a Ping
+      const pongs = new Uint8Array(Buffer.concat(Array.from({ length: 10_000 }, (_, n) =>
+        Buffer.concat(Segment.cut(Uint8Array.from([0x83, 0x01, 0x19, n >> 8, n & 0xff, 0x59, 0x04, 0x00, ...new Uint8Array(1024)]), 8, true, 12_288, 0)))))
+      const server = net.createServer((socket) => {
+        socket.on("error", () => undefined)
+        socket.write(pongs)
+      })
+      yield* Effect.acquireRelease(
+        Effect.callback<void>((resume) => {
+          server.listen(0, "127.0.0.1", () => resume(Effect.void))
+        }),
+        () => Effect.sync(() => server.close())
+      )
+      const port = (server.address() as net.AddressInfo).port
+      const client = yield* startNode(tcp.client([pingProtocol({ maxInFlight: 100 })], 0))
+      yield* client.execute(InterfaceCommand.Connect(PeerId.tcp("127.0.0.1", port)))
+      const errors = yield* client.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.take(1), Stream.runCollect)
+      const reason = (Array.from(errors)[0] as Extract<EchoEvent, { _tag: "Error" }>).reason
+      assert.include(reason, "Pipelining")
+      assert.include(reason, "more than 100 messages sent ahead of our answers")
+    }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+})
