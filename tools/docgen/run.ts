@@ -75,6 +75,68 @@ const homepageOf = (pkg: Record<string, any>): string => {
   return "https://github.com/pallas-network2/pallas-network2-effect"
 }
 
+/**
+ * The barrels (`src/index.ts`, `src/<folder>/index.ts`) hold no declarations, only re-exports, so
+ * docgen leaves them out; this lists what each import path gives, linked to the module pages.
+ */
+/** The GitHub anchor of an export's heading ("## Name", "## Name (type alias)") in a module page. */
+function anchor(file: string, exportName: string): string {
+  const heading = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .find((l) => l === `## ${exportName}` || l.startsWith(`## ${exportName} (`))
+  if (heading === undefined) return ""
+  return "#" + heading.slice(3).toLowerCase().replace(/[^a-z0-9 _-]/g, "").replace(/ /g, "-")
+}
+
+function entryPoints(name: string, npmName: string, modules: ReadonlyArray<string>): Array<string> {
+  const src = path.join(root, "packages", name, "src")
+  const barrels = [...(fs.existsSync(path.join(src, "index.ts")) ? ["index.ts"] : []), ...fs.readdirSync(src).filter((d) => fs.existsSync(path.join(src, d, "index.ts"))).map((d) => `${d}/index.ts`)]
+  const page = (rel: string) => {
+    const m = `${rel}.md`.split("/").join(path.sep)
+    return modules.includes(m) ? `${name}/modules/${rel.split(path.sep).join("/")}.md` : undefined
+  }
+  // what `export * as X` names in a barrel: X -> module file relative to src
+  const namespaces = (barrel: string) => {
+    const out = new Map<string, string>()
+    const text = fs.existsSync(path.join(src, barrel)) ? fs.readFileSync(path.join(src, barrel), "utf8") : ""
+    for (const m of text.matchAll(/^export \* as (\w+) from "(\.[^"]+)"/gm)) {
+      out.set(m[1]!, path.posix.join(path.posix.dirname(barrel), m[2]!))
+    }
+    return out
+  }
+  const lines: Array<string> = ["### Entry points", ""]
+  if (barrels.length === 0) return []
+  for (const barrel of barrels) {
+    const text = fs.readFileSync(path.join(src, barrel), "utf8")
+    const dir = path.posix.dirname(barrel)
+    const importPath = dir === "." ? npmName : `${npmName}/${dir}`
+    const items: Array<string> = []
+    for (const m of text.matchAll(/^export (type )?(?:\* as (\w+)|\{([^}]*)\}) from "(\.[^"]+)"/gm)) {
+      const target = path.posix.join(dir, m[4]!)
+      const names = m[2] !== undefined ? [m[2]] : m[3]!.split(",").map((n) => n.trim()).filter((n) => n !== "")
+      for (const n of names) {
+        let link: string | undefined
+        if (m[2] !== undefined && target.endsWith("/index.ts")) {
+          items.push(`\`${n}\` (\`${npmName}/${path.posix.dirname(target)}\`)`)
+          continue
+        } else if (m[2] !== undefined) link = page(target)
+        else if (target.endsWith("/index.ts")) {
+          const t = namespaces(target).get(n)
+          link = t === undefined ? undefined : page(t)
+        } else {
+          const p = page(target)
+          link = p === undefined ? undefined : `${p}${anchor(path.join(outRoot, p), n)}`
+        }
+        items.push(link === undefined ? `\`${n}\`` : `[\`${n}\`](${link})`)
+      }
+    }
+    if (items.length > 0) lines.push(`- \`import { … } from "${importPath}"\`: ${items.join(", ")}`)
+  }
+  lines.push(`- \`import * as M from "${npmName}/<module>"\`: each module below`, "")
+  return lines
+}
+
 const base = readJson(path.join(here, "docgen.base.json"))
 const started = Date.now()
 const failed: Array<string> = []
@@ -111,10 +173,22 @@ for (const name of packages) {
     )
   )
   console.log(`docs: ${pkg["name"]}`)
-  const run = spawnSync(process.execPath, [docgenBin], { cwd: stage, stdio: "inherit", env: process.env })
+  const run = spawnSync(process.execPath, [docgenBin], {
+    cwd: stage,
+    env: process.env,
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024
+  })
+  // name the real files, not their staged symlinks
+  const real = (text: string) => text.replaceAll(path.join(stage, "src") + path.sep, path.join("packages", name, "src") + path.sep)
+  process.stdout.write(real(run.stdout ?? ""))
+  process.stderr.write(real(run.stderr ?? ""))
   const seconds = ((Date.now() - t0) / 1000).toFixed(1)
   if (run.status !== 0) {
     failed.push(name)
+    if (fs.existsSync(path.join(outDir, "examples"))) {
+      console.error(`docs: the examples tsc read are in docs/api/${name}/examples/ (<module>-<kind>-<export>-<n>.ts)`)
+    }
     console.error(`docs: ${pkg["name"]} FAILED (exit ${run.status ?? run.signal}, ${seconds} s)`)
     continue
   }
@@ -150,7 +224,7 @@ if (summary.length > 0) {
     ""
   ]
   for (const s of summary) {
-    lines.push(`## ${s.npmName}`, "")
+    lines.push(`## ${s.npmName}`, "", ...entryPoints(s.name, s.npmName, s.modules), "### Modules", "")
     for (const m of s.modules) lines.push(`- [${m.replace(/\.ts\.md$/, "")}](${s.name}/modules/${m})`)
     lines.push("")
   }
