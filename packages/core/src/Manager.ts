@@ -50,6 +50,12 @@ export interface ManagerOptions {
    * held back by a user who does not read. Default 4096.
    */
   readonly eventCapacity?: number
+  /**
+   * What a full event buffer does: `"dropOldest"` (the default, above), or `"wait"`: the pump waits
+   * for the user, holding back the behavior's commands too (every peer then waits on the user; for a
+   * one-shot client that must not lose an event and serves no one else).
+   */
+  readonly whenFull?: "dropOldest" | "wait"
 }
 
 /**
@@ -72,11 +78,13 @@ export const make = Effect.fnUntraced(function*<Event, Command, PeerState, M ext
   options: ManagerOptions = {}
 ): Effect.fn.Return<Manager<Event, Command>, never, Scope.Scope> {
   const capacity = Math.max(1, options.eventCapacity ?? 4096)
+  const wait = options.whenFull === "wait"
   // sliding: a full buffer drops its oldest event, the offer never waits
-  const events = yield* Queue.sliding<Event>(capacity)
+  const events = yield* (wait ? Queue.bounded<Event>(capacity) : Queue.sliding<Event>(capacity))
   yield* Effect.addFinalizer(() => Queue.shutdown(events))
   let dropped = 0
   const toUser = (event: Event): Effect.Effect<void> => {
+    if (wait) return Effect.asVoid(Queue.offer(events, event))
     if (Queue.sizeUnsafe(events) >= capacity) {
       dropped++
       Queue.offerUnsafe(events, event)
