@@ -22,7 +22,7 @@ const setup = (options: Manager.ManagerOptions) =>
       handleIo: () => Effect.void,
       execute: () => Effect.void,
       outputs: out.stream,
-      peers: Effect.succeed(new Map())
+      peers: Effect.succeed(new Map<PeerId, never>())
     }
     const manager = yield* Manager.make(iface, behavior, options)
     const settle = Effect.forEach(Array.from({ length: 20 }), () => Effect.yieldNow, { discard: true })
