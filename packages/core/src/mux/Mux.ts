@@ -11,6 +11,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import type * as Scope from "effect/Scope"
 import * as Segment from "../bearer/Segment.ts"
@@ -160,7 +161,7 @@ export const make = Effect.fnUntraced(function*(
     for (const role of roles) {
       const instance: Instance = {
         protocol,
-        driver: Driver.make(protocol, role),
+        driver: Driver.make(protocol, role, yield* Random.Random),
         role,
         ingress: yield* Queue.unbounded<Uint8Array | null>(),
         ingressBytes: 0,

@@ -16,6 +16,7 @@
  *
  * @since 0.1.0
  */
+import * as Random from "effect/Random"
 import type { Message } from "../Message.ts"
 import type { Role } from "../Primitives.ts"
 import { ProtocolViolation } from "../ProtocolError.ts"
@@ -48,7 +49,10 @@ export interface Driver<M extends Message> {
   readonly send: (message: M) => Step<M>
   /** A received message of `size` bytes. */
   readonly recv: (message: M, size: number) => Step<M>
-  /** How long to wait for the peer now (ms), or `undefined` when nothing is awaited or no limit applies. */
+  /**
+   * How long to wait for the peer now (ms), or `undefined` when nothing is awaited or no limit applies;
+   * a state with a range of timeouts draws one from the driver's `Random` service.
+   */
   readonly timeout: () => number | undefined
   /** The byte limit of the state in which the next received message will be checked. */
   readonly byteLimit: () => number | undefined
@@ -68,7 +72,8 @@ export const senderOf = <M extends Message>(protocol: Protocol<M>, tag: string):
   tableOf(protocol).senders.get(tag)
 
 /**
- * Makes a driver in the protocol's initial state.
+ * Makes a driver in the protocol's initial state. `random` draws the timeouts of states with a range
+ * (pass `yield* Random.Random` so that a seeded or test Random decides them); default: Effect's own.
  *
  * @example
  * ```ts
@@ -81,7 +86,11 @@ export const senderOf = <M extends Message>(protocol: Protocol<M>, tag: string):
  * @category constructors
  * @since 0.1.0
  */
-export const make = <M extends Message>(protocol: Protocol<M>, role: Role): Driver<M> => new DriverImpl(protocol, role)
+export const make = <M extends Message>(
+  protocol: Protocol<M>,
+  role: Role,
+  random: Random.Random = Random.Random.defaultValue()
+): Driver<M> => new DriverImpl(protocol, role, random)
 
 interface Table {
   /** Transitions by state, then message tag. */
@@ -161,10 +170,12 @@ class DriverImpl<M extends Message> implements Driver<M> {
   private ahead: ReadonlyArray<string> = []
   /** Our requests whose answers are still due. */
   private inFlight = 0
+  private readonly random: Random.Random
 
-  constructor(protocol: Protocol<M>, role: Role) {
+  constructor(protocol: Protocol<M>, role: Role, random: Random.Random) {
     this.protocol = protocol
     this.role = role
+    this.random = random
     this.state = protocol.initialState
     this.ours = role === "initiator" ? "client" : "server"
     this.theirs = role === "initiator" ? "server" : "client"
@@ -272,7 +283,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
     if (this.agencyOf(this.state) !== this.theirs || this.inbox.length > 0) return undefined
     const t = this.protocol.states[this.state]?.timeout
     if (t === undefined || typeof t === "number") return t
-    return t[0] + Math.floor(Math.random() * (t[1] - t[0] + 1))
+    return t[0] + Math.floor(this.random.nextDoubleUnsafe() * (t[1] - t[0] + 1))
   }
 
   byteLimit(): number | undefined {

@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import { BlockFetch, ChainSync, Driver } from "../../src/protocol/index.ts"
 import { Point } from "../../src/protocol/Common.ts"
 import { ping, pingProtocol, pong } from "../utils/pingProtocol.ts"
@@ -46,4 +48,31 @@ describe("Driver: early messages (the peer ahead of our answers)", () => {
     assert.strictEqual(client.recv(pong(2), 3)._tag, "Deliver")
     assert.strictEqual(violation(client.recv(pong(3), 3)), "Pipelining")
   })
+})
+
+describe("Driver: a range of timeouts is drawn from Effect's Random", () => {
+  /** Timeouts of 20 chain-sync clients waiting in MustReply (601 s to 911 s), drawn from the current Random. */
+  const mustReplyTimeouts = Effect.gen(function*() {
+    const random = yield* Random.Random
+    const out: Array<number | undefined> = []
+    for (let i = 0; i < 20; i++) {
+      const client = Driver.make(ChainSync.protocol, "initiator", random)
+      client.send(ChainSync.make.requestNext())
+      client.recv(ChainSync.make.awaitReply(), 2)
+      assert.strictEqual(client.state, "MustReply")
+      out.push(client.timeout())
+    }
+    return out
+  })
+
+  it.effect("the same seed gives the same timeouts, within the range; another seed others", () =>
+    Effect.gen(function*() {
+      const a = yield* mustReplyTimeouts.pipe(Random.withSeed("driver"))
+      const b = yield* mustReplyTimeouts.pipe(Random.withSeed("driver"))
+      const c = yield* mustReplyTimeouts.pipe(Random.withSeed("another"))
+      assert.deepStrictEqual(a, b)
+      assert.notDeepEqual(a, c)
+      for (const t of a) assert.isTrue(t !== undefined && t >= 601_000 && t <= 911_000, `${t} in range`)
+      assert.isAbove(new Set(a).size, 1, "drawn, not fixed")
+    }))
 })
