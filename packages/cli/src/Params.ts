@@ -145,3 +145,69 @@ export const syncStart = Flag.String("from").pipe(
   Flag.withDefault(Initiator.SyncStart.tip),
   Flag.withDescription("where to start: origin, tip (default) or a point SLOT.HASH")
 )
+
+/**
+ * `--socket-path PATH`: the node's Unix socket (cardano-cli's flag); absent, the commands read
+ * `CARDANO_NODE_SOCKET_PATH`.
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const socketPath = Flag.String("socket-path").pipe(
+  Flag.withMetavar("PATH"),
+  Flag.optional,
+  Flag.withDescription("the node's Unix socket (default: $CARDANO_NODE_SOCKET_PATH)")
+)
+
+/**
+ * `--mainnet` or `--testnet-magic N`, as cardano-cli spells them; `--magic N` is kept for the other
+ * commands. Read by {@link networkMagic}.
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const network = {
+  mainnet: Flag.Boolean("mainnet").pipe(Flag.withDefault(false), Flag.withDescription("the mainnet (magic 764824073; the default)")),
+  testnetMagic: Flag.Int("testnet-magic").pipe(
+    Flag.filter((n) => n >= 0 && n <= 0xffffffff, () => "a network magic, 0..4294967295"),
+    Flag.optional,
+    Flag.withDescription("a test network's magic (1 preprod, 2 preview, 4 sanchonet, 42 a local devnet)")
+  )
+} as const
+
+/**
+ * The magic of `--mainnet` / `--testnet-magic N` (mainnet when neither is given), or a usage
+ * message when both are.
+ *
+ * @category parsing
+ * @since 0.1.0
+ */
+export const networkMagic = (flags: { readonly mainnet: boolean; readonly testnetMagic: Option.Option<number> }): number | string =>
+  Option.isSome(flags.testnetMagic)
+    ? flags.mainnet ? "give --mainnet or --testnet-magic N, not both" : flags.testnetMagic.value
+    : 764824073
+
+/**
+ * A deadline flag for a node-to-client command (default 30 s): the command gives up with one line
+ * saying what it waited for.
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const nodeTimeout = duration("timeout").pipe(
+  Flag.withDefault(Duration.seconds(30)),
+  Flag.withDescription("give up after this long without the node's answer (default 30s)")
+)
+
+/**
+ * Zero or more `HOST:PORT` peer arguments (for a command that can use a socket instead).
+ *
+ * @category arguments
+ * @since 0.1.0
+ */
+export const peersOrSocket: Argument.Argument<ReadonlyArray<PeerId>> = Argument.String("peer").pipe(
+  Argument.withMetavar("HOST:PORT"),
+  Argument.filterMap(peerOf, () => "a HOST:PORT address"),
+  Argument.variadic({ min: 0 }),
+  Argument.withDescription("the peers' addresses (none with --socket-path)")
+)

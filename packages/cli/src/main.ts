@@ -17,6 +17,7 @@ import { command as decode } from "./commands/Decode.ts"
 import { command as demo } from "./commands/DemoCommand.ts"
 import { fetch, follow, handshake } from "./commands/PeerCommands.ts"
 import { command as serve } from "./commands/ServeCommand.ts"
+import { mempool, query, submitTx } from "./commands/LocalCommands.ts"
 import * as Runner from "./Runner.ts"
 
 /**
@@ -36,12 +37,12 @@ export const version: string = (createRequire(import.meta.url)("../package.json"
  */
 export const cli = Command.make("network2").pipe(
   Command.withDescription(
-    "The Cardano Ouroboros node-to-node network for Effect: serve a chain, sync it, talk to peers, decode messages."
+    "The Cardano Ouroboros network for Effect: serve a chain, sync it, talk to peers and to your own node over its socket, decode messages."
   ),
-  Command.withSubcommands([demo, serve, handshake, follow, fetch, decode])
+  Command.withSubcommands([demo, serve, handshake, follow, fetch, query, submitTx, mempool, decode])
 )
 
-const names = new Set<string>([demo, serve, handshake, follow, fetch, decode].map((c) => c.name))
+const names = new Set<string>([demo, serve, handshake, follow, fetch, query, submitTx, mempool, decode].map((c) => c.name))
 
 /**
  * Runs the command line `argv` (without node and the script) and resolves to the exit code: 0

@@ -15,11 +15,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as fs from "node:fs"
-import { CommandFailed } from "../Errors.ts"
+import { CommandFailed, UsageError } from "../Errors.ts"
 import * as Params from "../Params.ts"
 import * as Fetch from "./Fetch.ts"
 import * as Follow from "./Follow.ts"
 import * as Handshake from "./Handshake.ts"
+import * as LocalCommands from "./LocalCommands.ts"
 
 /**
  * The initiator over TCP, with the given configuration.
@@ -93,6 +94,9 @@ export const handshake = Command.make(
 )
 
 /**
+ * `network2 follow --socket-path P [--magic N] [--from ...] [--limit N] [--json]` follows your own
+ * node's blocks over its Unix socket instead (node-to-client local chain-sync).
+ *
  * `network2 follow HOST:PORT... [--magic N] [--from origin|tip|SLOT.HASH] [--limit N] [--keep-trying]
  * [--ban-duration 30m] [--json]`: exit code 0 after `--limit` roll forwards (or never, following for ever); 1 when every
  * peer is banned, unless `--keep-trying`.
@@ -103,7 +107,13 @@ export const handshake = Command.make(
 export const follow = Command.make(
   "follow",
   {
-    peers: Params.peers,
+    peers: Params.peersOrSocket,
+    socketPath: Params.socketPath.pipe(
+      Flag.withDescription("follow your own node's blocks over its Unix socket (node-to-client) instead of peers")
+    ),
+    timeout: Params.nodeTimeout.pipe(
+      Flag.withDescription("--socket-path: give up when the node has not answered the handshake and the intersection within this (default 30s)")
+    ),
     magic: Params.magic,
     from: Params.syncStart,
     limit: Params.positive("limit").pipe(
@@ -122,6 +132,19 @@ export const follow = Command.make(
   },
   (flags) =>
     Effect.gen(function*() {
+      if (Option.isSome(flags.socketPath)) {
+        if (flags.peers.length > 0) return yield* new UsageError({ detail: "give peers or --socket-path, not both" })
+        const start = flags.from
+        return yield* LocalCommands.followSocket({
+          socketPath: flags.socketPath.value,
+          magic: flags.magic,
+          timeout: flags.timeout,
+          from: start._tag === "Origin" ? "origin" : start._tag === "Tip" ? "tip" : start.points,
+          limit: Option.getOrUndefined(flags.limit),
+          json: flags.json
+        })
+      }
+      if (flags.peers.length === 0) return yield* new UsageError({ detail: "give at least one HOST:PORT peer, or --socket-path PATH" })
       const config = Follow.initiatorConfig({ magic: flags.magic, peers: flags.peers.length, banDuration: flags.banDuration })
       const line = (value: string | Record<string, unknown> | undefined) =>
         value === undefined ? Effect.void : out(typeof value === "string" ? value : JSON.stringify(value))

@@ -1,6 +1,7 @@
 /**
  * `network2 serve [--host 127.0.0.1] [--port 3001] [--magic 764824073] [--chain PATH] [--blocks N]
- * [--live ...] [--sdu-timeout MS] [--handshake-timeout MS] [--ban-duration MS]`: runs the node-to-node responder on TCP until interrupted. It serves the chunk file or ImmutableDB
+ * [--live ...] [--sdu-timeout MS] [--handshake-timeout MS] [--ban-duration MS]`: runs the node-to-node responder on TCP until interrupted
+ * (with `--socket-path P`, the node-to-client stand-in on that Unix socket instead). It serves the chunk file or ImmutableDB
  * folder at `--chain`, or else a generated chain (logged as SYNTHETIC: it is not a real chain). It logs
  * each peer's handshake, what it asked for and why it was closed, and on SIGINT closes every
  * connection and exits with code 0.
@@ -17,6 +18,7 @@ import * as Stream from "effect/Stream"
 import { ChainSource, GeneratedChain, type Interface, ReplayChain, Responder } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as Params from "../Params.ts"
+import * as LocalCommands from "./LocalCommands.ts"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 
 /**
@@ -171,6 +173,9 @@ export const command = <E, R>(
     "serve",
     {
       host: Flag.String("host").pipe(Flag.withDefault(defaults.host), Flag.withDescription("address to listen on")),
+      socketPath: Params.socketPath.pipe(
+        Flag.withDescription("serve as a local node instead: the node-to-client stand-in on this Unix socket (query, submit-tx, mempool, follow)")
+      ),
       port: Params.natural("port").pipe(Flag.withDefault(defaults.port), Flag.withDescription("TCP port (0: any free port)")),
       magic: Params.magic,
       chain: Flag.String("chain").pipe(
@@ -246,6 +251,9 @@ export const command = <E, R>(
         handshakeTimeout: Option.getOrUndefined(flags.handshakeTimeout),
         banDuration: Option.getOrUndefined(flags.banDuration)
       }
+      if (Option.isSome(flags.socketPath)) {
+        return LocalCommands.serveSocket({ socketPath: flags.socketPath.value, magic: flags.magic }, chainLayer(options))
+      }
       return run(options).pipe(
         Effect.scoped,
         Effect.provide(layer(options, listen(options.host, options.port, options.sduTimeout)))
@@ -253,7 +261,7 @@ export const command = <E, R>(
     }
   ).pipe(
     Command.withDescription(
-      "serve a chain (a node's ImmutableDB chunk file or folder, or a generated synthetic chain) to node-to-node peers over TCP until interrupted"
+      "serve a chain (a node's ImmutableDB chunk file or folder, or a generated synthetic chain) to node-to-node peers over TCP until interrupted; with --socket-path, as a local node (node-to-client) on a Unix socket"
     ),
     Command.withShortDescription("serve a chain to node-to-node peers over TCP until interrupted")
   )
