@@ -84,6 +84,7 @@ export class Conn {
   }
 
   get closed(): boolean {
+    if (this.closedAt === undefined && this.socket.destroyed) this.closedAt = Date.now()
     return this.closedAt !== undefined
   }
 
@@ -132,7 +133,8 @@ export class Conn {
 
   /** Writes bytes; resolves once the socket takes more (backpressure), or at once when closed. */
   write(bytes: Uint8Array): Promise<void> {
-    if (this.closed || this.socket.destroyed) return Promise.resolve()
+    // a macrotask, not a resolved promise: a script writing in a loop must let the socket's events in
+    if (this.closed) return new Promise((r) => setImmediate(r))
     this.bytesWritten += bytes.length
     const more = this.socket.write(bytes)
     if (more) return Promise.resolve()
@@ -274,13 +276,27 @@ export const tipOf = (b: Block.ChainBlock): Tip => ({ point: Block.pointOf(b), b
 /** The origin as a tip. */
 export const originTip: Tip = { point: { _tag: "Origin" }, blockNo: 0 }
 
+/** Where a 32-byte string starts in a block's body (a transaction input's id), or -1 (a block with no transaction). */
+const bodyHashAt = (block: Block.ChainBlock): number => {
+  const bytes = block.bytes
+  for (let i = block.header.bytes.byteOffset - bytes.byteOffset + block.header.bytes.length; i + 34 <= bytes.length; i++) {
+    if (bytes[i] === 0x58 && bytes[i + 1] === 0x20) return i
+  }
+  return -1
+}
+
+/** The first block at or after `from` whose body can be forged (it has a transaction). */
+export const forgeableFrom = (chunk: ReadonlyArray<Block.ChainBlock>, from: number): number => {
+  for (let i = from; i < chunk.length; i++) if (bodyHashAt(chunk[i]!) >= 0) return i
+  throw new Error(`no block with a transaction from ${from}`)
+}
+
 /** The block with one byte of a 32-byte string in its body flipped: same header, same hash, forged body. */
 export const forgeBody = (block: Block.ChainBlock): Uint8Array => {
+  const at = bodyHashAt(block)
+  if (at < 0) throw new Error(`block ${block.blockNo} has no transaction to forge`)
   const bytes = block.bytes.slice()
-  const headerEnd = block.header.bytes.byteOffset - block.bytes.byteOffset + block.header.bytes.length
-  let i = headerEnd
-  while (!(bytes[i] === 0x58 && bytes[i + 1] === 0x20)) i++
-  bytes[i + 10]! ^= 0x01
+  bytes[at + 10]! ^= 0x01
   return bytes
 }
 
@@ -342,7 +358,8 @@ export interface CliRun {
 
 /**
  * Runs `network2 args` (Node's own binary, the environment inherited), sampling it every
- * `sampleEvery` ms; kills it after `killAfter` ms, or as soon as `until(out, err)` holds.
+ * `sampleEvery` ms; kills it after `killAfter` ms, or as soon as `until(out, err)` holds (asked after
+ * each output chunk and at each sample).
  */
 export const runCli = (
   args: ReadonlyArray<string>,
@@ -359,7 +376,6 @@ export const runCli = (
       const s = sampleOf(child.pid)
       if (s !== undefined) samples.push(s)
     }
-    const sampler = setInterval(sample, options.sampleEvery ?? 50)
     const killer = setTimeout(() => child.kill("SIGKILL"), options.killAfter)
     const check = () => {
       if (options.until !== undefined && options.until(out, err)) {
@@ -367,6 +383,11 @@ export const runCli = (
         child.kill("SIGKILL")
       }
     }
+    // `until` is asked after each output chunk and at each sample (it may be about time)
+    const sampler = setInterval(() => {
+      sample()
+      check()
+    }, options.sampleEvery ?? 50)
     child.stdout.on("data", (d) => {
       out += d.toString()
       check()
