@@ -335,7 +335,20 @@ describe("hostile servers (issue 17): memory, CPU and commands that end", () => 
       })
       assert.strictEqual(run.code, 1, run.out + run.err)
       assert.match(run.err, /within 1\.5 s after 1 attempt: waiting for the peer's handshake reply/)
+      assert.isBelow(run.millis, 20_000)
       assert.strictEqual(run.out, "")
+    })
+  }, 40_000)
+
+  it("`handshake --timeout` against a server that never answers: exit 1 at the deadline", async () => {
+    await withServer(async (conn) => {
+      await conn.whenClosed()
+    }, async (server) => {
+      const run = await runCli(["handshake", server.peer, "--magic", String(MAGIC), "--timeout", "1500ms"], { killAfter: 30_000 })
+      assert.strictEqual(run.code, 1, run.out + run.err)
+      assert.match(run.err, new RegExp(`no answer from ${server.peer} within 1\\.5 s`))
+      assert.strictEqual(server.connections[0]!.count("MsgProposeVersions"), 1)
+      assert.isBelow(run.millis, 20_000) // the deadline plus the process's start, generously
     })
   }, 40_000)
 
@@ -416,6 +429,27 @@ describe.skipIf(!vectorsAvailable)("hostile servers (issue 17): forged bodies an
       assert.isAtMost(blocks.length, forged)
       blocks.forEach((b, i) => assert.isTrue(Buffer.from(b.bytes).equals(Buffer.from(chunk[i]!.bytes)), `block ${i} is genuine`))
       assert.isFalse(events.some((e) => e._tag === "RangeFetched"))
+    })
+  }, 20_000)
+
+  it("in-process: genuine headers, each block answered by the next one: banned (HeaderMismatch), nothing reaches the user", async () => {
+    const n = 12
+    await withServer(chainSyncScript((i) => (i < n ? forward(i) : undefined), blockFetchLoop((from, to) => [
+      BF.make.startBatch(),
+      ...rangeOf(from, to).map((b) => BF.make.block(chunk[chunk.indexOf(b) + 1]!.bytes)),
+      BF.make.batchDone()
+    ])), async (server) => {
+      const events = await session(server, {
+        commands: [Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin)],
+        react: (e, es) =>
+          e._tag === "HeaderReceived" && es.filter((x) => x._tag === "HeaderReceived").length === n
+            ? Initiator.InitiatorCommand.FetchRange(Block.pointOf(chunk[0]!), Block.pointOf(chunk[n - 1]!))
+            : undefined,
+        until: banned,
+        settle: 300
+      })
+      assertBanned(events, server, /^block-fetch: HeaderMismatch: block 0 of the range is .*, chain-sync announced /)
+      assert.isFalse(events.some((e) => e._tag === "BlockReceived" || e._tag === "RangeFetched"))
     })
   }, 20_000)
 
