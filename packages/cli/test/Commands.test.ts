@@ -9,7 +9,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Point } from "@pallas-network2/core/protocol/Common"
-import { bin, freePort, root } from "./support/process.ts"
+import * as net from "node:net"
+import { bin, freePort, root, serve } from "./support/process.ts"
 
 
 /** Runs `network2 args` to its end, or until `stop(out)` (then killed: its code is null). */
@@ -69,6 +70,24 @@ describe("network2 command line (effect/cli)", () => {
       }
     }), 60_000)
 
+  it.live("serve on a port already in use: one line naming the address and the reason, exit 1", () =>
+    Effect.gen(function*() {
+      const busy = yield* Effect.acquireRelease(
+        Effect.callback<net.Server>((resume) => {
+          const s = net.createServer()
+          s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
+        }),
+        (s) => Effect.callback<void>((resume) => void s.close(() => resume(Effect.void)))
+      )
+      const port = (busy.address() as net.AddressInfo).port
+      const r = yield* run(["serve", "--port", String(port), "--magic", "2", "--blocks", "10"])
+      assert.strictEqual(r.code, 1, r.err)
+      const lines = r.err.split("\n").filter((l) => l.length > 0 && !/ (INFO|DEBUG) /.test(l))
+      assert.deepStrictEqual(lines, [`network2 serve: cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)`], r.err)
+      assert.notInclude(r.err, "    at ")
+      assert.notInclude(r.err, "internal error")
+    }), 30_000)
+
   it.live("an unknown subcommand: one line, exit 2", () =>
     Effect.gen(function*() {
       const r = yield* run(["sync"])
@@ -89,11 +108,7 @@ describe("network2 commands", () => {
   it.live("handshake, follow and fetch against network2 serve", () =>
     Effect.gen(function*() {
       const port = yield* freePort
-      const server = cp.spawn(process.execPath, [bin, "serve", "--port", String(port), "--magic", "2", "--blocks", "30"], { cwd: root })
-      let log = ""
-      server.stderr.on("data", (d) => (log += d.toString()))
-      yield* Effect.addFinalizer(() => Effect.sync(() => server.kill("SIGKILL")))
-      while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      yield* serve(["serve", "--port", String(port), "--magic", "2", "--blocks", "30"])
       const address = `127.0.0.1:${port}`
       const hs = yield* run(["handshake", address, "--magic", "2"])
       assert.strictEqual(hs.code, 0, hs.err)
@@ -116,11 +131,7 @@ describe("network2 commands", () => {
   it.live("serve --live: a follower receives each new block and sees the scheduled rollbacks", () =>
     Effect.gen(function*() {
       const port = yield* freePort
-      const server = cp.spawn(process.execPath, [bin, "serve", "--port", String(port), "--magic", "2", "--blocks", "400", "--live", "--start", "10", "--block-time", "200ms", "--rollback-every", "4", "--rollback-depth", "2"], { cwd: root })
-      let log = ""
-      server.stderr.on("data", (d) => (log += d.toString()))
-      yield* Effect.addFinalizer(() => Effect.sync(() => server.kill("SIGKILL")))
-      while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      yield* serve(["serve", "--port", String(port), "--magic", "2", "--blocks", "400", "--live", "--start", "10", "--block-time", "200ms", "--rollback-every", "4", "--rollback-depth", "2"])
       // from block 5 (below every live rollback: a roll-back past the intersection is a violation);
       // stopped once two scheduled rollbacks have arrived
       const from = Point.toString(Block.pointOf(GeneratedChain.generate({ blocks: 400 })[5]!))

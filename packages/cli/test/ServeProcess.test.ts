@@ -9,12 +9,11 @@ import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import * as Demo from "../src/commands/Demo.ts"
 import * as Effect from "effect/Effect"
-import * as cp from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
 import * as Harmonic from "./support/harmonicClient.ts"
-import { bin, freePort, root } from "./support/process.ts"
+import { freePort, serve } from "./support/process.ts"
 
 
 
@@ -24,16 +23,7 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
       const chunkPath = path.join(vectorsDir, "chain", "01285.chunk")
       const chunk = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath))).map(Block.parse)
       const port = yield* freePort
-      const child = cp.spawn(process.execPath, [bin, "serve", "--port", String(port), "--magic", "42", "--chain", chunkPath], { cwd: root })
-      let log = ""
-      child.stderr.on("data", (d) => {
-        log += d.toString()
-      })
-      child.stdout.on("data", (d) => {
-        log += d.toString()
-      })
-      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
-      while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      const server = yield* serve(["serve", "--port", String(port), "--magic", "42", "--chain", chunkPath])
       // The independent client now and then loses its place reassembling segments across TCP reads
       // ("unwrapped Multiplexer header was not a mini protocol", docs/BENCHMARKS.md) and then waits for
       // ever: each session is bounded, and one that stalls with that client's own error is tried again on
@@ -72,13 +62,10 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
       }).pipe(Effect.provide(Layer.succeedContext(initiator)))
       assert.deepStrictEqual(summary.problems, [])
       assert.strictEqual(summary.blocks, 864)
-      const code = yield* Effect.callback<number | null>((resume) => {
-        child.once("exit", (c) => resume(Effect.succeed(c)))
-        child.kill("SIGINT")
-      })
-      assert.strictEqual(code, 0)
-      assert.include(log, "handshake accepted: v14")
-      assert.include(log, "shutting down")
+      server.child.kill("SIGINT")
+      assert.strictEqual(yield* server.exited.pipe(Effect.timeout("20 seconds")), 0)
+      assert.include(server.log(), "handshake accepted: v14")
+      assert.include(server.log(), "shutting down")
     }), 90_000)
 })
 
@@ -86,11 +73,7 @@ describe("network2 serve --live (a process)", () => {
   it.live("the independent client finds the tip, then receives and decodes each new block as it is appended", () =>
     Effect.gen(function*() {
       const port = yield* freePort
-      const child = cp.spawn(process.execPath, [bin, "serve", "--port", String(port), "--magic", "42", "--blocks", "30", "--max-body-size", "1500", "--live", "--start", "10", "--block-time", "300ms"], { cwd: root })
-      let log = ""
-      child.stderr.on("data", (d) => (log += d.toString()))
-      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
-      while (!log.includes("listening on")) yield* Effect.sleep("50 millis")
+      yield* serve(["serve", "--port", String(port), "--magic", "42", "--blocks", "30", "--max-body-size", "1500", "--live", "--start", "10", "--block-time", "300ms"])
       // the same generated chain as the server's (same seed, size and body bounds)
       const blocks = GeneratedChain.generate({ blocks: 30, maxBodySize: 1500, minBodySize: 1000 })
       const { mplexer } = yield* Harmonic.connect(port)

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as fs from "node:fs"
+import type * as ListenError from "./ListenError.ts"
 import * as TcpInterface from "./TcpInterface.ts"
 import * as UnixInterface from "./UnixInterface.ts"
 
@@ -107,7 +108,8 @@ export const layerTcp = (
 
 /**
  * The local-node stand-in listening on a Unix socket (a stale socket file at the path is removed
- * first); needs a ChainSource, and uses LocalServer's optional services when provided.
+ * first); needs a ChainSource, and uses LocalServer's optional services when provided. Fails with a
+ * ListenError when it cannot listen there.
  *
  * @category layers
  * @since 0.1.0
@@ -117,7 +119,7 @@ export const layerStandInUnix = (
 ): Layer.Layer<
   | Manager.Manager<LocalServer.LocalServerEvent, LocalServer.LocalServerCommand>
   | LocalServer.LocalServerBehaviorShape,
-  never,
+  ListenError.ListenError,
   ChainSource.ChainSource
 > =>
   LocalServer.layerManager(options).pipe(

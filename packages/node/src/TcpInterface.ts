@@ -14,6 +14,7 @@ import * as NetAddress from "effect/net/NetAddress"
 import * as Option from "effect/Option"
 import type * as SocketServer from "effect/socket/SocketServer"
 import { fromSocket } from "./internal/bearer.ts"
+import * as ListenError from "./ListenError.ts"
 
 /**
  * Options of the TCP Interface.
@@ -39,7 +40,8 @@ export class TcpListenAddress extends Context.Service<TcpListenAddress, { readon
 ) {}
 
 /**
- * Builds the TCP interface in the current scope; returns it with its listen address.
+ * Builds the TCP interface in the current scope; returns it with its listen address. Fails with a
+ * {@link ListenError.ListenError} when the listener cannot be opened (port in use, permission).
  *
  * @category constructors
  * @since 0.1.0
@@ -48,9 +50,9 @@ export const make = Effect.fnUntraced(function*(options: TcpOptions) {
   let bound: { host: string; port: number } | undefined
   let listener: SocketServer.SocketServer["Service"] | undefined
   if (options.listen !== undefined) {
-    const server = yield* NodeSocketServer.make({ host: options.listen.host, port: options.listen.port }).pipe(
-      Effect.mapError((e) => new ProtocolError.TransportError({ detail: `cannot listen: ${e.message}` })),
-      Effect.orDie
+    const { host, port } = options.listen
+    const server = yield* NodeSocketServer.make({ host, port }).pipe(
+      Effect.mapError((e) => ListenError.fromCause(`${host.includes(":") ? `[${host}]` : host}:${port}`, e))
     )
     const address = server.address
     bound = NetAddress.isInetAddress(address) ? { host: options.listen.host, port: address.port } : undefined
@@ -89,7 +91,8 @@ export const make = Effect.fnUntraced(function*(options: TcpOptions) {
 })
 
 /**
- * The TCP Interface layer (and its listen address).
+ * The TCP Interface layer (and its listen address); fails with a {@link ListenError.ListenError} when
+ * it cannot listen.
  *
  * @example
  * ```ts
@@ -102,6 +105,11 @@ export const make = Effect.fnUntraced(function*(options: TcpOptions) {
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options: TcpOptions): Layer.Layer<Interface.Interface | TcpListenAddress> =>
-  Layer.effectContext(Effect.map(make(options), ({ bound, pool }) =>
+export function layer(
+  options: TcpOptions & { readonly listen?: undefined }
+): Layer.Layer<Interface.Interface | TcpListenAddress>
+export function layer(options: TcpOptions): Layer.Layer<Interface.Interface | TcpListenAddress, ListenError.ListenError>
+export function layer(options: TcpOptions): Layer.Layer<Interface.Interface | TcpListenAddress, ListenError.ListenError> {
+  return Layer.effectContext(Effect.map(make(options), ({ bound, pool }) =>
     Context.make(Interface.Interface, pool).pipe(Context.add(TcpListenAddress, bound))))
+}

@@ -10,6 +10,7 @@ import { ConnectionPool, Interface, PeerId, ProtocolError } from "@pallas-networ
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { fromSocket } from "./internal/bearer.ts"
+import * as ListenError from "./ListenError.ts"
 
 /**
  * Options of the Unix-socket Interface.
@@ -24,7 +25,8 @@ export interface UnixOptions extends ConnectionPool.PoolOptions {
 }
 
 /**
- * Builds the Unix-socket interface in the current scope.
+ * Builds the Unix-socket interface in the current scope. Fails with a {@link ListenError.ListenError}
+ * when it cannot listen at the path (in use, permission).
  *
  * @category constructors
  * @since 0.1.0
@@ -42,7 +44,7 @@ export const make = Effect.fnUntraced(function*(options: UnixOptions) {
     }), options)
   if (options.listen !== undefined) {
     const path = options.listen
-    const server = yield* NodeSocketServer.make({ path }).pipe(Effect.orDie)
+    const server = yield* NodeSocketServer.make({ path }).pipe(Effect.mapError((e) => ListenError.fromCause(path, e)))
     yield* Effect.forkScoped(server.run((socket) =>
       Effect.gen(function*() {
         const bearer = yield* fromSocket(socket)
@@ -54,10 +56,13 @@ export const make = Effect.fnUntraced(function*(options: UnixOptions) {
 })
 
 /**
- * The Unix-socket Interface layer.
+ * The Unix-socket Interface layer; fails with a {@link ListenError.ListenError} when it cannot listen.
  *
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options: UnixOptions): Layer.Layer<Interface.Interface> =>
-  Layer.effect(Interface.Interface, make(options))
+export function layer(options: UnixOptions & { readonly listen?: undefined }): Layer.Layer<Interface.Interface>
+export function layer(options: UnixOptions): Layer.Layer<Interface.Interface, ListenError.ListenError>
+export function layer(options: UnixOptions): Layer.Layer<Interface.Interface, ListenError.ListenError> {
+  return Layer.effect(Interface.Interface, make(options))
+}

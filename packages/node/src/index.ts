@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 export * as ImmutableDb from "./ImmutableDb.ts"
+export * as ListenError from "./ListenError.ts"
 export * as TcpInterface from "./TcpInterface.ts"
 export * as UnixInterface from "./UnixInterface.ts"
 export * as LocalNodeSocket from "./LocalNodeSocket.ts"

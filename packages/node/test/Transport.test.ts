@@ -12,6 +12,7 @@ import { Segment } from "../../core/src/bearer/index.ts"
 import { type Ping, ping, pingProtocol, pong } from "../../core/test/utils/pingProtocol.ts"
 import * as TcpInterface from "../src/TcpInterface.ts"
 import * as UnixInterface from "../src/UnixInterface.ts"
+import * as ListenError from "../src/ListenError.ts"
 
 type EchoEvent =
   | { readonly _tag: "Pong"; readonly peer: PeerId; readonly n: number; readonly size: number; readonly blob: Uint8Array }
@@ -53,7 +54,7 @@ function makeBehavior(answer: boolean) {
   })
 }
 
-const startNode = (layer: Layer.Layer<Interface.Interface, never, any>) =>
+const startNode = (layer: Layer.Layer<Interface.Interface, unknown, any>) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(layer)
     const iface = Context.get(context, Interface.Interface)
@@ -63,7 +64,7 @@ const startNode = (layer: Layer.Layer<Interface.Interface, never, any>) =>
 interface Setup {
   readonly name: string
   /** the server's interface and the address clients dial */
-  readonly server: (protocols: ReadonlyArray<any>) => Effect.Effect<{ layer: Layer.Layer<Interface.Interface, never, any>; address: PeerId }, never, any>
+  readonly server: (protocols: ReadonlyArray<any>) => Effect.Effect<{ layer: Layer.Layer<Interface.Interface, never, any>; address: PeerId }, unknown, any>
   readonly client: (protocols: ReadonlyArray<any>, n: number) => Layer.Layer<Interface.Interface, never, any>
 }
 
@@ -484,7 +485,7 @@ describe("a user who stops reading events (TestClock)", () => {
 })
 
 describe("a server that sends what nobody asked for (TCP on 127.0.0.1)", () => {
-  it.live("a stream of unasked answers is refused once more of them wait than could ever be asked for (Pipelining), not queued", () =>
+  it.live("a stream of unasked answers is held only up to the ingress limit, then closed (IngressOverrun)", () =>
     Effect.gen(function*() {
       // 10 000 Pongs of 1 kB, from the responder side, to a client that never sends a Ping
       const pongs = new Uint8Array(Buffer.concat(Array.from({ length: 10_000 }, (_, n) =>
@@ -500,11 +501,42 @@ describe("a server that sends what nobody asked for (TCP on 127.0.0.1)", () => {
         () => Effect.sync(() => server.close())
       )
       const port = (server.address() as net.AddressInfo).port
-      const client = yield* startNode(tcp.client([pingProtocol({ maxInFlight: 100 })], 0))
+      const client = yield* startNode(tcp.client([pingProtocol({ ingressLimit: 200_000 })], 0))
       yield* client.execute(InterfaceCommand.Connect(PeerId.tcp("127.0.0.1", port)))
       const errors = yield* client.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.take(1), Stream.runCollect)
       const reason = (Array.from(errors)[0] as Extract<EchoEvent, { _tag: "Error" }>).reason
-      assert.include(reason, "Pipelining")
-      assert.include(reason, "more than 100 messages sent ahead of our answers")
+      assert.include(reason, "IngressOverrun")
+      assert.include(reason, "more than 200000 bytes held for keep-alive")
     }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+})
+
+describe("a listener that cannot be opened is a typed ListenError, not a defect", () => {
+  it.live("TCP: a port already in use", () =>
+    Effect.gen(function*() {
+      const taken = yield* Layer.build(TcpInterface.layer({ protocols: [pingProtocol()], listen: { host: "127.0.0.1", port: 0 } }))
+      const port = Context.get(taken, TcpInterface.TcpListenAddress)!.port
+      const error = yield* Effect.flip(Layer.build(TcpInterface.layer({ protocols: [pingProtocol()], listen: { host: "127.0.0.1", port } })))
+      assert.strictEqual(error._tag, "ListenError")
+      assert.strictEqual(error.reason, "AddressInUse")
+      assert.strictEqual(error.message, `cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)`)
+    }))
+
+  it.live("Unix: a socket path another listener holds", () =>
+    Effect.gen(function*() {
+      const path = `/tmp/network2-test-${process.pid}-busy.sock`
+      yield* Layer.build(UnixInterface.layer({ protocols: [pingProtocol()], listen: path }))
+      const error = yield* Effect.flip(Layer.build(UnixInterface.layer({ protocols: [pingProtocol()], listen: path })))
+      assert.strictEqual(error._tag, "ListenError")
+      assert.strictEqual(error.reason, "AddressInUse")
+      assert.strictEqual(error.message, `cannot listen on ${path}: the address is in use (EADDRINUSE)`)
+    }))
+
+  it("the system's codes map to reasons (a permission is refused to root only in a few places)", () => {
+    const sys = (code: string) => Object.assign(new Error(code), { code })
+    assert.strictEqual(ListenError.fromCause("h:1", sys("EACCES")).reason, "PermissionDenied")
+    assert.strictEqual(ListenError.fromCause("h:1", sys("EPERM")).reason, "PermissionDenied")
+    assert.strictEqual(ListenError.fromCause("h:1", sys("EADDRNOTAVAIL")).reason, "AddressNotAvailable")
+    assert.strictEqual(ListenError.fromCause("h:1", { reason: { cause: sys("EADDRINUSE") } }).reason, "AddressInUse")
+    assert.strictEqual(ListenError.fromCause("h:1", new Error("odd")).message, "cannot listen on h:1: failed (odd)")
+  })
 })

@@ -20,6 +20,7 @@ import { Point } from "@pallas-network2/core/protocol/Common"
 import * as Params from "../Params.ts"
 import * as LocalCommands from "./LocalCommands.ts"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
+import type * as ListenError from "@pallas-network2/node/ListenError"
 
 /**
  * The options of `network2 serve`.
@@ -227,7 +228,7 @@ export const command = <E, R>(
         Flag.withDescription("how long an IP stays banned after a protocol violation (default 900000, 15 minutes)")
       )
     },
-    (flags) => {
+    (flags): Effect.Effect<void, E | ImmutableDb.ImmutableDbError | ListenError.ListenError, R> => {
       const live = (): ReplayChain.ReplayOptions => {
         const start = Option.getOrUndefined(flags.start)
         const every = Option.getOrUndefined(flags.rollbackEvery)
