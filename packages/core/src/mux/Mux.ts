@@ -315,6 +315,10 @@ export const make = Effect.fnUntraced(function*(
               }))
             }
           }
+          const held = framer.pending + instance.ingressBytes + instance.driver.heldBytes()
+          if (held > instance.protocol.ingressLimit) {
+            return yield* fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` }))
+          }
           if (delivered.length > 0) {
             if (instance.protocol.channel === 0) handshaking = false
             // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
@@ -366,9 +370,10 @@ export const make = Effect.fnUntraced(function*(
                 : new MuxError({ reason: "UnknownProtocol", detail: `protocol number ${s.protocol} is not running on this connection` })
             )
           }
-          // queued, being framed, or held early by the driver: all of it counts until delivered
+          // queued, or held early by the driver, counts until delivered (the message still being
+          // framed counts too: the instance checks it, after the state's byte limit)
           instance.ingressBytes += s.payload.length + SEGMENT_CHARGE
-          const held = instance.ingressBytes + instance.framer.pending + instance.driver.heldBytes()
+          const held = instance.ingressBytes + instance.driver.heldBytes()
           if (held > instance.protocol.ingressLimit) {
             return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` }))
           }

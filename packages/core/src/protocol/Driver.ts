@@ -8,9 +8,9 @@
  * - Messages that arrive while we have agency (a pipelining peer) wait, in order, until our reply
  *   gives the agency back; they are checked in full then. On arrival each must already be one that
  *   some answer of ours could make allowed (else `UnexpectedMessage` at once: a server streaming
- *   blocks nobody asked for is closed at the first one), and at most `protocol.maxInFlight` may wait
- *   (else `Pipelining`). The multiplexer counts their bytes against the protocol's ingress limit
- *   until they are delivered ({@link Driver.heldBytes}).
+ *   blocks nobody asked for is closed at the first one). The multiplexer counts them against the
+ *   protocol's ingress limit until they are delivered ({@link Driver.heldBytes}), as the reference
+ *   leaves them in its ingress queue.
  * - Our own messages sent while the peer has agency are pipelined: they wait, in order, and are
  *   applied as soon as the state gives us agency again, up to `protocol.maxInFlight` requests.
  *
@@ -56,11 +56,23 @@ export interface Driver<M extends Message> {
   readonly timeout: () => number | undefined
   /** The byte limit of the state in which the next received message will be checked. */
   readonly byteLimit: () => number | undefined
-  /** Bytes of received messages that wait, not yet delivered (a pipelining peer's early messages). */
+  /**
+   * What the received messages that wait (a pipelining peer's early messages) cost against the
+   * ingress limit: their bytes plus {@link HELD_MESSAGE_CHARGE} each.
+   */
   readonly heldBytes: () => number
   /** Whether the instance reached a terminal state. */
   readonly done: () => boolean
 }
+
+/**
+ * What an early message waiting in a driver costs against the ingress limit on top of its bytes (its
+ * decoded form): a peer cannot park a hundred thousand 3-byte requests.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const HELD_MESSAGE_CHARGE = 64
 
 /**
  * Which side sends a message kind, read off the transition table.
@@ -210,7 +222,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
       }
       if (agency === this.theirs && this.inbox.length > 0) {
         const [message, size] = this.inbox.shift()!
-        this.held -= size
+        this.held -= size + HELD_MESSAGE_CHARGE
         const limit = this.protocol.states[this.state]?.byteLimit
         if (limit !== undefined && size > limit) {
           return this.violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
@@ -255,10 +267,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
     if (agency === "nobody") return this.violation("UnexpectedMessage", `${message._tag} after the protocol ended`)
     if (agency === this.ours) {
       // a pipelining peer (we have the agency): keep it until our answer gives the agency back, if
-      // some answer of ours can make it allowed and the peer is not too far ahead
-      if (this.inbox.length >= this.protocol.maxInFlight) {
-        return this.violation("Pipelining", `more than ${this.protocol.maxInFlight} messages sent ahead of our answers`)
-      }
+      // some answer of ours can make it allowed (how many wait is bounded by the ingress limit)
       const next = new Set<string>()
       for (const s of this.inbox.length === 0 ? [this.state] : this.ahead) {
         for (const r of reachOf(this.protocol, this.table, this.ours, s)) {
@@ -271,11 +280,11 @@ class DriverImpl<M extends Message> implements Driver<M> {
       }
       this.ahead = [...next]
       this.inbox.push([message, size])
-      this.held += size
+      this.held += size + HELD_MESSAGE_CHARGE
       return { _tag: "Deliver", messages: [] }
     }
     this.inbox.push([message, size])
-    this.held += size
+    this.held += size + HELD_MESSAGE_CHARGE
     return this.settle([])
   }
 
