@@ -12,6 +12,7 @@ import { Segment } from "../../core/src/bearer/index.ts"
 import { type Ping, ping, pingProtocol, pong } from "../../core/test/utils/pingProtocol.ts"
 import * as TcpInterface from "../src/TcpInterface.ts"
 import * as UnixInterface from "../src/UnixInterface.ts"
+import * as ListenError from "../src/ListenError.ts"
 
 type EchoEvent =
   | { readonly _tag: "Pong"; readonly peer: PeerId; readonly n: number; readonly size: number; readonly blob: Uint8Array }
@@ -53,7 +54,7 @@ function makeBehavior(answer: boolean) {
   })
 }
 
-const startNode = (layer: Layer.Layer<Interface.Interface, never, any>) =>
+const startNode = (layer: Layer.Layer<Interface.Interface, unknown, any>) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(layer)
     const iface = Context.get(context, Interface.Interface)
@@ -63,7 +64,7 @@ const startNode = (layer: Layer.Layer<Interface.Interface, never, any>) =>
 interface Setup {
   readonly name: string
   /** the server's interface and the address clients dial */
-  readonly server: (protocols: ReadonlyArray<any>) => Effect.Effect<{ layer: Layer.Layer<Interface.Interface, never, any>; address: PeerId }, never, any>
+  readonly server: (protocols: ReadonlyArray<any>) => Effect.Effect<{ layer: Layer.Layer<Interface.Interface, never, any>; address: PeerId }, unknown, any>
   readonly client: (protocols: ReadonlyArray<any>, n: number) => Layer.Layer<Interface.Interface, never, any>
 }
 
@@ -507,4 +508,35 @@ describe("a server that sends what nobody asked for (TCP on 127.0.0.1)", () => {
       assert.include(reason, "IngressOverrun")
       assert.include(reason, "more than 200000 bytes held for keep-alive")
     }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)), 30_000)
+})
+
+describe("a listener that cannot be opened is a typed ListenError, not a defect", () => {
+  it.live("TCP: a port already in use", () =>
+    Effect.gen(function*() {
+      const taken = yield* Layer.build(TcpInterface.layer({ protocols: [pingProtocol()], listen: { host: "127.0.0.1", port: 0 } }))
+      const port = Context.get(taken, TcpInterface.TcpListenAddress)!.port
+      const error = yield* Effect.flip(Layer.build(TcpInterface.layer({ protocols: [pingProtocol()], listen: { host: "127.0.0.1", port } })))
+      assert.strictEqual(error._tag, "ListenError")
+      assert.strictEqual(error.reason, "AddressInUse")
+      assert.strictEqual(error.message, `cannot listen on 127.0.0.1:${port}: the address is in use (EADDRINUSE)`)
+    }))
+
+  it.live("Unix: a socket path another listener holds", () =>
+    Effect.gen(function*() {
+      const path = `/tmp/network2-test-${process.pid}-busy.sock`
+      yield* Layer.build(UnixInterface.layer({ protocols: [pingProtocol()], listen: path }))
+      const error = yield* Effect.flip(Layer.build(UnixInterface.layer({ protocols: [pingProtocol()], listen: path })))
+      assert.strictEqual(error._tag, "ListenError")
+      assert.strictEqual(error.reason, "AddressInUse")
+      assert.strictEqual(error.message, `cannot listen on ${path}: the address is in use (EADDRINUSE)`)
+    }))
+
+  it("the system's codes map to reasons (a permission is refused to root only in a few places)", () => {
+    const sys = (code: string) => Object.assign(new Error(code), { code })
+    assert.strictEqual(ListenError.fromCause("h:1", sys("EACCES")).reason, "PermissionDenied")
+    assert.strictEqual(ListenError.fromCause("h:1", sys("EPERM")).reason, "PermissionDenied")
+    assert.strictEqual(ListenError.fromCause("h:1", sys("EADDRNOTAVAIL")).reason, "AddressNotAvailable")
+    assert.strictEqual(ListenError.fromCause("h:1", { reason: { cause: sys("EADDRINUSE") } }).reason, "AddressInUse")
+    assert.strictEqual(ListenError.fromCause("h:1", new Error("odd")).message, "cannot listen on h:1: failed (odd)")
+  })
 })
