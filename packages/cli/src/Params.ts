@@ -211,3 +211,47 @@ export const peersOrSocket: Argument.Argument<ReadonlyArray<PeerId>> = Argument.
   Argument.variadic({ min: 0 }),
   Argument.withDescription("the peers' addresses (none with --socket-path)")
 )
+
+/**
+ * `--metrics HOST:PORT`: serve the Prometheus scrape endpoint (`/metrics`) there (port 0: a free
+ * one, printed on stderr).
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const metrics = Flag.String("metrics").pipe(
+  Flag.withMetavar("HOST:PORT"),
+  Flag.filterMap((text) => {
+    const m = /^(.+):(\d+)$/.exec(text.trim())
+    const port = m === null ? -1 : Number(m[2])
+    return m === null || port > 65535 ? Option.none() : Option.some({ host: m[1]!.replace(/^\[|\]$/g, ""), port })
+  }, () => "a HOST:PORT address"),
+  Flag.optional,
+  Flag.withDescription("serve Prometheus metrics at http://HOST:PORT/metrics")
+)
+
+/**
+ * `--otlp URL`: send traces, metrics and logs to this OTLP/HTTP collector (absent: the standard
+ * `OTEL_EXPORTER_OTLP_ENDPOINT`, when set).
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const otlp = Flag.String("otlp").pipe(
+  Flag.withMetavar("URL"),
+  Flag.filter((text) => /^https?:\/\/\S+$/.test(text), () => "an http:// or https:// URL"),
+  Flag.optional,
+  Flag.withDescription("send traces, metrics and logs to this OTLP/HTTP collector (default: $OTEL_EXPORTER_OTLP_ENDPOINT)")
+)
+
+/**
+ * `--log-format pretty|json|logfmt`: log lines (connections opening and closing, handshakes,
+ * faults, with the peer) on stderr in this format, debug level included.
+ *
+ * @category flags
+ * @since 0.1.0
+ */
+export const logFormat = Flag.Literals("log-format", ["pretty", "json", "logfmt"] as const).pipe(
+  Flag.optional,
+  Flag.withDescription("log on stderr in this format, connection events included")
+)

@@ -38,6 +38,7 @@ import { FetchPlanner, receiveBlock } from "./internal/initiator-fetch.ts"
 import { type GovernorAction, PeerSet, type Phase, type Temperature } from "./internal/initiator-peers.ts"
 import { TxClient, TxPool } from "./internal/initiator-txs.ts"
 import * as W from "./internal/initiator-wire.ts"
+import { initiatorProbe } from "../internal/observability.ts"
 
 // ---------------------------------------------------------------------------------------------------
 // configuration
@@ -587,7 +588,8 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
   let rangeCounter = 0
 
   const send = (peer: PeerId, message: Message) => out.command(InterfaceCommand.Send(peer, message))
-  const emit = (event: InitiatorEvent) => out.event(event)
+  const probe = yield* initiatorProbe((t) => peers.at(t).length)
+  const emit = (event: InitiatorEvent) => (probe.event(event), out.event(event))
 
   // ---- peers ------------------------------------------------------------------------------------
 

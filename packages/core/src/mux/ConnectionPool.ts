@@ -19,6 +19,7 @@ import type { PeerId, Role } from "../Primitives.ts"
 import { type ConnectionError, TransportError } from "../ProtocolError.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
 import * as Mux from "./Mux.ts"
+import * as Probe from "../internal/observability.ts"
 
 /**
  * Opens an outbound connection; the bearer lives as long as the scope.
@@ -95,6 +96,8 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
 
   const run = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>, entry: Connection) =>
     Effect.gen(function*() {
+      const probe = yield* Probe.connectionProbe(peer, direction)
+      yield* Effect.addFinalizer((exit) => probe.closed(exit))
       const bearer = yield* open
       let last = 0
       const role: Role = direction === "outbound" ? "initiator" : "responder"
@@ -105,13 +108,14 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
         handshakeRole: role,
         ...(options.sduSize === undefined ? {} : { sduSize: options.sduSize }),
         ...(options.sduTimeout === undefined ? {} : { sduTimeout: options.sduTimeout }),
-        onReceive: (messages) => emit(InterfaceEvent.Recv(peer, messages)),
-        onSent: (message) => emit(InterfaceEvent.Sent(peer, message)),
+        onReceive: (messages) => (probe.received(messages), emit(InterfaceEvent.Recv(peer, messages))),
+        onSent: (message) => (probe.sent(message), emit(InterfaceEvent.Sent(peer, message))),
         onActivity: () => {
           last++
         }
       })
       entry.mux = mux
+      probe.open()
       yield* emit(InterfaceEvent.Connected(peer, direction))
       for (const m of entry.pending.splice(0)) yield* mux.send(m)
       if (options.idleAfter !== undefined) {
@@ -128,6 +132,7 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
       return yield* mux.closed
     }).pipe(
       Effect.scoped,
+      Probe.withConnection(peer, direction),
       Effect.onExit((exit) =>
         Effect.gen(function*() {
           if (connections.get(peer) === entry) connections.delete(peer)

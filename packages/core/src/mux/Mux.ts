@@ -21,6 +21,7 @@ import { type ConnectionError, MuxError, ProtocolViolation, TransportError } fro
 import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
 import { Framer } from "./internal/Framer.ts"
+import { muxMeter } from "../internal/observability.ts"
 
 /**
  * The byte pipe under a connection: `read` gives the next pieces (`undefined` at a clean end of
@@ -178,6 +179,7 @@ export const make = Effect.fnUntraced(function*(
   const wake = yield* Queue.sliding<void>(1)
   let egressBytes = 0
   let egressIndex = 0
+  const meter = yield* muxMeter(options.protocols, () => egressBytes, () => instances.reduce((n, i) => n + i.ingressBytes, 0))
   const writer = Effect.gen(function*() {
     while (true) {
       yield* Queue.take(wake)
@@ -200,6 +202,7 @@ export const make = Effect.fnUntraced(function*(
             const header = head.pieces.shift()!
             const piece = head.pieces.shift()!
             batch.push(header, piece)
+            meter.out(instance.protocol.channel, header.length + piece.length)
             bytes += header.length + piece.length
             progress = true
             if (head.pieces.length === 0) {
@@ -220,6 +223,7 @@ export const make = Effect.fnUntraced(function*(
           )
         }
         egressBytes -= bytes
+        meter.wrote(bytes)
         for (const m of sent) yield* options.onSent(m)
       }
     }
@@ -358,6 +362,7 @@ export const make = Effect.fnUntraced(function*(
         return
       }
       options.onActivity?.()
+      meter.read(chunks)
       for (const chunk of chunks) {
         const whole = segments.push(chunk)
         for (const s of whole) {
@@ -373,6 +378,7 @@ export const make = Effect.fnUntraced(function*(
           // queued, or held early by the driver, counts until delivered (the message still being
           // framed counts too: the instance checks it, after the state's byte limit)
           instance.ingressBytes += s.payload.length + SEGMENT_CHARGE
+          meter.in(s.protocol, s.payload.length)
           const held = instance.ingressBytes + instance.driver.heldBytes()
           if (held > instance.protocol.ingressLimit) {
             return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` }))
