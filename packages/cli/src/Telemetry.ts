@@ -65,3 +65,11 @@ export const layer = (flags: TelemetryFlags): Layer.Layer<never, PrometheusServe
     PrometheusServer.PrometheusServerError
   >
 }
+
+/**
+ * How {@link layer} can fail: the metrics endpoint could not listen.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export type TelemetryError = PrometheusServer.PrometheusServerError

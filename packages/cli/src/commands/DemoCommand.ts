@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { ChainSource, GeneratedChain, Initiator, Interface, Observability, PeerId, Protocols, Responder } from "@pallas-network2/core"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
@@ -18,9 +18,28 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { CommandFailed, UsageError } from "../Errors.ts"
 import * as Params from "../Params.ts"
+import * as Telemetry from "../Telemetry.ts"
 import * as Demo from "./Demo.ts"
 
 const MAGIC = 764824073
+
+/**
+ * The per-peer table the demo ends with, from the metrics (`network2_peer_*`): blocks, bytes in and
+ * out, and the last round trip, for the given peers (the initiator's side of each connection).
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const peerTable = (figures: ReadonlyArray<Observability.PeerFigures>, peers: ReadonlyArray<PeerId>) => {
+  const rows = peers.map((peer) => {
+    const f = figures.find((x) => x.peer === peer)
+    return { peer, blocks: f?.blocks ?? 0, bytesIn: f?.bytesIn ?? 0, bytesOut: f?.bytesOut ?? 0, rttMs: f?.rtt === undefined ? null : Math.round(f.rtt * 10000) / 10 }
+  })
+  const cells = [["peer", "blocks", "bytes in", "bytes out", "rtt"], ...rows.map((r) => [r.peer, String(r.blocks), Demo.formatBytes(r.bytesIn), Demo.formatBytes(r.bytesOut), r.rttMs === null ? "-" : `${r.rttMs} ms`])]
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((c) => c[i]!.length)))
+  const text = cells.map((c) => "  " + c.map((x, i) => i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!)).join("  ")).join("\n")
+  return { rows, text: `per peer (from the metrics):\n${text}` }
+}
 
 /** Starts one responder on a free loopback port; returns its address. */
 const startResponder = (chain: ChainSource.ChainSourceShape) =>
@@ -87,6 +106,8 @@ export const demo = (options: { readonly chain?: string | undefined; readonly bl
       ].join("\n"),
       { event: "summary", ...summary }
     )
+    const table = peerTable(yield* Observability.peerFigures, peers)
+    progress.line(table.text, { event: "peers", peers: table.rows })
     return summary
   }).pipe(Effect.scoped)
 
@@ -106,11 +127,15 @@ export const command = Command.make(
     ),
     blocks: Params.positive("blocks").pipe(Flag.withDefault(1000), Flag.withDescription("blocks in the generated chain")),
     peers: Params.positive("peers").pipe(Flag.withDefault(3), Flag.withDescription("responders to start and sync from")),
-    json: Params.json
+    json: Params.json,
+    metrics: Params.metrics,
+    otlp: Params.otlp,
+    logFormat: Params.logFormat
   },
   (flags) =>
     demo({ chain: Option.getOrUndefined(flags.chain), blocks: flags.blocks, peers: flags.peers, json: flags.json }).pipe(
-      Effect.flatMap((summary) => summary.ok ? Effect.void : Effect.fail(new CommandFailed({ detail: "" })))
+      Effect.flatMap((summary) => summary.ok ? Effect.void : Effect.fail(new CommandFailed({ detail: "" }))),
+      Effect.provide(Telemetry.layer(flags))
     )
 ).pipe(
   Command.withDescription(

@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import { CommandFailed, UsageError } from "../Errors.ts"
 import * as Params from "../Params.ts"
+import * as Telemetry from "../Telemetry.ts"
 import * as Fetch from "./Fetch.ts"
 import * as Follow from "./Follow.ts"
 import * as Handshake from "./Handshake.ts"
@@ -128,7 +129,10 @@ export const follow = Command.make(
       Flag.withDefault(Duration.minutes(30)),
       Flag.withDescription("how long a peer that broke the protocol stays banned (default 30m)")
     ),
-    json: Params.json
+    json: Params.json,
+    metrics: Params.metrics,
+    otlp: Params.otlp,
+    logFormat: Params.logFormat
   },
   (flags) =>
     Effect.gen(function*() {
@@ -161,7 +165,7 @@ export const follow = Command.make(
           detail: `no peer left: every peer is banned (${end.reasons.join("; ")}); --keep-trying waits for the bans to end`
         })
       }
-    })
+    }).pipe(Effect.provide(Telemetry.layer(flags)))
 ).pipe(
   Command.withDescription(
     "follows the chain from one or more peers, printing each roll forward and backward with the best tip; says when no peer is left and when it retries"

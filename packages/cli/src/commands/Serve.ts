@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import { ChainSource, GeneratedChain, type Interface, ReplayChain, Responder } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as Params from "../Params.ts"
+import * as Telemetry from "../Telemetry.ts"
 import * as LocalCommands from "./LocalCommands.ts"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 import type * as ListenError from "@pallas-network2/node/ListenError"
@@ -226,9 +227,12 @@ export const command = <E, R>(
         Flag.withMetavar("MS"),
         Flag.optional,
         Flag.withDescription("how long an IP stays banned after a protocol violation (default 900000, 15 minutes)")
-      )
+      ),
+      metrics: Params.metrics,
+      otlp: Params.otlp,
+      logFormat: Params.logFormat
     },
-    (flags): Effect.Effect<void, E | ImmutableDb.ImmutableDbError | ListenError.ListenError, R> => {
+    (flags): Effect.Effect<void, E | ImmutableDb.ImmutableDbError | ListenError.ListenError | Telemetry.TelemetryError, R> => {
       const live = (): ReplayChain.ReplayOptions => {
         const start = Option.getOrUndefined(flags.start)
         const every = Option.getOrUndefined(flags.rollbackEvery)
@@ -253,11 +257,14 @@ export const command = <E, R>(
         banDuration: Option.getOrUndefined(flags.banDuration)
       }
       if (Option.isSome(flags.socketPath)) {
-        return LocalCommands.serveSocket({ socketPath: flags.socketPath.value, magic: flags.magic }, chainLayer(options))
+        return LocalCommands.serveSocket({ socketPath: flags.socketPath.value, magic: flags.magic }, chainLayer(options)).pipe(
+          Effect.provide(Telemetry.layer(flags))
+        )
       }
       return run(options).pipe(
         Effect.scoped,
-        Effect.provide(layer(options, listen(options.host, options.port, options.sduTimeout)))
+        Effect.provide(layer(options, listen(options.host, options.port, options.sduTimeout))),
+        Effect.provide(Telemetry.layer(flags))
       )
     }
   ).pipe(
