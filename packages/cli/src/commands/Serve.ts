@@ -232,7 +232,7 @@ export const command = <E, R>(
       otlp: Params.otlp,
       logFormat: Params.logFormat
     },
-    (flags): Effect.Effect<void, E | ImmutableDb.ImmutableDbError | ListenError.ListenError | Telemetry.TelemetryError, R> => {
+    (flags): Effect.Effect<void, E | ChainSource.ChainSourceError | ImmutableDb.ImmutableDbError | ListenError.ListenError | Telemetry.TelemetryError, R> => {
       const live = (): ReplayChain.ReplayOptions => {
         const start = Option.getOrUndefined(flags.start)
         const every = Option.getOrUndefined(flags.rollbackEvery)

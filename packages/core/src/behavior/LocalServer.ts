@@ -29,7 +29,7 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as Behavior from "../Behavior.ts"
 import * as Block from "../chain/Block.ts"
-import { ChainSource, type ChainSourceShape } from "../chain/ChainSource.ts"
+import { ChainSource, type ChainSourceError, type ChainSourceShape } from "../chain/ChainSource.ts"
 import * as Cbor from "../cbor/Cbor.ts"
 import { type Interface, InterfaceCommand, type InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
@@ -476,6 +476,13 @@ export const make = Effect.fnUntraced(function*(
     out.command(InterfaceCommand.Disconnect(c.peer, reason))
   }
   const stats = (c: Client): ServedStats => ({ blocks: c.blocks, queries: c.queries, txs: c.txs })
+  /** The chain source failed while serving `c`: that client alone is closed, the reason logged. */
+  const chainFailed = (c: Client, error: ChainSourceError) =>
+    Effect.suspend(() => {
+      const reason = `chain source failed: ${error.message}`
+      close(c, reason)
+      return Effect.logWarning(`${c.peer} closed: ${reason}`)
+    })
 
   /** The state at a point on the chain; `undefined` when the point is not on it. */
   const stateAt = Effect.fnUntraced(function*(point: Point, tip: Tip) {
@@ -571,7 +578,7 @@ export const make = Effect.fnUntraced(function*(
   const wakeAwaiting = Effect.fnUntraced(function*() {
     for (const c of clients.values()) {
       if (!c.awaiting || c.closing !== undefined) continue
-      if (yield* step(c)) c.awaiting = false
+      if (yield* step(c).pipe(Effect.catchTag("ChainSourceError", (e) => Effect.as(chainFailed(c, e), false)))) c.awaiting = false
     }
   })
 
@@ -791,7 +798,7 @@ export const make = Effect.fnUntraced(function*(
           if (c === undefined) return
           for (const m of event.messages) {
             if (c.closing !== undefined || c.closeAfterSent !== undefined) return
-            yield* onMessage(c, m)
+            yield* onMessage(c, m).pipe(Effect.catchTag("ChainSourceError", (e) => chainFailed(c, e)))
           }
           return
         }

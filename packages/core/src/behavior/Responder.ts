@@ -17,6 +17,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -28,7 +29,7 @@ import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as Behavior from "../Behavior.ts"
-import { ChainSource, type ChainSourceShape } from "../chain/ChainSource.ts"
+import { ChainSource, ChainSourceError, type ChainSourceShape } from "../chain/ChainSource.ts"
 import { type Direction, type Interface, InterfaceCommand, type InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
 import type { Message } from "../Message.ts"
@@ -518,6 +519,14 @@ export const make = Effect.fnUntraced(function*(
     close(r, `protocol violation: ${error.message}`)
   })
 
+  /** The chain source failed while serving `r`: that peer alone is closed, the reason logged. */
+  const chainFailed = Effect.fnUntraced(function*(r: PeerRecord, error: ChainSourceError) {
+    if (r.closing !== undefined) return
+    const reason = `chain source failed: ${error.message}`
+    yield* Effect.logWarning(`${r.peer} closed: ${reason}`)
+    close(r, reason)
+  })
+
   const newRecord = (peer: PeerId, direction: Direction, now: number, credits: Queue.Queue<void>): PeerRecord => ({
     peer,
     direction,
@@ -688,8 +697,10 @@ export const make = Effect.fnUntraced(function*(
   const wakeAwaiting = Effect.fnUntraced(function*(c: ChainSourceShape) {
     for (const r of peers.values()) {
       if (!r.awaiting || r.closing !== undefined) continue
-      const step = yield* c.next(r.cursor)
-      if (step._tag === "AtTip") continue
+      const step = yield* c.next(r.cursor).pipe(
+        Effect.catchTag("ChainSourceError", (e) => Effect.as(chainFailed(r, e), undefined))
+      )
+      if (step === undefined || step._tag === "AtTip") continue
       r.awaiting = false
       if (step._tag === "RollForward") {
         r.cursor = step.point
@@ -749,6 +760,10 @@ export const make = Effect.fnUntraced(function*(
 
   // ---- block-fetch ---------------------------------------------------------------------------------
 
+  /**
+   * Streams one range. A chain source failure (or a defect in it) closes this peer with the reason;
+   * an interruption (the peer left) ends it quietly.
+   */
   const streamRange = (r: PeerRecord, c: ChainSourceShape, from: Point, to: Point): Effect.Effect<void> =>
     Effect.gen(function*() {
       const stream = yield* c.range(from, to)
@@ -785,7 +800,16 @@ export const make = Effect.fnUntraced(function*(
         send(r.peer, W.batchDone())
         emit({ _tag: "BlocksServed", peer: r.peer, from, to, blocks, bytes })
       }))
-    }).pipe(Effect.catchCause(() => Effect.void))
+    }).pipe(Effect.catchCause((cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.void
+      const error = Cause.findErrorOption(cause)
+      return locked(chainFailed(
+        r,
+        error._tag === "Some"
+          ? error.value
+          : new ChainSourceError({ operation: "range", detail: `defect: ${String(Cause.squash(cause))}` })
+      ))
+    }))
 
   /** Serves the queued ranges of a peer one after the other (block-fetch clients may pipeline). */
   const startStreaming = Effect.fnUntraced(function*(r: PeerRecord, c: ChainSourceShape) {
@@ -913,7 +937,7 @@ export const make = Effect.fnUntraced(function*(
     }
     switch (m.protocol) {
       case "chain-sync":
-        return yield* onChainSync(r, m)
+        return yield* onChainSync(r, m).pipe(Effect.catchTag("ChainSourceError", (e) => chainFailed(r, e)))
       case "block-fetch":
         return yield* onBlockFetch(r, m)
       case "keep-alive": {

@@ -10,6 +10,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Cbor from "../cbor/Cbor.ts"
 import { Point, Tip, type WrappedHeader } from "../protocol/Common.ts"
@@ -31,29 +32,58 @@ export type ChainStep =
   | { readonly _tag: "AtTip"; readonly tip: Tip }
 
 /**
- * The shape of a chain source.
+ * A chain source that could not answer: a read that failed (a missing or corrupt file, a database
+ * error). The responder closes only the connection it was serving, with this as the reason.
+ *
+ * @example
+ * ```ts
+ * import { ChainSource } from "@pallas-network2/core"
+ * const e = new ChainSource.ChainSourceError({ operation: "range", detail: "chunk 01285 is truncated" })
+ * e.message // "chain source: range failed: chunk 01285 is truncated"
+ * ```
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class ChainSourceError extends Schema.TaggedError<ChainSourceError>()("ChainSourceError", {
+  /** What was asked: `tip`, `intersect`, `next`, `range`, `block` or `length`. */
+  operation: Schema.Literals(["tip", "intersect", "next", "range", "block", "length"]),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `chain source: ${this.operation} failed: ${this.detail}`
+  }
+}
+
+/**
+ * The shape of a chain source. Each read may fail with a {@link ChainSourceError} (the in-memory and
+ * generated sources never do).
  *
  * @category models
  * @since 0.1.0
  */
 export interface ChainSourceShape {
   /** The current tip. */
-  readonly tip: Effect.Effect<Tip>
+  readonly tip: Effect.Effect<Tip, ChainSourceError>
   /** Every tip change from now on (a new subscription per run of the stream). */
   readonly changes: Stream.Stream<Tip>
   /** The first of `points` that is on the chain, with the tip; `undefined` when none is. */
-  readonly intersect: (points: ReadonlyArray<Point>) => Effect.Effect<{ point: Point; tip: Tip } | undefined>
+  readonly intersect: (points: ReadonlyArray<Point>) => Effect.Effect<{ point: Point; tip: Tip } | undefined, ChainSourceError>
   /** What follows `cursor`. */
-  readonly next: (cursor: Point) => Effect.Effect<ChainStep>
+  readonly next: (cursor: Point) => Effect.Effect<ChainStep, ChainSourceError>
   /**
    * The blocks from `from` to `to` inclusive, read one at a time as the stream is pulled;
-   * `undefined` when either point is not on the chain or `to` comes before `from`.
+   * `undefined` when either point is not on the chain or `to` comes before `from`. A block that
+   * cannot be read fails the stream.
    */
-  readonly range: (from: Point, to: Point) => Effect.Effect<Stream.Stream<Uint8Array> | undefined>
+  readonly range: (
+    from: Point,
+    to: Point
+  ) => Effect.Effect<Stream.Stream<Uint8Array, ChainSourceError> | undefined, ChainSourceError>
   /** A block by its point. */
-  readonly block: (point: Point) => Effect.Effect<Uint8Array | undefined>
+  readonly block: (point: Point) => Effect.Effect<Uint8Array | undefined, ChainSourceError>
   /** How many blocks the chain holds. */
-  readonly length: Effect.Effect<number>
+  readonly length: Effect.Effect<number, ChainSourceError>
   /** A short label for logs ("generated synthetic chain", "chunk 01285.chunk", ...). */
   readonly label: string
 }

@@ -31,9 +31,14 @@ const peerA = PeerId.tcp("127.0.0.1", 40001)
 const peerB = PeerId.tcp("127.0.0.1", 40002)
 const peerC = PeerId.tcp("10.0.0.7", 40003)
 
-const setup = Effect.fnUntraced(function*(config: Responder.ResponderConfig = {}, initial = blocks) {
+const setup = Effect.fnUntraced(function*(
+  config: Responder.ResponderConfig = {},
+  initial = blocks,
+  /** What the responder reads instead of the in-memory chain (a faulty source, say). */
+  serving: (chain: ChainSource.MemoryChain) => ChainSource.ChainSourceShape = (chain) => chain
+) {
   const chain = yield* ChainSource.makeMemory(initial)
-  const behavior = yield* Responder.make({ networkMagic: NetworkMagic.preview, ...config }, chain)
+  const behavior = yield* Responder.make({ networkMagic: NetworkMagic.preview, ...config }, serving(chain))
   const out = yield* Queue.unbounded<Output>()
   yield* behavior.outputs.pipe(Stream.runForEach((o) => Queue.offer(out, o)), Effect.forkScoped)
   /** Everything output so far. */
@@ -227,6 +232,56 @@ describe("Responder (behavior)", () => {
         const served = all.filter((m) => m._tag === "MsgBlock").map(Msg.blockBytes)
         assert.strictEqual(served.length, 10)
         served.forEach((b, i) => assert.ok(bytesEqual(b, blocks[i + 1]!.bytes)))
+      }))
+
+    it.effect("a block the chain source cannot read closes that peer alone, with the reason; another peer is served", () =>
+      Effect.gen(function*() {
+        const unreadable = new ChainSource.ChainSourceError({ operation: "range", detail: "block 5 is unreadable" })
+        // a range from block 3 fails after its first block; every other range is read as usual
+        const h = yield* setup({}, blocks, (chain) => ({
+          ...chain,
+          range: (from, to) =>
+            Point.toString(from) === Point.toString(pointOf(blocks[3]!))
+              ? Effect.succeed(Stream.concat(Stream.make(blocks[3]!.bytes), Stream.fail(unreadable)))
+              : chain.range(from, to)
+        }))
+        yield* h.connect(peerA)
+        yield* h.connect(peerB)
+        yield* h.recv(peerA, Msg.requestRange(pointOf(blocks[3]!), pointOf(blocks[6]!)))
+        yield* h.recv(peerB, Msg.requestRange(pointOf(blocks[1]!), pointOf(blocks[2]!)))
+        const out = yield* h.drain
+        assert.deepStrictEqual(tags(h.sent(out, peerA)), ["MsgStartBatch", "MsgBlock"])
+        assert.deepStrictEqual(h.disconnects(out), [{ peer: peerA, reason: `chain source failed: ${unreadable.message}` }])
+        assert.deepStrictEqual(tags(h.sent(out, peerB)), ["MsgStartBatch", "MsgBlock", "MsgBlock", "MsgBatchDone"])
+        yield* h.behavior.handleIo(InterfaceEvent.Disconnected(peerA))
+        const closed = h.events(yield* h.drain).find((e) => e._tag === "PeerDisconnected")
+        assert.strictEqual(closed?._tag === "PeerDisconnected" ? closed.reason : undefined, "chain source failed: chain source: range failed: block 5 is unreadable")
+        // peerB still served after peerA's failure
+        yield* h.recv(peerB, Msg.requestRange(pointOf(blocks[7]!), pointOf(blocks[7]!)))
+        assert.deepStrictEqual(tags(h.sent(yield* h.drain, peerB)), ["MsgStartBatch", "MsgBlock", "MsgBatchDone"])
+      }))
+
+    it.effect("a chain-sync read that fails closes that peer alone; another follower goes on", () =>
+      Effect.gen(function*() {
+        const h = yield* setup({}, blocks, (chain) => ({
+          ...chain,
+          next: (cursor) =>
+            Point.toString(cursor) === Point.toString(pointOf(blocks[0]!))
+              ? Effect.fail(new ChainSource.ChainSourceError({ operation: "next", detail: "index lost" }))
+              : chain.next(cursor)
+        }))
+        yield* h.connect(peerA)
+        yield* h.connect(peerB)
+        yield* h.recv(peerA, Msg.findIntersect([pointOf(blocks[0]!)]))
+        yield* h.recv(peerB, Msg.findIntersect([pointOf(blocks[1]!)]))
+        yield* h.drain
+        // RollBackward to the intersection first, then the next header is read: it fails for peerA only
+        yield* h.recv(peerA, Msg.requestNext(), Msg.requestNext())
+        yield* h.recv(peerB, Msg.requestNext(), Msg.requestNext())
+        const out = yield* h.drain
+        assert.deepStrictEqual(tags(h.sent(out, peerA)), ["MsgRollBackward"])
+        assert.deepStrictEqual(h.disconnects(out), [{ peer: peerA, reason: "chain source failed: chain source: next failed: index lost" }])
+        assert.deepStrictEqual(tags(h.sent(out, peerB)), ["MsgRollBackward", "MsgRollForward"])
       }))
 
     it.effect("NoBlocks for a range off the chain", () =>
