@@ -282,11 +282,12 @@ export class ConnectionProbe {
   }
 
   /** The bearer is up and the multiplexer runs. */
-  open(): void {
+  open(): Effect.Effect<void> {
     this.opened = true
     this.add(counter(O.connectionsOpened, { direction: this.direction }), 1)
     if (this.enabled) gauge(O.connectionsOpen, { direction: this.direction }).modifyUnsafe(1, this.context)
     this.handshake = this.span("network2.handshake", { "network2.direction": this.direction })
+    return Effect.logDebug("connection opened", this.direction)
   }
 
   private handshakeDone(m: Message & Record<string, unknown>): void {

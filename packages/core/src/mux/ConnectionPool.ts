@@ -115,7 +115,7 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
         }
       })
       entry.mux = mux
-      probe.open()
+      yield* probe.open()
       yield* emit(InterfaceEvent.Connected(peer, direction))
       for (const m of entry.pending.splice(0)) yield* mux.send(m)
       if (options.idleAfter !== undefined) {
