@@ -94,12 +94,9 @@ export const withNode = <A, E>(
       })
     ).pipe(Effect.mapError((e) => new CommandFailed({ detail: e.message })))
     const node = Context.get(context, LocalNode.LocalNode)
-    const failed = (e: unknown) =>
-      Effect.fail(new CommandFailed({ detail: `node at ${path}: ${(e as { message: string }).message}` }))
-    const guarded = program(node, stage).pipe(
-      Effect.catchIf(
-        (e): e is E & LocalNode.LocalNodeError => isLocalNodeError(e),
-        failed
+    const guarded = Effect.andThen(node.connect, Effect.suspend(() => program(node, stage))).pipe(
+      Effect.mapError((e): CommandFailed | E =>
+        isLocalNodeError(e) ? new CommandFailed({ detail: `node at ${path}: ${e.message}` }) : e as E
       )
     )
     if (deadline === "none") return yield* guarded
