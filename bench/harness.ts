@@ -7,8 +7,14 @@ import * as os from "node:os"
 export interface Side {
   /** What is measured ("network2 block-fetch", "raw node:net socket"). */
   readonly name: string
-  /** One run; returns the figure (higher is better unless `lowerIsBetter`). */
-  readonly run: () => Promise<number>
+  /** One run; returns the figure (higher is better unless `lowerIsBetter`), or the figure and CPU costs. */
+  readonly run: () => Promise<number | Measured>
+}
+
+/** A run's figure and what it cost: named CPU figures (microseconds per block or header, by process). */
+export interface Measured {
+  readonly value: number
+  readonly cpu: Record<string, number>
 }
 
 export interface Scenario {
@@ -20,6 +26,8 @@ export interface Scenario {
   readonly lowerIsBetter?: boolean
   /** Extra figures a scenario wants in the report (memory per connection, p99, ...). */
   readonly extra?: () => Record<string, unknown>
+  /** Which ratios to report, as [of, to] side indexes (median of `of` over median of `to`); default: the first side over each other. */
+  readonly ratioPairs?: ReadonlyArray<readonly [number, number]>
 }
 
 export interface SideResult {
@@ -28,6 +36,8 @@ export interface SideResult {
   readonly median: number
   readonly min: number
   readonly max: number
+  /** Medians of the CPU figures the runs reported, by name (absent when the side reports none). */
+  readonly cpu?: Record<string, { readonly median: number; readonly runs: ReadonlyArray<number> }>
 }
 
 export interface ScenarioResult {
@@ -52,19 +62,27 @@ const median = (all: ReadonlyArray<number>): number => {
 
 export const runScenario = async (scenario: Scenario, runs: number, warmup: number): Promise<ScenarioResult> => {
   process.stderr.write(`\n# ${scenario.id}: ${scenario.title}\n`)
+  const cpuText = (m: Measured) =>
+    Object.keys(m.cpu).length === 0 ? "" : ` (CPU ${Object.entries(m.cpu).map(([k, x]) => `${k} ${x.toFixed(1)}`).join(", ")})`
+  const one = async (side: Side): Promise<Measured> => {
+    const v = await side.run()
+    return typeof v === "number" ? { value: v, cpu: {} } : v
+  }
   for (let w = 0; w < warmup; w++) {
     for (const side of scenario.sides) {
-      const v = await side.run()
-      process.stderr.write(`  warm-up ${side.name}: ${v.toFixed(2)} ${scenario.unit}\n`)
+      const m = await one(side)
+      process.stderr.write(`  warm-up ${side.name}: ${m.value.toFixed(2)} ${scenario.unit}${cpuText(m)}\n`)
     }
   }
   const figures = scenario.sides.map(() => [] as Array<number>)
+  const cpus = scenario.sides.map(() => new Map<string, Array<number>>())
   for (let r = 0; r < runs; r++) {
     for (let i = 0; i < scenario.sides.length; i++) {
       const side = scenario.sides[i]!
-      const v = await side.run()
-      figures[i]!.push(v)
-      process.stderr.write(`  run ${r + 1} ${side.name}: ${v.toFixed(2)} ${scenario.unit}\n`)
+      const m = await one(side)
+      figures[i]!.push(m.value)
+      for (const [k, x] of Object.entries(m.cpu)) cpus[i]!.set(k, [...(cpus[i]!.get(k) ?? []), x])
+      process.stderr.write(`  run ${r + 1} ${side.name}: ${m.value.toFixed(2)} ${scenario.unit}${cpuText(m)}\n`)
     }
   }
   const sides = scenario.sides.map((side, i) => ({
@@ -72,12 +90,14 @@ export const runScenario = async (scenario: Scenario, runs: number, warmup: numb
     runs: figures[i]!,
     median: median(figures[i]!),
     min: Math.min(...figures[i]!.filter((x) => !Number.isNaN(x))),
-    max: Math.max(...figures[i]!.filter((x) => !Number.isNaN(x)))
+    max: Math.max(...figures[i]!.filter((x) => !Number.isNaN(x))),
+    ...(cpus[i]!.size === 0 ? {} : { cpu: Object.fromEntries([...cpus[i]!].map(([k, xs]) => [k, { median: median(xs), runs: xs }])) })
   }))
-  const ratios = sides.slice(1).map((other) => ({
-    of: sides[0]!.name,
-    to: other.name,
-    ratio: sides[0]!.median / other.median
+  const pairs = scenario.ratioPairs ?? sides.slice(1).map((_, i) => [0, i + 1] as const)
+  const ratios = pairs.map(([of, to]) => ({
+    of: sides[of]!.name,
+    to: sides[to]!.name,
+    ratio: sides[of]!.median / sides[to]!.median
   }))
   return {
     id: scenario.id,

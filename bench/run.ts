@@ -1,27 +1,38 @@
 /**
- * The benchmarks: `npm run bench` (full) or `npm run bench -- --quick` (a small version, under a
- * minute). Writes bench/results.json. Plain Node processes, no test runner.
+ * The benchmarks: `npm run bench` (full) or `npm run bench -- --quick` (a small version, a few
+ * minutes). Writes bench/results.json. Plain Node processes, no test runner.
  *
- *   1. mux throughput: responder process streaming the real chunk repeated vs raw node:net
- *   2. block-fetch blocks/s of the real chunk: project's initiator vs @harmoniclabs client
- *   3. chain-sync headers/s, pipelined and one at a time
+ *   1. mux throughput: the stack (our client, our responder process) beside a raw node:net transfer
+ *      of 200 MB (quick too), our responder alone (a plain-socket client that decodes nothing) and our
+ *      client alone (against the replayer of the responder's recorded bytes), each as a ratio to raw
+ *   2. block-fetch blocks/s of the real chunk from the replayer: the project's client vs @harmoniclabs
+ *   3. chain-sync headers/s, pipelined and one at a time, beside a plain-socket ping-pong of the same bytes
  *   4. scale: 1 000 node-to-node connections from one process to one responder process
  *   5. codecs: messages/s per protocol's vectors, beside cbor-x
  *   6. reassembly: CPU per byte of a message in 1-byte segments vs full segments (no socket)
  *
+ * Scenarios 1-3 also report the CPU microseconds per block or header of each process over the timed
+ * window (`process.cpuUsage`), as scenario ids ending in `-cpu`.
+ *
  * Options: --quick, --only 1,2,3,4,5,6
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
-import { Block } from "@pallas-network2/core"
-import { machine, runScenario, type Scenario, type ScenarioResult } from "./harness.ts"
-import { rawThroughput } from "./scenarios/raw.ts"
-import { chainSyncHeaders, initiatorBlocks, MAGIC, muxThroughput } from "./scenarios/stack.ts"
+import type * as cp from "node:child_process"
+import { Block, Protocols } from "@pallas-network2/core"
+import { machine, type Measured, runScenario, type Scenario, type ScenarioResult } from "./harness.ts"
+import { rawTransfer } from "./scenarios/raw.ts"
+import { chainSyncHeaders, MAGIC, muxThroughput, rangeBlocks } from "./scenarios/stack.ts"
 import { harmonicBlocks } from "./scenarios/harmonic.ts"
+import { pingPong, requestCounted } from "./scenarios/plain.ts"
 import { codecScenarios } from "./scenarios/codecs.ts"
 import { reassemblyScenarios } from "./scenarios/reassembly.ts"
 import { type ScaleFigures, scaleRun } from "./scenarios/scale.ts"
 import { chunkPath, root, shared, spawnWithPort, waitExit } from "./scenarios/util.ts"
+import { recordingProxy, replyBytes, type Script, segments, tagOf, writeScripts } from "./scenarios/wire.ts"
+
+const { BlockFetch, ChainSync, Handshake } = Protocols
 
 const argv = process.argv.slice(2)
 const quick = argv.includes("--quick")
@@ -32,13 +43,24 @@ const want = (id: string) => only === undefined || only.has(id)
 const runs = quick ? 2 : 5
 const warmup = 1
 const muxBytes = quick ? 40e6 : 200e6
+/**
+ * Scenario 1's bytes come in RequestRanges of 10 MB, one after the other: a single range of 200 MB
+ * sent at socket speed (the replayer) outruns the client, whose block-fetch ingress queue then passes
+ * its limit (23 068 694 bytes) and the connection is closed (IngressOverrun).
+ */
+const rangeBytes = 10e6
+const ranges = Math.round(muxBytes / rangeBytes)
+/** The raw reference moves at least 200 MB in the quick run too: less lasts too short to time. */
+const rawBytes = 200e6
 const headers = quick ? 10_000 : 100_000
+/** Scenario 2 fetches the chunk this many times per run (one RequestRange after the other). */
+const fetchRepeat = quick ? 3 : 10
 
 const results: Array<ScenarioResult> = []
 const failures: Array<{ scenario: string; side: string; error: string; runs: number }> = []
 
 /** A side that records its failure instead of stopping the run (its figure is NaN). */
-const guarded = (scenario: string, side: string, run: () => Promise<number>) => async () => {
+const guarded = (scenario: string, side: string, run: () => Promise<number | Measured>) => async () => {
   try {
     return await run()
   } catch (e) {
@@ -60,69 +82,190 @@ const medianOf = (xs: ReadonlyArray<number>): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
-const withResponder = async <A>(args: ReadonlyArray<string>, f: (port: number) => Promise<A>): Promise<A> => {
-  const { child, line } = await spawnWithPort("bench/scenarios/responder-process.ts", args)
+/** Runs `f` with a side process started (printing its port) and stops the process after. */
+const withProcess = async <A>(script: string, args: ReadonlyArray<string>, f: (child: cp.ChildProcess, port: number) => Promise<A>): Promise<A> => {
+  const { child, line } = await spawnWithPort(script, args)
   try {
-    return await f(Number(line))
+    return await f(child, Number(line))
   } finally {
     child.kill("SIGTERM")
     await waitExit(child)
   }
 }
+const withResponder = <A>(args: ReadonlyArray<string>, f: (child: cp.ChildProcess, port: number) => Promise<A>) =>
+  withProcess("bench/scenarios/responder-process.ts", args, f)
+
+let scriptFiles = 0
+/** Runs the replayer over scripts (written to a temporary file, removed after). */
+const withReplayer = async <A>(scripts: ReadonlyArray<Script>, f: (child: cp.ChildProcess, port: number) => Promise<A>): Promise<A> => {
+  const file = path.join(os.tmpdir(), `bench-replay-${process.pid}-${scriptFiles++}.bin`)
+  writeScripts(file, scripts)
+  try {
+    return await withProcess("bench/scenarios/replayer.ts", [file], f)
+  } finally {
+    fs.rmSync(file, { force: true })
+  }
+}
+
+/** What one run of `drive` (a client pointed at the proxy's port) exchanged with the server at `port`, recorded once, untimed. */
+const record = async (port: number, drive: (proxyPort: number) => Promise<unknown>): Promise<Script> => {
+  const proxy = await recordingProxy(port)
+  try {
+    await drive(proxy.port)
+  } finally {
+    await proxy.close()
+  }
+  const script = proxy.sessions()[0]
+  if (script === undefined) throw new Error("recording: the client never connected")
+  return script
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b))
+/** The request built with the project's codecs, checked against what the client sent in the recording. */
+const checked = (what: string, built: Uint8Array, recorded: Uint8Array | undefined): Uint8Array => {
+  if (recorded === undefined || !sameBytes(built, recorded)) throw new Error(`${what}: the recorded request differs from the codec's bytes`)
+  return built
+}
+const handshakeProposal = Handshake.protocol.encode(Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC })))
+
+/** The bytes of the block inside a MsgBlock payload ([4, #6.24(bytes)]), as the stack's client counts them. */
+const blockBytesOf = (message: Uint8Array): number => {
+  const ai = message[4]! & 0x1f // the byte string's head after 0x82 0x04 0xd8 0x18
+  const head = ai < 24 ? 1 : ai === 24 ? 2 : ai === 25 ? 3 : ai === 26 ? 5 : 9
+  return message.length - 4 - head
+}
+
+/** The CPU figures of a scenario's runs as their own result rows (`<id>-cpu`), one row per process of each side. */
+const cpuRows = (r: ScenarioResult, per: string): ScenarioResult => ({
+  id: `${r.id}-cpu`,
+  title: `the same runs: CPU microseconds per ${per} of each process over the timed window (process.cpuUsage, user + system)`,
+  unit: `us CPU/${per}`,
+  goal: undefined,
+  sides: r.sides.flatMap((s) =>
+    Object.entries(s.cpu ?? {}).map(([who, c]) => {
+      const xs = c.runs.filter((x) => !Number.isNaN(x))
+      return { name: `${s.name}: ${who}`, runs: c.runs, median: c.median, min: Math.min(...xs), max: Math.max(...xs) }
+    })
+  ),
+  ratios: [],
+  extra: {}
+})
 
 const chunkBytes = new Uint8Array(fs.readFileSync(chunkPath))
 const chunkBlocks = Block.splitChunk(chunkBytes).map(Block.parse)
+const origin = { _tag: "Origin" } as const
 
 if (want("1")) {
-  await withResponder(["mux", chunkPath, String(muxBytes)], async (port) => {
-    const scenario: Scenario = {
-      id: "1-mux-throughput",
-      title: `mux throughput: ${muxBytes / 1e6} MB of the real chunk's blocks (one RequestRange, segments of 12 288, every MsgBlock decoded) vs the same bytes on a raw node:net socket, both between two processes`,
-      unit: "MB/s",
-      goal: "within 2x of the raw socket",
-      sides: [
-        { name: "network2 stack (TcpInterface + Responder, block-fetch)", run: guarded("1", "network2", () => muxThroughput(port, muxBytes)) },
-        { name: "raw node:net socket", run: guarded("1", "raw", () => rawThroughput(chunkPath, muxBytes)) }
-      ]
+  await withResponder(["mux", chunkPath, String(rangeBytes)], async (responder, port) => {
+    const script = await record(port, (p) => muxThroughput(responder, "responder", p, ranges, rangeBytes))
+    const hs = script.find((e) => e.protocol === 0)
+    const range = script.find((e) => e.protocol === 3)
+    const rangeEntries = script.filter((e) => e.protocol === 3)
+    if (rangeEntries.length !== ranges || rangeEntries.some((e) => replyBytes(e) !== replyBytes(range!))) {
+      throw new Error(`mux recording: ${rangeEntries.length} ranges, expected ${ranges} alike`)
     }
-    results.push(await runScenario(scenario, runs, warmup))
+    const opening = { handshake: segments(checked("handshake", handshakeProposal, hs?.request), 0, false), handshakeReplyBytes: replyBytes(hs!) }
+    const request = segments(checked("block-fetch", BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)), range?.request), 3, false)
+    const blockMessages = range!.replies.filter((m) => tagOf(m) === 4)
+    const blockBytes = ranges * blockMessages.reduce((n, m) => n + blockBytesOf(m), 0)
+    const rawBlocks = rawBytes / (chunkBytes.length / chunkBlocks.length)
+    await withReplayer([script], (replayer, replayPort) =>
+      withProcess("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)], async (sender, senderPort) => {
+        const scenario: Scenario = {
+          id: "1-mux-throughput",
+          title: `mux throughput: ${muxBytes / 1e6} MB of the real chunk's blocks (${ranges} RequestRanges of ${rangeBytes / 1e6} MB one after the other, segments of 12 288, every MsgBlock decoded by the client) between two processes, each side also alone against a plain socket; reference: ${rawBytes / 1e6} MB of the same chunk on a raw node:net socket, timed as the stack (both processes started and connected before the clock starts, from the request to the last byte)`,
+          unit: "MB/s",
+          goal: "whole stack at least 0.5 of raw; each side alone at least 0.6 of raw",
+          ratioPairs: [[0, 1], [2, 1], [3, 1]],
+          sides: [
+            { name: "network2 stack (TcpInterface client + Responder process, block-fetch)", run: guarded("1", "network2", () => muxThroughput(responder, "responder", port, ranges, rangeBytes)) },
+            {
+              name: "raw node:net socket",
+              run: guarded("1", "raw", async () => {
+                const t = await rawTransfer(sender, senderPort, rawBytes)
+                return { value: rawBytes / 1e6 / t.seconds, cpu: { client: t.local / rawBlocks, sender: t.remote / rawBlocks } }
+              })
+            },
+            {
+              name: "our responder alone (plain-socket client: request bytes, counts segment bytes, decodes nothing)",
+              run: guarded("1", "responder alone", () => requestCounted(responder, "responder", port, opening, request, replyBytes(range!), ranges, blockBytes, ranges * blockMessages.length))
+            },
+            {
+              name: "our client alone (TcpInterface client against the replayer of the responder's recorded bytes)",
+              run: guarded("1", "client alone", () => muxThroughput(replayer, "replayer", replayPort, ranges, rangeBytes))
+            }
+          ]
+        }
+        const r = await runScenario(scenario, runs, warmup)
+        results.push(r, cpuRows(r, "block"))
+      })
+    )
   })
 }
 
 if (want("2")) {
-  await withResponder(["chunk", chunkPath], async (port) => {
+  await withResponder(["chunk", chunkPath], async (responder, port) => {
     const first = Block.pointOf(chunkBlocks[0]!)
     const last = Block.pointOf(chunkBlocks[chunkBlocks.length - 1]!)
-    const scenario: Scenario = {
-      id: "2-block-fetch",
-      title: `block-fetch of the real chunk 01285 (${chunkBlocks.length} blocks, ${(chunkBytes.length / 1e6).toFixed(1)} MB) from a responder process`,
-      unit: "blocks/s",
-      goal: "at least as fast as the independent client",
-      sides: [
-        { name: "network2 initiator (as network2 demo)", run: guarded("2", "network2", () => initiatorBlocks(port, chunkBlocks)) },
-        {
-          name: "@harmoniclabs/ouroboros-miniprotocols-ts 0.0.4",
-          run: guarded("2", "harmonic", () => harmonicBlocks(port, MAGIC, first, last, chunkBlocks.length))
-        }
-      ]
+    const n = chunkBlocks.length
+    const ours = await record(port, (p) => rangeBlocks(responder, "responder", p, first, last, n, fetchRepeat))
+    let theirs: Script | undefined
+    let theirsError = ""
+    try {
+      theirs = await record(port, (p) => harmonicBlocks(responder, "responder", p, MAGIC, first, last, n, fetchRepeat))
+    } catch (e) {
+      theirsError = e instanceof Error ? e.message : String(e)
     }
-    results.push(await runScenario(scenario, runs, warmup))
+    await withReplayer(theirs === undefined ? [ours] : [ours, theirs], async (replayer, replayPort) => {
+      const scenario: Scenario = {
+        id: "2-block-fetch",
+        title: `block-fetch of the real chunk 01285 (${n} blocks, ${(chunkBytes.length / 1e6).toFixed(1)} MB), ${fetchRepeat} RequestRanges over the whole chunk one after the other, from the replayer of our responder's recorded bytes (a plain socket, so the server does not bound the clients); our client also from the responder process itself`,
+        unit: "blocks/s",
+        goal: "our client at least 3 times the independent client, from the replayer",
+        sides: [
+          { name: "network2 client (TcpInterface + the project's block-fetch, every MsgBlock decoded), from the replayer", run: guarded("2", "network2", () => rangeBlocks(replayer, "replayer", replayPort, first, last, n, fetchRepeat)) },
+          {
+            name: "@harmoniclabs/ouroboros-miniprotocols-ts 0.0.4, from the replayer",
+            run: guarded("2", "harmonic", () =>
+              theirs === undefined
+                ? Promise.reject(new Error(`its recording failed: ${theirsError}`))
+                : harmonicBlocks(replayer, "replayer", replayPort, MAGIC, first, last, n, fetchRepeat))
+          },
+          { name: "network2 client, from our responder process", run: guarded("2", "network2 from responder", () => rangeBlocks(responder, "responder", port, first, last, n, fetchRepeat)) }
+        ]
+      }
+      const r = await runScenario(scenario, runs, warmup)
+      results.push(r, cpuRows(r, "block"))
+    })
   })
 }
 
 if (want("3")) {
-  await withResponder(["generated", String(headers)], async (port) => {
-    const scenario: Scenario = {
-      id: "3-chain-sync",
-      title: `chain-sync of ${headers} headers (generated chain, bodies <= 200 bytes) over loopback TCP from a responder process`,
-      unit: "headers/s",
-      goal: "pipelining well above one-at-a-time",
-      sides: [
-        { name: "pipelined (200 RequestNext in flight)", run: guarded("3", "pipelined", () => chainSyncHeaders(port, headers, 200)) },
-        { name: "one at a time", run: guarded("3", "unpipelined", () => chainSyncHeaders(port, headers, 1)) }
-      ]
-    }
-    results.push(await runScenario(scenario, runs, warmup))
+  await withResponder(["generated", String(headers)], async (responder, port) => {
+    const script = await record(port, (p) => chainSyncHeaders(responder, "responder", p, headers, 200))
+    const hs = script.find((e) => e.protocol === 0)
+    const answers = script.filter((e) => e.protocol === 2)
+    const opening = { handshake: segments(checked("handshake", handshakeProposal, hs?.request), 0, false), handshakeReplyBytes: replyBytes(hs!) }
+    const request = segments(checked("chain-sync", ChainSync.protocol.encode(ChainSync.make.requestNext()), answers[0]?.request), 2, false)
+    const answerBytes = answers.map(replyBytes)
+    if (answers.length !== headers + 1) throw new Error(`chain-sync recording: ${answers.length} answers, expected ${headers + 1}`)
+    await withReplayer([script], async (replayer, replayPort) => {
+      const scenario: Scenario = {
+        id: "3-chain-sync",
+        title: `chain-sync of ${headers} headers (generated chain, bodies <= 200 bytes) over loopback TCP from a responder process; beside it a plain-socket ping-pong of the same request and answer bytes (a plain client that decodes nothing, and the replayer of the recorded answers)`,
+        unit: "headers/s",
+        goal: "at least 50 000 headers/s pipelined; one at a time at least 0.5 of the ping-pong one at a time",
+        ratioPairs: [[0, 1], [0, 2], [1, 3]],
+        sides: [
+          { name: "pipelined (200 RequestNext in flight)", run: guarded("3", "pipelined", () => chainSyncHeaders(responder, "responder", port, headers, 200)) },
+          { name: "one at a time", run: guarded("3", "unpipelined", () => chainSyncHeaders(responder, "responder", port, headers, 1)) },
+          { name: "plain-socket ping-pong, 200 in flight", run: guarded("3", "ping-pong 200", () => pingPong(replayer, "replayer", replayPort, opening, request, answerBytes, 200)) },
+          { name: "plain-socket ping-pong, one at a time", run: guarded("3", "ping-pong 1", () => pingPong(replayer, "replayer", replayPort, opening, request, answerBytes, 1)) }
+        ]
+      }
+      const r = await runScenario(scenario, runs, warmup)
+      results.push(r, cpuRows(r, "header"))
+    })
   })
 }
 

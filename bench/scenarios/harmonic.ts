@@ -1,6 +1,7 @@
 /**
  * Scenario 2, the independent side: `@harmoniclabs/ouroboros-miniprotocols-ts` (as in
- * packages/cli/test/support/harmonicClient.ts) fetching the whole chunk with one RequestRange.
+ * packages/cli/test/support/harmonicClient.ts) fetching the whole chunk with one RequestRange,
+ * `repeat` times one after the other.
  */
 import {
   BlockFetchClient,
@@ -9,13 +10,25 @@ import {
   Multiplexer,
   VersionData
 } from "@harmoniclabs/ouroboros-miniprotocols-ts"
+import type * as cp from "node:child_process"
 import * as net from "node:net"
 import type { Point } from "@pallas-network2/core/protocol/Common"
+import type { Measured } from "../harness.ts"
+import { CpuWindow } from "./util.ts"
 
 const toChainPoint = (p: Point) => p._tag === "Origin" ? {} : { blockHeader: { slotNumber: p.slot, hash: p.hash } }
 
-/** blocks/s for fetching `from`..`to` (`count` blocks). */
-export const harmonicBlocks = async (port: number, magic: number, from: Point, to: Point, count: number): Promise<number> => {
+/** blocks/s for fetching `from`..`to` (`count` blocks) `repeat` times, and the CPU per block of each process. */
+export const harmonicBlocks = async (
+  server: cp.ChildProcess,
+  serverName: string,
+  port: number,
+  magic: number,
+  from: Point,
+  to: Point,
+  count: number,
+  repeat: number
+): Promise<Measured> => {
   const errors: Array<string> = []
   const mplexer = new Multiplexer({
     protocolType: "node-to-node",
@@ -36,13 +49,19 @@ export const harmonicBlocks = async (port: number, magic: number, from: Point, t
     client.on("error", (e: Error) => {
       errors.push(e.message)
     })
+    const cpu = new CpuWindow(server)
+    await cpu.begin()
     const started = performance.now()
-    const blocks = await withTimeout(client.requestRange(toChainPoint(from) as never, toChainPoint(to) as never), 60_000, errors)
+    for (let r = 0; r < repeat; r++) {
+      const blocks = await withTimeout(client.requestRange(toChainPoint(from) as never, toChainPoint(to) as never), 60_000, errors)
+      if (!Array.isArray(blocks)) throw new Error(`harmonic requestRange answered ${String(blocks?.constructor?.name)}; errors: ${errors.join("; ")}`)
+      if (blocks.length !== count) throw new Error(`harmonic: ${blocks.length} of ${count} blocks; errors: ${errors.join("; ")}`)
+    }
     const seconds = (performance.now() - started) / 1000
-    if (!Array.isArray(blocks)) throw new Error(`harmonic requestRange answered ${String(blocks?.constructor?.name)}; errors: ${errors.join("; ")}`)
-    if (blocks.length !== count) throw new Error(`harmonic: ${blocks.length} of ${count} blocks; errors: ${errors.join("; ")}`)
+    const used = await cpu.end()
     client.done()
-    return count / seconds
+    const blocks = count * repeat
+    return { value: blocks / seconds, cpu: { client: used.local / blocks, [serverName]: used.remote / blocks } }
   } finally {
     mplexer.close()
   }

@@ -1,25 +1,38 @@
 /**
- * Reference of scenario 1: the same bytes through a plain node:net socket pair between two processes.
+ * Reference of scenario 1: the same bytes through a plain node:net socket pair between two processes,
+ * timed as the stack is: the sender process is started and the socket connected before the clock
+ * starts; the clock runs from the request (one byte) to the last byte received.
  */
+import type * as cp from "node:child_process"
 import * as net from "node:net"
-import { spawnWithPort, waitExit } from "./util.ts"
+import { CpuWindow } from "./util.ts"
 
-/** Receives `total` bytes from a raw sender process; returns MB/s. */
-export const rawThroughput = async (chunkPath: string, total: number): Promise<number> => {
-  const { child, line } = await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(total)])
-  const port = Number(line)
+/** One transfer of `total` bytes from a running `raw-sender.ts` process. */
+export const rawTransfer = async (
+  sender: cp.ChildProcess,
+  port: number,
+  total: number
+): Promise<{ readonly seconds: number; readonly local: number; readonly remote: number }> => {
+  const socket = net.connect(port, "127.0.0.1")
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve)
+    socket.once("error", reject)
+  })
+  const cpu = new CpuWindow(sender)
+  await cpu.begin()
   const started = performance.now()
   const received = await new Promise<number>((resolve, reject) => {
     let n = 0
-    const socket = net.connect(port, "127.0.0.1")
     socket.on("data", (d) => {
       n += d.length
     })
     socket.on("end", () => resolve(n))
     socket.on("error", reject)
+    socket.write(Buffer.from([0]))
   })
   const seconds = (performance.now() - started) / 1000
-  await waitExit(child)
+  const used = await cpu.end()
+  socket.destroy()
   if (received !== total) throw new Error(`raw: received ${received} of ${total} bytes`)
-  return total / 1e6 / seconds
+  return { seconds, ...used }
 }

@@ -3,8 +3,9 @@
  * 127.0.0.1 port, printing the port on stdout and serving until killed.
  *
  * Usage:
- *   node bench/scenarios/responder-process.ts mux CHUNK_PATH TOTAL_BYTES
- *     the chunk's blocks, but any RequestRange streams the chunk's blocks repeated until TOTAL_BYTES
+ *   node bench/scenarios/responder-process.ts mux CHUNK_PATH RANGE_BYTES
+ *     the chunk's blocks, but every RequestRange streams the chunk's blocks repeated until RANGE_BYTES
+ *     (from the chunk's first block each time, so every range's reply is the same)
  *   node bench/scenarios/responder-process.ts chunk CHUNK_PATH
  *     the chunk's blocks as an in-memory chain
  *   node bench/scenarios/responder-process.ts generated BLOCKS
@@ -12,6 +13,7 @@
  *   node --expose-gc bench/scenarios/responder-process.ts scale BLOCKS
  *     the generated chain, connection limits raised to 10 000 (all from 127.0.0.1); answers stdin
  *     lines `mem` (heap and RSS after a GC) and `lag` (event-loop delay since the last `lag`) as JSON
+ * Every mode answers the stdin line `cpu` with `{"cpu": microseconds of CPU used so far}`.
  */
 import { Block, ChainSource, GeneratedChain, Protocols, Responder } from "@pallas-network2/core"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
@@ -21,7 +23,7 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import { monitorEventLoopDelay } from "node:perf_hooks"
-import * as readline from "node:readline"
+import { answerCpu } from "./util.ts"
 
 export const MAGIC = 764824073
 
@@ -83,11 +85,13 @@ const program = Effect.gen(function*() {
   yield* Effect.never
 }).pipe(Effect.scoped)
 
-if (mode === "scale") {
+// `cpu` on stdin in every mode (the CPU this process used, for the per-block figures)
+if (mode !== "scale") answerCpu()
+else {
   const lag = monitorEventLoopDelay({ resolution: 1 })
   lag.enable()
   const gc = (globalThis as { gc?: () => void }).gc
-  readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  answerCpu((line) => {
     if (line === "mem") {
       gc?.()
       gc?.()

@@ -1,12 +1,16 @@
 /**
  * The project's side of scenarios 1-3: a client made of TcpInterface and the project's own protocol
- * messages (handshake, then block-fetch or chain-sync), against a responder process; and the full
- * initiator (as `network2 demo` drives it).
+ * messages (handshake, then block-fetch or chain-sync), against a server process (the responder, or
+ * the replayer of its recorded bytes). Each run reports the CPU both processes used over the timed
+ * window.
  */
-import { Block, Initiator, Interface, PeerId, Protocols } from "@pallas-network2/core"
+import { Interface, PeerId, Protocols } from "@pallas-network2/core"
 import type { InterfaceEvent, Message } from "@pallas-network2/core"
+import type { Point } from "@pallas-network2/core/protocol/Common"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
-import * as Demo from "../../packages/cli/src/commands/Demo.ts"
+import type * as cp from "node:child_process"
+import type { Measured } from "../harness.ts"
+import { CpuWindow } from "./util.ts"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -17,10 +21,12 @@ const { BlockFetch, ChainSync, Handshake, NodeToNode } = Protocols
 export const MAGIC = 764824073
 
 /**
- * Connects to the responder, handshakes, then hands every later received message to `onMessage`
- * (which may send) until it returns `true`. Resolves with the seconds from the first request to the end.
+ * Connects to the server, handshakes, then hands every later received message to `onMessage`
+ * (which may send) until it returns `true`. Resolves with the seconds from the first request to the
+ * end and the CPU microseconds this process (`local`) and the server process (`remote`) used then.
  */
 const session = (
+  server: cp.ChildProcess,
   port: number,
   start: (send: (m: Message) => Effect.Effect<void>) => Effect.Effect<void>,
   onMessage: (m: any, send: (m: Message) => Effect.Effect<void>) => Effect.Effect<boolean>
@@ -60,36 +66,99 @@ const session = (
     yield* iface.dispatch({ _tag: "Connect", peer: address })
     yield* send(Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC })))
     yield* Deferred.await(accepted)
+    const cpu = new CpuWindow(server)
+    yield* Effect.promise(() => cpu.begin())
     const started = performance.now()
     yield* start(send)
     yield* Deferred.await(done)
-    return (performance.now() - started) / 1000
+    const seconds = (performance.now() - started) / 1000
+    const used = yield* Effect.promise(() => cpu.end())
+    return { seconds, ...used }
   }).pipe(Effect.scoped)
+
+/** A run's figure and the CPU of each process per unit of work (`units`: blocks or headers). */
+const measured = (value: number, used: { local: number; remote: number }, units: number, server: string): Measured => ({
+  value,
+  cpu: { client: used.local / units, [server]: used.remote / units }
+})
 
 const origin = { _tag: "Origin" } as const
 
-/** Scenario 1: one RequestRange; counts the bytes of every decoded MsgBlock until MsgBatchDone. MB/s. */
-export const muxThroughput = (port: number, expectAtLeast: number): Promise<number> => {
+/**
+ * Scenario 1: `ranges` RequestRanges one after the other (the responder streams `rangeBytes` of
+ * blocks for each); counts the bytes of every decoded MsgBlock until the last MsgBatchDone. MB/s, and
+ * the CPU microseconds per block of the client and of `serverName` (the server process).
+ */
+export const muxThroughput = (server: cp.ChildProcess, serverName: string, port: number, ranges: number, rangeBytes: number): Promise<Measured> => {
   let bytes = 0
+  let blocks = 0
+  let batches = 0
+  const request = BlockFetch.make.requestRange(origin as any, origin as any)
   return Effect.runPromise(
     session(
+      server,
       port,
-      (send) => send(BlockFetch.make.requestRange(origin as any, origin as any)),
-      (m) =>
-        Effect.sync(() => {
-          if (m._tag === "MsgBlock") bytes += m.block.bytes.length
-          else if (m._tag === "MsgNoBlocks") throw new Error("MsgNoBlocks")
-          return m._tag === "MsgBatchDone"
+      (send) => send(request),
+      (m, send) =>
+        Effect.gen(function*() {
+          if (m._tag === "MsgBlock") {
+            bytes += m.block.bytes.length
+            blocks++
+          } else if (m._tag === "MsgNoBlocks") throw new Error("MsgNoBlocks")
+          else if (m._tag === "MsgBatchDone") {
+            batches++
+            if (batches === ranges) return true
+            yield* send(request)
+          }
+          return false
         })
     )
-  ).then((seconds) => {
-    if (bytes < expectAtLeast) throw new Error(`mux: received ${bytes} of ${expectAtLeast} bytes`)
-    return bytes / 1e6 / seconds
+  ).then((r) => {
+    if (bytes < ranges * rangeBytes) throw new Error(`mux: received ${bytes} of ${ranges * rangeBytes} bytes`)
+    return measured(bytes / 1e6 / r.seconds, r, blocks, serverName)
   })
 }
 
-/** Scenario 3: chain-sync from the origin for `headers` headers, `window` RequestNext in flight. headers/s. */
-export const chainSyncHeaders = (port: number, headers: number, window: number): Promise<number> => {
+/**
+ * Scenario 2, the project's side: `repeat` RequestRanges from `from` to `to`, one after the other,
+ * every MsgBlock decoded (`count` blocks each). blocks/s, and the CPU microseconds per block.
+ */
+export const rangeBlocks = (
+  server: cp.ChildProcess,
+  serverName: string,
+  port: number,
+  from: Point,
+  to: Point,
+  count: number,
+  repeat: number
+): Promise<Measured> => {
+  let blocks = 0
+  let batches = 0
+  return Effect.runPromise(
+    session(
+      server,
+      port,
+      (send) => send(BlockFetch.make.requestRange(from as any, to as any)),
+      (m, send) =>
+        Effect.gen(function*() {
+          if (m._tag === "MsgBlock") blocks++
+          else if (m._tag === "MsgNoBlocks") throw new Error("MsgNoBlocks")
+          else if (m._tag === "MsgBatchDone") {
+            batches++
+            if (batches === repeat) return true
+            yield* send(BlockFetch.make.requestRange(from as any, to as any))
+          }
+          return false
+        })
+    )
+  ).then((r) => {
+    if (blocks !== count * repeat) throw new Error(`range: ${blocks} of ${count * repeat} blocks`)
+    return measured(blocks / r.seconds, r, blocks, serverName)
+  })
+}
+
+/** Scenario 3: chain-sync from the origin for `headers` headers, `window` RequestNext in flight. headers/s, and CPU microseconds per header. */
+export const chainSyncHeaders = (server: cp.ChildProcess, serverName: string, port: number, headers: number, window: number): Promise<Measured> => {
   const total = headers + 1 // the first answer is RollBackward to the origin
   let requested = 0
   let received = 0
@@ -103,6 +172,7 @@ export const chainSyncHeaders = (port: number, headers: number, window: number):
     })
   return Effect.runPromise(
     session(
+      server,
       port,
       more,
       (m, send) =>
@@ -115,32 +185,8 @@ export const chainSyncHeaders = (port: number, headers: number, window: number):
           return false
         })
     )
-  ).then((seconds) => {
+  ).then((r) => {
     if (forwards !== headers) throw new Error(`chain-sync: ${forwards} of ${headers} headers`)
-    return headers / seconds
+    return measured(headers / r.seconds, r, headers, serverName)
   })
 }
-
-const quietProgress: Demo.Progress = { update: () => {}, line: () => {}, finish: () => {} }
-
-/** Scenario 2, the project's side: the full initiator (as `network2 demo`) syncs then fetches the chain. blocks/s. */
-export const initiatorBlocks = (port: number, blocks: ReadonlyArray<Block.ChainBlock>): Promise<number> =>
-  Effect.runPromise(
-    Effect.gen(function*() {
-      const expected = Demo.expectedChain(blocks)
-      const initiator = yield* Layer.build(
-        Initiator.managerLayer().pipe(
-          Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, targets: { known: 10, established: 1, active: 1 } })),
-          Layer.provideMerge(TcpInterface.layer({ protocols: NodeToNode.protocols }) as Layer.Layer<Interface.Interface>)
-        )
-      )
-      const summary = yield* Demo.run({
-        peers: [PeerId.tcp("127.0.0.1", port)],
-        expected,
-        progress: quietProgress,
-        behavior: Context.get(initiator, Initiator.InitiatorBehavior)
-      }).pipe(Effect.provide(Layer.succeedContext(initiator)))
-      if (!summary.ok) throw new Error(`initiator: ${summary.problems.join("; ")}`)
-      return summary.blocks / (summary.blockMillis / 1000)
-    }).pipe(Effect.scoped)
-  )

@@ -1,9 +1,10 @@
 /**
  * Helpers shared by the scenarios: spawning a side process on the pinned Node and reading the port it
- * prints.
+ * prints; asking a side process for its CPU time (`cpu` on its stdin, answered with one JSON line).
  */
 import * as cp from "node:child_process"
 import * as path from "node:path"
+import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
@@ -14,7 +15,7 @@ export const chunkPath = path.join(shared, "vectors", "chain", "01285.chunk")
 export const spawnWithPort = (script: string, args: ReadonlyArray<string>, extraNodeArgs: ReadonlyArray<string> = []) =>
   new Promise<{ child: cp.ChildProcess; line: string }>((resolve, reject) => {
     const child = cp.spawn(process.execPath, [...extraNodeArgs, script, ...args], {
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["pipe", "pipe", "inherit"],
       cwd: root
     })
     let buffer = ""
@@ -38,3 +39,62 @@ export const waitExit = (child: cp.ChildProcess) =>
     if (child.exitCode !== null) resolve(child.exitCode)
     else child.once("exit", (code) => resolve(code))
   })
+
+/** CPU time this process has used so far, in microseconds (user + system). */
+export const cpuMicros = (): number => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+
+/**
+ * Installs the `cpu` command on a side process's stdin: each `cpu` line is answered with
+ * `{"cpu": <user + system microseconds so far>}`. Other lines go to `other`.
+ */
+export const answerCpu = (other: (line: string) => void = () => {}): void => {
+  readline.createInterface({ input: process.stdin }).on("line", (line) => {
+    if (line === "cpu") process.stdout.write(`${JSON.stringify({ cpu: cpuMicros() })}\n`)
+    else other(line)
+  })
+}
+
+const probes = new WeakMap<cp.ChildProcess, Array<(line: string) => void>>()
+
+/** Asks a side process (started by {@link spawnWithPort}, answering with {@link answerCpu}) for its CPU microseconds. */
+export const remoteCpu = (child: cp.ChildProcess): Promise<number> =>
+  new Promise((resolve, reject) => {
+    let waiting = probes.get(child)
+    if (waiting === undefined) {
+      const queue: Array<(line: string) => void> = []
+      waiting = queue
+      probes.set(child, queue)
+      readline.createInterface({ input: child.stdout! }).on("line", (line) => queue.shift()?.(line))
+    }
+    waiting.push((line) => {
+      try {
+        resolve((JSON.parse(line) as { cpu: number }).cpu)
+      } catch (e) {
+        reject(e)
+      }
+    })
+    child.stdin!.write("cpu\n")
+  })
+
+/** CPU microseconds of this process and of a side process over a timed window: `begin` before the clock starts, `end` after it stops. */
+export class CpuWindow {
+  private local = 0
+  private remote = 0
+  private readonly child: cp.ChildProcess | undefined
+  constructor(child: cp.ChildProcess | undefined) {
+    this.child = child
+  }
+  async begin(): Promise<void> {
+    this.remote = this.child === undefined ? 0 : await remoteCpu(this.child)
+    this.local = cpuMicros()
+  }
+  /** The microseconds each side spent since `begin`. */
+  async end(): Promise<{ readonly local: number; readonly remote: number }> {
+    const local = cpuMicros() - this.local
+    const remote = this.child === undefined ? Number.NaN : (await remoteCpu(this.child)) - this.remote
+    return { local, remote }
+  }
+}
