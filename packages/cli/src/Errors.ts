@@ -37,3 +37,18 @@ export class CommandFailed extends Schema.TaggedError<CommandFailed>()("CommandF
     return this.detail
   }
 }
+
+/**
+ * One input `network2 decode` could not read (bad hex, bad CBOR, not a message of the protocol, a
+ * round-trip mismatch, a truncated segment): reported on its own line, the other inputs still decoded.
+ *
+ * @category errors
+ * @since 0.1.0
+ */
+export class InputError extends Schema.TaggedError<InputError>()("InputError", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.detail
+  }
+}

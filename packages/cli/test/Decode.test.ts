@@ -1,8 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { loadVectors, mismatches, vectorsAvailable } from "../../core/test/utils/vectors.ts"
+import * as Decode from "../src/commands/Decode.ts"
+import { InputError } from "../src/Errors.ts"
 import { bin, root } from "./support/process.ts"
 
 const node = path.join(root, "node_modules/.bin/node")
@@ -149,4 +152,24 @@ describe("network2 decode", () => {
     assert.match(proto.stderr, /^network2 decode: Invalid value for argument <protocol>: "nope"/)
     assert.notInclude(proto.stderr, "    at ")
   })
+})
+
+describe("decodeMessage's failures are tagged", () => {
+  it.effect("bad CBOR and trailing bytes are InputErrors with a readable detail", () =>
+    Effect.gen(function*() {
+      const mod = yield* Decode.loadProtocol("keep-alive")
+      const failure = (bytes: Uint8Array) => {
+        try {
+          Decode.decodeMessage(mod, bytes, false)
+        } catch (e) {
+          return e
+        }
+        return undefined
+      }
+      const truncated = failure(new Uint8Array([0x82, 0x00]))
+      assert.instanceOf(truncated, InputError)
+      assert.strictEqual((truncated as InputError)._tag, "InputError")
+      assert.strictEqual((truncated as InputError).message, "bad CBOR: truncated (the message is incomplete)")
+      assert.match((failure(new Uint8Array([0x81, 0x01, 0x00])) as InputError).message, /^bad CBOR: 1 trailing byte/)
+    }))
 })

@@ -12,7 +12,7 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { CommandFailed } from "../Errors.ts"
+import { CommandFailed, InputError } from "../Errors.ts"
 
 /**
  * What the decoder needs from a protocol module: `protocol` (decode / encode) and `toJson`.
@@ -74,15 +74,14 @@ export const protocolNames = Object.keys(protocolModules) as ReadonlyArray<Proto
 export const loadProtocol = (name: ProtocolName): Effect.Effect<ProtocolModule> =>
   Effect.promise(() => protocolModules[name]() as Promise<unknown> as Promise<ProtocolModule>)
 
-/** A readable failure of one input (bad hex, bad CBOR, bad message, round-trip mismatch). */
-class InputError extends Error {}
+const inputError = (detail: string) => new InputError({ detail })
 
 const parseHex = (text: string): Uint8Array => {
   const clean = text.trim().replace(/^0x/i, "").replace(/\s+/g, "")
-  if (clean.length === 0) throw new InputError("empty input")
-  if (clean.length % 2 !== 0) throw new InputError(`bad hex: odd number of digits (${clean.length})`)
+  if (clean.length === 0) throw inputError("empty input")
+  if (clean.length % 2 !== 0) throw inputError(`bad hex: odd number of digits (${clean.length})`)
   const bytes = Cbor.fromHex(clean)
-  if (bytes === undefined) throw new InputError("bad hex: not a hexadecimal string")
+  if (bytes === undefined) throw inputError("bad hex: not a hexadecimal string")
   return bytes
 }
 
@@ -108,22 +107,22 @@ export const decodeMessage = (mod: ProtocolModule, bytes: Uint8Array, checkRound
   try {
     end = Cbor.itemEnd(bytes, 0)
   } catch (e) {
-    throw new InputError(`bad CBOR: ${e instanceof Error ? e.message : String(e)}`)
+    throw inputError(`bad CBOR: ${e instanceof Error ? e.message : String(e)}`)
   }
-  if (end === -1) throw new InputError("bad CBOR: truncated (the message is incomplete)")
+  if (end === -1) throw inputError("bad CBOR: truncated (the message is incomplete)")
   if (end !== bytes.length) {
-    throw new InputError(`bad CBOR: ${bytes.length - end} trailing byte(s) after the message`)
+    throw inputError(`bad CBOR: ${bytes.length - end} trailing byte(s) after the message`)
   }
   const r = mod.protocol.decode(bytes)
   if (r._tag !== "Success") {
     const f = r.failure as { detail?: string; message?: string } | undefined
-    throw new InputError(`not a valid message: ${f?.detail ?? f?.message ?? String(f)}`)
+    throw inputError(`not a valid message: ${f?.detail ?? f?.message ?? String(f)}`)
   }
   const message = r.success
   if (checkRoundtrip) {
     const again = mod.protocol.encode(message)
     if (Cbor.toHex(again) !== Cbor.toHex(bytes)) {
-      throw new InputError(`round-trip mismatch: re-encoded as ${Cbor.toHex(again)}`)
+      throw inputError(`round-trip mismatch: re-encoded as ${Cbor.toHex(again)}`)
     }
   }
   return mod.toJson(message)
@@ -161,7 +160,7 @@ export const decodeFrames = (
   try {
     while (offset < bytes.length) {
       if (bytes.length - offset < 8) {
-        throw new InputError(`truncated segment header at byte ${offset} (${bytes.length - offset} byte(s) left)`)
+        throw inputError(`truncated segment header at byte ${offset} (${bytes.length - offset} byte(s) left)`)
       }
       const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 8)
       const time = view.getUint32(0)
@@ -174,7 +173,7 @@ export const decodeFrames = (
         length
       }
       if (bytes.length - offset - 8 < length) {
-        throw new InputError(
+        throw inputError(
           `truncated segment payload at byte ${offset}: header says ${length}, ${bytes.length - offset - 8} left`
         )
       }
@@ -197,7 +196,7 @@ export const decodeFrames = (
         try {
           end = Cbor.itemEnd(buffer, start)
         } catch (e) {
-          if (e instanceof Cbor.CborError) throw new InputError(`bad CBOR: ${e.message}`)
+          if (e instanceof Cbor.CborError) throw inputError(`bad CBOR: ${e.message}`)
           throw e
         }
         if (end === -1 || end > buffer.length) break
