@@ -156,7 +156,7 @@ describe.skipIf(!vectorsAvailable)("network2 serve --socket-path with the real c
         [["submit-tx", path.join(dir, "trailing.hex"), "--testnet-magic", "42"], 1, /^network2 submit-tx: .*trailing.hex: not one CBOR item/],
         [["submit-tx", path.join(dir, "not-a-tx.hex"), "--testnet-magic", "42"], 1, /^network2 submit-tx: .*not-a-tx.hex: not a transaction/],
         [["submit-tx", path.join(dir, "missing.signed"), "--testnet-magic", "42"], 1, /^network2 submit-tx: .*missing.signed: cannot read the file \(ENOENT\)$/],
-        [["follow", "--socket-path", silent, "--timeout", "1s"], 1, /^network2 follow: no answer from the node within 1 s \(waiting for the handshake\)$/]
+        [["follow", "--socket-path", silent, "--timeout", "1s"], 1, /^network2 follow: no answer from the node at .*silent.socket within 1 s \(waiting for the connection and the handshake\)$/]
       ]
       for (const [args, code, pattern] of cases) {
         const r = yield* run(args, env)

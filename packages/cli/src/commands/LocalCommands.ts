@@ -21,6 +21,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
@@ -94,20 +95,26 @@ export const withNode = <A, E>(
       })
     ).pipe(Effect.mapError((e) => new CommandFailed({ detail: e.message })))
     const node = Context.get(context, LocalNode.LocalNode)
-    const guarded = Effect.andThen(node.connect, Effect.suspend(() => program(node, stage))).pipe(
-      Effect.mapError((e): CommandFailed | E =>
-        isLocalNodeError(e) ? new CommandFailed({ detail: `node at ${path}: ${e.message}` }) : e as E
+    const mapped = <X, Y>(effect: Effect.Effect<X, Y>) =>
+      effect.pipe(
+        Effect.mapError((e): CommandFailed | Exclude<Y, LocalNode.LocalNodeError> =>
+          isLocalNodeError(e) ? new CommandFailed({ detail: `node at ${path}: ${e.message}` }) : e as Exclude<Y, LocalNode.LocalNodeError>
+        )
       )
-    )
-    if (deadline === "none") return yield* guarded
-    const result = yield* guarded.pipe(Effect.timeoutOption(options.timeout))
-    if (Option.isNone(result)) {
-      return yield* new CommandFailed({
-        detail: `no answer from the node at ${path} within ${seconds(options.timeout)} (waiting for ${stage.waitingFor})`
-      })
+    const within = <X, Y>(effect: Effect.Effect<X, Y>) =>
+      Effect.flatMap(Effect.timeoutOption(effect, options.timeout), (o) =>
+        Option.isSome(o) ? Effect.succeed(o.value) : Effect.fail(
+          new CommandFailed({
+            detail: `no answer from the node at ${path} within ${seconds(options.timeout)} (waiting for ${stage.waitingFor})`
+          })
+        ))
+    if (deadline === "none") {
+      // the deadline bounds the connection and the handshake only
+      yield* within(mapped(node.connect))
+      return yield* mapped(Effect.suspend(() => program(node, stage)))
     }
-    return result.value
-  }).pipe(Effect.scoped)
+    return yield* within(mapped(Effect.andThen(node.connect, Effect.suspend(() => program(node, stage)))))
+  }).pipe(Effect.scoped, Effect.provideService(References.MinimumLogLevel, "Warn"))
 
 const LOCAL_NODE_ERRORS = new Set([
   "HandshakeRefused",
@@ -603,15 +610,8 @@ export const followSocket = (options: NodeOptions & {
   readonly limit: number | undefined
   readonly json: boolean
 }) =>
-  withNode(options, (node, stage) =>
+  withNode(options, (node) =>
     Effect.gen(function*() {
-      stage.waitingFor = "the handshake"
-      const connected = yield* node.connect.pipe(Effect.timeoutOption(options.timeout))
-      if (Option.isNone(connected)) {
-        return yield* new CommandFailed({
-          detail: `no answer from the node within ${seconds(options.timeout)} (waiting for ${stage.waitingFor})`
-        })
-      }
       let blocks = 0
       const stream = node.blocks(options.from).pipe(
         Stream.tap((u) => out(updateLine(options.json, u))),
