@@ -447,7 +447,7 @@ export class ConnectionProbe {
     else if (e?._tag === "MuxError") this.add(counter(O.protocolViolations, { protocol: "mux", kind: e.reason ?? "" }), 1)
     return error === undefined
       ? Effect.logDebug("connection closed", reason)
-      : Effect.logInfo("connection closed", reason, String(error))
+      : Effect.logDebug("connection closed", reason, String(error))
   }
 }
 

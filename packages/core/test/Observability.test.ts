@@ -1,0 +1,79 @@
+/**
+ * The stack's metrics over the in-memory network: a fault is counted by kind with the close reason,
+ * the open-connection gauge comes back to zero, and `MetricsEnabled = false` leaves no series.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
+import { Interface, Observability, PeerId, Protocols, TestInterface } from "../src/index.ts"
+import type { InterfaceEvent, Message } from "../src/index.ts"
+
+const protocols = Protocols.NodeToNode.protocols
+
+const series = Effect.map(Metric.snapshot, (all) => {
+  const out: Record<string, number> = {}
+  for (const s of all) {
+    if (!s.id.startsWith("network2_")) continue
+    const labels = Object.entries(s.attributes ?? {}).map(([k, v]) => `${k}=${v}`).join(",")
+    const state = s.state as { readonly count?: number; readonly value?: number }
+    out[`${s.id}{${labels}}`] = state.count ?? state.value ?? 0
+  }
+  return out
+})
+
+/** A client connects to a listening server, then sends a server's message: its own side closes it. */
+const wrongDirection = Effect.gen(function*() {
+  const server = PeerId.tcp("10.0.7.1", 3001)
+  yield* Layer.build(TestInterface.layer({ address: server, listen: true, protocols }))
+  const client = Context.get(yield* Layer.build(TestInterface.layer({ address: PeerId.tcp("10.0.7.2", 40000), protocols })), Interface.Interface)
+  const events = yield* Queue.unbounded<InterfaceEvent>()
+  yield* Effect.forkScoped(Stream.runForEach(client.events, (e) => Queue.offer(events, e)))
+  yield* client.dispatch({ _tag: "Connect", peer: server })
+  assert.strictEqual((yield* Queue.take(events))._tag, "Connected")
+  const rollForward = { protocol: "chain-sync", _tag: "MsgRollForward" } as Message
+  yield* client.dispatch({ _tag: "Send", peer: server, message: rollForward })
+  while ((yield* Queue.take(events))._tag !== "Disconnected") {
+    // the Error event comes first
+  }
+  return server
+})
+
+describe("Observability metrics", () => {
+  it.live("a fault: counted by kind, the close reason, the open gauge back to zero", () =>
+    Effect.gen(function*() {
+      yield* wrongDirection
+      // the server side ends when the client's bearer closes
+      let got: Record<string, number> = {}
+      for (let i = 0; i < 100; i++) {
+        got = yield* series
+        if (got["network2_connections_open{direction=inbound}"] === 0) break
+        yield* Effect.sleep("10 millis")
+      }
+      assert.strictEqual(got["network2_connections_opened_total{direction=outbound}"], 1)
+      assert.strictEqual(got["network2_connections_opened_total{direction=inbound}"], 1)
+      assert.strictEqual(got["network2_connections_open{direction=outbound}"], 0)
+      assert.strictEqual(got["network2_connections_open{direction=inbound}"], 0)
+      assert.strictEqual(got["network2_connections_closed_total{reason=mux}"], 1)
+      assert.strictEqual(got["network2_protocol_violations_total{protocol=mux,kind=WrongDirection}"], 1)
+      assert.strictEqual(got["network2_ingress_bytes_waiting{}"], 0)
+      assert.strictEqual(got["network2_egress_backlog_bytes{}"], 0)
+      const text = yield* Observability.prometheusText
+      assert.include(text, "# TYPE network2_protocol_violations_total counter")
+      assert.include(text, `network2_protocol_violations_total{protocol="mux",kind="WrongDirection"} 1`)
+    }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer), Effect.provideService(Metric.MetricRegistry, new Map())), 10_000)
+
+  it.live("MetricsEnabled = false: no network2 series at all", () =>
+    Effect.gen(function*() {
+      yield* wrongDirection
+      assert.deepStrictEqual(yield* series, {})
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(TestInterface.SimNetwork.layer),
+      Effect.provideService(Observability.MetricsEnabled, false),
+      Effect.provideService(Metric.MetricRegistry, new Map())
+    ), 10_000)
+})
