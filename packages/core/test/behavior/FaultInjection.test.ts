@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
+import { advanceUntil } from "../utils/clock.ts"
 import { initiatorAt, MAGIC, protocols, responderAt } from "../utils/emulation.ts"
 import { fiberCounter } from "../utils/fibers.ts"
 import { Block, Cbor, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, TestInterface } from "../../src/index.ts"
@@ -82,15 +83,7 @@ describe("fault injection on the simulated network (TestClock)", () => {
         for (const p of peers) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
         yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
         // sync under faults; then fetch the whole chain under faults
-        const until = (done: () => boolean, limitMs: number) =>
-          Effect.gen(function*() {
-            let elapsed = 0
-            while (!done() && elapsed < limitMs) {
-              yield* TestClock.adjust("10 millis")
-              elapsed += 10
-            }
-            return elapsed
-          })
+        const until = (done: () => boolean, limitMs: number) => advanceUntil(done, 10, limitMs)
         const syncMs = yield* until(() => events.some((e) => e._tag === "TipChanged" && e.blockNo === tip.blockNo), 600_000)
         assert.isTrue(events.some((e) => e._tag === "TipChanged" && e.blockNo === tip.blockNo), `synced to the tip (faults: ${faults.length})`)
         const start = events.length

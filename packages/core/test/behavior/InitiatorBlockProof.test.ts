@@ -5,23 +5,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import { TestClock } from "effect/testing"
+import * as Clock from "../utils/clock.ts"
 import { initiatorAt, responderAt } from "../utils/emulation.ts"
 import { Cbor, Initiator, PeerId, TestInterface } from "../../src/index.ts"
 import { Block, BlockProof, ChainSource, GeneratedChain } from "../../src/chain/index.ts"
 import type { ChainBlock } from "../../src/chain/Block.ts"
 
-const runOnClock = <A, E>(fiber: Fiber.Fiber<A, E>, limitMs: number) =>
-  Effect.gen(function*() {
-    let elapsed = 0
-    while (fiber.pollUnsafe() === undefined && elapsed < limitMs) {
-      yield* TestClock.adjust("10 millis")
-      elapsed += 10
-    }
-    return yield* Fiber.join(fiber)
-  })
 
 /** The block with one byte of its first transaction changed; header (so hash) untouched. */
 const forgeBody = (block: ChainBlock): ChainBlock => {
@@ -63,7 +53,7 @@ const scenario = (lie: Lie) =>
     yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(liar))
     yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(honest))
     yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
-    yield* runOnClock(synced, 60_000)
+    yield* Clock.runOnClock(synced, 60_000)
     assert.isFalse(events.some((e) => e._tag === "PeerBanned"), "genuine headers from both: nobody banned yet")
 
     const start = events.length
@@ -71,7 +61,7 @@ const scenario = (lie: Lie) =>
       while (!events.slice(start).some((e) => e._tag === "RangeFetched" || e._tag === "RangeFailed")) yield* Effect.sleep("10 millis")
     }))
     yield* manager.execute(Initiator.InitiatorCommand.FetchRange(Block.pointOf(blocks[0]!), Block.pointOf(tip)))
-    yield* runOnClock(done, 60_000)
+    yield* Clock.runOnClock(done, 60_000)
     const after = events.slice(start)
 
     // the liar was asked (it is the faster peer) and banned with the typed reason

@@ -5,23 +5,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { TestClock } from "effect/testing"
+import { advanceBy, runOnClock } from "../utils/clock.ts"
 import { initiatorAt, MAGIC, protocols, responderAt } from "../utils/emulation.ts"
 import { Block, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, ReplayChain, TestInterface } from "../../src/index.ts"
 
-/** Advances the test clock in 10 ms steps until the fiber is done; returns the simulated time it took. */
-const runOnClock = <A, E>(fiber: Fiber.Fiber<A, E>, limitMs: number) =>
-  Effect.gen(function*() {
-    let elapsed = 0
-    while (fiber.pollUnsafe() === undefined && elapsed < limitMs) {
-      yield* TestClock.adjust("10 millis")
-      elapsed += 10
-    }
-    return { elapsed, result: yield* Fiber.join(fiber) }
-  })
 
 describe("InitiatorBehavior on the simulated network (TestInterface + TestClock)", () => {
   it.effect("pipelined chain-sync takes a small fraction of the unpipelined time at 100 ms round trip", () =>
@@ -91,7 +80,7 @@ describe("InitiatorBehavior on the simulated network (TestInterface + TestClock)
       for (const p of peers) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
       yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
       // cut three links while they sync
-      for (let i = 0; i < 20; i++) yield* TestClock.adjust("10 millis")
+      yield* advanceBy(200, 10)
       for (const p of peers.slice(2, 5)) yield* network.cut(p)
       yield* runOnClock(synced, 60_000)
       assert.isTrue(events.some((e) => e._tag === "PeerBanned" && e.peer === liar), "the liar is banned")
@@ -106,7 +95,7 @@ describe("InitiatorBehavior on the simulated network (TestInterface + TestClock)
       const fetched = events.slice(start).flatMap((e) => e._tag === "BlockReceived" ? [e.block.blockNo] : [])
       assert.deepStrictEqual(fetched, blocks.map((b) => b.blockNo))
       // the cut peers were dropped and, after their backoff, connected again
-      for (let i = 0; i < 300; i++) yield* TestClock.adjust("100 millis")
+      yield* advanceBy(30_000)
       for (const p of peers.slice(2, 5)) {
         const warm = events.filter((e) => e._tag === "PeerPromoted" && e.peer === p && e.to === "warm").length
         assert.isAtLeast(warm, 2, `${p} came back after the cut`)
@@ -126,7 +115,7 @@ describe("InitiatorBehavior on the simulated network (TestInterface + TestClock)
       yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.tip))
       // 130 simulated seconds: blocks 10, 11, 12 appended (20, 40, 60 s), a rollback of two (80 s), then
       // 11 and 12 again (100, 120 s)
-      for (let i = 0; i < 1300; i++) yield* TestClock.adjust("100 millis")
+      yield* advanceBy(130_000)
       const headers = events.flatMap((e) => e._tag === "HeaderReceived" ? [e.blockNo] : [])
       assert.deepStrictEqual(headers.slice(0, 3), [10, 11, 12])
       assert.isTrue(events.some((e) => e._tag === "RolledBack"), "the rollback reached the follower")

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { TestClock } from "effect/testing"
+import * as Clock from "../utils/clock.ts"
 import * as Initiator from "../../src/behavior/Initiator.ts"
 import * as GeneratedChain from "../../src/chain/GeneratedChain.ts"
 import * as Manager from "../../src/Manager.ts"
@@ -19,15 +19,13 @@ const setup = Effect.fnUntraced(function*(specs: ReadonlyArray<FakeNet.FakePeer>
   const events: Array<Initiator.InitiatorEvent> = []
   yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
   for (let i = 0; i < specs.length; i++) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(peer(i)))
-  const advanceUntil = Effect.fnUntraced(function*(done: () => boolean, step = 50, limit = 100_000) {
-    let waited = 0
-    while (!done() && waited < limit) {
-      yield* TestClock.adjust(step)
-      waited += step
-    }
-    return waited
-  })
-  return { net, behavior, manager, events, advanceUntil }
+  return {
+    net,
+    behavior,
+    manager,
+    events,
+    advanceUntil: (done: () => boolean, step = 50, limit = 100_000) => Clock.advanceUntil(done, step, limit)
+  }
 })
 
 describe("InitiatorBehavior over a scripted network", () => {

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { TestClock } from "effect/testing"
+import { advanceUntil } from "../utils/clock.ts"
 import * as Initiator from "../../src/behavior/Initiator.ts"
 import * as Responder from "../../src/behavior/Responder.ts"
 import * as ChainSource from "../../src/chain/ChainSource.ts"
@@ -30,9 +30,7 @@ describe("InitiatorBehavior against ResponderBehavior (in memory, no mux)", () =
       yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
       for (const p of addresses) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
       yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
-      const until = Effect.fnUntraced(function*(done: () => boolean) {
-        for (let i = 0; i < 2000 && !done(); i++) yield* TestClock.adjust(50)
-      })
+      const until = (done: () => boolean) => advanceUntil(done, 50, 100_000)
       const best = () => events.filter((e) => e._tag === "TipChanged").map((e: any) => e.blockNo as number).pop()
       const accepted = () => events.filter((e) => e._tag === "HandshakeResult" && e.result._tag === "Accepted").length
       yield* until(() => best() === 249 && accepted() === 3)
@@ -93,9 +91,7 @@ describe("InitiatorBehavior with twenty responders (in memory, no mux)", () => {
       yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
       for (const p of addresses) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
       yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
-      const until = Effect.fnUntraced(function*(done: () => boolean) {
-        for (let i = 0; i < 4000 && !done(); i++) yield* TestClock.adjust(50)
-      })
+      const until = (done: () => boolean) => advanceUntil(done, 50, 200_000)
       const best = () => events.filter((e) => e._tag === "TipChanged").map((e: any) => e.blockNo as number).pop()
       const warmed = (p: PeerId) => events.filter((e) => e._tag === "PeerPromoted" && e.peer === p && e.to === "warm").length
       yield* until(() => best() === 599 && dropped.every((p) => warmed(p) >= 2) && events.some((e) => e._tag === "HeaderReceived" && e.peer === slow))

@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
-import { TestClock } from "effect/testing"
+import * as Clock from "../utils/clock.ts"
 import { ChainView } from "../../src/behavior/internal/initiator-chain.ts"
 import * as Initiator from "../../src/behavior/Initiator.ts"
 import * as Cbor from "../../src/cbor/Cbor.ts"
@@ -130,14 +130,7 @@ const setup = Effect.fnUntraced(function*(specs: ReadonlyArray<Script.ScriptedPe
   yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
   for (let i = 0; i < specs.length; i++) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(peer(i)))
   yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
-  const advanceUntil = Effect.fnUntraced(function*(done: () => boolean, step = 10, limit = 60_000) {
-    let waited = 0
-    while (!done() && waited < limit) {
-      yield* TestClock.adjust(step)
-      waited += step
-    }
-    return waited
-  })
+  const advanceUntil = (done: () => boolean, step = 10, limit = 60_000) => Clock.advanceUntil(done, step, limit)
   const bans = () => events.filter((e): e is Extract<Initiator.InitiatorEvent, { _tag: "PeerBanned" }> => e._tag === "PeerBanned")
   const bestTip = () => {
     const tips = events.filter((e): e is Extract<Initiator.InitiatorEvent, { _tag: "TipChanged" }> => e._tag === "TipChanged")
