@@ -39,6 +39,18 @@ export const logger = (format: "pretty" | "json" | "logfmt"): Layer.Layer<never>
     Layer.succeed(References.MinimumLogLevel, "Debug")
   )
 
+const levels = ["All", "Trace", "Debug", "Info", "Warn", "Error", "Fatal", "None"]
+
+/** The runner's stderr lines (`<ISO time> <LEVEL> <message>`), info and above, debug level let through to other loggers. */
+const stderrInfo: Layer.Layer<never> = Layer.mergeAll(
+  Logger.layer([Logger.make(({ date, logLevel, message }) => {
+    if (levels.indexOf(logLevel) < levels.indexOf("Info")) return
+    const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+    process.stderr.write(`${date.toISOString()} ${logLevel.toUpperCase()} ${text}\n`)
+  })]),
+  Layer.succeed(References.MinimumLogLevel, "Debug")
+)
+
 /**
  * The layers the flags ask for (none: an empty layer). The endpoint's address is printed on
  * stderr as `metrics: http://HOST:PORT/metrics`.
@@ -56,9 +68,16 @@ export const layer = (flags: TelemetryFlags): Layer.Layer<never, PrometheusServe
       })).pipe(Layer.provideMerge(PrometheusServer.layer(flags.metrics.value)))
     )
   }
-  if (Option.isSome(flags.otlp)) layers.push(Observability.layerOtlp({ baseUrl: flags.otlp.value }))
-  else if ((process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "") !== "") layers.push(Observability.layerOtlpFromEnv)
-  if (Option.isSome(flags.logFormat)) layers.push(logger(flags.logFormat.value) as Layer.Layer<any>)
+  const otlp = Option.isSome(flags.otlp)
+    ? Observability.layerOtlp({ baseUrl: flags.otlp.value })
+    : (process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "") !== ""
+    ? Observability.layerOtlpFromEnv
+    : undefined
+  // the console logger first, so that the OTLP logger joins it; with OTLP alone the collector gets
+  // the debug lines (connection events) while stderr keeps info and above, as without the flag
+  const console = Option.isSome(flags.logFormat) ? logger(flags.logFormat.value) : otlp !== undefined ? stderrInfo : undefined
+  if (otlp !== undefined) layers.push(console === undefined ? otlp : otlp.pipe(Layer.provideMerge(console)))
+  else if (console !== undefined) layers.push(console as Layer.Layer<any>)
   // the layers provide more (the endpoint's address, the OTLP flusher): nothing a command needs
   return (layers.length === 0 ? Layer.empty : Layer.mergeAll(...(layers as [Layer.Layer<any, PrometheusServer.PrometheusServerError>]))) as Layer.Layer<
     never,

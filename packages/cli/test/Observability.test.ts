@@ -219,3 +219,37 @@ describe("OTLP over real sockets", () => {
       assert.isTrue(withPeer.every((r: any) => typeof r.spanId === "string"), "logs carry their connection's span")
     }).pipe(Effect.scoped), { timeout: 60_000 })
 })
+
+describe("follow --otlp, OTEL_EXPORTER_OTLP_ENDPOINT and --log-format (a process)", () => {
+  it.live("the flag and the standard variables send spans and logs with the peer; --log-format json logs on stderr", () =>
+    Effect.gen(function*() {
+      const { got, url } = yield* receiver
+      const blocks = GeneratedChain.generate({ blocks: 100, seed: 5, maxBodySize: 200 })
+      const port = yield* responder(blocks, new Map())
+      const peer = `127.0.0.1:${port}`
+      const byFlag = yield* spawn(["follow", peer, "--magic", String(MAGIC), "--from", "origin", "--limit", "50", "--otlp", url, "--log-format", "json"])
+      assert.strictEqual(yield* byFlag.exited, 0, byFlag.log())
+      const lines = byFlag.log().split("\n").filter((l) => l.startsWith("{") && l.includes("connection opened"))
+      assert.isTrue(lines.length >= 1, byFlag.log().slice(-1500))
+      assert.strictEqual(JSON.parse(lines[0]!).annotations.peer, peer)
+      const spansOf = () => got.traces.flatMap((t) => t.resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans)))
+      const serviceOf = (t: any) => t.resourceSpans[0].resource.attributes.find((a: any) => a.key === "service.name").value.stringValue
+      assert.isTrue(spansOf().some((s: any) => s.name === "network2.connection" && attr(s.attributes, "network2.peer") === peer))
+      assert.strictEqual(serviceOf(got.traces[0]), "network2")
+      const logs = got.logs.flatMap((l) => l.resourceLogs.flatMap((r: any) => r.scopeLogs.flatMap((s: any) => s.logRecords)))
+      assert.isTrue(logs.some((r: any) => attr(r.attributes, "peer") === peer))
+      // the standard variables instead of the flag
+      const traces = got.traces.length
+      process.env["OTEL_EXPORTER_OTLP_ENDPOINT"] = url
+      process.env["OTEL_SERVICE_NAME"] = "network2-by-env"
+      const byEnv = yield* spawn(["follow", peer, "--magic", String(MAGIC), "--from", "origin", "--limit", "50"]).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          delete process.env["OTEL_EXPORTER_OTLP_ENDPOINT"]
+          delete process.env["OTEL_SERVICE_NAME"]
+        }))
+      )
+      assert.strictEqual(yield* byEnv.exited, 0, byEnv.log())
+      assert.isTrue(got.traces.length > traces)
+      assert.isTrue(got.traces.slice(traces).some((t) => serviceOf(t) === "network2-by-env"))
+    }).pipe(Effect.scoped), { timeout: 60_000 })
+})

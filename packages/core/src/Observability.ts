@@ -13,12 +13,14 @@
  *
  * @since 0.1.0
  */
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import { Otlp, type OtlpExporter, OtlpSerialization, PrometheusMetrics } from "effect/observability"
 
 const readEnv = (name: string): string | undefined =>
@@ -380,13 +382,25 @@ export const layerOtlp = (options: OtlpOptions): Layer.Layer<OtlpExporter.Flushe
   }).pipe(Layer.provide(FetchHttpClient.layer))
 
 /**
- * OTLP over HTTP (JSON) configured by the standard variables: `OTEL_EXPORTER_OTLP_ENDPOINT` (and
- * the per-signal `OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`), `OTEL_SERVICE_NAME`,
- * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SDK_DISABLED` and the rest effect/observability reads.
+ * OTLP over HTTP (JSON) configured by the standard variables: `OTEL_EXPORTER_OTLP_ENDPOINT` alone
+ * sends all three signals there (as the OpenTelemetry SDKs' default `otlp` exporters do), named by
+ * `OTEL_SERVICE_NAME`; with any of `OTEL_TRACES_EXPORTER`, `OTEL_METRICS_EXPORTER`,
+ * `OTEL_LOGS_EXPORTER` set, effect/observability's reading of every variable applies (per-signal
+ * endpoints, headers, intervals). `OTEL_SDK_DISABLED=true` or no endpoint: nothing is sent.
  *
  * @category layers
  * @since 0.1.0
  */
-export const layerOtlpFromEnv: Layer.Layer<OtlpExporter.Flusher> = Otlp.layerFromConfig().pipe(
-  Layer.provide(Layer.merge(OtlpSerialization.layerJson, FetchHttpClient.layer))
+export const layerOtlpFromEnv: Layer.Layer<OtlpExporter.Flusher> = Layer.unwrap(
+  Effect.gen(function*() {
+    const endpoint = yield* Config.option(Config.String("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    const disabled = yield* Config.Boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false))
+    const chosen = yield* Config.all([
+      Config.option(Config.String("OTEL_TRACES_EXPORTER")),
+      Config.option(Config.String("OTEL_METRICS_EXPORTER")),
+      Config.option(Config.String("OTEL_LOGS_EXPORTER"))
+    ])
+    if (!disabled && Option.isSome(endpoint) && chosen.every(Option.isNone)) return layerOtlp({ baseUrl: endpoint.value })
+    return Otlp.layerFromConfig().pipe(Layer.provide(Layer.merge(OtlpSerialization.layerJson, FetchHttpClient.layer)))
+  }).pipe(Effect.orDie)
 )
