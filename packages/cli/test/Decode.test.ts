@@ -3,6 +3,7 @@ import * as Effect from "effect/Effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
+// core's test utilities are not part of its published exports (only src is): shared by relative path
 import { loadVectors, mismatches, vectorsAvailable } from "../../core/test/utils/vectors.ts"
 import * as Decode from "../src/commands/Decode.ts"
 import { InputError } from "../src/Errors.ts"

@@ -11,6 +11,7 @@ import * as Demo from "../src/commands/Demo.ts"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+// core's test utilities are not part of its published exports (only src is): shared by relative path
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
 import * as Harmonic from "./support/harmonicClient.ts"
 import { freePort, serve } from "./support/process.ts"

@@ -13,6 +13,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+// core's test utilities are not part of its published exports (only src is): shared by relative path
 import { fiberCounter } from "../../core/test/utils/fibers.ts"
 import { dialTo } from "../src/internal/dialTo.ts"
 import * as TcpInterface from "../src/TcpInterface.ts"

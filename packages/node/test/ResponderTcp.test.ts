@@ -7,6 +7,7 @@ import { Block, ChainSource, GeneratedChain, Interface, PeerId, Protocols, Respo
 import type { InterfaceEvent, Message } from "@pallas-network2/core"
 import { Cbor } from "@pallas-network2/core"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
@@ -15,6 +16,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as TcpInterface from "../src/TcpInterface.ts"
 import * as ImmutableDb from "../src/ImmutableDb.ts"
+// core's test utilities are not part of its published exports (only src is): shared by relative path
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
 
 const { BlockFetch, ChainSync, Handshake, KeepAlive, NodeToNode, PeerSharing, TxSubmission2 } = Protocols
@@ -30,9 +32,33 @@ const startServer = (blocks: ReadonlyArray<Block.ChainBlock>, config: Responder.
       )
     )
     const events: Array<Responder.ResponderEvent> = []
-    yield* Effect.forkScoped(Stream.runForEach(Context.get(context, Responder.ResponderManager).events, (e) => Effect.sync(() => events.push(e))))
+    const waiters = new Set<() => void>()
+    yield* Effect.forkScoped(Stream.runForEach(Context.get(context, Responder.ResponderManager).events, (e) =>
+      Effect.sync(() => {
+        events.push(e)
+        for (const check of waiters) check()
+      })))
+    /** The first event (so far or to come) that satisfies `pred`; fails after `within`. */
+    const awaitEvent = <E extends Responder.ResponderEvent>(
+      pred: (e: Responder.ResponderEvent) => e is E,
+      within: Duration.Input = "10 seconds"
+    ) =>
+      Effect.callback<E>((resume) => {
+        const check = () => {
+          const hit = events.find(pred)
+          if (hit === undefined) return
+          waiters.delete(check)
+          resume(Effect.succeed(hit))
+        }
+        waiters.add(check)
+        check()
+        return Effect.sync(() => waiters.delete(check))
+      }).pipe(Effect.timeoutOrElse({
+        duration: within,
+        orElse: () => Effect.fail(new Error(`no such responder event within ${Duration.format(Duration.fromInputUnsafe(within))}; got ${events.map((e) => e._tag).join(", ")}`))
+      }))
     const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
-    return { address: PeerId.tcp("127.0.0.1", port), events, chain }
+    return { address: PeerId.tcp("127.0.0.1", port), events, chain, awaitEvent }
   })
 
 const startClient = (address: PeerId) =>
@@ -151,8 +177,8 @@ describe("ResponderBehavior over TCP on 127.0.0.1", () => {
       const want = yield* c.next
       assert.strictEqual(want._tag, "MsgRequestTxs")
       yield* c.send(TxSubmission2.make.replyTxs([{ era: 6, bytes: new Uint8Array([0x82, 0x01, 0x02]) }]))
-      yield* Effect.sleep("200 millis")
-      assert.isTrue(server.events.some((e) => e._tag === "TxReceived"))
+      const received = yield* server.awaitEvent((e) => e._tag === "TxReceived")
+      assert.deepStrictEqual([...received.tx.bytes], [0x82, 0x01, 0x02])
     }), 30_000)
 
   it.live("a protocol violator is closed with a reason and banned by IP while another client syncs", () =>
@@ -174,9 +200,8 @@ describe("ResponderBehavior over TCP on 127.0.0.1", () => {
         return Buffer.concat([h, Buffer.from(p)])
       }
       sock.write(Buffer.concat([seg(0, hs), seg(2, payload)]))
-      yield* Effect.sleep("300 millis")
-      const banned = server.events.find((e) => e._tag === "PeerBanned")
-      assert.isDefined(banned)
+      const banned = yield* server.awaitEvent((e) => e._tag === "PeerBanned")
+      assert.strictEqual(banned.ip, "127.0.0.1")
       assert.isTrue(server.events.some((e) => e._tag === "ProtocolViolation" && e.error.message.includes("chain-sync")))
       // a reconnect from the banned IP (another port) is refused
       const again = yield* startClient(server.address)

@@ -1,14 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Behavior, BehaviorOutput, Interface, InterfaceCommand, Manager, OutboundQueue, PeerId, TestInterface } from "@pallas-network2/core"
+import { Behavior, BehaviorOutput, Interface, InterfaceCommand, Manager, OutboundQueue, PeerId, Segment, TestInterface } from "@pallas-network2/core"
 import type { InterfaceEvent, Message } from "@pallas-network2/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
-import { TestClock } from "effect/testing"
 import * as net from "node:net"
-import { Segment } from "../../core/src/bearer/index.ts"
+// core's test utilities are not part of its published exports (only src is): shared by relative path
+import { advanceBy } from "../../core/test/utils/clock.ts"
 import { type Ping, ping, pingProtocol, pong } from "../../core/test/utils/pingProtocol.ts"
 import * as TcpInterface from "../src/TcpInterface.ts"
 import * as UnixInterface from "../src/UnixInterface.ts"
@@ -245,7 +245,7 @@ describe("TestInterface faults (TestClock)", () => {
       yield* client.execute(InterfaceCommand.Connect(serverAddress))
       yield* client.execute(InterfaceCommand.Send(serverAddress, ping(1)))
       const pong = yield* client.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(1), Stream.runCollect, Effect.forkChild)
-      const step = (ms: number) => Effect.forEach(Array.from({ length: ms / 10 }), () => TestClock.adjust("10 millis"), { discard: true })
+      const step = (ms: number) => advanceBy(ms, 10)
       yield* step(150)
       assert.isUndefined(pong.pollUnsafe(), "no answer before a full round trip")
       yield* step(100)
@@ -272,7 +272,7 @@ describe("protocol timeouts (TestClock)", () => {
       yield* client.execute(InterfaceCommand.Connect(serverAddress))
       yield* client.execute(InterfaceCommand.Send(serverAddress, ping(1)))
       const error = yield* client.events.pipe(Stream.filter((e) => e._tag === "Error"), Stream.take(1), Stream.runCollect, Effect.forkChild)
-      for (let i = 0; i < 60; i++) yield* TestClock.adjust("100 millis")
+      yield* advanceBy(6_000)
       const got = Array.from(yield* Fiber.join(error))[0] as Extract<EchoEvent, { _tag: "Error" }>
       assert.include(got.reason, "Timeout")
       assert.include(got.reason, "keep-alive in Server")
@@ -288,9 +288,9 @@ describe("Idle (TestClock)", () => {
       const client = yield* startNode(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40000), protocols }))
       const idle = yield* server.events.pipe(Stream.filter((e) => e._tag === "Idle"), Stream.take(1), Stream.runCollect, Effect.forkChild)
       yield* client.execute(InterfaceCommand.Connect(serverAddress))
-      for (let i = 0; i < 5; i++) yield* TestClock.adjust("100 millis")
+      yield* advanceBy(500)
       assert.isUndefined(idle.pollUnsafe())
-      for (let i = 0; i < 20; i++) yield* TestClock.adjust("100 millis")
+      yield* advanceBy(2_000)
       const got = Array.from(yield* Fiber.join(idle))
       assert.strictEqual(got[0]!._tag, "Idle")
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
@@ -340,7 +340,7 @@ describe("pipelined requests and the state timeout (TestClock)", () => {
         Stream.runCollect,
         Effect.forkChild
       )
-      for (let i = 0; i < 150; i++) yield* TestClock.adjust("100 millis")
+      yield* advanceBy(15_000)
       const events = Array.from(yield* Fiber.join(got))
       assert.deepStrictEqual(events.map((e) => e._tag === "Pong" ? e.n : e._tag), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
@@ -464,13 +464,13 @@ describe("a user who stops reading events (TestClock)", () => {
       let largestBacklog = 0
       for (let second = 0; second < 600; second++) {
         yield* client.execute(InterfaceCommand.Send(serverAddress, ping(second)))
-        for (let i = 0; i < 4; i++) yield* TestClock.adjust("250 millis")
+        yield* advanceBy(1_000, 250)
         const outbound = yield* out.size
         const backlog = yield* server.backlog
         largestOutbound = Math.max(largestOutbound, outbound)
         largestBacklog = Math.max(largestBacklog, backlog.waiting)
       }
-      for (let i = 0; i < 10; i++) yield* TestClock.adjust("100 millis")
+      yield* advanceBy(1_000)
       assert.strictEqual(errors, 0, "no timeout: every Ping was answered within 5 s")
       assert.strictEqual(pongs, 600)
       const backlog = yield* server.backlog
