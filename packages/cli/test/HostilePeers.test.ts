@@ -21,13 +21,14 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest"
 import { Block, Cbor, type Message, Protocols, Segment } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as Effect from "effect/Effect"
-import * as cp from "node:child_process"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 // core's test utilities are not part of its published exports (only src is): shared by relative path
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
-import { bin, freePort, root } from "./support/process.ts"
+import { freePort, type Network2Process, serve } from "./support/process.ts"
 
 
 
@@ -218,9 +219,10 @@ describe.skipIf(!vectorsAvailable)("hostile peers against network2 serve --chain
   const chunkPath = path.join(vectorsDir, "chain", "01285.chunk")
   const chunk = vectorsAvailable ? Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath))).map(Block.parse) : []
   let port = 0
-  let child: cp.ChildProcess
-  let log = ""
-  const lines = () => log.split("\n")
+  let server: Network2Process
+  let scope: Scope.Closeable
+  const log = () => server.log()
+  const lines = () => log().split("\n")
 
   /** Waits for a log line that names `peer` and matches `reason`; returns it. */
   const logLine = async (peer: RawPeer | string, reason: RegExp, ms = 5_000): Promise<string> => {
@@ -234,7 +236,7 @@ describe.skipIf(!vectorsAvailable)("hostile peers against network2 serve --chain
   }
 
   const rssKb = (): number => {
-    const status = fs.readFileSync(`/proc/${child.pid}/status`, "utf8")
+    const status = fs.readFileSync(`/proc/${server.child.pid}/status`, "utf8")
     return Number(/VmRSS:\s+(\d+)/.exec(status)![1])
   }
 
@@ -325,22 +327,19 @@ describe.skipIf(!vectorsAvailable)("hostile peers against network2 serve --chain
 
   beforeAll(async () => {
     port = await Effect.runPromise(freePort)
+    scope = await Effect.runPromise(Scope.make())
     // short segment and handshake timeouts (cases 2, 8 and 9), and no ban: bans are by IP, and every
     // case (and the well-behaved client) comes from 127.0.0.1, so a ban would turn every later case
     // into a plain "rejected: banned"
-    child = cp.spawn(process.execPath, [
-      bin, "serve", "--port", String(port), "--magic", String(MAGIC), "--chain", chunkPath,
+    server = await Effect.runPromise(serve([
+      "serve", "--port", String(port), "--magic", String(MAGIC), "--chain", chunkPath,
       "--sdu-timeout", String(SDU_TIMEOUT), "--handshake-timeout", String(HANDSHAKE_TIMEOUT), "--ban-duration", "0"
-    ], { cwd: root })
-    child.stderr!.on("data", (d) => (log += d.toString()))
-    child.stdout!.on("data", (d) => (log += d.toString()))
-    await waitFor("the server to listen", () => log.includes("listening on") || child.exitCode !== null, 20_000)
-    if (!log.includes("listening on")) throw new Error(`serve did not start:\n${log}`)
+    ]).pipe(Scope.provide(scope)))
   }, 30_000)
 
-  afterAll(() => {
-    child?.kill("SIGKILL")
-    if (process.env.HOSTILE_LOG !== undefined) fs.writeFileSync(process.env.HOSTILE_LOG, log)
+  afterAll(async () => {
+    if (process.env.HOSTILE_LOG !== undefined && server !== undefined) fs.writeFileSync(process.env.HOSTILE_LOG, log())
+    if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void)) // kills the server
   })
 
   // each case's connections are closed at its end, so no case holds a slot of the per-IP limit for the next
@@ -479,10 +478,10 @@ describe.skipIf(!vectorsAvailable)("hostile peers against network2 serve --chain
       for (const s of sockets) s?.destroy()
     }
     assert.isAtLeast(ports.length, 1_900)
-    assert.strictEqual(child.exitCode, null)
+    assert.strictEqual(server.child.exitCode, null)
     // a burst socket is named in the log with its end
     await waitFor("a log line for a burst socket", () => {
-      const text = log
+      const text = log()
       return ports.some((p) => text.includes(`127.0.0.1:${p} closed:`) || text.includes(`127.0.0.1:${p} rejected:`))
     }, 10_000)
     // every slot is given back: a fresh connection is accepted (the per-IP limit is 10)
@@ -515,6 +514,6 @@ describe.skipIf(!vectorsAvailable)("hostile peers against network2 serve --chain
       await logLine(silent, /closed: no handshake within/)
     }
     await Promise.all([fullRoundWithin(30_000), fullRoundWithin(30_000), hostile()])
-    assert.strictEqual(child.exitCode, null)
+    assert.strictEqual(server.child.exitCode, null)
   }, 60_000)
 })
