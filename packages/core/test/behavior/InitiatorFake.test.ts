@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import * as Clock from "../utils/clock.ts"
+import { runInitiator } from "../utils/initiator.ts"
 import * as Initiator from "../../src/behavior/Initiator.ts"
 import * as GeneratedChain from "../../src/chain/GeneratedChain.ts"
-import * as Manager from "../../src/Manager.ts"
 import { PeerId } from "../../src/Primitives.ts"
 import * as FakeNet from "./support/initiatorFakeNet.ts"
 
@@ -14,11 +13,7 @@ const pointOf = (i: number) => ({ _tag: "Specific" as const, slot: chain[i]!.slo
 
 const setup = Effect.fnUntraced(function*(specs: ReadonlyArray<FakeNet.FakePeer>, config: Initiator.InitiatorConfig = {}) {
   const net = yield* FakeNet.make(new Map(specs.map((s, i) => [peer(i), s])))
-  const behavior = yield* Initiator.make({ churnInterval: undefined, ...config })
-  const manager = yield* Manager.make(net.iface, behavior)
-  const events: Array<Initiator.InitiatorEvent> = []
-  yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
-  for (let i = 0; i < specs.length; i++) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(peer(i)))
+  const { behavior, events, manager } = yield* runInitiator(net.iface, config, specs.map((_, i) => peer(i)))
   return {
     net,
     behavior,

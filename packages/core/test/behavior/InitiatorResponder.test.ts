@@ -1,13 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import { advanceUntil } from "../utils/clock.ts"
+import { runInitiator, serveBlocks } from "../utils/initiator.ts"
 import * as Initiator from "../../src/behavior/Initiator.ts"
-import * as Responder from "../../src/behavior/Responder.ts"
-import * as ChainSource from "../../src/chain/ChainSource.ts"
 import * as Block from "../../src/chain/Block.ts"
 import * as GeneratedChain from "../../src/chain/GeneratedChain.ts"
-import * as Manager from "../../src/Manager.ts"
 import { PeerId } from "../../src/Primitives.ts"
 import * as Bridge from "./support/initiatorBridge.ts"
 
@@ -18,18 +15,8 @@ describe("InitiatorBehavior against ResponderBehavior (in memory, no mux)", () =
     Effect.gen(function*() {
       const addresses = [0, 1, 2].map((i) => PeerId.tcp("127.0.0.1", 6000 + i))
       const bridge = yield* Bridge.make(addresses.map((peer, i) => ({ peer, rtt: 20 + 30 * i })))
-      for (const server of bridge.servers) {
-        const chain = yield* ChainSource.makeMemory(blocks)
-        const responder = yield* Responder.make({}, chain)
-        const m = yield* Manager.make(server.iface, responder)
-        yield* m.events.pipe(Stream.runDrain, Effect.forkScoped)
-      }
-      const behavior = yield* Initiator.make({ churnInterval: undefined, blockFetch: { chunkBlocks: 40 } })
-      const manager = yield* Manager.make(bridge.initiator, behavior)
-      const events: Array<Initiator.InitiatorEvent> = []
-      yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
-      for (const p of addresses) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
-      yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
+      for (const server of bridge.servers) yield* serveBlocks(server.iface, blocks)
+      const { behavior, events, manager } = yield* runInitiator(bridge.initiator, { blockFetch: { chunkBlocks: 40 } }, addresses, Initiator.SyncStart.origin)
       const until = (done: () => boolean) => advanceUntil(done, 50, 100_000)
       const best = () => events.filter((e) => e._tag === "TipChanged").map((e: any) => e.blockNo as number).pop()
       const accepted = () => events.filter((e) => e._tag === "HandshakeResult" && e.result._tag === "Accepted").length
@@ -74,23 +61,14 @@ describe("InitiatorBehavior with twenty responders (in memory, no mux)", () => {
           : {})
       }))
       const bridge = yield* Bridge.make(specs)
-      for (const server of bridge.servers) {
-        // one peer serves a shorter chain: the best tip is the others'
-        const c = yield* ChainSource.makeMemory(server.peer === addresses[5] ? chain.slice(0, 400) : chain)
-        const responder = yield* Responder.make({}, c)
-        const m = yield* Manager.make(server.iface, responder)
-        yield* m.events.pipe(Stream.runDrain, Effect.forkScoped)
-      }
-      const behavior = yield* Initiator.make({
-        churnInterval: undefined,
-        targets: { known: 20, established: 20, active: 20 },
-        blockFetch: { chunkBlocks: 25 }
-      })
-      const manager = yield* Manager.make(bridge.initiator, behavior)
-      const events: Array<Initiator.InitiatorEvent> = []
-      yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
-      for (const p of addresses) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
-      yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
+      // one peer serves a shorter chain: the best tip is the others'
+      for (const server of bridge.servers) yield* serveBlocks(server.iface, server.peer === addresses[5] ? chain.slice(0, 400) : chain)
+      const { behavior, events, manager } = yield* runInitiator(
+        bridge.initiator,
+        { targets: { known: 20, established: 20, active: 20 }, blockFetch: { chunkBlocks: 25 } },
+        addresses,
+        Initiator.SyncStart.origin
+      )
       const until = (done: () => boolean) => advanceUntil(done, 50, 200_000)
       const best = () => events.filter((e) => e._tag === "TipChanged").map((e: any) => e.blockNo as number).pop()
       const warmed = (p: PeerId) => events.filter((e) => e._tag === "PeerPromoted" && e.peer === p && e.to === "warm").length

@@ -6,14 +6,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import * as Clock from "../utils/clock.ts"
+import { runInitiator } from "../utils/initiator.ts"
 import { ChainView } from "../../src/behavior/internal/initiator-chain.ts"
 import * as Initiator from "../../src/behavior/Initiator.ts"
 import * as Cbor from "../../src/cbor/Cbor.ts"
 import type { ChainBlock } from "../../src/chain/Block.ts"
 import * as GeneratedChain from "../../src/chain/GeneratedChain.ts"
-import * as Manager from "../../src/Manager.ts"
 import { PeerId } from "../../src/Primitives.ts"
 import type { Point } from "../../src/protocol/Common.ts"
 import * as Script from "./support/chainSyncScript.ts"
@@ -124,12 +123,7 @@ describe("chain view: roll-backs and progress", () => {
 
 const setup = Effect.fnUntraced(function*(specs: ReadonlyArray<Script.ScriptedPeer>, config: Initiator.InitiatorConfig = {}) {
   const net = yield* Script.make(new Map(specs.map((s, i) => [peer(i), s])))
-  const behavior = yield* Initiator.make({ churnInterval: undefined, ...config })
-  const manager = yield* Manager.make(net.iface, behavior)
-  const events: Array<Initiator.InitiatorEvent> = []
-  yield* manager.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
-  for (let i = 0; i < specs.length; i++) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(peer(i)))
-  yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
+  const { behavior, events } = yield* runInitiator(net.iface, config, specs.map((_, i) => peer(i)), Initiator.SyncStart.origin)
   const advanceUntil = (done: () => boolean, step = 10, limit = 60_000) => Clock.advanceUntil(done, step, limit)
   const bans = () => events.filter((e): e is Extract<Initiator.InitiatorEvent, { _tag: "PeerBanned" }> => e._tag === "PeerBanned")
   const bestTip = () => {
