@@ -21,6 +21,15 @@ import * as O from "../Observability.ts"
 type Ctx = Context.Context<never>
 type Attrs = Readonly<Record<string, string>>
 
+/**
+ * What a metric update reads from its context (the registry and the contextual attributes), in a
+ * context of its own: a connection's context holds many services, and every update looks these two up.
+ */
+export const metricContext = (context: Ctx): Ctx =>
+  Context.make(Metric.MetricRegistry, Context.get(context, Metric.MetricRegistry)).pipe(
+    Context.add(Metric.CurrentMetricAttributes, Context.get(context, Metric.CurrentMetricAttributes))
+  ) as Ctx
+
 // ---- series: one Metric per label set, built once
 
 const seriesCache = new Map<string, Metric.Metric<number, any>>()
@@ -163,7 +172,7 @@ export const muxMeter = (
       })
     )
     return new LiveMeter(
-      context,
+      metricContext(context),
       inBy,
       outBy,
       peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "in" }),
@@ -457,7 +466,7 @@ export const connectionProbe = (peer: string, direction: string): Effect.Effect<
     const context = yield* Effect.context<never>()
     const parent = yield* Effect.option(Effect.currentSpan)
     return new ConnectionProbe(
-      context,
+      metricContext(context),
       Context.get(context, O.MetricsEnabled),
       peer,
       direction,
@@ -489,13 +498,14 @@ export const initiatorProbe = (count: (temperature: "cold" | "warm" | "hot" | "b
     if (!Context.get(context, O.MetricsEnabled)) return { event: () => {} } as InitiatorProbe
     const removals = (["cold", "warm", "hot", "banned"] as const).map((t) => pullGauge(context, gauge(O.peers, { temperature: t }), () => count(t)))
     yield* Effect.addFinalizer(() => Effect.sync(() => removals.forEach((r) => r())))
+    const updates = metricContext(context)
     const probe: InitiatorProbe = {
       event: (e) => {
-        if (e._tag === "PeerBanned") O.bans.updateUnsafe(1, context)
+        if (e._tag === "PeerBanned") O.bans.updateUnsafe(1, updates)
         else if (e._tag === "TipChanged") {
           const t = e as unknown as { readonly blockNo: number; readonly point: { readonly _tag: string; readonly slot?: number } }
-          O.tipBlockNumber.updateUnsafe(t.blockNo, context)
-          O.tipSlot.updateUnsafe(t.point.slot ?? 0, context)
+          O.tipBlockNumber.updateUnsafe(t.blockNo, updates)
+          O.tipSlot.updateUnsafe(t.point.slot ?? 0, updates)
         }
       }
     }
