@@ -45,7 +45,7 @@ export const protocols = W.protocols
  * @category constants
  * @since 0.1.0
  */
-export const DEFAULT_VERSIONS = W.DEFAULT_VERSIONS
+export const DEFAULT_VERSIONS = Handshake.N2C_VERSIONS
 
 /**
  * Options of the client.
@@ -381,7 +381,8 @@ export const readBlock = (bytes: Uint8Array): LocalBlock => {
  */
 export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) {
   const magic = config.networkMagic ?? NetworkMagic.mainnet
-  const table = config.versionTable ?? W.versionTable(magic, config.versions ?? W.DEFAULT_VERSIONS, config.query ?? false)
+  const table = config.versionTable ??
+    Handshake.n2cVersionTable({ magic, versions: config.versions ?? Handshake.N2C_VERSIONS, query: config.query ?? false })
   const out = yield* OutboundQueue.make<LocalClientEvent>()
   const lock = yield* Semaphore.make(1)
   const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Semaphore.withPermit(lock, effect)
@@ -408,14 +409,14 @@ export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) 
         const ours = table.get(m.version)
         if (ours === undefined) {
           c.handshake = "refused"
-          return close(c, `handshake: the node accepted v${W.plainVersion(m.version)}, which we did not propose`)
+          return close(c, `handshake: the node accepted v${Handshake.plainVersion(m.version)}, which we did not propose`)
         }
         if (m.versionData.networkMagic !== ours.networkMagic) {
           c.handshake = "refused"
           return close(c, `handshake: the node accepted with network magic ${m.versionData.networkMagic}, not ours (${ours.networkMagic})`)
         }
         c.handshake = "accepted"
-        c.version = W.plainVersion(m.version)
+        c.version = Handshake.plainVersion(m.version)
         return emit({ _tag: "HandshakeAccepted", peer: c.peer, version: c.version, versionData: m.versionData })
       }
       case "MsgRefuse": {

@@ -456,7 +456,7 @@ export const make = Effect.fnUntraced(function*(
   } = {}
 ): Effect.fn.Return<LocalServerBehaviorShape, never, Scope.Scope> {
   const magic = config.networkMagic ?? NetworkMagic.mainnet
-  const ourTable = W.versionTable(magic, config.versions ?? W.DEFAULT_VERSIONS)
+  const ourTable = Handshake.n2cVersionTable({ magic, versions: config.versions ?? Handshake.N2C_VERSIONS })
   const maxConnections = config.maxConnections ?? 64
   const maxTxSize = config.maxTxSize ?? 16_384
   const originEra = config.originEra ?? 6
@@ -519,7 +519,7 @@ export const make = Effect.fnUntraced(function*(
       return
     }
     c.handshake = "accepted"
-    c.version = W.plainVersion(outcome.version)
+    c.version = Handshake.plainVersion(outcome.version)
     send(c, Handshake.make.accept(outcome.version, outcome.data))
     emit({ _tag: "HandshakeAccepted", peer: c.peer, version: c.version, versionData: outcome.data })
   }

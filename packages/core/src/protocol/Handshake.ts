@@ -393,3 +393,83 @@ export const toJson = (m: Message): Record<string, unknown> => {
       return { msg: m._tag, versionTable: tableJson(m.versionTable) }
   }
 }
+
+/**
+ * The node-to-client versions a current node speaks (16 to 23), without the node-to-client bit.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const N2C_VERSIONS: ReadonlyArray<number> = [16, 17, 18, 19, 20, 21, 22, 23]
+
+/**
+ * A version number without the node-to-client bit.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
+export const plainVersion = (version: number): number => version & ~N2C_BIT
+
+/**
+ * A node-to-client version table: each version (given without the bit, sent with it) with its data,
+ * `[magic, query]` from v15 on, the bare magic before.
+ *
+ * @example
+ * ```ts
+ * import { Handshake } from "@pallas-network2/core/protocol"
+ * const table = Handshake.n2cVersionTable({ magic: 2 }) // v16 to v23, bit 15 set
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const n2cVersionTable = (options: {
+  readonly magic: number
+  readonly versions?: ReadonlyArray<number>
+  readonly query?: boolean
+}): VersionTable =>
+  new Map(
+    [...(options.versions ?? N2C_VERSIONS)].sort((a, b) => a - b).map((v) => {
+      const data: VersionData = plainVersion(v) >= 15
+        ? { networkMagic: options.magic, query: options.query ?? false }
+        : { networkMagic: options.magic }
+      return [v | N2C_BIT, data] as const
+    })
+  )
+
+/**
+ * One line about node-to-node version data: magic, diffusion mode, peer sharing, and the query flag
+ * when set.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
+export const describeVersionData = (d: VersionData): string =>
+  `magic ${d.networkMagic}, ${(d.initiatorOnlyDiffusionMode ?? false) ? "initiator-only" : "duplex"}, peer-sharing ${
+    (d.peerSharing ?? 0) > 0 ? "on" : "off"
+  }${(d.query ?? false) ? ", query" : ""}`
+
+/**
+ * Whether version data asks for peer sharing.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
+export const sharesPeers = (d: VersionData): boolean => (d.peerSharing ?? 0) > 0
+
+/**
+ * A node-to-node refuse reason as text, as the dialling side reports it.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
+export const describeRefuseReason = (reason: RefuseReason): string => {
+  switch (reason._tag) {
+    case "VersionMismatch":
+      return `version mismatch (the peer supports ${reason.versions.join(", ")})`
+    case "HandshakeDecodeError":
+      return `the peer could not decode our version data for v${reason.version}: ${reason.message}`
+    case "Refused":
+      return `refused v${reason.version}: ${reason.message}`
+  }
+}

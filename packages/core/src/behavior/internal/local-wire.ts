@@ -1,34 +1,17 @@
 /**
  * What the node-to-client client and the local-node stand-in share: the protocols of a connection,
- * version tables, era names, transaction ids, and the wire shapes of the hard-fork query results.
+ * era names, transaction ids, and the wire shapes of the hard-fork query results.
  *
  * @internal
  */
 import { blake2b256 } from "../../chain/Blake2b.ts"
 import * as Cbor from "../../cbor/Cbor.ts"
-import type { Message } from "../../Message.ts"
 import type { Protocol } from "../../protocol/Protocol.ts"
 import * as Handshake from "../../protocol/Handshake.ts"
 import * as NodeToClient from "../../protocol/NodeToClient.ts"
 
 /** The handshake and the four local mini-protocols: what a node-to-client connection runs. */
 export const protocols: ReadonlyArray<Protocol<any>> = [Handshake.protocol, ...NodeToClient.protocols]
-
-/** Node-to-client versions a current node speaks (16 to 23), without the node-to-client bit. */
-export const DEFAULT_VERSIONS: ReadonlyArray<number> = [16, 17, 18, 19, 20, 21, 22, 23]
-
-/** A node-to-client version table: each version (bit 15 set) with `[magic, query]`. */
-export const versionTable = (magic: number, versions: ReadonlyArray<number>, query = false): Handshake.VersionTable =>
-  new Map(
-    [...versions].sort((a, b) => a - b).map((v) => {
-      const n = v | Handshake.N2C_BIT
-      const data: Handshake.VersionData = (v & ~Handshake.N2C_BIT) >= 15 ? { networkMagic: magic, query } : { networkMagic: magic }
-      return [n, data] as const
-    })
-  )
-
-/** A version number without the node-to-client bit. */
-export const plainVersion = (version: number): number => version & ~Handshake.N2C_BIT
 
 /** Era names by era index. */
 export const ERA_NAMES: ReadonlyArray<string> = ["Byron", "Shelley", "Allegra", "Mary", "Alonzo", "Babbage", "Conway", "Dijkstra"]
@@ -39,8 +22,8 @@ export const eraOfBlockTag = (tag: number): number => (tag <= 1 ? 0 : tag - 1)
 /** The readable text of a refusal. */
 export const refusalText = (reason: Handshake.RefuseReason): string =>
   reason._tag === "VersionMismatch"
-    ? `version mismatch: the node speaks node-to-client versions ${reason.versions.map(plainVersion).join(", ")}`
-    : `${reason._tag === "HandshakeDecodeError" ? "handshake decode error" : "refused"} (v${plainVersion(reason.version)}): ${reason.message}`
+    ? `version mismatch: the node speaks node-to-client versions ${reason.versions.map(Handshake.plainVersion).join(", ")}`
+    : `${reason._tag === "HandshakeDecodeError" ? "handshake decode error" : "refused"} (v${Handshake.plainVersion(reason.version)}): ${reason.message}`
 
 /**
  * The id of a transaction: blake2b-256 of its first element (the body of a Shelley-and-later
@@ -117,8 +100,3 @@ export const readBlockQuery = (bytes: Uint8Array): { readonly era: number; reado
     return undefined
   }
 }
-
-/** The node-to-client protocol of a message name, for routing. */
-export const isLocal = (m: Message): boolean =>
-  m.protocol === "local-chain-sync" || m.protocol === "local-state-query" || m.protocol === "local-tx-submission" ||
-  m.protocol === "local-tx-monitor"
