@@ -27,7 +27,8 @@ export const harmonicBlocks = async (
   from: Point,
   to: Point,
   count: number,
-  repeat: number
+  repeat: number,
+  timeoutMillis = 20_000
 ): Promise<Measured> => {
   const errors: Array<string> = []
   const mplexer = new Multiplexer({
@@ -53,7 +54,7 @@ export const harmonicBlocks = async (
     await cpu.begin()
     const started = performance.now()
     for (let r = 0; r < repeat; r++) {
-      const blocks = await withTimeout(client.requestRange(toChainPoint(from) as never, toChainPoint(to) as never), 60_000, errors)
+      const blocks = await withTimeout(client.requestRange(toChainPoint(from) as never, toChainPoint(to) as never), timeoutMillis, errors)
       if (!Array.isArray(blocks)) throw new Error(`harmonic requestRange answered ${String(blocks?.constructor?.name)}; errors: ${errors.join("; ")}`)
       if (blocks.length !== count) throw new Error(`harmonic: ${blocks.length} of ${count} blocks; errors: ${errors.join("; ")}`)
     }
