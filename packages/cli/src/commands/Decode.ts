@@ -1,6 +1,8 @@
 /**
  * `network2 decode <protocol> [<hex>] [--check-roundtrip] [--frames]`: decodes mini-protocol
- * messages (or a stream of mux segments) from hex and prints them as JSON.
+ * messages (or a stream of mux segments) from hex and prints them as JSON. `decode --frames [<hex>]
+ * [--n2c]` reads each segment's protocol from its number (node-to-node numbering, or with `--n2c`
+ * node-to-client).
  *
  * @since 0.1.0
  */
@@ -12,7 +14,7 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { CommandFailed, InputError } from "../Errors.ts"
+import { CommandFailed, InputError, UsageError } from "../Errors.ts"
 
 /**
  * What the decoder needs from a protocol module: `protocol` (decode / encode) and `toJson`.
@@ -56,6 +58,18 @@ export const protocolModules = {
  * @since 0.1.0
  */
 export type ProtocolName = keyof typeof protocolModules
+
+/**
+ * The mini-protocol numbers of node-to-node and node-to-client connections, for `decode --frames`
+ * without a protocol name.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const protocolNumbers: { readonly n2n: Readonly<Record<number, ProtocolName>>; readonly n2c: Readonly<Record<number, ProtocolName>> } = {
+  n2n: { 0: "handshake", 2: "chain-sync", 3: "block-fetch", 4: "tx-submission2", 8: "keep-alive", 10: "peer-sharing" },
+  n2c: { 0: "handshake", 5: "local-chain-sync", 6: "local-tx-submission", 7: "local-state-query", 9: "local-tx-monitor" }
+}
 
 /**
  * The protocol names, in help order.
@@ -143,14 +157,15 @@ export interface SegmentHeader {
 
 /**
  * Parses a stream of mux segments and decodes the messages they carry, reassembling messages split
- * across segments (per protocol number and direction). Returns one JSON record per segment; a
+ * across segments (per protocol number and direction). The protocol is the given module, or chosen
+ * per segment from its protocol number (a string: why no module fits that number). Returns one JSON record per segment; a
  * truncated segment or an undecodable message is an InputError (after the records so far).
  *
  * @category decoding
  * @since 0.1.0
  */
 export const decodeFrames = (
-  mod: ProtocolModule,
+  modOrChooser: ProtocolModule | ((protocol: number) => ProtocolModule | string),
   bytes: Uint8Array,
   checkRoundtrip: boolean
 ): { readonly segments: Array<Record<string, unknown>>; readonly error?: string } => {
@@ -177,6 +192,9 @@ export const decodeFrames = (
           `truncated segment payload at byte ${offset}: header says ${length}, ${bytes.length - offset - 8} left`
         )
       }
+      const chosen = typeof modOrChooser === "function" ? modOrChooser(header.protocol) : modOrChooser
+      if (typeof chosen === "string") throw inputError(`segment at byte ${offset}: ${chosen}`)
+      const mod = chosen
       const payload = bytes.subarray(offset + 8, offset + 8 + length)
       offset += 8 + length
       const key = `${header.protocol}/${header.mode}`
@@ -230,7 +248,7 @@ const readStdin = (): string => {
  * print and whether it succeeded.
  */
 const decodeInput = (
-  mod: ProtocolModule,
+  mod: ProtocolModule | ((protocol: number) => ProtocolModule | string),
   hex: string,
   options: { readonly checkRoundtrip: boolean; readonly frames: boolean }
 ): { readonly ok: boolean; readonly line: string } => {
@@ -242,6 +260,7 @@ const decodeInput = (
         ? { ok: true, line: stringify({ segments: r.segments }) }
         : { ok: false, line: stringify({ segments: r.segments, error: r.error }) }
     }
+    if (typeof mod === "function") throw inputError("a protocol name is needed to decode a message without --frames")
     return { ok: true, line: stringify(decodeMessage(mod, bytes, options.checkRoundtrip)) }
   } catch (e) {
     if (e instanceof InputError) return { ok: false, line: stringify({ error: e.message }) }
@@ -258,8 +277,15 @@ const decodeInput = (
 export const command = Command.make(
   "decode",
   {
-    protocol: Argument.Literals("protocol", protocolNames).pipe(
-      Argument.withDescription(`the mini-protocol: ${protocolNames.join(", ")}`)
+    protocol: Argument.String("protocol").pipe(
+      Argument.filter(
+        (t) => (protocolNames as ReadonlyArray<string>).includes(t) || /^(0x)?[0-9a-fA-F]+$/.test(t),
+        () => `one of ${protocolNames.join(", ")} (or, with --frames, the hex)`
+      ),
+      Argument.optional,
+      Argument.withDescription(
+        `the mini-protocol: ${protocolNames.join(", ")}; absent with --frames, each segment's protocol is read from its number`
+      )
     ),
     hex: Argument.String("hex").pipe(
       Argument.optional,
@@ -272,13 +298,38 @@ export const command = Command.make(
     frames: Flag.Boolean("frames").pipe(
       Flag.withDefault(false),
       Flag.withDescription("the input is a stream of mux segments: print each segment's header and messages")
+    ),
+    n2c: Flag.Boolean("n2c").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("--frames without a protocol: node-to-client numbering (5 local chain-sync, 6, 7, 9) instead of node-to-node")
     )
   },
   Effect.fnUntraced(function*(flags) {
-    const mod = yield* loadProtocol(flags.protocol)
+    const named = Option.filter(flags.protocol, (t) => (protocolNames as ReadonlyArray<string>).includes(t))
+    // `decode --frames HEX`: the one argument is the hex
+    const hexArgument = Option.isNone(named) && Option.isSome(flags.protocol) ? flags.protocol : Option.none<string>()
+    if (Option.isSome(hexArgument) && Option.isSome(flags.hex)) {
+      return yield* new UsageError({ detail: `unknown protocol ${flags.protocol.pipe(Option.getOrElse(() => ""))}` })
+    }
+    if (Option.isNone(named) && !flags.frames) {
+      return yield* new UsageError({ detail: "give the protocol (its name), or --frames to read each segment's protocol from its number" })
+    }
+    let mod: ProtocolModule | ((protocol: number) => ProtocolModule | string)
+    if (Option.isSome(named)) mod = yield* loadProtocol(named.value as ProtocolName)
+    else {
+      const table = flags.n2c ? protocolNumbers.n2c : protocolNumbers.n2n
+      const loaded = new Map<number, ProtocolModule>()
+      for (const [n, name] of Object.entries(table)) loaded.set(Number(n), yield* loadProtocol(name))
+      mod = (n) =>
+        loaded.get(n) ??
+          `no ${flags.n2c ? "node-to-client" : "node-to-node"} mini-protocol has number ${n}${
+            flags.n2c ? "" : " (--n2c for node-to-client numbering)"
+          }`
+    }
+    const input = Option.orElse(flags.hex, () => hexArgument)
     const options = { checkRoundtrip: flags.checkRoundtrip, frames: flags.frames }
-    if (Option.isSome(flags.hex)) {
-      const r = decodeInput(mod, flags.hex.value, options)
+    if (Option.isSome(input)) {
+      const r = decodeInput(mod, input.value, options)
       if (r.ok || options.frames) process.stdout.write(r.line + "\n")
       if (!r.ok) return yield* new CommandFailed({ detail: (JSON.parse(r.line) as { error: string }).error })
       return
