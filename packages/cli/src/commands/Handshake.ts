@@ -101,7 +101,7 @@ export const toText = (peer: PeerId, report: HandshakeReport): string => {
     d === undefined
       ? ""
       : `magic ${d.networkMagic}, ${d.initiatorOnlyDiffusionMode ? "initiator-only" : "duplex"}, peer-sharing ${
-        d.peerSharing > 0 ? "on" : "off"
+        (d.peerSharing ?? 0) > 0 ? "on" : "off"
       }, query ${d.query}${d.perasSupport === undefined ? "" : `, peras ${d.perasSupport}`}`
   switch (r._tag) {
     case "Accepted":

@@ -32,12 +32,19 @@ import type { Message } from "../Message.ts"
 import * as OutboundQueue from "../OutboundQueue.ts"
 import { NetworkMagic, type PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
+import * as BlockFetch from "../protocol/BlockFetch.ts"
+import * as ChainSync from "../protocol/ChainSync.ts"
 import { type EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
+import * as Handshake from "../protocol/Handshake.ts"
+import * as KeepAlive from "../protocol/KeepAlive.ts"
+import type * as NodeToNode from "../protocol/NodeToNode.ts"
+import * as PeerSharing from "../protocol/PeerSharing.ts"
+import * as TxSubmission2 from "../protocol/TxSubmission2.ts"
 import { ChainView, pointKey, recordPoint } from "./internal/initiator-chain.ts"
 import { FetchPlanner, receiveBlock } from "./internal/initiator-fetch.ts"
 import { type GovernorAction, PeerSet, type Phase, type Temperature } from "./internal/initiator-peers.ts"
 import { TxClient, TxPool } from "./internal/initiator-txs.ts"
-import * as W from "./internal/initiator-wire.ts"
+import { peerOfAddress } from "./internal/peerSelection.ts"
 import { initiatorProbe } from "../internal/observability.ts"
 
 // ---------------------------------------------------------------------------------------------------
@@ -50,7 +57,7 @@ import { initiatorProbe } from "../internal/observability.ts"
  * @category models
  * @since 0.1.0
  */
-export type VersionData = W.VersionData
+export type VersionData = Handshake.VersionData
 
 /**
  * A handshake version table: version number to version data.
@@ -58,7 +65,7 @@ export type VersionData = W.VersionData
  * @category models
  * @since 0.1.0
  */
-export type VersionTable = W.VersionTable
+export type VersionTable = Handshake.VersionTable
 
 /**
  * The initiator's configuration. Every field has a default.
@@ -192,9 +199,9 @@ const settingsOf = (config: InitiatorConfig): Settings => {
   const highMark = Math.max(1, Math.min(300, config.chainSync?.highMark ?? 300))
   const securityParam = Math.max(1, Math.floor(config.securityParam ?? 2160))
   return {
-    table: config.versionTable ?? W.versionTable({
-      versions: config.versions ?? [14, 15, 16],
-      networkMagic,
+    table: config.versionTable ?? Handshake.n2nVersionTable({
+      magic: networkMagic,
+      versions: [...(config.versions ?? [14, 15, 16])].sort((a, b) => a - b),
       initiatorOnly: config.initiatorOnly ?? true,
       peerSharing: config.peerSharing ?? true,
       query
@@ -423,7 +430,7 @@ export const describeEvent = (event: InitiatorEvent): string => {
     case "HandshakeResult":
       return event.result._tag === "Accepted"
         ? `${event.peer} handshake accepted: v${event.result.version}${
-          event.result.data === undefined ? "" : ` ${W.describeVersionData(event.result.data)}`
+          event.result.data === undefined ? "" : ` ${Handshake.describeVersionData(event.result.data)}`
         }`
         : event.result._tag === "Refused"
         ? `${event.peer} handshake refused: ${event.result.reason}`
@@ -545,6 +552,15 @@ interface Conn {
   error: ConnectionError | undefined
 }
 
+/** The chain-sync messages that answer our requests. */
+type ChainSyncAnswer = Extract<
+  ChainSync.Message,
+  { readonly _tag: "MsgIntersectFound" | "MsgIntersectNotFound" | "MsgRollForward" | "MsgRollBackward" | "MsgAwaitReply" }
+>
+
+/** The tx-submission2 requests of the server (our side is the client: it answers them). */
+type TxRequest = Extract<TxSubmission2.Message, { readonly _tag: "MsgRequestTxIds" | "MsgRequestTxs" }>
+
 /** The most chain-sync requests the driver lets us have in flight. */
 const CHAIN_SYNC_MAX_IN_FLIGHT = 300
 
@@ -642,7 +658,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     // hot protocols
     if (c.tx === undefined) {
       c.tx = new TxClient(pool, s.maxUnacked)
-      send(peer, W.txInit())
+      send(peer, TxSubmission2.make.init())
     }
     startSync(c, chain.fragment(peer) !== undefined)
   }
@@ -711,11 +727,11 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
       points = [...(head !== undefined ? [recordPoint(head)] : []), fragment.anchor, ...userPoints()]
     } else if (sync._tag === "Tip") {
       cs.phase = "probing"
-      send(c.peer, W.findIntersect([Point.origin]))
+      send(c.peer, ChainSync.make.findIntersect([Point.origin]))
       return
     } else points = userPoints()
     cs.phase = "intersecting"
-    send(c.peer, W.findIntersect(points))
+    send(c.peer, ChainSync.make.findIntersect(points))
   }
 
   const topUp = (c: Conn) => {
@@ -723,7 +739,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     if (cs.phase !== "following" || cs.restart !== undefined || peers.get(c.peer)?.temperature !== "hot") return
     if (cs.inFlight > s.lowMark) return
     const n = s.highMark - cs.inFlight
-    for (let i = 0; i < n; i++) send(c.peer, W.requestNext())
+    for (let i = 0; i < n; i++) send(c.peer, ChainSync.make.requestNext())
     cs.inFlight += n
   }
 
@@ -746,10 +762,10 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     govern()
   }
 
-  const onChainSync = (c: Conn, m: W.Inbound) => {
+  const onChainSync = (c: Conn, m: ChainSyncAnswer) => {
     const cs = c.cs
     const peer = c.peer
-    const final = m._tag !== "AwaitReply"
+    const final = m._tag !== "MsgAwaitReply"
     if (final && cs.restart !== undefined) {
       const resume = cs.restart.resume
       // this answer makes room: count it, then restart
@@ -764,11 +780,11 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
       return
     }
     switch (m._tag) {
-      case "IntersectFound": {
+      case "MsgIntersectFound": {
         if (cs.phase === "probing") {
           // we asked for the origin to learn the tip: now intersect there
           cs.phase = "intersecting"
-          send(peer, W.findIntersect(m.tip.point._tag === "Origin" ? [Point.origin] : [m.tip.point, Point.origin]))
+          send(peer, ChainSync.make.findIntersect(m.tip.point._tag === "Origin" ? [Point.origin] : [m.tip.point, Point.origin]))
           return
         }
         const blockNo = m.point._tag === "Origin"
@@ -783,14 +799,14 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         topUp(c)
         return
       }
-      case "IntersectNotFound":
+      case "MsgIntersectNotFound":
         cs.tip = m.tip
         cs.phase = "idle"
         emit({ _tag: "IntersectionNotFound", peer, tip: m.tip })
         return
-      case "AwaitReply":
+      case "MsgAwaitReply":
         return
-      case "RollForward": {
+      case "MsgRollForward": {
         cs.inFlight = Math.max(0, cs.inFlight - 1)
         cs.tip = m.tip
         let info: { slot: number; blockNo: number; prevHash: Uint8Array | undefined }
@@ -817,7 +833,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         if (planner.active > 0) scheduleFetch()
         return
       }
-      case "RollBackward": {
+      case "MsgRollBackward": {
         cs.inFlight = Math.max(0, cs.inFlight - 1)
         cs.tip = m.tip
         const r = chain.rollBackward(peer, m.point)
@@ -844,7 +860,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
   const scheduleFetch = () => {
     if (planner.active === 0) return
     const hot = peers.at("hot").filter((r) => conns.get(r.peer)?.closing === undefined).map((r) => ({ peer: r.peer, rtt: r.rtt }))
-    for (const req of planner.schedule(hot, holds)) send(req.peer, W.requestRange(req.from, req.to))
+    for (const req of planner.schedule(hot, holds)) send(req.peer, BlockFetch.make.requestRange(req.from, req.to))
     drainFetch()
   }
 
@@ -872,22 +888,22 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     }
   }
 
-  const onBlockFetch = (c: Conn, m: W.Inbound) => {
+  const onBlockFetch = (c: Conn, m: BlockFetch.Message) => {
     const peer = c.peer
     let step
     switch (m._tag) {
-      case "StartBatch":
+      case "MsgStartBatch":
         step = planner.onStartBatch(peer)
         break
-      case "NoBlocks":
+      case "MsgNoBlocks":
         step = planner.onNoBlocks(peer)
         break
-      case "BatchDone":
+      case "MsgBatchDone":
         step = planner.onBatchDone(peer)
         break
-      case "Block": {
+      case "MsgBlock": {
         // proven (readable, body matching its header) before the planner checks its point
-        const block = receiveBlock(m.bytes)
+        const block = receiveBlock(m.block.bytes)
         step = "_tag" in block ? block : planner.onBlock(peer, block)
         break
       }
@@ -898,7 +914,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
       planner.onPeerGone(peer, true)
       ban(peer, `block-fetch: ${step.detail}`)
     }
-    if (m._tag === "Block") drainFetch()
+    if (m._tag === "MsgBlock") drainFetch()
     else scheduleFetch()
   }
 
@@ -923,7 +939,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     if (deficit <= 0) return
     c.psPending = true
     c.psNextAt = t + s.shareInterval
-    send(c.peer, W.shareRequest(Math.min(s.shareAmount, deficit)))
+    send(c.peer, PeerSharing.make.shareRequest(Math.min(s.shareAmount, deficit)))
   }
 
   const onSharePeers = (c: Conn, found: ReadonlyArray<PeerId>) => {
@@ -935,27 +951,21 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     govern()
   }
 
-  const onTx = (c: Conn, m: W.Inbound) => {
+  const onTx = (c: Conn, m: TxRequest) => {
     if (c.tx === undefined) {
       c.tx = new TxClient(pool, s.maxUnacked)
     }
-    const reply = m._tag === "RequestTxIds"
-      ? c.tx.requestTxIds(m.blocking, m.ack, m.req)
-      : m._tag === "RequestTxs"
-      ? c.tx.requestTxs(m.ids)
-      : undefined
-    if (reply === undefined) return
-    answerTx(c, reply)
+    answerTx(c, m._tag === "MsgRequestTxIds" ? c.tx.requestTxIds(m.blocking, m.ack, m.req) : c.tx.requestTxs(m.txIds))
   }
 
   const answerTx = (c: Conn, reply: ReturnType<TxClient["requestTxIds"]>) => {
     switch (reply._tag) {
       case "ReplyTxIds":
-        send(c.peer, W.replyTxIds(reply.ids))
+        send(c.peer, TxSubmission2.make.replyTxIds(reply.ids.map(([txId, size]) => ({ txId, size }))))
         return
       case "ReplyTxs":
         for (const id of reply.requested) emit({ _tag: "TxRequested", peer: c.peer, txId: id })
-        send(c.peer, W.replyTxs(reply.txs))
+        send(c.peer, TxSubmission2.make.replyTxs(reply.txs))
         return
       case "Wait":
         return
@@ -984,25 +994,25 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     error: undefined
   })
 
-  const onHandshake = (c: Conn, m: W.Inbound) => {
+  const onHandshake = (c: Conn, m: Handshake.Message) => {
     const peer = c.peer
     const t = now()
     switch (m._tag) {
-      case "Accept": {
+      case "MsgAcceptVersion": {
         const ours = s.table.get(m.version)
         if (ours === undefined) {
           ban(peer, `handshake: the peer accepted version ${m.version}, which we did not propose`)
           return
         }
-        if (m.data !== undefined && m.data.networkMagic !== s.networkMagic) {
-          ban(peer, `handshake: the peer accepted with network magic ${m.data.networkMagic}, not ${s.networkMagic}`)
+        if (m.versionData.networkMagic !== s.networkMagic) {
+          ban(peer, `handshake: the peer accepted with network magic ${m.versionData.networkMagic}, not ${s.networkMagic}`)
           return
         }
         c.handshake = "accepted"
         c.version = m.version
-        c.data = m.data
+        c.data = m.versionData
         peers.established(peer, t)
-        emit({ _tag: "HandshakeResult", peer, result: { _tag: "Accepted", version: m.version, data: m.data } })
+        emit({ _tag: "HandshakeResult", peer, result: { _tag: "Accepted", version: m.version, data: m.versionData } })
         emit({ _tag: "PeerPromoted", peer, from: "cold", to: "warm" })
         c.nextKaAt = t
         keepAliveTick(c, t)
@@ -1010,14 +1020,16 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         govern()
         return
       }
-      case "Refuse":
+      case "MsgRefuse": {
+        const reason = Handshake.describeRefuseReason(m.reason)
         c.handshake = "finished"
-        emit({ _tag: "HandshakeResult", peer, result: { _tag: "Refused", reason: m.reason } })
-        close(peer, `handshake refused: ${m.reason}`, true)
+        emit({ _tag: "HandshakeResult", peer, result: { _tag: "Refused", reason } })
+        close(peer, `handshake refused: ${reason}`, true)
         return
-      case "QueryReply":
+      }
+      case "MsgQueryReply":
         c.handshake = "finished"
-        emit({ _tag: "HandshakeResult", peer, result: { _tag: "Queried", versions: m.table } })
+        emit({ _tag: "HandshakeResult", peer, result: { _tag: "Queried", versions: m.versionTable } })
         close(peer, "version query answered", false)
         return
     }
@@ -1026,37 +1038,33 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
   const onRecv = (c: Conn, messages: ReadonlyArray<Message>) => {
     for (const message of messages) {
       if (c.closing !== undefined && c.closing.failed) return
-      const m = W.classify(message)
-      switch (m._tag) {
-        case "Accept":
-        case "Refuse":
-        case "QueryReply":
+      // the interface runs the node-to-node protocols: their codecs make only these messages
+      const m = message as NodeToNode.AnyNodeToNodeMessage
+      switch (m.protocol) {
+        case "handshake":
           onHandshake(c, m)
           break
-        case "IntersectFound":
-        case "IntersectNotFound":
-        case "RollForward":
-        case "RollBackward":
-        case "AwaitReply":
-          onChainSync(c, m)
+        case "chain-sync":
+          switch (m._tag) {
+            case "MsgIntersectFound":
+            case "MsgIntersectNotFound":
+            case "MsgRollForward":
+            case "MsgRollBackward":
+            case "MsgAwaitReply":
+              onChainSync(c, m)
+          }
           break
-        case "StartBatch":
-        case "NoBlocks":
-        case "Block":
-        case "BatchDone":
+        case "block-fetch":
           onBlockFetch(c, m)
           break
-        case "KeepAliveResponse":
-          onKeepAlive(c, m.cookie)
+        case "keep-alive":
+          if (m._tag === "MsgKeepAliveResponse") onKeepAlive(c, m.cookie)
           break
-        case "SharePeers":
-          onSharePeers(c, m.peers)
+        case "peer-sharing":
+          if (m._tag === "MsgSharePeers") onSharePeers(c, m.peers.map(peerOfAddress))
           break
-        case "RequestTxIds":
-        case "RequestTxs":
-          onTx(c, m)
-          break
-        case "Other":
+        case "tx-submission2":
+          if (m._tag === "MsgRequestTxIds" || m._tag === "MsgRequestTxs") onTx(c, m)
           break
       }
     }
@@ -1076,12 +1084,13 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
           const c = newConn(event.peer, t)
           conns.set(event.peer, c)
           peers.handshaking(event.peer, t)
-          send(event.peer, W.proposeVersions(s.table))
+          send(event.peer, Handshake.make.propose(s.table))
           return
         }
         case "Sent": {
           const c = conns.get(event.peer)
-          if (c !== undefined && W.isKeepAlive(event.message) && event.message.cookie === c.kaCookie) c.kaSentAt = t
+          const m = event.message as NodeToNode.AnyNodeToNodeMessage
+          if (c !== undefined && m.protocol === "keep-alive" && m._tag === "MsgKeepAlive" && m.cookie === c.kaCookie) c.kaSentAt = t
           return
         }
         case "Recv": {
@@ -1190,7 +1199,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     c.kaCookie = cookie
     c.kaSentAt = t
     c.kaDueAt = t + s.keepAliveTimeout
-    send(c.peer, W.keepAlive(cookie))
+    send(c.peer, KeepAlive.make.keepAlive(cookie))
   }
 
   const housekeeping = Effect.sync(() => {

@@ -6,6 +6,7 @@
  * @internal
  */
 import { PeerId } from "../../Primitives.ts"
+import type * as PeerSharing from "../../protocol/PeerSharing.ts"
 
 /** One candidate: its address and whether it may be shared. */
 export interface Candidate {
@@ -47,3 +48,12 @@ export const tcpAddress = (peer: PeerId): { readonly host: string; readonly port
   const address = PeerId.parse(peer)
   return address !== undefined && address._tag === "Tcp" ? { host: address.host, port: address.port } : undefined
 }
+
+/** A peer id as a shared address (IPv4 TCP peers only; others cannot be shared), or `undefined`. */
+export const sharedAddress = (peer: PeerId): PeerSharing.PeerAddress | undefined => {
+  const a = tcpAddress(peer)
+  return a === undefined || parseIpv4(a.host) === undefined ? undefined : { _tag: "IPv4", ip: a.host, port: a.port }
+}
+
+/** A shared address as a peer id. */
+export const peerOfAddress = (address: PeerSharing.PeerAddress): PeerId => PeerId.tcp(address.ip, address.port)

@@ -9,11 +9,11 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import type * as W from "../../../src/behavior/internal/initiator-wire.ts"
 import type { ChainBlock } from "../../../src/chain/Block.ts"
 import type { InterfaceCommand, InterfaceEvent, InterfaceShape } from "../../../src/Interface.ts"
 import type { Message } from "../../../src/Message.ts"
 import type { PeerId } from "../../../src/Primitives.ts"
+import type * as Handshake from "../../../src/protocol/Handshake.ts"
 import type { Point, Tip } from "../../../src/protocol/Common.ts"
 
 /** One scripted server. */
@@ -93,7 +93,7 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, Scrip
     const a = message as any
     switch (message._tag) {
       case "MsgProposeVersions": {
-        const table = a.versionTable as W.VersionTable
+        const table = a.versionTable as Handshake.VersionTable
         const v = Math.max(...table.keys())
         push(m("handshake", "MsgAcceptVersion", { version: v, versionData: { ...table.get(v), peerSharing: 0 } }))
         return

@@ -7,11 +7,11 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import * as W from "../../../src/behavior/internal/initiator-wire.ts"
 import type { ChainBlock } from "../../../src/chain/Block.ts"
 import type { InterfaceCommand, InterfaceEvent, InterfaceShape } from "../../../src/Interface.ts"
 import type { Message } from "../../../src/Message.ts"
 import type { PeerId } from "../../../src/Primitives.ts"
+import type * as Handshake from "../../../src/protocol/Handshake.ts"
 import { bytesEqual, type Point, type Tip } from "../../../src/protocol/Common.ts"
 import { TransportError } from "../../../src/ProtocolError.ts"
 
@@ -96,7 +96,7 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
     const tip = tipOf(spec.blocks)
     switch (message._tag) {
       case "MsgProposeVersions": {
-        const versions = [...(a.versionTable as W.VersionTable).keys()]
+        const versions = [...(a.versionTable as Handshake.VersionTable).keys()]
         const v = Math.max(...versions)
         push(m("handshake", "MsgAcceptVersion", { version: v, versionData: { ...a.versionTable.get(v), initiatorOnlyDiffusionMode: false } }))
         return
