@@ -126,6 +126,37 @@ describe.skipIf(!vectorsAvailable)("network2 serve --socket-path with the real c
     }), 120_000)
 })
 
+describe("network2 serve --socket-path --live (a process)", () => {
+  it.live("follow --socket-path sees blocks appended after it started and roll-backs; SIGINT stops the stand-in with exit 0 and removes the socket", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const socketPath = path.join(dir, "node.socket")
+      const child = cp.spawn(process.execPath, [
+        bin, "serve", "--socket-path", socketPath, "--magic", "42", "--blocks", "40", "--max-body-size", "1500",
+        "--live", "--start", "5", "--block-time", "700ms", "--rollback-every", "3", "--rollback-depth", "1"
+      ], { cwd: root })
+      let log = ""
+      const exited = Effect.callback<number | null>((resume) => {
+        child.once("close", (code) => resume(Effect.succeed(code)))
+      })
+      yield* Effect.callback<void>((resume) => {
+        child.stderr.on("data", (d) => {
+          log += d.toString()
+          if (log.includes("listening on")) resume(Effect.void)
+        })
+      }).pipe(Effect.timeout("30 seconds"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      const follow = yield* run(["follow", "--socket-path", socketPath, "--magic", "42", "--from", "origin", "--limit", "16", "--json"])
+      assert.strictEqual(follow.code, 0, follow.err)
+      const events = lines(follow.out).map((l) => JSON.parse(l) as { event: string; blockNo?: number })
+      assert.strictEqual(events.filter((e) => e.event === "block").length, 16)
+      assert.isTrue(events.filter((e) => e.event === "rollBackward").length >= 2, "the first roll-back and at least one of the live chain's")
+      child.kill("SIGINT")
+      assert.strictEqual(yield* exited.pipe(Effect.timeout("20 seconds")), 0, log)
+      assert.isFalse(fs.existsSync(socketPath), "the socket file is removed")
+    }).pipe(Effect.scoped), 120_000)
+})
+
 describe("the client commands against a stand-in in this process (its query handler answers UTxO and parameters)", () => {
   it.live("query utxo --address (bech32 and hex) and protocol-parameters print the handler's answers; mempool --watch sees a submit", () =>
     Effect.gen(function*() {
