@@ -157,6 +157,43 @@ describe("network2 serve --socket-path --live (a process)", () => {
     }).pipe(Effect.scoped), 120_000)
 })
 
+describe("a node that accepts the handshake and then stops answering", () => {
+  it.live("query tip, mempool and submit-tx each end at --timeout with one line naming what they waited for", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const socketPath = path.join(dir, "mute.socket")
+      const held: Array<net.Socket> = []
+      const server = net.createServer((socket) => {
+        held.push(socket)
+        socket.on("error", () => undefined)
+        // accept v23 at once (magic 42), then never answer anything
+        socket.once("data", () => {
+          const payload = Cbor.encode([1, 23 | 0x8000, [42, false]])
+          const head = Buffer.alloc(8)
+          head.writeUInt16BE(0x8000, 4)
+          head.writeUInt16BE(payload.length, 6)
+          socket.write(Buffer.concat([head, Buffer.from(payload)]))
+        })
+      })
+      yield* Effect.acquireRelease(
+        Effect.callback<void>((resume) => void server.listen(socketPath, () => resume(Effect.void))),
+        () => Effect.sync(() => { held.forEach((s) => s.destroy()); server.close() })
+      )
+      fs.writeFileSync(path.join(dir, "tx.hex"), Cbor.toHex(tx(5)))
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+        [["query", "tip"], "network2 query: no answer from the node at SOCKET within 1 s (waiting for the tip's state queries)"],
+        [["mempool"], "network2 mempool: no answer from the node at SOCKET within 1 s (waiting for a mempool snapshot)"],
+        [["submit-tx", path.join(dir, "tx.hex"), "--era", "6"], "network2 submit-tx: no answer from the node at SOCKET within 1 s (waiting for the node's verdict on the transaction)"]
+      ]
+      for (const [args, line] of cases) {
+        const r = yield* run([...args, "--socket-path", socketPath, "--testnet-magic", "42", "--timeout", "1s"])
+        assert.strictEqual(r.code, 1, r.err)
+        assert.strictEqual(r.err, line.replace("SOCKET", socketPath) + "\n")
+        assert.strictEqual(r.out, "")
+      }
+    }).pipe(Effect.scoped), 120_000)
+})
+
 describe("the client commands against a stand-in in this process (its query handler answers UTxO and parameters)", () => {
   it.live("query utxo --address (bech32 and hex) and protocol-parameters print the handler's answers; mempool --watch sees a submit", () =>
     Effect.gen(function*() {
