@@ -629,6 +629,8 @@ export const followSocket = (options: NodeOptions & {
 export interface StandInOptions {
   readonly socketPath: string
   readonly magic: number
+  /** The chain is a generated one (said in a warning: not a real chain). */
+  readonly synthetic?: boolean | undefined
 }
 
 /**
@@ -646,6 +648,11 @@ export const serveSocket = <E>(options: StandInOptions, chain: Layer.Layer<Chain
     const source = Context.get(context, ChainSource.ChainSource)
     const manager = Context.get(context, LocalServer.LocalServerManager)
     const tip = yield* source.tip
+    if (options.synthetic === true) {
+      yield* Effect.logWarning(
+        `serving a SYNTHETIC chain: ${source.label}; generated blocks with fake signatures, not a real Cardano chain (use --chain PATH to serve real blocks)`
+      )
+    }
     yield* Effect.log(`serving ${source.label}: ${yield* source.length} blocks, tip block ${tip.blockNo} at ${Point.toString(tip.point)}`)
     yield* Effect.log(`listening on ${options.socketPath}, network magic ${options.magic}, node-to-client v16-v23; Ctrl-C to stop`)
     yield* Effect.addFinalizer(() =>

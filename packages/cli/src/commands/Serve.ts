@@ -257,7 +257,7 @@ export const command = <E, R>(
         banDuration: Option.getOrUndefined(flags.banDuration)
       }
       if (Option.isSome(flags.socketPath)) {
-        return LocalCommands.serveSocket({ socketPath: flags.socketPath.value, magic: flags.magic }, chainLayer(options)).pipe(
+        return LocalCommands.serveSocket({ socketPath: flags.socketPath.value, magic: flags.magic, synthetic: isSynthetic(options) }, chainLayer(options)).pipe(
           Effect.provide(Telemetry.layer(flags))
         )
       }
