@@ -19,6 +19,7 @@ import * as http from "node:http"
 import type * as net from "node:net"
 import parsePrometheus, { type Family } from "parse-prometheus-text-format"
 import * as Demo from "../src/commands/Demo.ts"
+import * as DemoCommand from "../src/commands/DemoCommand.ts"
 import { spawn, waitForOutput } from "./support/process.ts"
 
 const MAGIC = 42
@@ -174,6 +175,12 @@ describe("OTLP over real sockets", () => {
           behavior: Context.get(initiator, Initiator.InitiatorBehavior)
         }).pipe(Effect.provide(Layer.succeedContext(initiator)))
         assert.isTrue(summary.ok, summary.problems.join("; "))
+        // the demo's per-peer table, from the same metrics
+        const table = DemoCommand.peerTable(yield* Observability.peerFigures, [PeerId.tcp("127.0.0.1", port)])
+        assert.strictEqual(table.rows[0]!.blocks, blocks.length)
+        assert.isTrue(table.rows[0]!.bytesIn > blocks.reduce((n, b) => n + b.bytes.length, 0))
+        assert.isTrue(table.rows[0]!.bytesOut > 0 && table.rows[0]!.rttMs !== null)
+        assert.match(table.text, new RegExp(`127\\.0\\.0\\.1:${port} +${blocks.length} `))
         return port
       }).pipe(
         Effect.scoped,
