@@ -36,10 +36,16 @@ import type { Message } from "../Message.ts"
 import * as OutboundQueue from "../OutboundQueue.ts"
 import { NetworkMagic, PeerId } from "../Primitives.ts"
 import { type ConnectionError, ProtocolViolation } from "../ProtocolError.ts"
+import * as BlockFetch from "../protocol/BlockFetch.ts"
+import * as ChainSync from "../protocol/ChainSync.ts"
 import { type EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
+import * as Handshake from "../protocol/Handshake.ts"
+import * as KeepAlive from "../protocol/KeepAlive.ts"
+import type * as NodeToNode from "../protocol/NodeToNode.ts"
+import * as PeerSharing from "../protocol/PeerSharing.ts"
+import * as TxSubmission2 from "../protocol/TxSubmission2.ts"
 import { AdmissionControl } from "./internal/admission.ts"
-import { selectPeers } from "./internal/peerSelection.ts"
-import * as W from "./internal/responderWire.ts"
+import { selectPeers, sharedAddress } from "./internal/peerSelection.ts"
 import { SeenTxs, TxWindow } from "./internal/txWindow.ts"
 
 // ---------------------------------------------------------------------------------------------------
@@ -128,6 +134,40 @@ interface Settings {
   readonly perIpLimit: number
   readonly idleTimeout: Duration.Duration
   readonly banDuration: Duration.Duration
+}
+
+/** The chain-sync requests the server side reads. */
+type ChainSyncRequest = Extract<ChainSync.Message, { readonly _tag: "MsgFindIntersect" | "MsgRequestNext" | "MsgDone" }>
+/** The block-fetch requests the server side reads. */
+type BlockFetchRequest = Extract<BlockFetch.Message, { readonly _tag: "MsgRequestRange" | "MsgClientDone" }>
+/** The keep-alive requests the server side reads. */
+type KeepAliveRequest = Extract<KeepAlive.Message, { readonly _tag: "MsgKeepAlive" | "MsgDone" }>
+/** The peer-sharing requests the server side reads. */
+type PeerSharingRequest = Extract<PeerSharing.Message, { readonly _tag: "MsgShareRequest" | "MsgDone" }>
+/** The tx-submission2 messages the server side reads (the client's: that protocol's server asks). */
+type TxSubmissionReply = Extract<TxSubmission2.Message, { readonly _tag: "MsgInit" | "MsgReplyTxIds" | "MsgReplyTxs" | "MsgDone" }>
+
+/**
+ * Whether a received message is one the server side of its mini-protocol reads; the others answer
+ * our own initiator on a connection that carries both roles.
+ */
+const isRequest = (
+  m: NodeToNode.AnyNodeToNodeMessage
+): m is ChainSyncRequest | BlockFetchRequest | KeepAliveRequest | PeerSharingRequest | TxSubmissionReply => {
+  switch (m.protocol) {
+    case "chain-sync":
+      return m._tag === "MsgFindIntersect" || m._tag === "MsgRequestNext" || m._tag === "MsgDone"
+    case "block-fetch":
+      return m._tag === "MsgRequestRange" || m._tag === "MsgClientDone"
+    case "keep-alive":
+      return m._tag === "MsgKeepAlive" || m._tag === "MsgDone"
+    case "peer-sharing":
+      return m._tag === "MsgShareRequest" || m._tag === "MsgDone"
+    case "tx-submission2":
+      return m._tag === "MsgInit" || m._tag === "MsgReplyTxIds" || m._tag === "MsgReplyTxs" || m._tag === "MsgDone"
+    default:
+      return false
+  }
 }
 
 const settingsOf = (config: ResponderConfig): Settings => ({
@@ -267,7 +307,7 @@ export type ResponderEvent =
     readonly _tag: "PeerInitialized"
     readonly peer: PeerId
     readonly version: number
-    readonly data: W.VersionData
+    readonly data: Handshake.VersionData
     readonly direction: Direction
   }
   | { readonly _tag: "HandshakeRefused"; readonly peer: PeerId; readonly reason: string }
@@ -322,7 +362,7 @@ export const describeEvent = (event: ResponderEvent): string => {
     case "PeerRejected":
       return `${event.peer} rejected: ${event.reason}`
     case "PeerInitialized":
-      return `${event.peer} handshake accepted: v${event.version} ${W.describeVersionData(event.data)}`
+      return `${event.peer} handshake accepted: v${event.version} ${Handshake.describeVersionData(event.data)}`
     case "HandshakeRefused":
       return `${event.peer} handshake refused: ${event.reason}`
     case "HandshakeQueried":
@@ -382,7 +422,7 @@ export interface ResponderPeerState {
    */
   readonly handshake: "pending" | "accepted" | "refused" | "queried" | "rejected" | "remote"
   readonly version: number | undefined
-  readonly versionData: W.VersionData | undefined
+  readonly versionData: Handshake.VersionData | undefined
   /** The chain-sync cursor: the last point sent to the peer. */
   readonly cursor: Point
   /** Whether the peer waits at our tip (after MsgAwaitReply). */
@@ -402,7 +442,7 @@ interface PeerRecord {
   readonly connectedAt: number
   handshake: ResponderPeerState["handshake"]
   version: number | undefined
-  versionData: W.VersionData | undefined
+  versionData: Handshake.VersionData | undefined
   closing: string | undefined
   error: string | undefined
   closeAfterSent: string | undefined
@@ -487,7 +527,12 @@ export const make = Effect.fnUntraced(function*(
     banDuration: Duration.toMillis(s.banDuration)
   })
   const seenTxs = new SeenTxs(20_000)
-  const ourTable = W.versionTable(s)
+  const ourTable = Handshake.n2nVersionTable({
+    magic: s.networkMagic,
+    versions: [...s.versions].sort((a, b) => a - b),
+    initiatorOnly: s.initiatorOnly,
+    peerSharing: s.peerSharing
+  })
 
   const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Semaphore.withPermit(lock, effect)
   const send = (peer: PeerId, message: Message) => outbound.command(InterfaceCommand.Send(peer, message))
@@ -622,7 +667,7 @@ export const make = Effect.fnUntraced(function*(
   const onSent = (peer: PeerId, message: Message) => {
     const r = peers.get(peer)
     if (r === undefined) return
-    if (W.isBlock(message)) Queue.offerUnsafe(r.credits, undefined)
+    if (message.protocol === "block-fetch" && message._tag === "MsgBlock") Queue.offerUnsafe(r.credits, undefined)
     if (r.closeAfterSent !== undefined && message._tag === r.closeAfterSent) {
       const reason = r.handshake === "queried" ? "handshake query answered" : `handshake refused: ${r.refusal}`
       r.closeAfterSent = undefined
@@ -632,28 +677,31 @@ export const make = Effect.fnUntraced(function*(
 
   // ---- handshake -----------------------------------------------------------------------------------
 
-  const onPropose = Effect.fnUntraced(function*(r: PeerRecord, proposal: W.VersionTable) {
+  const onPropose = Effect.fnUntraced(function*(r: PeerRecord, proposal: Handshake.VersionTable) {
     if (r.handshake !== "pending") return
-    const outcome = W.negotiate(ourTable, proposal)
+    const outcome = Handshake.negotiate(ourTable, proposal)
     if (outcome._tag === "Refuse") {
+      const text = outcome.reason._tag === "VersionMismatch"
+        ? `no common version (ours ${[...ourTable.keys()].join(", ")}; theirs ${[...proposal.keys()].join(", ")})`
+        : outcome.reason.message
       r.handshake = "refused"
-      r.closeAfterSent = W.refuseTag
-      r.refusal = outcome.text
-      send(r.peer, W.refuse(outcome.reason))
-      emit({ _tag: "HandshakeRefused", peer: r.peer, reason: outcome.text })
+      r.closeAfterSent = "MsgRefuse"
+      r.refusal = text
+      send(r.peer, Handshake.make.refuse(outcome.reason))
+      emit({ _tag: "HandshakeRefused", peer: r.peer, reason: text })
       return
     }
-    if (outcome.query) {
+    if (proposal.get(outcome.version)?.query ?? false) {
       r.handshake = "queried"
-      r.closeAfterSent = W.queryReplyTag
-      send(r.peer, W.queryReply(ourTable))
+      r.closeAfterSent = "MsgQueryReply"
+      send(r.peer, Handshake.make.queryReply(ourTable))
       emit({ _tag: "HandshakeQueried", peer: r.peer })
       return
     }
     r.handshake = "accepted"
     r.version = outcome.version
     r.versionData = outcome.data
-    send(r.peer, W.accept(outcome.version, outcome.data))
+    send(r.peer, Handshake.make.accept(outcome.version, outcome.data))
     yield* FiberMap.remove(fibers, `${r.peer}/idle`)
     emit({ _tag: "PeerInitialized", peer: r.peer, version: outcome.version, data: outcome.data, direction: r.direction })
   })
@@ -666,7 +714,7 @@ export const make = Effect.fnUntraced(function*(
       r.rollbackFirst = undefined
       const tip = yield* c.tip
       r.cursor = point
-      send(r.peer, W.rollBackward(point, tip))
+      send(r.peer, ChainSync.make.rollBackward(point, tip))
       return
     }
     const step = yield* c.next(r.cursor)
@@ -675,17 +723,17 @@ export const make = Effect.fnUntraced(function*(
         r.cursor = step.point
         r.headers++
         r.headersSinceTip++
-        send(r.peer, W.rollForward(step.header, step.tip))
+        send(r.peer, ChainSync.make.rollForward(step.header, step.tip))
         return
       }
       case "RollBackward": {
         r.cursor = step.point
-        send(r.peer, W.rollBackward(step.point, step.tip))
+        send(r.peer, ChainSync.make.rollBackward(step.point, step.tip))
         return
       }
       case "AtTip": {
         r.awaiting = true
-        send(r.peer, W.awaitReply())
+        send(r.peer, ChainSync.make.awaitReply())
         emit({ _tag: "TipReached", peer: r.peer, tip: step.tip, headers: r.headersSinceTip })
         r.headersSinceTip = 0
         return
@@ -706,27 +754,27 @@ export const make = Effect.fnUntraced(function*(
         r.cursor = step.point
         r.headers++
         r.headersSinceTip++
-        send(r.peer, W.rollForward(step.header, step.tip))
+        send(r.peer, ChainSync.make.rollForward(step.header, step.tip))
       } else {
         r.cursor = step.point
-        send(r.peer, W.rollBackward(step.point, step.tip))
+        send(r.peer, ChainSync.make.rollBackward(step.point, step.tip))
       }
     }
   })
 
-  const onChainSync = Effect.fnUntraced(function*(r: PeerRecord, m: W.ChainSyncRequest) {
+  const onChainSync = Effect.fnUntraced(function*(r: PeerRecord, m: ChainSyncRequest) {
     switch (m._tag) {
-      case "FindIntersect": {
+      case "MsgFindIntersect": {
         if (chain !== undefined && s.mode === "auto") {
           const found = yield* chain.intersect(m.points)
           const tip = found?.tip ?? (yield* chain.tip)
           if (found === undefined) {
-            send(r.peer, W.intersectNotFound(tip))
+            send(r.peer, ChainSync.make.intersectNotFound(tip))
           } else {
             r.cursor = found.point
             r.rollbackFirst = { point: found.point, tip: undefined }
             r.awaiting = false
-            send(r.peer, W.intersectFound(found.point, found.tip))
+            send(r.peer, ChainSync.make.intersectFound(found.point, found.tip))
           }
           emit({ _tag: "IntersectionServed", peer: r.peer, points: m.points, found: found?.point, tip })
         } else {
@@ -735,20 +783,20 @@ export const make = Effect.fnUntraced(function*(
         }
         return
       }
-      case "RequestNext": {
+      case "MsgRequestNext": {
         if (chain !== undefined && s.mode === "auto") return yield* serveNext(r, chain)
         if (r.rollbackFirst !== undefined && r.rollbackFirst.tip !== undefined) {
           const { point, tip } = r.rollbackFirst
           r.rollbackFirst = undefined
           r.cursor = point
-          send(r.peer, W.rollBackward(point, tip))
+          send(r.peer, ChainSync.make.rollBackward(point, tip))
           return
         }
         r.csPending = "next"
         emit({ _tag: "NextHeaderRequested", peer: r.peer })
         return
       }
-      case "Done": {
+      case "MsgDone": {
         r.awaiting = false
         r.csPending = undefined
         r.cursor = Point.origin
@@ -769,12 +817,12 @@ export const make = Effect.fnUntraced(function*(
       const stream = yield* c.range(from, to)
       if (stream === undefined) {
         yield* locked(Effect.sync(() => {
-          send(r.peer, W.noBlocks())
+          send(r.peer, BlockFetch.make.noBlocks())
           emit({ _tag: "BlocksServed", peer: r.peer, from, to, blocks: 0, bytes: 0 })
         }))
         return
       }
-      yield* locked(Effect.sync(() => send(r.peer, W.startBatch())))
+      yield* locked(Effect.sync(() => send(r.peer, BlockFetch.make.startBatch())))
       let blocks = 0
       let bytes = 0
       // as many blocks as there are credits go out under one lock: one hand-off per batch, not per block
@@ -791,13 +839,13 @@ export const make = Effect.fnUntraced(function*(
                 bytes += block.length
                 r.blocks++
                 r.blockBytes += block.length
-                send(r.peer, W.block(block))
+                send(r.peer, BlockFetch.make.block(block))
               }
             }))
           }
         }))
       yield* locked(Effect.sync(() => {
-        send(r.peer, W.batchDone())
+        send(r.peer, BlockFetch.make.batchDone())
         emit({ _tag: "BlocksServed", peer: r.peer, from, to, blocks, bytes })
       }))
     }).pipe(Effect.catchCause((cause) => {
@@ -829,8 +877,8 @@ export const make = Effect.fnUntraced(function*(
     yield* FiberMap.run(fibers, `${r.peer}/block-fetch`, loop)
   })
 
-  const onBlockFetch = Effect.fnUntraced(function*(r: PeerRecord, m: W.BlockFetchRequest) {
-    if (m._tag === "Done") return
+  const onBlockFetch = Effect.fnUntraced(function*(r: PeerRecord, m: BlockFetchRequest) {
+    if (m._tag === "MsgClientDone") return
     if (chain !== undefined && s.mode === "auto") {
       r.ranges.push({ from: m.from, to: m.to })
       return yield* startStreaming(r, chain)
@@ -843,21 +891,21 @@ export const make = Effect.fnUntraced(function*(
 
   const sharePeers = (r: PeerRecord, requested: number, chosen: ReadonlyArray<PeerId>) => {
     const addresses = chosen.flatMap((p) => {
-      const a = W.peerAddress(p)
+      const a = sharedAddress(p)
       return a === undefined ? [] : [a]
     }).slice(0, requested)
-    send(r.peer, W.sharePeers(addresses))
+    send(r.peer, PeerSharing.make.sharePeers(addresses))
     return addresses.length
   }
 
-  const onPeerSharing = (r: PeerRecord, m: W.PeerSharingRequest) => {
-    if (m._tag === "Done") return
+  const onPeerSharing = (r: PeerRecord, m: PeerSharingRequest) => {
+    if (m._tag === "MsgDone") return
     if (s.mode === "manual") {
       r.psPending = m.amount
       emit({ _tag: "PeersRequested", peer: r.peer, amount: m.amount })
       return
     }
-    const enabled = s.peerSharing && (r.versionData === undefined || W.sharesPeers(r.versionData))
+    const enabled = s.peerSharing && (r.versionData === undefined || Handshake.sharesPeers(r.versionData))
     const chosen = enabled
       ? selectPeers({
         asker: r.peer,
@@ -867,9 +915,9 @@ export const make = Effect.fnUntraced(function*(
         connected: [...peers.values()].map((p) => ({
           peer: p.peer,
           shareable: p.direction === "inbound" && p.handshake === "accepted" && p.closing === undefined &&
-            p.versionData !== undefined && !W.initiatorOnly(p.versionData)
+            p.versionData !== undefined && !(p.versionData.initiatorOnlyDiffusionMode ?? false)
         }))
-      }).filter((p) => W.peerAddress(p) !== undefined)
+      }).filter((p) => sharedAddress(p) !== undefined)
       : []
     sharePeers(r, m.amount, chosen)
     emit({ _tag: "PeersShared", peer: r.peer, requested: m.amount, peers: chosen.slice(0, m.amount) })
@@ -878,24 +926,24 @@ export const make = Effect.fnUntraced(function*(
   // ---- tx-submission2 ------------------------------------------------------------------------------
 
   const sendTxAction = (r: PeerRecord, action: ReturnType<TxWindow["start"]>) => {
-    send(r.peer, action._tag === "RequestTxIds" ? W.requestTxIds(action.blocking, action.ack, action.req) : W.requestTxs(action.ids))
+    send(r.peer, action._tag === "RequestTxIds" ? TxSubmission2.make.requestTxIds(action.blocking, action.ack, action.req) : TxSubmission2.make.requestTxs(action.ids))
   }
 
-  const onTxSubmission = Effect.fnUntraced(function*(r: PeerRecord, m: W.TxSubmissionReply) {
+  const onTxSubmission = Effect.fnUntraced(function*(r: PeerRecord, m: TxSubmissionReply) {
     switch (m._tag) {
-      case "Init": {
+      case "MsgInit": {
         r.tx = new TxWindow({ maxUnacked: s.maxUnacked, maxRequestBytes: s.maxRequestBytes, seen: seenTxs })
         sendTxAction(r, r.tx.start())
         return
       }
-      case "ReplyTxIds": {
+      case "MsgReplyTxIds": {
         if (r.tx === undefined) return yield* violate(r, "tx-submission2", "Idle", "MsgReplyTxIds before MsgInit")
-        const result = r.tx.onReplyTxIds(m.ids)
+        const result = r.tx.onReplyTxIds(m.txIds.map((t) => [t.txId, t.size] as const))
         if (result._tag === "TxViolation") return yield* violate(r, "tx-submission2", "TxIds", result.detail)
         sendTxAction(r, result)
         return
       }
-      case "ReplyTxs": {
+      case "MsgReplyTxs": {
         if (r.tx === undefined) return yield* violate(r, "tx-submission2", "Idle", "MsgReplyTxs before MsgInit")
         const result = r.tx.onReplyTxs(m.txs)
         if ("_tag" in result) return yield* violate(r, "tx-submission2", "Txs", result.detail)
@@ -906,7 +954,7 @@ export const make = Effect.fnUntraced(function*(
         sendTxAction(r, result.action)
         return
       }
-      case "Done": {
+      case "MsgDone": {
         r.tx = undefined
         return
       }
@@ -916,21 +964,22 @@ export const make = Effect.fnUntraced(function*(
   // ---- dispatch of received messages ---------------------------------------------------------------
 
   const onMessage = Effect.fnUntraced(function*(r: PeerRecord, message: Message) {
-    const m = W.classify(message)
-    if (m === undefined) return // a server's answer to our own initiator (duplex), not ours to handle
+    // the interface runs the node-to-node protocols: their codecs make only these messages
+    const m = message as NodeToNode.AnyNodeToNodeMessage
     if (m.protocol === "handshake") {
-      if (m._tag === "Propose") {
+      if (m._tag === "MsgProposeVersions") {
         if (r.direction === "outbound") return // simultaneous open: the initiator's business
-        return yield* onPropose(r, m.versions)
+        return yield* onPropose(r, m.versionTable)
       }
       // answers to our own proposal on a connection we dialled: learn the negotiated version
-      if (m._tag === "Accept") {
+      if (m._tag === "MsgAcceptVersion") {
         r.version = m.version
-        r.versionData = m.data
-        emit({ _tag: "PeerInitialized", peer: r.peer, version: m.version, data: m.data, direction: r.direction })
+        r.versionData = m.versionData
+        emit({ _tag: "PeerInitialized", peer: r.peer, version: m.version, data: m.versionData, direction: r.direction })
       }
       return
     }
+    if (!isRequest(m)) return // a server's answer to our own initiator (duplex), not ours to handle
     if (r.closing !== undefined) return
     if (r.direction === "inbound" && r.handshake !== "accepted") {
       return yield* violate(r, m.protocol, "before handshake", `${message._tag} before the handshake was accepted`)
@@ -941,7 +990,7 @@ export const make = Effect.fnUntraced(function*(
       case "block-fetch":
         return yield* onBlockFetch(r, m)
       case "keep-alive": {
-        if (m._tag === "KeepAlive") send(r.peer, W.keepAliveResponse(m.cookie))
+        if (m._tag === "MsgKeepAlive") send(r.peer, KeepAlive.make.response(m.cookie))
         return
       }
       case "peer-sharing":
@@ -997,10 +1046,10 @@ export const make = Effect.fnUntraced(function*(
         case "ProvideIntersection": {
           if (r.csPending !== "intersect") return rejected(command, "the peer did not ask for an intersection")
           r.csPending = undefined
-          if (command.point === undefined) return send(r.peer, W.intersectNotFound(command.tip))
+          if (command.point === undefined) return send(r.peer, ChainSync.make.intersectNotFound(command.tip))
           r.cursor = command.point
           r.rollbackFirst = { point: command.point, tip: command.tip }
-          return send(r.peer, W.intersectFound(command.point, command.tip))
+          return send(r.peer, ChainSync.make.intersectFound(command.point, command.tip))
         }
         case "ProvideHeader": {
           if (r.csPending !== "next" && r.csPending !== "await") {
@@ -1008,7 +1057,7 @@ export const make = Effect.fnUntraced(function*(
           }
           r.csPending = undefined
           r.headers++
-          return send(r.peer, W.rollForward(command.header, command.tip))
+          return send(r.peer, ChainSync.make.rollForward(command.header, command.tip))
         }
         case "ProvideRollback": {
           if (r.csPending !== "next" && r.csPending !== "await") {
@@ -1016,12 +1065,12 @@ export const make = Effect.fnUntraced(function*(
           }
           r.csPending = undefined
           r.cursor = command.point
-          return send(r.peer, W.rollBackward(command.point, command.tip))
+          return send(r.peer, ChainSync.make.rollBackward(command.point, command.tip))
         }
         case "ProvideAwait": {
           if (r.csPending !== "next") return rejected(command, "the peer is not waiting for a next header")
           r.csPending = "await"
-          return send(r.peer, W.awaitReply())
+          return send(r.peer, ChainSync.make.awaitReply())
         }
         case "ProvideBlocks":
         case "ProvideNoBlocks": {
@@ -1029,14 +1078,14 @@ export const make = Effect.fnUntraced(function*(
           if (range === undefined) return rejected(command, "the peer did not ask for blocks")
           r.bfPending = undefined
           const blocks = command._tag === "ProvideBlocks" ? command.blocks : []
-          if (blocks.length === 0) return send(r.peer, W.noBlocks())
-          send(r.peer, W.startBatch())
+          if (blocks.length === 0) return send(r.peer, BlockFetch.make.noBlocks())
+          send(r.peer, BlockFetch.make.startBatch())
           for (const b of blocks) {
             r.blocks++
             r.blockBytes += b.length
-            send(r.peer, W.block(b))
+            send(r.peer, BlockFetch.make.block(b))
           }
-          return send(r.peer, W.batchDone())
+          return send(r.peer, BlockFetch.make.batchDone())
         }
         case "ProvidePeers": {
           const amount = r.psPending

@@ -17,7 +17,6 @@ import * as Segment from "../../src/bearer/Segment.ts"
 import * as Cbor from "../../src/cbor/Cbor.ts"
 import * as Mux from "../../src/mux/Mux.ts"
 import { DecodeError, MuxError, ProtocolViolation, TransportError } from "../../src/ProtocolError.ts"
-import * as ResponderWire from "../../src/behavior/internal/responderWire.ts"
 import { Driver, Handshake, NodeToClient, NodeToNode } from "../../src/protocol/index.ts"
 import type { Protocol } from "../../src/protocol/Protocol.ts"
 import { loadVectors } from "../utils/vectors.ts"
@@ -287,20 +286,18 @@ const negotiation: Target = {
         const theirs = r.success.versionTable
         const ours = Handshake.n2nVersionTable({ magic })
         const common = [...theirs.keys()].filter((v) => ours.has(v))
+        // the responder negotiates with Handshake.negotiate itself
         const a = Handshake.negotiate(ours, theirs)
-        const b = ResponderWire.negotiate(ours as any, theirs as any)
-        tally("negotiation", a._tag === "Accept" ? "accepted" : `refused: ${(a.reason as { _tag: string })._tag}`)
-        for (const n of [a, b]) {
-          if (common.length === 0) {
-            if (n._tag !== "Refuse") return false
-            continue
-          }
+        tally("negotiation", a._tag === "Accept" ? "accepted" : `refused: ${a.reason._tag}`)
+        if (common.length === 0) {
+          if (a._tag !== "Refuse") return false
+        } else {
           const best = Math.max(...common)
           const data = theirs.get(best)!
-          if (n._tag === "Accept") {
-            if (n.version !== best || n.data.networkMagic !== magic || data.networkMagic !== magic || data.undecoded !== undefined) return false
+          if (a._tag === "Accept") {
+            if (a.version !== best || a.data.networkMagic !== magic || data.networkMagic !== magic || data.undecoded !== undefined) return false
           } else if (data.undecoded === undefined && data.networkMagic === magic) return false
-          else if (data.undecoded !== undefined && (n.reason as { _tag: string })._tag !== "HandshakeDecodeError") return false
+          else if (data.undecoded !== undefined && a.reason._tag !== "HandshakeDecodeError") return false
         }
         // the answer encodes and decodes
         const answer = a._tag === "Accept" ? Handshake.make.accept(a.version, a.data) : Handshake.make.refuse(a.reason)

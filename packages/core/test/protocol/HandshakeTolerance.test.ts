@@ -8,7 +8,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Result from "effect/Result"
 import { Cbor } from "../../src/cbor/index.ts"
-import * as ResponderWire from "../../src/behavior/internal/responderWire.ts"
 import { Handshake } from "../../src/protocol/index.ts"
 
 const ours = Handshake.n2nVersionTable({ magic: 42 })
@@ -28,8 +27,6 @@ describe("handshake: version tables with entries we cannot read", () => {
     assert.strictEqual(Cbor.toHex(Handshake.protocol.encode(m)), Cbor.toHex(bytes))
     const n = Handshake.negotiate(ours, m.versionTable)
     assert.deepStrictEqual(n._tag === "Accept" ? [n.version, n.data.networkMagic] : n, [14, 42])
-    const w = ResponderWire.negotiate(ours as any, m.versionTable as any)
-    assert.deepStrictEqual(w._tag === "Accept" ? w.version : w, 14)
   })
 
   it("malformed data for the version that would be chosen is refused with HandshakeDecodeError naming it", () => {
@@ -41,8 +38,6 @@ describe("handshake: version tables with entries we cannot read", () => {
     const n = Handshake.negotiate(ours, m.versionTable)
     assert.strictEqual(n._tag, "Refuse")
     if (n._tag === "Refuse") assert.deepStrictEqual([n.reason._tag, (n.reason as { version: number }).version], ["HandshakeDecodeError", 15])
-    const w = ResponderWire.negotiate(ours as any, m.versionTable as any)
-    assert.strictEqual(w._tag === "Refuse" ? (w.reason as { _tag: string })._tag : w._tag, "HandshakeDecodeError")
     // the refusal itself encodes and decodes
     const refusal = Handshake.make.refuse((n as { reason: Handshake.RefuseReason }).reason)
     assert.isTrue(Result.isSuccess(Handshake.protocol.decode(Handshake.protocol.encode(refusal))))
