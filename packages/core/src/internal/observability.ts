@@ -200,6 +200,10 @@ const PROTOCOLS = [
   "local-tx-monitor"
 ] as const
 
+/** The message counters per protocol, shared by every connection. */
+const messagesIn = new Map<string, Metric.Counter<number>>(PROTOCOLS.map((p) => [p, counter(O.messages, { protocol: p, direction: "in" })]))
+const messagesOut = new Map<string, Metric.Counter<number>>(PROTOCOLS.map((p) => [p, counter(O.messages, { protocol: p, direction: "out" })]))
+
 /** Why a connection ended, as the `reason` label. */
 const reasonOf = (exit: Exit.Exit<unknown, unknown>): { readonly reason: string; readonly error: unknown } => {
   if (Exit.isSuccess(exit)) return { reason: "clean", error: undefined }
@@ -222,8 +226,8 @@ const reasonOf = (exit: Exit.Exit<unknown, unknown>): { readonly reason: string;
 
 /** The probe of one connection: see the module's description. */
 export class ConnectionProbe {
-  private readonly messagesIn = new Map<string, Metric.Counter<number>>()
-  private readonly messagesOut = new Map<string, Metric.Counter<number>>()
+  private readonly messagesIn = messagesIn
+  private readonly messagesOut = messagesOut
   private readonly peerBlocks: Metric.Counter<number>
   private readonly peerRtt: Metric.Gauge<number>
   private opened = false
@@ -258,10 +262,6 @@ export class ConnectionProbe {
     this.tracer = tracer
     this.clock = clock
     this.parent = parent
-    for (const p of PROTOCOLS) {
-      this.messagesIn.set(p, counter(O.messages, { protocol: p, direction: "in" }))
-      this.messagesOut.set(p, counter(O.messages, { protocol: p, direction: "out" }))
-    }
     this.peerBlocks = counter(O.peerBlocks, { peer })
     this.peerRtt = gauge(O.peerRtt, { peer })
   }
