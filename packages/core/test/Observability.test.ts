@@ -9,7 +9,8 @@ import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import { Interface, Observability, PeerId, Protocols, TestInterface } from "../src/index.ts"
+import * as Tracer from "effect/Tracer"
+import { ChainSource, GeneratedChain, Interface, LocalClient, LocalNode, LocalServer, Observability, PeerId, Protocols, TestInterface } from "../src/index.ts"
 import type { InterfaceEvent, Message } from "../src/index.ts"
 
 const protocols = Protocols.NodeToNode.protocols
@@ -76,4 +77,52 @@ describe("Observability metrics", () => {
       Effect.provideService(Observability.MetricsEnabled, false),
       Effect.provideService(Metric.MetricRegistry, new Map())
     ), 10_000)
+})
+
+describe("Observability spans", () => {
+  it.live("a state query: a span under its connection's, the query counted", () => {
+    const spans: Array<Tracer.NativeSpan> = []
+    const tracer = Tracer.make({
+      span: (options) => {
+        const span = new Tracer.NativeSpan(options)
+        spans.push(span)
+        return span
+      }
+    })
+    return Effect.gen(function*() {
+      const server = PeerId.tcp("10.0.8.1", 3001)
+      const chain = yield* ChainSource.makeMemory(GeneratedChain.generate({ blocks: 10, seed: 2 }))
+      yield* Layer.build(
+        LocalServer.layerManager({ networkMagic: 2 }).pipe(
+          Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
+          Layer.provideMerge(TestInterface.layer({ address: server, listen: true, protocols: LocalClient.protocols }))
+        )
+      )
+      const node = Context.get(
+        yield* Layer.build(
+          LocalNode.layer({ peer: server, networkMagic: 2 }).pipe(
+            Layer.provide(TestInterface.layer({ address: PeerId.tcp("10.0.8.2", 40000), protocols: LocalClient.protocols }))
+          )
+        ),
+        LocalNode.LocalNode
+      )
+      const tip = yield* node.queryTip
+      assert.strictEqual(tip.blockNo, 9)
+      const queries = spans.filter((s) => s.name === "network2.localstatequery.query")
+      assert.isTrue(queries.length >= 1, spans.map((s) => s.name).join(","))
+      const connection = spans.find((s) => s.name === "network2.connection" && s.attributes.get("network2.direction") === "outbound")!
+      for (const q of queries) {
+        assert.strictEqual(q.parent._tag === "Some" ? q.parent.value.spanId : undefined, connection.spanId)
+        assert.strictEqual(q.status._tag, "Ended")
+        assert.strictEqual(q.attributes.get("network2.peer"), server)
+      }
+      const got = yield* series
+      assert.strictEqual(got["network2_localstatequery_queries_total{outcome=result}"], queries.length)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(TestInterface.SimNetwork.layer),
+      Effect.provideService(Tracer.Tracer, tracer),
+      Effect.provideService(Metric.MetricRegistry, new Map())
+    )
+  }, 10_000)
 })
