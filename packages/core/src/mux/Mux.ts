@@ -1,14 +1,18 @@
 /**
  * One connection's multiplexer. In the connection's scope it runs one reader fiber (segments in),
  * one writer fiber (segments out, round-robin between protocol instances, batched writes) and one
- * fiber per running protocol instance (reassembly, CBOR framing, decoding, the protocol driver and
- * its timeouts). A fault ends the connection with one typed error; other connections never notice.
+ * fiber per protocol instance in use (reassembly, CBOR framing, decoding, the protocol driver and
+ * its timeouts). An instance whose channel has carried no message yet (or whose protocol ended)
+ * holds no fiber and no queue: its fiber starts at its first message in either direction, and the
+ * timeouts its initial state arms run on one timer per connection. A fault ends the connection with
+ * one typed error; other connections never notice.
  *
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
@@ -81,13 +85,20 @@ interface Instance {
   readonly protocol: Protocol<any>
   readonly driver: Driver.Driver<any>
   readonly role: Role
-  /** Segment payloads not yet framed (`null`: re-arm the timer). */
-  readonly ingress: Queue.Queue<Uint8Array | null>
+  /**
+   * Segment payloads not yet framed (`null`: re-arm the timer); `undefined` while the instance
+   * sleeps (no message carried yet, or its protocol ended): it then runs no fiber either.
+   */
+  ingress: Queue.Queue<Uint8Array | null> | undefined
   /** What {@link ingress} holds, each segment charged its payload plus {@link SEGMENT_CHARGE}. */
   ingressBytes: number
   /** Frames the payloads taken from {@link ingress}; holds a message still arriving. */
   readonly framer: Framer
   readonly egress: Array<{ readonly pieces: Array<Uint8Array>; readonly message: Message | undefined }>
+  /** When the peer's next message is due (Clock ms; the connection's timer watches it while the instance sleeps). */
+  deadline: number | undefined
+  /** The state {@link deadline} was armed in. */
+  waitingIn: string | undefined
 }
 
 const WRITE_BATCH = 131_072
@@ -148,6 +159,10 @@ export const make = Effect.fnUntraced(function*(
   const done = yield* Deferred.make<void, ConnectionError>()
   const fail = (error: ConnectionError) => Deferred.fail(done, error)
   const started = yield* Clock.currentTimeMillis
+  // instance fibers start later (at a first message, sent from any fiber): in the connection's scope
+  // and context, as if forked here
+  const scope = yield* Effect.scope
+  const context = yield* Effect.context<never>()
 
   // instances by protocol number and side
   const byName = new Map<string, Protocol<any>>()
@@ -164,10 +179,18 @@ export const make = Effect.fnUntraced(function*(
         protocol,
         driver: Driver.make(protocol, role, yield* Random.Random),
         role,
-        ingress: yield* Queue.unbounded<Uint8Array | null>(),
+        ingress: undefined,
         ingressBytes: 0,
         framer: new Framer(),
-        egress: []
+        egress: [],
+        deadline: undefined,
+        waitingIn: undefined
+      }
+      // the initial state's timeout (a responder awaiting the proposal, the first request) runs from now
+      const t = instance.driver.timeout()
+      if (t !== undefined) {
+        instance.deadline = started + t
+        instance.waitingIn = instance.driver.state
       }
       ;(role === "initiator" ? initiators : responders).set(protocol.channel, instance)
       instances.push(instance)
@@ -247,8 +270,10 @@ export const make = Effect.fnUntraced(function*(
       if (step._tag === "Violation") return yield* fail(step.error)
       if (step.messages.length > 0) yield* options.onReceive(step.messages)
       // a new state may have a new deadline: wake the instance to re-arm it (a responder streaming
-      // blocks stays in one state and wakes nobody)
-      if (instance.driver.state !== before || step.messages.length > 0) yield* Queue.offer(instance.ingress, null)
+      // blocks stays in one state and wakes nobody); its first message starts its fiber
+      if (instance.ingress === undefined || instance.driver.state !== before || step.messages.length > 0) {
+        yield* Queue.offer(yield* wakeUp(instance), null)
+      }
       const payload = protocol.encode(message)
       const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", sduSize, yield* timeNow)
       instance.egress.push({ pieces, message })
@@ -259,36 +284,87 @@ export const make = Effect.fnUntraced(function*(
       }
     })
 
+  const timedOut = (instance: Instance) =>
+    fail(new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind: "Timeout", detail: "the peer did not answer in time" }))
+
+  // ---- the connection's timer: the deadlines of sleeping instances (their initial states' timeouts)
+  let timer: Fiber.Fiber<unknown> | undefined
+  let timerFor: Instance | undefined
+  const nextSleeper = (): Instance | undefined => {
+    let next: Instance | undefined
+    for (const i of instances) {
+      if (i.ingress === undefined && i.deadline !== undefined && (next === undefined || i.deadline < next.deadline!)) next = i
+    }
+    return next
+  }
+  // a sleeping instance's deadline never moves (a message, either way, wakes it first): the timer
+  // waits for the earliest, and is started again when that instance wakes
+  const timerLoop = Effect.gen(function*() {
+    while (true) {
+      const next = nextSleeper()
+      timerFor = next
+      if (next === undefined) {
+        timer = undefined
+        return
+      }
+      const wait = next.deadline! - (yield* Clock.currentTimeMillis)
+      if (wait > 0) yield* Effect.sleep(wait)
+      if (next.ingress === undefined && next.deadline !== undefined && next.deadline <= (yield* Clock.currentTimeMillis)) {
+        timer = undefined
+        return yield* timedOut(next)
+      }
+    }
+  })
+  const startTimer = Effect.gen(function*() {
+    if (nextSleeper() === undefined) return
+    timer = yield* Effect.forkIn(Effect.provideContext(timerLoop, context), scope)
+  })
+
+  /** The instance's queue, starting its fiber (and moving the timer off it) if it sleeps. */
+  const wakeUp = (instance: Instance): Effect.Effect<Queue.Queue<Uint8Array | null>> =>
+    Effect.gen(function*() {
+      if (instance.ingress !== undefined) return instance.ingress
+      const ingress = yield* Queue.unbounded<Uint8Array | null>()
+      instance.ingress = ingress
+      yield* Effect.forkIn(Effect.provideContext(runInstance(instance, ingress), context), scope)
+      if (timerFor === instance && timer !== undefined) {
+        timer.interruptUnsafe()
+        timer = undefined
+        timerFor = undefined
+        yield* startTimer
+      }
+      return ingress
+    })
+
   // ---- per instance: reassembly, framing, decoding, driver, timeouts
-  const runInstance = (instance: Instance) =>
+  const runInstance = (instance: Instance, ingress: Queue.Queue<Uint8Array | null>): Effect.Effect<void> =>
     Effect.gen(function*() {
       // linear in the bytes: the framer keeps its place between segments and joins a message once
       const framer = instance.framer
       const messages: Array<Uint8Array> = []
-      let deadline: number | undefined
-      let waitingIn: string | undefined
       const violation = (kind: ProtocolViolation["kind"], detail: string) =>
         fail(new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind, detail }))
       const rearm = Effect.gen(function*() {
         const state = instance.driver.state
         const t = instance.driver.timeout()
         if (t === undefined) {
-          deadline = undefined
-          waitingIn = undefined
-        } else if (waitingIn !== state || deadline === undefined) {
-          waitingIn = state
-          deadline = (yield* Clock.currentTimeMillis) + t
+          instance.deadline = undefined
+          instance.waitingIn = undefined
+        } else if (instance.waitingIn !== state || instance.deadline === undefined) {
+          instance.waitingIn = state
+          instance.deadline = (yield* Clock.currentTimeMillis) + t
         }
       })
       yield* rearm
       while (true) {
         let item: Option.Option<Uint8Array | null>
-        if (deadline === undefined) item = Option.some(yield* Queue.take(instance.ingress))
+        const deadline = instance.deadline
+        if (deadline === undefined) item = Option.some(yield* Queue.take(ingress))
         else {
           const wait = deadline - (yield* Clock.currentTimeMillis)
-          item = wait <= 0 ? Option.none() : yield* Queue.take(instance.ingress).pipe(Effect.timeoutOption(wait))
+          item = wait <= 0 ? Option.none() : yield* Queue.take(ingress).pipe(Effect.timeoutOption(wait))
         }
-        if (Option.isNone(item)) return yield* violation("Timeout", "the peer did not answer in time")
+        if (Option.isNone(item)) return yield* timedOut(instance)
         const chunk = item.value
         if (chunk !== null) {
           instance.ingressBytes -= chunk.length + SEGMENT_CHARGE
@@ -326,13 +402,19 @@ export const make = Effect.fnUntraced(function*(
           if (delivered.length > 0) {
             if (instance.protocol.channel === 0) handshaking = false
             // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
-            deadline = undefined
+            instance.deadline = undefined
             // waits while the interface's event queue is full: this instance then takes no more
             // segments, and the ones still arriving count against the ingress limit
             yield* options.onReceive(delivered)
           }
         }
         yield* rearm
+        // the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it,
+        // and its message is then the driver's violation)
+        if (instance.driver.done() && framer.idle && Queue.sizeUnsafe(ingress) === 0) {
+          instance.ingress = undefined
+          return
+        }
       }
     })
 
@@ -383,7 +465,7 @@ export const make = Effect.fnUntraced(function*(
           if (held > instance.protocol.ingressLimit) {
             return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` }))
           }
-          yield* Queue.offer(instance.ingress, s.payload)
+          yield* Queue.offer(yield* wakeUp(instance), s.payload)
         }
         // the segments before a zero-length header went to their instances first, as the reference
         // reads them one by one
@@ -405,7 +487,7 @@ export const make = Effect.fnUntraced(function*(
 
   yield* Effect.forkScoped(reader)
   yield* Effect.forkScoped(writer)
-  for (const instance of instances) yield* Effect.forkScoped(runInstance(instance))
+  yield* startTimer
   return { send, closed: Deferred.await(done) }
 })
 

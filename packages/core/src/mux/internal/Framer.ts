@@ -33,6 +33,11 @@ export class Framer {
   scanned = 0
 
   private active = false
+
+  /** No message begun: nothing of the stream is held. */
+  get idle(): boolean {
+    return !this.active
+  }
   /** Items still to read at the open level; -1 at an indefinite level (closed by a break). */
   private remaining = 0
   private readonly stack: Array<number> = []
