@@ -31,7 +31,8 @@ export class ImmutableDbError extends Schema.TaggedError<ImmutableDbError>()("Im
 }
 
 /**
- * The chunk files of a path: the file itself, or the `.chunk` files of a folder in name order.
+ * The chunk files of a path: the file itself, or the `.chunk` files of a folder in name order (of its
+ * `immutable/` folder when it has none itself, as in a node's database folder).
  *
  * @category utils
  * @since 0.1.0
@@ -41,9 +42,16 @@ export const chunkFiles = (target: string): Effect.Effect<Array<string>, Immutab
     try: () => {
       const stat = fs.statSync(target)
       if (!stat.isDirectory()) return [target]
-      const files = fs.readdirSync(target).filter((f) => f.endsWith(".chunk")).sort()
+      let folder = target
+      let files = fs.readdirSync(folder).filter((f) => f.endsWith(".chunk")).sort()
+      // a node's database folder (or a ChainStore's) keeps its chunks in `immutable/`
+      const inner = path.join(target, "immutable")
+      if (files.length === 0 && fs.existsSync(inner) && fs.statSync(inner).isDirectory()) {
+        folder = inner
+        files = fs.readdirSync(folder).filter((f) => f.endsWith(".chunk")).sort()
+      }
       if (files.length === 0) throw new Error("no .chunk files in the folder")
-      return files.map((f) => path.join(target, f))
+      return files.map((f) => path.join(folder, f))
     },
     catch: (e) => new ImmutableDbError({ path: target, detail: e instanceof Error ? e.message : String(e) })
   })

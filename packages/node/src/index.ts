@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+export * as ChainStore from "./ChainStore.ts"
 export * as ImmutableDb from "./ImmutableDb.ts"
 export * as ListenError from "./ListenError.ts"
 export * as TcpInterface from "./TcpInterface.ts"
