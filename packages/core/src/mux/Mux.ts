@@ -79,6 +79,11 @@ export interface Mux {
   readonly send: (message: Message) => Effect.Effect<void>
   /** Completes with the connection's end: a clean close, or the error that closed it. */
   readonly closed: Effect.Effect<void, ConnectionError>
+  /**
+   * The instances that run a fiber now, as `protocol side` (e.g. `keep-alive responder`); the
+   * others sleep. For tests and diagnostics.
+   */
+  readonly awake: () => ReadonlyArray<string>
 }
 
 interface Instance {
@@ -488,7 +493,11 @@ export const make = Effect.fnUntraced(function*(
   yield* Effect.forkScoped(reader)
   yield* Effect.forkScoped(writer)
   yield* startTimer
-  return { send, closed: Deferred.await(done) }
+  return {
+    send,
+    closed: Deferred.await(done),
+    awake: () => instances.filter((i) => i.ingress !== undefined).map((i) => `${i.protocol.name} ${i.role}`)
+  }
 })
 
 /**

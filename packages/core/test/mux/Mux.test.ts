@@ -1,0 +1,170 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Segment from "../../src/bearer/Segment.ts"
+import * as Mux from "../../src/mux/Mux.ts"
+import { ProtocolViolation } from "../../src/ProtocolError.ts"
+import { ChainSync, Handshake, KeepAlive, NodeToNode } from "../../src/protocol/index.ts"
+import type { Message } from "../../src/Message.ts"
+import { advanceBy } from "../utils/clock.ts"
+
+const table = Handshake.n2nVersionTable({ magic: 42 })
+
+/** The peer's message as the segments its initiator side would send. */
+const fromInitiator = (protocol: { readonly channel: number; readonly encode: (m: any) => Uint8Array }, message: Message) =>
+  Segment.cut(protocol.encode(message), protocol.channel, false, 12_288, 0)
+
+/**
+ * A responder-side multiplexer of the node-to-node protocols over a bearer the test feeds (`push`);
+ * what it writes is dropped.
+ */
+const responderMux = Effect.gen(function*() {
+  const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array>>()
+  const received: Array<string> = []
+  const mux = yield* Mux.make({ read: Queue.take(incoming), write: () => Effect.void }, {
+    protocols: NodeToNode.protocols,
+    initiator: false,
+    responder: true,
+    handshakeRole: "responder",
+    onReceive: (ms) => Effect.sync(() => void received.push(...ms.map((m) => `${m.protocol} ${m._tag}`))),
+    onSent: () => Effect.void
+  })
+  const closed = yield* Effect.forkChild(Effect.exit(mux.closed))
+  // a few turns for the fibers the input woke
+  const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+  const push = (pieces: ReadonlyArray<Uint8Array>) => Effect.andThen(Queue.offer(incoming, pieces), settle)
+  const handshake = Effect.gen(function*() {
+    yield* push(fromInitiator(Handshake.protocol, Handshake.make.propose(table)))
+    yield* mux.send(Handshake.make.accept(14, table.get(14)!))
+    yield* settle
+  })
+  return { mux, closed, received, push, settle, handshake }
+})
+
+/** The violation that closed the connection (polled: a connection still open fails the test at once). */
+const violationOf = (closed: Fiber.Fiber<Exit.Exit<void, unknown>>): ProtocolViolation => {
+  const outer = closed.pollUnsafe()
+  assert.isDefined(outer, "the connection is still open")
+  const exit = outer !== undefined && Exit.isSuccess(outer) ? outer.value : undefined
+  assert.isTrue(exit !== undefined && Exit.isFailure(exit))
+  const error = exit !== undefined && Exit.isFailure(exit) ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined
+  assert.instanceOf(error, ProtocolViolation)
+  return error as ProtocolViolation
+}
+
+describe("Mux: idle channels hold no fiber and no queue", () => {
+  it.effect("no instance runs a fiber before its channel carries a message; each wakes at its first message, either way", () =>
+    Effect.gen(function*() {
+      const { mux, push, settle, received } = yield* responderMux
+      yield* settle
+      assert.deepStrictEqual(mux.awake(), [])
+      yield* push(fromInitiator(Handshake.protocol, Handshake.make.propose(table)))
+      assert.deepStrictEqual(mux.awake(), ["handshake responder"])
+      assert.deepStrictEqual(received, ["handshake MsgProposeVersions"])
+      // our accept ends the handshake: its instance sleeps again
+      yield* mux.send(Handshake.make.accept(14, table.get(14)!))
+      yield* settle
+      assert.deepStrictEqual(mux.awake(), [])
+      // a message received wakes only its own instance
+      yield* push(fromInitiator(KeepAlive.protocol, KeepAlive.make.keepAlive(7)))
+      assert.deepStrictEqual(mux.awake(), ["keep-alive responder"])
+      assert.deepStrictEqual(received, ["handshake MsgProposeVersions", "keep-alive MsgKeepAlive"])
+    }).pipe(Effect.scoped))
+
+  it.effect("a message sent wakes its instance too", () =>
+    Effect.gen(function*() {
+      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array>>()
+      const mux = yield* Mux.make({ read: Queue.take(incoming), write: () => Effect.void }, {
+        protocols: NodeToNode.protocols,
+        initiator: true,
+        responder: false,
+        handshakeRole: "initiator",
+        onReceive: () => Effect.void,
+        onSent: () => Effect.void
+      })
+      yield* Effect.yieldNow
+      assert.deepStrictEqual(mux.awake(), [])
+      yield* mux.send(Handshake.make.propose(table))
+      yield* Effect.yieldNow
+      assert.deepStrictEqual(mux.awake(), ["handshake initiator"])
+    }).pipe(Effect.scoped))
+
+  it.effect("a message on a channel whose protocol ended wakes it, and is the driver's violation", () =>
+    Effect.gen(function*() {
+      const { mux, closed, push, handshake } = yield* responderMux
+      yield* handshake
+      assert.deepStrictEqual(mux.awake(), [])
+      yield* push(fromInitiator(Handshake.protocol, Handshake.make.propose(table)))
+      const v = violationOf(closed)
+      assert.strictEqual(v.protocol, "handshake")
+      assert.strictEqual(v.kind, "UnexpectedMessage")
+      assert.include(v.detail, "after the protocol ended")
+    }).pipe(Effect.scoped))
+})
+
+describe("Mux: the timeouts armed from the start run on one timer per connection (TestClock)", () => {
+  it.effect("a peer that never proposes is closed at the handshake timeout (10 s), not before", () =>
+    Effect.gen(function*() {
+      const { mux, closed } = yield* responderMux
+      yield* advanceBy(9_900)
+      assert.isUndefined(closed.pollUnsafe())
+      assert.deepStrictEqual(mux.awake(), [])
+      yield* advanceBy(200)
+      const v = violationOf(closed)
+      assert.strictEqual(v.protocol, "handshake")
+      assert.strictEqual(v.state, "Propose")
+      assert.strictEqual(v.kind, "Timeout")
+    }).pipe(Effect.scoped))
+
+  it.effect("a proposal whose segment arrives just in time stops the handshake timer; the next deadline (keep-alive, 97 s) still holds", () =>
+    Effect.gen(function*() {
+      const { mux, closed, handshake } = yield* responderMux
+      yield* advanceBy(9_900)
+      yield* handshake
+      yield* advanceBy(80_000)
+      assert.isUndefined(closed.pollUnsafe())
+      yield* advanceBy(7_300) // 97.2 s from the start
+      const v = violationOf(closed)
+      assert.strictEqual(v.protocol, "keep-alive")
+      assert.strictEqual(v.state, "Client")
+      assert.strictEqual(v.kind, "Timeout")
+      assert.deepStrictEqual(mux.awake(), [])
+    }).pipe(Effect.scoped))
+
+  it.effect("an instance woken before its deadline takes its own timeouts over; the timer moves to the next sleeper (chain-sync, 3 673 s)", () =>
+    Effect.gen(function*() {
+      const { mux, closed, push, handshake, received } = yield* responderMux
+      yield* handshake
+      yield* advanceBy(96_000)
+      yield* push(fromInitiator(KeepAlive.protocol, KeepAlive.make.keepAlive(1)))
+      assert.deepStrictEqual(mux.awake(), ["keep-alive responder"])
+      yield* mux.send(KeepAlive.make.response(1))
+      // the keep-alive instance now waits for the next keep-alive (97 s from the answer) on its own fiber
+      yield* advanceBy(60_000, 1_000)
+      yield* push(fromInitiator(KeepAlive.protocol, KeepAlive.make.keepAlive(2)))
+      yield* mux.send(KeepAlive.make.response(2))
+      yield* advanceBy(60_000, 1_000)
+      yield* push(fromInitiator(KeepAlive.protocol, KeepAlive.make.keepAlive(3)))
+      yield* mux.send(KeepAlive.make.response(3))
+      assert.isUndefined(closed.pollUnsafe())
+      assert.strictEqual(received.filter((r) => r === "keep-alive MsgKeepAlive").length, 3)
+      // chain-sync never spoke: its Idle timeout (3 673 s) runs from the start
+      while ((yield* Clock.currentTimeMillis) < 3_600_000) {
+        yield* advanceBy(60_000, 1_000)
+        yield* push(fromInitiator(KeepAlive.protocol, KeepAlive.make.keepAlive(4)))
+        yield* mux.send(KeepAlive.make.response(4))
+      }
+      yield* advanceBy(3_672_000 - (yield* Clock.currentTimeMillis), 1_000)
+      assert.isUndefined(closed.pollUnsafe())
+      yield* advanceBy(2_000)
+      const v = violationOf(closed)
+      assert.strictEqual(v.protocol, ChainSync.protocol.name)
+      assert.strictEqual(v.state, "Idle")
+      assert.strictEqual(v.kind, "Timeout")
+    }).pipe(Effect.scoped))
+})
