@@ -4,12 +4,16 @@
  *
  * @since 0.1.0
  */
-import * as Schema from "effect/Schema"
-import * as C from "./internal/codec.ts"
-import type { Protocol } from "./Protocol.ts"
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
-const tag = Schema.tag("keep-alive")
-const p = "keep-alive" as const
+const cookie = M.F.uint("cookie", 0xffff)
+
+const messages = M.table("keep-alive", [
+  M.msg(0, "MsgKeepAlive", "keepAlive", [["cookie", cookie]]),
+  M.msg(1, "MsgKeepAliveResponse", "response", [["cookie", cookie]]),
+  M.msg(2, "MsgDone", "done", [])
+])
 
 /**
  * Client: a ping carrying a 16-bit cookie. `[0, cookie]`.
@@ -17,21 +21,21 @@ const p = "keep-alive" as const
  * @category schemas
  * @since 0.1.0
  */
-export const MsgKeepAlive = Schema.TaggedStruct("MsgKeepAlive", { protocol: tag, cookie: Schema.Number })
+export const MsgKeepAlive = messages.schemas.MsgKeepAlive
 /**
  * Server: the answer, echoing the cookie. `[1, cookie]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgKeepAliveResponse = Schema.TaggedStruct("MsgKeepAliveResponse", { protocol: tag, cookie: Schema.Number })
+export const MsgKeepAliveResponse = messages.schemas.MsgKeepAliveResponse
 /**
  * Client: ends the protocol. `[2]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
+export const MsgDone = messages.schemas.MsgDone
 
 /**
  * Every keep-alive message.
@@ -39,7 +43,7 @@ export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
  * @category schemas
  * @since 0.1.0
  */
-export const MessageSchema = Schema.Union([MsgKeepAlive, MsgKeepAliveResponse, MsgDone])
+export const MessageSchema = messages.MessageSchema
 
 /**
  * A keep-alive message.
@@ -61,11 +65,7 @@ export type Message = typeof MessageSchema.Type
  * @category constructors
  * @since 0.1.0
  */
-export const make = {
-  keepAlive: (cookie: number): Message => ({ protocol: p, _tag: "MsgKeepAlive", cookie }),
-  response: (cookie: number): Message => ({ protocol: p, _tag: "MsgKeepAliveResponse", cookie }),
-  done: (): Message => ({ protocol: p, _tag: "MsgDone" })
-} as const
+export const make = messages.make
 
 /**
  * The exact codec.
@@ -73,31 +73,7 @@ export const make = {
  * @category encoding
  * @since 0.1.0
  */
-export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
-  switch (m._tag) {
-    case "MsgKeepAlive":
-      return [0, m.cookie]
-    case "MsgKeepAliveResponse":
-      return [1, m.cookie]
-    case "MsgDone":
-      return [2]
-  }
-}, (v) => {
-  const [t, a] = C.messageTag(v, p)
-  switch (t) {
-    case 0:
-      C.arrayOf(v, 2, "MsgKeepAlive")
-      return make.keepAlive(C.uint(a[1]!, "cookie", 0xffff))
-    case 1:
-      C.arrayOf(v, 2, "MsgKeepAliveResponse")
-      return make.response(C.uint(a[1]!, "cookie", 0xffff))
-    case 2:
-      C.arrayOf(v, 1, "MsgDone")
-      return make.done()
-    default:
-      return C.fail(`keep-alive: unknown message tag ${t}`)
-  }
-})
+export const codec = messages.codec
 
 /**
  * The keep-alive protocol (channel 8; client waits 97 s, server 60 s).
@@ -105,8 +81,8 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
  * @category protocols
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
-  name: p,
+export const protocol = Protocol.define<Message>()({
+  name: "keep-alive",
   channel: 8,
   initialState: "Client",
   states: {
@@ -122,7 +98,7 @@ export const protocol: Protocol<Message> = {
   ingressLimit: 1_408,
   maxInFlight: 1,
   ...codec
-}
+})
 
 /**
  * The JSON form the CLI prints.
@@ -130,5 +106,4 @@ export const protocol: Protocol<Message> = {
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> =>
-  m._tag === "MsgDone" ? { msg: m._tag } : { msg: m._tag, cookie: m.cookie }
+export const toJson = messages.toJson

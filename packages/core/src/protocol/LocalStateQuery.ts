@@ -9,10 +9,8 @@ import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
 import { Point, PointSchema } from "./Common.ts"
 import * as C from "./internal/codec.ts"
-import { encodeTagged, withRaw } from "./internal/raw.ts"
-import type { Protocol } from "./Protocol.ts"
-
-const tag = Schema.tag("local-state-query")
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
 /**
  * What to acquire: a specific point (`[0, point]` / `[6, point]`), the volatile tip (`[8]` / `[9]`)
@@ -36,114 +34,6 @@ export const Target = Schema.Union([
 export type Target = typeof Target.Type
 
 /**
- * `[0, point]` / `[8]` / `[10]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgAcquire = Schema.TaggedStruct("MsgAcquire", { protocol: tag, target: Target })
-
-/**
- * `[1]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgAcquired = Schema.TaggedStruct("MsgAcquired", { protocol: tag })
-
-/**
- * `[2, failure]`: 0 point too old, 1 point not on chain.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgFailure = Schema.TaggedStruct("MsgFailure", { protocol: tag, failure: Schema.Number })
-
-/**
- * `[3, query]`, the query as exact CBOR bytes.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgQuery = Schema.TaggedStruct("MsgQuery", { protocol: tag, query: Schema.Uint8Array })
-
-/**
- * `[4, result]`, the result as exact CBOR bytes.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgResult = Schema.TaggedStruct("MsgResult", { protocol: tag, result: Schema.Uint8Array })
-
-/**
- * `[5]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgRelease = Schema.TaggedStruct("MsgRelease", { protocol: tag })
-
-/**
- * `[6, point]` / `[9]` / `[11]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgReAcquire = Schema.TaggedStruct("MsgReAcquire", { protocol: tag, target: Target })
-
-/**
- * `[7]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
-
-/**
- * Every local state query message.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MessageSchema = Schema.Union([
-  MsgAcquire,
-  MsgAcquired,
-  MsgFailure,
-  MsgQuery,
-  MsgResult,
-  MsgRelease,
-  MsgReAcquire,
-  MsgDone
-])
-
-/**
- * A local state query message.
- *
- * @category models
- * @since 0.1.0
- */
-export type Message = typeof MessageSchema.Type
-
-const p = "local-state-query" as const
-
-/**
- * Message constructors.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = {
-  acquire: (target: Target): Message => ({ protocol: p, _tag: "MsgAcquire", target }),
-  acquired: (): Message => ({ protocol: p, _tag: "MsgAcquired" }),
-  failure: (failure: number): Message => ({ protocol: p, _tag: "MsgFailure", failure }),
-  query: (query: Uint8Array): Message => ({ protocol: p, _tag: "MsgQuery", query }),
-  result: (result: Uint8Array): Message => ({ protocol: p, _tag: "MsgResult", result }),
-  release: (): Message => ({ protocol: p, _tag: "MsgRelease" }),
-  reAcquire: (target: Target): Message => ({ protocol: p, _tag: "MsgReAcquire", target }),
-  done: (): Message => ({ protocol: p, _tag: "MsgDone" })
-} as const
-
-/**
  * Acquire targets.
  *
  * @category constructors
@@ -154,6 +44,138 @@ export const target = {
   volatileTip: { _tag: "VolatileTip" } as Target,
   immutableTip: { _tag: "ImmutableTip" } as Target
 } as const
+
+const targetField: M.Field<typeof Target> = { schema: Target }
+
+/** MsgAcquire and MsgReAcquire: one message, three wire tags (a point, the volatile tip, the immutable tip). */
+const targetWire = (name: string, tags: readonly [number, number, number]): M.Wire<{ readonly target: Target }> => ({
+  tags,
+  toCbor: (m) => m.target._tag === "Point" ? [tags[0], Point.toCbor(m.target.point)] : [m.target._tag === "VolatileTip" ? tags[1] : tags[2]],
+  fromCbor: (t, a, v) => {
+    C.arrayOf(v, t === tags[0] ? 2 : 1, name)
+    return [t === tags[0] ? target.point(Point.fromCbor(a[1]!)) : t === tags[1] ? target.volatileTip : target.immutableTip]
+  }
+})
+
+const targetJson = (t: Target, tags: readonly [number, number]): Record<string, unknown> =>
+  t._tag === "Point"
+    ? { point: Point.toJson(t.point) }
+    : t._tag === "VolatileTip"
+    ? { target: `VolatileTip ([${tags[0]}])` }
+    : { target: `ImmutableTip ([${tags[1]}])` }
+
+const messages = M.table("local-state-query", [
+  M.msg(0, "MsgAcquire", "acquire", [["target", targetField]], {
+    wire: targetWire("MsgAcquire", [0, 8, 10]),
+    json: (m) => targetJson(m.target, [8, 10])
+  }),
+  M.msg(1, "MsgAcquired", "acquired", []),
+  M.msg(2, "MsgFailure", "failure", [[
+    "failure",
+    M.withJson(M.F.uint("failure", 1), "reason", (f) => f === 0 ? "AcquireFailurePointTooOld(0)" : "AcquireFailurePointNotOnChain(1)")
+  ]]),
+  M.msg(3, "MsgQuery", "query", [["query", M.F.raw()]], {
+    json: (m) => {
+      const query = describeQuery(m.query)
+      return query === undefined ? { query_cbor: Cbor.toHex(m.query) } : { query, query_cbor: Cbor.toHex(m.query) }
+    }
+  }),
+  M.msg(4, "MsgResult", "result", [["result", M.withJson(M.F.raw(), "result_cbor")]]),
+  M.msg(5, "MsgRelease", "release", []),
+  M.msg(6, "MsgReAcquire", "reAcquire", [["target", targetField]], {
+    wire: targetWire("MsgReAcquire", [6, 9, 11]),
+    json: (m) => targetJson(m.target, [9, 11])
+  }),
+  M.msg(7, "MsgDone", "done", [])
+])
+
+/**
+ * `[0, point]` / `[8]` / `[10]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgAcquire = messages.schemas.MsgAcquire
+
+/**
+ * `[1]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgAcquired = messages.schemas.MsgAcquired
+
+/**
+ * `[2, failure]`: 0 point too old, 1 point not on chain.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgFailure = messages.schemas.MsgFailure
+
+/**
+ * `[3, query]`, the query as exact CBOR bytes.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgQuery = messages.schemas.MsgQuery
+
+/**
+ * `[4, result]`, the result as exact CBOR bytes.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgResult = messages.schemas.MsgResult
+
+/**
+ * `[5]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgRelease = messages.schemas.MsgRelease
+
+/**
+ * `[6, point]` / `[9]` / `[11]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgReAcquire = messages.schemas.MsgReAcquire
+
+/**
+ * `[7]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgDone = messages.schemas.MsgDone
+
+/**
+ * Every local state query message.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MessageSchema = messages.MessageSchema
+
+/**
+ * A local state query message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Message = typeof MessageSchema.Type
+
+/**
+ * Message constructors.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = messages.make
 
 /**
  * The era-independent queries, as the CBOR bytes `MsgQuery` carries.
@@ -237,88 +259,13 @@ const safe = (bytes: Uint8Array): Cbor.Value | undefined => {
   }
 }
 
-const targetToCbor = (t: Target, tags: readonly [number, number, number]): Cbor.Value =>
-  t._tag === "Point" ? [tags[0], Point.toCbor(t.point)] : t._tag === "VolatileTip" ? [tags[1]] : [tags[2]]
-
 /**
  * The CBOR codec (exact bytes).
  *
  * @category encoding
  * @since 0.1.0
  */
-export const codec = withRaw<Message>((rawSecond) =>
-  C.makeCodec<Message, typeof MessageSchema>(
-    p,
-    MessageSchema,
-    (m) => {
-      switch (m._tag) {
-        case "MsgAcquire":
-          return targetToCbor(m.target, [0, 8, 10])
-        case "MsgAcquired":
-          return [1]
-        case "MsgFailure":
-          return [2, m.failure]
-        case "MsgQuery":
-          return [3, Cbor.decode(m.query)]
-        case "MsgResult":
-          return [4, Cbor.decode(m.result)]
-        case "MsgRelease":
-          return [5]
-        case "MsgReAcquire":
-          return targetToCbor(m.target, [6, 9, 11])
-        case "MsgDone":
-          return [7]
-      }
-    },
-    (v) => {
-      const [t, a] = C.messageTag(v, p)
-      const n = (len: number, what: string) => C.arrayOf(v, len, what)
-      switch (t) {
-        case 0:
-          n(2, "MsgAcquire")
-          return make.acquire(target.point(Point.fromCbor(a[1]!)))
-        case 8:
-          n(1, "MsgAcquire")
-          return make.acquire(target.volatileTip)
-        case 10:
-          n(1, "MsgAcquire")
-          return make.acquire(target.immutableTip)
-        case 1:
-          n(1, "MsgAcquired")
-          return make.acquired()
-        case 2:
-          n(2, "MsgFailure")
-          return make.failure(C.uint(a[1]!, "failure", 1))
-        case 3:
-          n(2, "MsgQuery")
-          return make.query(rawSecond(a[1]!))
-        case 4:
-          n(2, "MsgResult")
-          return make.result(rawSecond(a[1]!))
-        case 5:
-          n(1, "MsgRelease")
-          return make.release()
-        case 6:
-          n(2, "MsgReAcquire")
-          return make.reAcquire(target.point(Point.fromCbor(a[1]!)))
-        case 9:
-          n(1, "MsgReAcquire")
-          return make.reAcquire(target.volatileTip)
-        case 11:
-          n(1, "MsgReAcquire")
-          return make.reAcquire(target.immutableTip)
-        case 7:
-          n(1, "MsgDone")
-          return make.done()
-        default:
-          return C.fail(`local-state-query: unknown message tag ${t}`)
-      }
-    }
-  )
-)
-
-const encode = (m: Message): Uint8Array =>
-  m._tag === "MsgQuery" ? encodeTagged(3, m.query) : m._tag === "MsgResult" ? encodeTagged(4, m.result) : codec.encode(m)
+export const codec = messages.codec
 
 /**
  * The local state query protocol: channel 7, no byte limits or timeouts.
@@ -326,8 +273,8 @@ const encode = (m: Message): Uint8Array =>
  * @category protocol
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
-  name: p,
+export const protocol = Protocol.define<Message>()({
+  name: "local-state-query",
   channel: 7,
   initialState: "Idle",
   states: {
@@ -349,10 +296,8 @@ export const protocol: Protocol<Message> = {
   ],
   ingressLimit: 0xffffffff,
   maxInFlight: 1,
-  schema: codec.schema,
-  encode,
-  decode: codec.decode
-}
+  ...codec
+})
 
 /** A readable name of a query, for the era-independent ones and the hard-fork queries. */
 const describeQuery = (bytes: Uint8Array): unknown => {
@@ -376,39 +321,10 @@ const describeQuery = (bytes: Uint8Array): unknown => {
   return undefined
 }
 
-const targetJson = (t: Target, tags: readonly [number, number]): Record<string, unknown> =>
-  t._tag === "Point"
-    ? { point: Point.toJson(t.point) }
-    : t._tag === "VolatileTip"
-    ? { target: `VolatileTip ([${tags[0]}])` }
-    : { target: `ImmutableTip ([${tags[1]}])` }
-
 /**
  * The JSON form the CLI prints.
  *
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> => {
-  switch (m._tag) {
-    case "MsgAcquire":
-      return { msg: m._tag, ...targetJson(m.target, [8, 10]) }
-    case "MsgReAcquire":
-      return { msg: m._tag, ...targetJson(m.target, [9, 11]) }
-    case "MsgFailure":
-      return {
-        msg: m._tag,
-        reason: m.failure === 0 ? "AcquireFailurePointTooOld(0)" : "AcquireFailurePointNotOnChain(1)"
-      }
-    case "MsgQuery": {
-      const query = describeQuery(m.query)
-      return query === undefined
-        ? { msg: m._tag, query_cbor: Cbor.toHex(m.query) }
-        : { msg: m._tag, query, query_cbor: Cbor.toHex(m.query) }
-    }
-    case "MsgResult":
-      return { msg: m._tag, result_cbor: Cbor.toHex(m.result) }
-    default:
-      return { msg: m._tag }
-  }
-}
+export const toJson = messages.toJson

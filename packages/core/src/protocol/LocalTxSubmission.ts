@@ -8,64 +8,8 @@
 import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
 import { EraTx, EraTxSchema } from "./Common.ts"
-import * as C from "./internal/codec.ts"
-import { encodeTagged, withRaw } from "./internal/raw.ts"
-import type { Protocol } from "./Protocol.ts"
-
-const tag = Schema.tag("local-tx-submission")
-
-/**
- * `[0, tx]`: submit a transaction (`[era, #6.24(bytes)]`).
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgSubmitTx = Schema.TaggedStruct("MsgSubmitTx", { protocol: tag, tx: EraTxSchema })
-
-/**
- * `[1]`: the transaction was accepted into the mempool.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgAcceptTx = Schema.TaggedStruct("MsgAcceptTx", { protocol: tag })
-
-/**
- * `[2, reason]`: the transaction was rejected; `reason` is the exact CBOR bytes of the ledger error,
- * `era` its era index when the reason is wrapped as `[[era, ...]]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgRejectTx = Schema.TaggedStruct("MsgRejectTx", {
-  protocol: tag,
-  reason: Schema.Uint8Array,
-  era: Schema.optional(Schema.UndefinedOr(Schema.Number))
-})
-
-/**
- * `[3]`: the client ends the protocol.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
-
-/**
- * Every local tx-submission message.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MessageSchema = Schema.Union([MsgSubmitTx, MsgAcceptTx, MsgRejectTx, MsgDone])
-
-/**
- * A local tx-submission message.
- *
- * @category models
- * @since 0.1.0
- */
-export type Message = typeof MessageSchema.Type
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
 /**
  * The era index of a reject reason wrapped as `[[era, ...]]`, if it is.
@@ -88,23 +32,76 @@ export const reasonEra = (reason: Uint8Array): number | undefined => {
   return undefined
 }
 
+const messages = M.table("local-tx-submission", [
+  M.msg(0, "MsgSubmitTx", "submitTx", [["tx", M.F.of(EraTxSchema, EraTx, EraTx.toJson)]]),
+  M.msg(1, "MsgAcceptTx", "acceptTx", []),
+  M.msg(2, "MsgRejectTx", "rejectTx", [
+    ["reason", M.withJson(M.F.raw(), "reason_cbor")],
+    ["era", {
+      schema: Schema.optional(Schema.UndefinedOr(Schema.Number)),
+      compute: (m: { readonly reason: Uint8Array }) => reasonEra(m.reason),
+      jsonKey: "era_index"
+    }]
+  ], { args: (reason: Uint8Array) => [reason] }),
+  M.msg(3, "MsgDone", "done", [])
+])
+
+/**
+ * `[0, tx]`: submit a transaction (`[era, #6.24(bytes)]`).
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgSubmitTx = messages.schemas.MsgSubmitTx
+
+/**
+ * `[1]`: the transaction was accepted into the mempool.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgAcceptTx = messages.schemas.MsgAcceptTx
+
+/**
+ * `[2, reason]`: the transaction was rejected; `reason` is the exact CBOR bytes of the ledger error,
+ * `era` its era index when the reason is wrapped as `[[era, ...]]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgRejectTx = messages.schemas.MsgRejectTx
+
+/**
+ * `[3]`: the client ends the protocol.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgDone = messages.schemas.MsgDone
+
+/**
+ * Every local tx-submission message.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MessageSchema = messages.MessageSchema
+
+/**
+ * A local tx-submission message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Message = typeof MessageSchema.Type
+
 /**
  * Message constructors.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = {
-  submitTx: (tx: EraTx): Message => ({ protocol: "local-tx-submission", _tag: "MsgSubmitTx", tx }),
-  acceptTx: (): Message => ({ protocol: "local-tx-submission", _tag: "MsgAcceptTx" }),
-  rejectTx: (reason: Uint8Array): Message => ({
-    protocol: "local-tx-submission",
-    _tag: "MsgRejectTx",
-    reason,
-    era: reasonEra(reason)
-  }),
-  done: (): Message => ({ protocol: "local-tx-submission", _tag: "MsgDone" })
-} as const
+export const make = messages.make
 
 /**
  * The CBOR codec (exact bytes).
@@ -112,45 +109,7 @@ export const make = {
  * @category encoding
  * @since 0.1.0
  */
-export const codec = withRaw<Message>((rawSecond) =>
-  C.makeCodec<Message, typeof MessageSchema>(
-    "local-tx-submission",
-    MessageSchema,
-    (m) => {
-      switch (m._tag) {
-        case "MsgSubmitTx":
-          return [0, EraTx.toCbor(m.tx)]
-        case "MsgAcceptTx":
-          return [1]
-        case "MsgRejectTx":
-          return [2, Cbor.decode(m.reason)]
-        case "MsgDone":
-          return [3]
-      }
-    },
-    (v) => {
-      const [t, a] = C.messageTag(v, "local-tx-submission")
-      switch (t) {
-        case 0:
-          C.arrayOf(v, 2, "MsgSubmitTx")
-          return make.submitTx(EraTx.fromCbor(a[1]!))
-        case 1:
-          C.arrayOf(v, 1, "MsgAcceptTx")
-          return make.acceptTx()
-        case 2:
-          C.arrayOf(v, 2, "MsgRejectTx")
-          return make.rejectTx(rawSecond(a[1]!))
-        case 3:
-          C.arrayOf(v, 1, "MsgDone")
-          return make.done()
-        default:
-          return C.fail(`local-tx-submission: unknown message tag ${t}`)
-      }
-    }
-  )
-)
-
-const encode = (m: Message): Uint8Array => (m._tag === "MsgRejectTx" ? encodeTagged(2, m.reason) : codec.encode(m))
+export const codec = messages.codec
 
 /**
  * The local tx-submission protocol: channel 6, no byte limits or timeouts.
@@ -158,7 +117,7 @@ const encode = (m: Message): Uint8Array => (m._tag === "MsgRejectTx" ? encodeTag
  * @category protocol
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
+export const protocol = Protocol.define<Message>()({
   name: "local-tx-submission",
   channel: 6,
   initialState: "Idle",
@@ -175,10 +134,8 @@ export const protocol: Protocol<Message> = {
   ],
   ingressLimit: 0xffffffff,
   maxInFlight: 1,
-  schema: codec.schema,
-  encode,
-  decode: codec.decode
-}
+  ...codec
+})
 
 /**
  * The JSON form the CLI prints.
@@ -186,15 +143,4 @@ export const protocol: Protocol<Message> = {
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> => {
-  switch (m._tag) {
-    case "MsgSubmitTx":
-      return { msg: m._tag, tx: EraTx.toJson(m.tx) }
-    case "MsgRejectTx":
-      return m.era === undefined
-        ? { msg: m._tag, reason_cbor: Cbor.toHex(m.reason) }
-        : { msg: m._tag, reason_cbor: Cbor.toHex(m.reason), era_index: m.era }
-    default:
-      return { msg: m._tag }
-  }
-}
+export const toJson = messages.toJson

@@ -45,10 +45,10 @@ export interface StateSpec {
  * @category models
  * @since 0.1.0
  */
-export interface Transition<M extends Message> {
-  readonly from: string
+export interface Transition<M extends Message, S extends string = string> {
+  readonly from: S
   readonly message: M["_tag"]
-  readonly to: string | ((message: M) => string)
+  readonly to: S | ((message: M) => S)
 }
 
 /**
@@ -57,17 +57,17 @@ export interface Transition<M extends Message> {
  * @category models
  * @since 0.1.0
  */
-export interface Protocol<M extends Message = Message> {
+export interface Protocol<M extends Message = Message, S extends string = string> {
   /** The protocol's name, as in `Message.protocol`. */
   readonly name: ProtocolName
   /** The mini-protocol number on the wire. */
   readonly channel: Channel
   /** The state both sides start in. */
-  readonly initialState: string
+  readonly initialState: S
   /** Every state, with its agency, byte limit and timeout. */
-  readonly states: Readonly<Record<string, StateSpec>>
+  readonly states: Readonly<Record<S, StateSpec>>
   /** Every legal move. */
-  readonly transitions: ReadonlyArray<Transition<M>>
+  readonly transitions: ReadonlyArray<Transition<M, S>>
   /** The most bytes that may wait in this protocol's ingress queue (per direction). */
   readonly ingressLimit: number
   /** How many client requests may be in flight at once (1 = no pipelining). */
@@ -79,3 +79,37 @@ export interface Protocol<M extends Message = Message> {
   /** One message from exactly the bytes of one CBOR item. */
   readonly decode: (bytes: Uint8Array) => Result.Result<M, DecodeError>
 }
+
+/**
+ * A protocol table whose state names are checked: the states are the keys of `states`, and an
+ * initial state or a transition naming any other state does not compile.
+ *
+ * @example
+ * ```ts
+ * import { KeepAlive, Protocol } from "@pallas-network2/core/protocol"
+ * const ping = Protocol.define<KeepAlive.Message>()({
+ *   ...KeepAlive.codec,
+ *   name: "keep-alive",
+ *   channel: 8,
+ *   initialState: "Client",
+ *   states: { Client: { agency: "client" }, Server: { agency: "server" }, Done: { agency: "nobody" } },
+ *   transitions: [
+ *     { from: "Client", message: "MsgKeepAlive", to: "Server" },
+ *     { from: "Server", message: "MsgKeepAliveResponse", to: "Client" },
+ *     { from: "Client", message: "MsgDone", to: "Done" }
+ *   ],
+ *   ingressLimit: 1_408,
+ *   maxInFlight: 1
+ * })
+ * ```
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const define = <M extends Message>() =>
+<const S extends string>(
+  protocol: Omit<Protocol<M, S>, "initialState" | "transitions"> & {
+    readonly initialState: NoInfer<S>
+    readonly transitions: ReadonlyArray<Transition<M, NoInfer<S>>>
+  }
+): Protocol<M, S> => protocol

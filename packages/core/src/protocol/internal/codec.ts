@@ -71,18 +71,20 @@ export interface Codec<M extends Message> {
 
 /**
  * A protocol codec from tree functions. `fromValue` throws ShapeError (or CborError) on bad input;
- * both become a typed DecodeError.
+ * both become a typed DecodeError. `fromValue` also gets the message's bytes as received (for parts
+ * kept as exact bytes); `encodeBytes`, when given, writes a message instead of `toValue`.
  */
 export const makeCodec = <M extends Message, S extends Schema.Top & { readonly Type: M }>(
   protocol: string,
   messageSchema: S,
   toValue: (message: M) => Cbor.Value,
-  fromValue: (value: Cbor.Value) => M
+  fromValue: (value: Cbor.Value, input: Uint8Array) => M,
+  encodeBytes?: (message: M) => Uint8Array
 ): Codec<M> => {
-  const encode = (message: M): Uint8Array => Cbor.encode(toValue(message))
+  const encode = encodeBytes ?? ((message: M): Uint8Array => Cbor.encode(toValue(message)))
   const decode = (input: Uint8Array): Result.Result<M, DecodeError> => {
     try {
-      return Result.succeed(fromValue(Cbor.decode(input)))
+      return Result.succeed(fromValue(Cbor.decode(input), input))
     } catch (e) {
       if (e instanceof ShapeError || e instanceof Cbor.CborError) {
         return Result.fail(new DecodeError({ protocol, detail: e.message }))

@@ -4,46 +4,22 @@
  *
  * @internal
  */
-import type * as Result from "effect/Result"
 import * as Cbor from "../../cbor/Cbor.ts"
-import type { Message } from "../../Message.ts"
-import type { DecodeError } from "../../ProtocolError.ts"
-import type { Codec } from "./codec.ts"
 
 /**
- * Wraps a codec so that `fromValue` can read the exact bytes of the message being decoded through
- * `rawSecond(value)`: for a message `[tag, x]` the bytes of `x` as received (when the message has a
+ * For a message `[tag, x]` received as `input`: the bytes of `x` as received (when the message has a
  * definite two-element header and a small tag), else `x` re-encoded.
  */
-export const withRaw = <M extends Message>(
-  make: (rawSecond: (second: Cbor.Value) => Uint8Array) => Codec<M>
-): Codec<M> => {
-  let current: Uint8Array | undefined
-  const rawSecond = (second: Cbor.Value): Uint8Array => {
-    const input = current
-    if (input !== undefined && input.length >= 3 && input[0] === 0x82 && input[1]! < 24) {
-      try {
-        const end = Cbor.itemEnd(input, 2)
-        return input.slice(2, end)
-      } catch {
-        // fall through to re-encoding
-      }
-    }
-    return Cbor.encode(second)
-  }
-  const inner = make(rawSecond)
-  const decode = (input: Uint8Array): Result.Result<M, DecodeError> => {
-    const saved = current
-    current = input
+export const rawSecond = (input: Uint8Array, second: Cbor.Value): Uint8Array => {
+  if (input.length >= 3 && input[0] === 0x82 && input[1]! < 24) {
     try {
-      return inner.decode(input)
-    } finally {
-      current = saved
+      return input.slice(2, Cbor.itemEnd(input, 2))
+    } catch {
+      // fall through to re-encoding
     }
   }
-  return { encode: inner.encode, decode, schema: inner.schema }
+  return Cbor.encode(second)
 }
-
 
 /** Encodes `[tag, <raw bytes>]` exactly: a definite two-element array header, the tag, the bytes. */
 export const encodeTagged = (tag: number, raw: Uint8Array): Uint8Array => {

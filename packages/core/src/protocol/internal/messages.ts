@@ -1,0 +1,311 @@
+/**
+ * One table per protocol: each message is one entry (wire tag, name, constructor name, fields), and
+ * the protocol's Schemas, constructors, exact codec and JSON form all come from that table. Adding a
+ * message is adding one entry.
+ *
+ * A field says its Schema, its wire form (an element of the message array after the tag), and its
+ * JSON form. An entry may replace the wire form of the whole message (`wire`, e.g. one message that
+ * several wire tags carry), the constructor's arguments (`args`) or its JSON (`json`).
+ *
+ * Encoding and decoding are plain functions over precomputed per-entry data (no Effect).
+ *
+ * @internal
+ */
+import * as Schema from "effect/Schema"
+import * as Cbor from "../../cbor/Cbor.ts"
+import type * as Result from "effect/Result"
+import type { Message, ProtocolName } from "../../Message.ts"
+import type { DecodeError } from "../../ProtocolError.ts"
+import * as C from "./codec.ts"
+import { encodeTagged, rawSecond } from "./raw.ts"
+
+/** One field of a message. */
+export interface Field<S extends Schema.Top = Schema.Top> {
+  readonly schema: S
+  /** The element on the wire; absent for a field computed from the others (`compute`). */
+  readonly toCbor?: ((value: S["Type"]) => Cbor.Value) | undefined
+  /** Reads the element (throws ShapeError); `input` is the whole message's bytes as received. */
+  readonly fromCbor?: ((value: Cbor.Value, input: Uint8Array) => S["Type"]) | undefined
+  /** A field not on the wire, computed from the wire fields. */
+  readonly compute?: ((fields: any) => S["Type"]) | undefined
+  /** May be absent at the end of the message array (then `undefined`). */
+  readonly optional?: boolean | undefined
+  /** Kept as the exact bytes received: the message `[tag, bytes]` is written back byte for byte. */
+  readonly raw?: boolean | undefined
+  /** The key in the JSON form (default: the field name). */
+  readonly jsonKey?: string | undefined
+  /** The JSON form (default: the value as is); `undefined` leaves the key out. */
+  readonly json?: ((value: S["Type"]) => unknown) | undefined
+}
+
+type Fields = ReadonlyArray<readonly [string, Field<any>]>
+
+/** The field values of an entry, by name. */
+export type Values<Fs extends Fields> = {
+  readonly [F in Fs[number] as F[0]]: F[1]["schema"]["Type"]
+}
+
+/** The wire fields' types, in order: the default constructor's arguments. */
+export type Args<Fs extends Fields> = { -readonly [K in keyof Fs]: Fs[K][1]["schema"]["Type"] }
+
+/** One message of a protocol. */
+export interface Def<
+  Name extends string = string,
+  Make extends string = string,
+  Fs extends Fields = Fields,
+  A extends ReadonlyArray<any> = ReadonlyArray<any>
+> {
+  readonly tag: number
+  readonly name: Name
+  readonly make: Make
+  readonly fields: Fs
+  /** The constructor's arguments to the wire fields' values (default: the values themselves). */
+  readonly args?: ((...args: A) => ReadonlyArray<unknown>) | undefined
+  /** The whole wire form, when it is not `[tag, ...fields]`. */
+  readonly wire?: Wire<Values<Fs>> | undefined
+  /** The JSON form after `msg` (default: each field's). */
+  readonly json?: ((message: Values<Fs>) => Record<string, unknown>) | undefined
+}
+
+/** A message's own wire form: the tags it is read from, and its tree both ways. */
+export interface Wire<V> {
+  readonly tags: ReadonlyArray<number>
+  readonly toCbor: (message: V) => Cbor.Value
+  /** The wire fields' values, in order, from the message array `a` read with tag `tag`. */
+  readonly fromCbor: (tag: number, a: ReadonlyArray<Cbor.Value>, value: Cbor.Value) => ReadonlyArray<unknown>
+}
+
+/** An entry of a protocol's table. */
+export function msg<const Name extends string, const Make extends string, const Fs extends Fields>(
+  tag: number,
+  name: Name,
+  make: Make,
+  fields: Fs,
+  options?: {
+    readonly wire?: Wire<Values<Fs>>
+    readonly json?: (message: Values<Fs>) => Record<string, unknown>
+  }
+): Def<Name, Make, Fs, Args<Fs>>
+/** An entry whose constructor takes its own arguments. */
+export function msg<const Name extends string, const Make extends string, const Fs extends Fields, A extends ReadonlyArray<any>>(
+  tag: number,
+  name: Name,
+  make: Make,
+  fields: Fs,
+  options: {
+    readonly args: (...args: A) => ReadonlyArray<unknown>
+    readonly wire?: Wire<Values<Fs>>
+    readonly json?: (message: Values<Fs>) => Record<string, unknown>
+  }
+): Def<Name, Make, Fs, A>
+export function msg(tag: number, name: string, make: string, fields: Fields, options?: object): Def {
+  return { tag, name, make, fields, ...options }
+}
+
+type Simplify<A> = { [K in keyof A]: A[K] } & {}
+
+/** The Schema fields of an entry. */
+export type StructFields<P extends string, D extends Def> = Simplify<
+  { readonly protocol: Schema.tag<P> } & { readonly [F in D["fields"][number] as F[0]]: F[1]["schema"] }
+>
+
+/** The Schema of an entry. */
+export type StructOf<P extends string, D extends Def> = Schema.TaggedStruct<
+  D["name"],
+  StructFields<P, D> extends infer X extends Schema.Struct.Fields ? X : never
+>
+
+type Members<P extends string, Ds extends ReadonlyArray<Def>> = {
+  readonly [K in keyof Ds]: Ds[K] extends Def ? StructOf<P, Ds[K]> : never
+}
+
+/** The union Schema of a table. */
+export type UnionOf<P extends string, Ds extends ReadonlyArray<Def>> = Schema.Union<
+  Members<P, Ds> extends infer X extends ReadonlyArray<Schema.Top> ? X : never
+>
+
+/** What a table gives: the Schemas, the constructors, the exact codec and the JSON form. */
+export interface Table<P extends string, Ds extends ReadonlyArray<Def>> {
+  readonly schemas: Schemas<P, Ds>
+  readonly MessageSchema: UnionOf<P, Ds>
+  readonly make: Make<Ds, UnionOf<P, Ds>["Type"]>
+  readonly codec: {
+    readonly encode: (message: UnionOf<P, Ds>["Type"]) => Uint8Array
+    readonly decode: (bytes: Uint8Array) => Result.Result<UnionOf<P, Ds>["Type"], DecodeError>
+    readonly schema: Schema.Codec<UnionOf<P, Ds>["Type"], Uint8Array>
+  }
+  readonly toJson: (message: UnionOf<P, Ds>["Type"]) => Record<string, unknown>
+}
+
+/** The constructors of a table. */
+export type Make<Ds extends ReadonlyArray<Def>, M> = {
+  readonly [D in Ds[number] as D["make"]]: D extends Def<any, any, any, infer A> ? (...args: A) => M : never
+}
+
+/** The Schemas of a table, by message name. */
+export type Schemas<P extends string, Ds extends ReadonlyArray<Def>> = {
+  readonly [D in Ds[number] as D["name"]]: StructOf<P, D>
+}
+
+interface Compiled {
+  readonly def: Def
+  readonly wireFields: ReadonlyArray<readonly [string, Field]>
+  readonly computed: ReadonlyArray<readonly [string, Field]>
+  readonly required: number
+  /** The field kept as exact bytes, when the message is `[tag, raw]`. */
+  readonly rawKey: string | undefined
+}
+
+/**
+ * A protocol's messages from its table: the Schemas, the union Schema, the constructors, the exact
+ * codec and the JSON form.
+ */
+export const table = <const P extends ProtocolName, const Ds extends ReadonlyArray<Def>>(protocol: P, defs: Ds): Table<P, Ds> => {
+  type M = Message & Record<string, unknown>
+  const protocolSchema = Schema.tag(protocol)
+  const schemas: Record<string, Schema.Top> = {}
+  const byTag: Array<Compiled | undefined> = []
+  const byName: Record<string, Compiled> = Object.create(null)
+  for (const def of defs) {
+    const structFields: Record<string, Schema.Top> = { protocol: protocolSchema }
+    for (const [k, f] of def.fields) structFields[k] = f.schema
+    schemas[def.name] = Schema.TaggedStruct(def.name, structFields)
+    const wireFields = def.fields.filter(([, f]) => f.compute === undefined)
+    const computed = def.fields.filter(([, f]) => f.compute !== undefined)
+    let required = wireFields.length
+    while (required > 0 && wireFields[required - 1]![1].optional === true) required--
+    const rawKey = def.wire === undefined && wireFields.length === 1 && wireFields[0]![1].raw === true
+      ? wireFields[0]![0]
+      : undefined
+    const c: Compiled = { def, wireFields, computed, required, rawKey }
+    byName[def.name] = c
+    for (const t of def.wire?.tags ?? [def.tag]) byTag[t] = c
+  }
+
+  const build = (c: Compiled, values: ReadonlyArray<unknown>): M => {
+    const o: Record<string, unknown> = { protocol, _tag: c.def.name }
+    const w = c.wireFields
+    for (let i = 0; i < w.length; i++) o[w[i]![0]] = values[i]
+    for (let i = 0; i < c.computed.length; i++) o[c.computed[i]![0]] = c.computed[i]![1].compute!(o)
+    return o as unknown as M
+  }
+
+  const toValue = (message: M): Cbor.Value => {
+    const c = byName[message._tag]!
+    if (c.def.wire !== undefined) return c.def.wire.toCbor(message as never)
+    const m = message
+    const out: Array<Cbor.Value> = [c.def.tag]
+    const w = c.wireFields
+    for (let i = 0; i < w.length; i++) {
+      const v = m[w[i]![0]]
+      if (v === undefined && w[i]![1].optional === true) break
+      out.push(w[i]![1].toCbor!(v))
+    }
+    return out
+  }
+
+  const fromValue = (value: Cbor.Value, input: Uint8Array): M => {
+    const [t, a] = C.messageTag(value, protocol)
+    const c = byTag[t]
+    if (c === undefined) return C.fail(`${protocol}: unknown message tag ${t}`)
+    if (c.def.wire !== undefined) return build(c, c.def.wire.fromCbor(t, a, value))
+    const w = c.wireFields
+    if (a.length - 1 < c.required || a.length - 1 > w.length) C.arrayOf(value, w.length + 1, c.def.name)
+    const values: Array<unknown> = new Array(w.length)
+    for (let i = 0; i < w.length; i++) values[i] = i + 1 < a.length ? w[i]![1].fromCbor!(a[i + 1]!, input) : undefined
+    return build(c, values)
+  }
+
+  const encodeBytes = (message: M): Uint8Array => {
+    const c = byName[message._tag]!
+    return c.rawKey === undefined
+      ? Cbor.encode(toValue(message))
+      : encodeTagged(c.def.tag, message[c.rawKey] as Uint8Array)
+  }
+
+  const MessageSchema = Schema.Union(defs.map((d) => schemas[d.name]!)) as unknown as Schema.Top & { readonly Type: M }
+
+  const make: Record<string, (...args: ReadonlyArray<unknown>) => M> = {}
+  for (const def of defs) {
+    const c = byName[def.name]!
+    make[def.make] = def.args === undefined
+      ? (...args) => build(c, args)
+      : (...args) => build(c, def.args!(...args))
+  }
+
+  const toJson = (message: M): Record<string, unknown> => {
+    const c = byName[message._tag]!
+    if (c.def.json !== undefined) return { msg: message._tag, ...c.def.json(message as never) }
+    const m = message
+    const o: Record<string, unknown> = { msg: message._tag }
+    for (const [k, f] of c.def.fields) {
+      const j = f.json === undefined ? m[k] : f.json(m[k])
+      if (j !== undefined) o[f.jsonKey ?? k] = j
+    }
+    return o
+  }
+
+  return {
+    schemas,
+    MessageSchema,
+    make,
+    codec: C.makeCodec<M, typeof MessageSchema>(protocol, MessageSchema, toValue, fromValue, encodeBytes),
+    toJson
+  } as unknown as Table<P, Ds>
+}
+
+/** Fields. */
+export const F = {
+  /** An unsigned integer up to `max`. */
+  uint: (what: string, max?: number): Field<typeof Schema.Number> => ({
+    schema: Schema.Number,
+    toCbor: (v) => v,
+    fromCbor: (v) => C.uint(v, what, max)
+  }),
+  /** A boolean. */
+  bool: (what: string): Field<typeof Schema.Boolean> => ({
+    schema: Schema.Boolean,
+    toCbor: (v) => v,
+    fromCbor: (v) => C.bool(v, what)
+  }),
+  /** A byte string (JSON: hex). */
+  bytes: (what: string): Field<typeof Schema.Uint8Array> => ({
+    schema: Schema.Uint8Array,
+    toCbor: (v) => v,
+    fromCbor: (v) => C.bytes(v, what),
+    json: Cbor.toHex
+  }),
+  /** Any CBOR item, kept as the exact bytes received (JSON: hex). */
+  raw: (): Field<typeof Schema.Uint8Array> => ({
+    schema: Schema.Uint8Array,
+    toCbor: (v) => Cbor.decode(v),
+    fromCbor: (v, input) => rawSecond(input, v),
+    raw: true,
+    json: Cbor.toHex
+  }),
+  /** A value with its own CBOR helpers. */
+  of: <S extends Schema.Top>(
+    schema: S,
+    codec: { readonly toCbor: (v: S["Type"]) => Cbor.Value; readonly fromCbor: (v: Cbor.Value) => S["Type"] },
+    json?: (v: S["Type"]) => unknown
+  ): Field<S> => ({ schema, toCbor: codec.toCbor, fromCbor: (v) => codec.fromCbor(v), json }),
+  /** A definite-length list of values with their own CBOR helpers. */
+  list: <S extends Schema.Top>(
+    schema: S,
+    what: string,
+    codec: { readonly toCbor: (v: S["Type"]) => Cbor.Value; readonly fromCbor: (v: Cbor.Value) => S["Type"] },
+    json?: (v: S["Type"]) => unknown
+  ): Field<Schema.$Array<S>> => ({
+    schema: Schema.Array(schema),
+    toCbor: (vs) => vs.map(codec.toCbor),
+    fromCbor: (v) => C.array(v, what).map(codec.fromCbor),
+    json: json === undefined ? undefined : (vs) => vs.map(json)
+  })
+} as const
+
+/** A field with its JSON key or form changed. */
+export const withJson = <S extends Schema.Top>(
+  field: Field<S>,
+  jsonKey: string | undefined,
+  json?: (value: S["Type"]) => unknown
+): Field<S> => ({ ...field, jsonKey, json: json ?? field.json })
