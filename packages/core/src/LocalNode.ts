@@ -45,7 +45,7 @@ import * as Cbor from "./cbor/Cbor.ts"
 import { Interface } from "./Interface.ts"
 import * as Manager from "./Manager.ts"
 import type { PeerId } from "./Primitives.ts"
-import { type EraTx, Point, type Tip } from "./protocol/Common.ts"
+import { EraTx, type EraTxId, Point, type Tip } from "./protocol/Common.ts"
 import type * as Handshake from "./protocol/Handshake.ts"
 import * as LocalStateQuery from "./protocol/LocalStateQuery.ts"
 
@@ -379,8 +379,12 @@ export interface LocalNodeShape {
   readonly submitTx: (tx: EraTx) => Effect.Effect<Uint8Array, LocalNodeError>
   /** A snapshot of the mempool: every transaction and the sizes. */
   readonly mempool: Effect.Effect<MempoolSnapshot, LocalNodeError>
-  /** Whether a snapshot of the mempool taken now holds a transaction id. */
-  readonly hasTx: (txId: Uint8Array) => Effect.Effect<boolean, LocalNodeError>
+  /**
+   * Whether a snapshot of the mempool taken now holds a transaction id. The node reads the id with its
+   * era (`[era, txId]`; Byron `[0, [kind, txId]]`): give an {@link EraTxId}, or bare id bytes, which
+   * are sent with the ledger's current era (one state query first).
+   */
+  readonly hasTx: (txId: Uint8Array | EraTxId) => Effect.Effect<boolean, LocalNodeError>
   /**
    * The node's chain as a stream of blocks and roll-backs, from `from` on, following the tip (the
    * stream waits at the tip for new blocks). One stream at a time per connection: another waits.
@@ -602,7 +606,7 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
       Effect.gen(function*() {
         const s = yield* session
         const answer = yield* exchange(s, "local-tx-submission", C.SubmitTx(peer, tx))
-        if (answer._tag === "TxAccepted") return W.txIdOf(tx.bytes)
+        if (answer._tag === "TxAccepted") return EraTx.txId(tx).txId
         if (answer._tag === "TxRejected") {
           return yield* new TxRejected(answer.era === undefined ? { reason: answer.reason } : { reason: answer.reason, era: answer.era })
         }
@@ -646,7 +650,13 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
     })
   )
 
-  const hasTx = (txId: Uint8Array) =>
+  const hasTx = (txId: Uint8Array | EraTxId) =>
+    Effect.gen(function*() {
+      const id: EraTxId = txId instanceof Uint8Array ? { era: yield* query(Queries.currentEra), txId } : txId
+      return yield* hasEraTx(id)
+    })
+
+  const hasEraTx = (txId: EraTxId) =>
     withSnapshot((s) =>
       Effect.gen(function*() {
         const answer = yield* exchange(s, "local-tx-monitor", C.HasTx(peer, txId))

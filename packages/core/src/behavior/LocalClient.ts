@@ -21,7 +21,7 @@ import * as Manager from "../Manager.ts"
 import type { Message } from "../Message.ts"
 import * as OutboundQueue from "../OutboundQueue.ts"
 import { NetworkMagic, type PeerId } from "../Primitives.ts"
-import type { EraTx, Point, Tip } from "../protocol/Common.ts"
+import type { EraTx, EraTxId, Point, Tip } from "../protocol/Common.ts"
 import * as Driver from "../protocol/Driver.ts"
 import * as Handshake from "../protocol/Handshake.ts"
 import * as LocalChainSync from "../protocol/LocalChainSync.ts"
@@ -103,7 +103,7 @@ export type LocalClientCommand =
   | { readonly _tag: "MonitorAcquire"; readonly peer: PeerId }
   | { readonly _tag: "MonitorRelease"; readonly peer: PeerId }
   | { readonly _tag: "NextTx"; readonly peer: PeerId }
-  | { readonly _tag: "HasTx"; readonly peer: PeerId; readonly txId: Uint8Array }
+  | { readonly _tag: "HasTx"; readonly peer: PeerId; readonly txId: Uint8Array | EraTxId }
   | { readonly _tag: "GetSizes"; readonly peer: PeerId }
   | { readonly _tag: "GetMeasures"; readonly peer: PeerId }
 
@@ -132,7 +132,7 @@ export const LocalClientCommand = {
   MonitorAcquire: (peer: PeerId): LocalClientCommand => ({ _tag: "MonitorAcquire", peer }),
   MonitorRelease: (peer: PeerId): LocalClientCommand => ({ _tag: "MonitorRelease", peer }),
   NextTx: (peer: PeerId): LocalClientCommand => ({ _tag: "NextTx", peer }),
-  HasTx: (peer: PeerId, txId: Uint8Array): LocalClientCommand => ({ _tag: "HasTx", peer, txId }),
+  HasTx: (peer: PeerId, txId: Uint8Array | EraTxId): LocalClientCommand => ({ _tag: "HasTx", peer, txId }),
   GetSizes: (peer: PeerId): LocalClientCommand => ({ _tag: "GetSizes", peer }),
   GetMeasures: (peer: PeerId): LocalClientCommand => ({ _tag: "GetMeasures", peer })
 } as const

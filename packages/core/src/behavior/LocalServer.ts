@@ -37,7 +37,7 @@ import type { Message } from "../Message.ts"
 import * as OutboundQueue from "../OutboundQueue.ts"
 import { NetworkMagic, type PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
-import { type EraTx, Point, type Tip, WrappedBlock } from "../protocol/Common.ts"
+import { EraTx, Point, type Tip, WrappedBlock } from "../protocol/Common.ts"
 import * as Handshake from "../protocol/Handshake.ts"
 import * as LocalChainSync from "../protocol/LocalChainSync.ts"
 import * as LocalStateQuery from "../protocol/LocalStateQuery.ts"
@@ -139,7 +139,7 @@ export const makeMempool = Effect.fnUntraced(function*(capacityInBytes = 180_224
   const self: MempoolShape = {
     add: (tx) =>
       Effect.suspend(() => {
-        const txId = W.txIdOf(tx.bytes)
+        const txId = EraTx.txId(tx).txId
         const hex = Cbor.toHex(txId)
         if (txs.some((t) => Cbor.toHex(t.txId) === hex)) return Effect.fail(rejectWithText(`transaction ${hex} is already in the mempool`))
         if (bytes + tx.bytes.length > capacityInBytes) {
@@ -627,7 +627,7 @@ export const make = Effect.fnUntraced(function*(
 
   const onTxSubmission = Effect.fnUntraced(function*(c: Client, m: LocalTxSubmission.Message) {
     if (m._tag !== "MsgSubmitTx") return
-    const txId = W.txIdOf(m.tx.bytes)
+    const txId = EraTx.txId(m.tx).txId
     const outcome = yield* Effect.result(Effect.gen(function*() {
       if (m.tx.bytes.length > maxTxSize) {
         return yield* rejectWithText(`the transaction has ${m.tx.bytes.length} bytes, over the limit of ${maxTxSize}`)

@@ -6,6 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
+import { blake2b256 } from "../chain/Blake2b.ts"
 import * as C from "./internal/codec.ts"
 
 /**
@@ -210,7 +211,32 @@ export const blockTagOf = (bytes: Uint8Array): number =>
   bytes.length >= 2 && bytes[0] === 0x82 && bytes[1]! < 24 ? bytes[1]! : -1
 
 /**
- * A transaction with its era: `[era, #6.24(bytes)]` (the hard-fork combinator's GenTx).
+ * The kinds of a Byron-era "transaction" (what the Byron mempool holds), the tag of its
+ * `[kind, payload]` pair and of its id's `[kind, hash]` pair: 0 a transaction, 1 a delegation
+ * certificate, 2 an update proposal, 3 an update vote.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const ByronTxKind = { Tx: 0, DelegationCertificate: 1, UpdateProposal: 2, UpdateVote: 3 } as const
+
+/**
+ * A transaction with its era (the hard-fork combinator's GenTx), the same in tx-submission2, local
+ * tx-submission and local tx-monitor: Shelley and later `[era, #6.24(bytes)]`, `bytes` the
+ * transaction exactly as carried; Byron (era 0) `[0, [kind, payload]]`, not wrapped in tag 24, and
+ * `bytes` are then the CBOR of the `[kind, payload]` pair (kind: {@link ByronTxKind}; a transaction's
+ * payload is `[tx, witnesses]`). A Byron pair is read into a CBOR tree and written again, which gives
+ * back the bytes received when they use the shortest heads, as every reference encoder writes them.
+ *
+ * @example
+ * ```ts
+ * import { EraTx } from "@pallas-network2/core/protocol/Common"
+ * import { Cbor } from "@pallas-network2/core"
+ * const conway: EraTx = { era: 6, bytes: new Uint8Array([0x84, 0xa0, 0xa0, 0xf5, 0xf6]) }
+ * Cbor.encode(EraTx.toCbor(conway)) // 82 06 d8 18 45 84a0a0f5f6
+ * const byron = EraTx.byron(0, Cbor.encode([[], []]))
+ * Cbor.encode(EraTx.toCbor(byron)) // 82 00 82 00 82 80 80
+ * ```
  *
  * @category models
  * @since 0.1.0
@@ -228,6 +254,26 @@ export interface EraTx {
  */
 export const EraTxSchema: Schema.Codec<EraTx> = Schema.Struct({ era: Schema.Number, bytes: Schema.Uint8Array })
 
+const byronPair = (v: Cbor.Value, what: string): readonly [number, Cbor.Value] => {
+  const pair = C.arrayOf(v, 2, `Byron ${what} ([kind, ...], not tag 24)`)
+  return [C.uint(pair[0]!, `Byron ${what} kind`, 3), pair[1]!]
+}
+
+/** The bytes of the first item inside the array that starts `bytes` (a transaction's body or Byron tx). */
+const firstItem = (bytes: Uint8Array): Uint8Array | undefined => {
+  const head = bytes[0]
+  if (head === undefined || head >> 5 !== 4) return undefined
+  const info = head & 0x1f
+  const start = info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : info === 31 ? 1 : -1
+  if (start < 0 || start >= bytes.length) return undefined
+  try {
+    const end = Cbor.itemEnd(bytes, start)
+    return end > start ? bytes.subarray(start, end) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Codec helpers for {@link EraTx}.
  *
@@ -235,16 +281,56 @@ export const EraTxSchema: Schema.Codec<EraTx> = Schema.Struct({ era: Schema.Numb
  * @since 0.1.0
  */
 export const EraTx = {
-  toCbor: (t: EraTx): Cbor.Value => [t.era, C.wrap24(t.bytes)],
+  /** A Byron-era transaction from its kind and the exact CBOR bytes of its payload. */
+  byron: (kind: number, payload: Uint8Array): EraTx => {
+    const k = Cbor.encode(kind)
+    const out = new Uint8Array(1 + k.length + payload.length)
+    out[0] = 0x82
+    out.set(k, 1)
+    out.set(payload, 1 + k.length)
+    return { era: 0, bytes: out }
+  },
+  /** The kind of a Byron-era transaction ({@link ByronTxKind}), or undefined for later eras. */
+  byronKind: (t: EraTx): number | undefined => {
+    if (t.era !== 0) return undefined
+    return t.bytes.length >= 2 && t.bytes[0] === 0x82 && t.bytes[1]! < 24 ? t.bytes[1]! : undefined
+  },
+  toCbor: (t: EraTx): Cbor.Value => (t.era === 0 ? [0, Cbor.decode(t.bytes)] : [t.era, C.wrap24(t.bytes)]),
   fromCbor: (v: Cbor.Value): EraTx => {
     const a = C.arrayOf(v, 2, "tx")
-    return { era: C.uint(a[0]!, "tx era", 0xff), bytes: C.tag24(a[1]!, "tx") }
+    const era = C.uint(a[0]!, "tx era", 0xff)
+    if (era === 0) {
+      const [kind, payload] = byronPair(a[1]!, "transaction")
+      return { era, bytes: Cbor.encode([kind, payload]) }
+    }
+    return { era, bytes: C.tag24(a[1]!, "tx") }
   },
-  toJson: (t: EraTx): unknown => ({ era: t.era, tx_cbor_tag24: Cbor.toHex(t.bytes) })
+  /**
+   * The id of a transaction, as the node computes it: Shelley and later, blake2b-256 of the body (the
+   * first item of the transaction's bytes); Byron, blake2b-256 of the `tx` of a `[tx, witnesses]`
+   * payload, or of the whole payload for a certificate, proposal or vote, with its kind.
+   */
+  txId: (t: EraTx): EraTxId => {
+    if (t.era === 0) {
+      const kind = EraTx.byronKind(t)
+      const payload = t.bytes.subarray(2)
+      const hashed = kind === ByronTxKind.Tx ? firstItem(payload) ?? payload : payload
+      return kind === undefined
+        ? { era: 0, txId: blake2b256(t.bytes) }
+        : { era: 0, txId: blake2b256(hashed), byronKind: kind }
+    }
+    return { era: t.era, txId: blake2b256(firstItem(t.bytes) ?? t.bytes) }
+  },
+  toJson: (t: EraTx): unknown =>
+    t.era === 0
+      ? { era: 0, byron_kind: EraTx.byronKind(t), byron_cbor: Cbor.toHex(t.bytes) }
+      : { era: t.era, tx_cbor_tag24: Cbor.toHex(t.bytes) }
 } as const
 
 /**
- * A transaction id with its era: `[era, txId]` (the hard-fork combinator's GenTxId).
+ * A transaction id with its era (the hard-fork combinator's GenTxId): Shelley and later
+ * `[era, txId]`; Byron `[0, [kind, txId]]`, the kind ({@link ByronTxKind}) in `byronKind`. A Byron id
+ * read without a kind (`[0, txId]`, which the reference does not write) is kept so and written back so.
  *
  * @category models
  * @since 0.1.0
@@ -252,6 +338,8 @@ export const EraTx = {
 export interface EraTxId {
   readonly era: number
   readonly txId: Uint8Array
+  /** Byron only: the kind of the transaction the id names. */
+  readonly byronKind?: number | undefined
 }
 
 /**
@@ -260,7 +348,11 @@ export interface EraTxId {
  * @category schemas
  * @since 0.1.0
  */
-export const EraTxIdSchema: Schema.Codec<EraTxId> = Schema.Struct({ era: Schema.Number, txId: Schema.Uint8Array })
+export const EraTxIdSchema: Schema.Codec<EraTxId> = Schema.Struct({
+  era: Schema.Number,
+  txId: Schema.Uint8Array,
+  byronKind: Schema.optional(Schema.UndefinedOr(Schema.Number))
+})
 
 /**
  * Codec helpers for {@link EraTxId}.
@@ -269,12 +361,22 @@ export const EraTxIdSchema: Schema.Codec<EraTxId> = Schema.Struct({ era: Schema.
  * @since 0.1.0
  */
 export const EraTxId = {
-  toCbor: (t: EraTxId): Cbor.Value => [t.era, t.txId],
+  toCbor: (t: EraTxId): Cbor.Value =>
+    t.era === 0 && t.byronKind !== undefined ? [0, [t.byronKind, t.txId]] : [t.era, t.txId],
   fromCbor: (v: Cbor.Value): EraTxId => {
     const a = C.arrayOf(v, 2, "tx id")
-    return { era: C.uint(a[0]!, "tx id era", 0xff), txId: C.bytes(a[1]!, "tx id") }
+    const era = C.uint(a[0]!, "tx id era", 0xff)
+    if (era === 0 && Array.isArray(a[1])) {
+      const [kind, hash] = byronPair(a[1], "tx id")
+      return { era, txId: C.bytes(hash, "Byron tx id hash"), byronKind: kind }
+    }
+    return { era, txId: C.bytes(a[1]!, "tx id") }
   },
-  toJson: (t: EraTxId): unknown => ({ era: t.era, txid: Cbor.toHex(t.txId) })
+  equals: (a: EraTxId, b: EraTxId): boolean => a.era === b.era && a.byronKind === b.byronKind && bytesEqual(a.txId, b.txId),
+  toJson: (t: EraTxId): unknown =>
+    t.byronKind === undefined
+      ? { era: t.era, txid: Cbor.toHex(t.txId) }
+      : { era: t.era, byron_kind: t.byronKind, txid: Cbor.toHex(t.txId) }
 } as const
 
 /**

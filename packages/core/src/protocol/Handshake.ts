@@ -22,8 +22,9 @@ const p = "handshake" as const
 export const N2C_BIT = 0x8000
 
 /**
- * Version data, by version: N2N v7-10 `[magic, initiatorOnly]`; v11-15 add `peerSharing` and `query`;
- * v16 adds `perasSupport`; N2C up to v14 is the bare magic, v15 and later `[magic, query]`.
+ * Version data, by version: N2N v1-3 the bare magic; v4-10 `[magic, initiatorOnly]`; v11-15 add
+ * `peerSharing` and `query`; v16 adds `perasSupport`; N2C up to v14 is the bare magic, v15 and later
+ * `[magic, query]`.
  *
  * @category schemas
  * @since 0.1.0
@@ -144,6 +145,16 @@ export const make = {
 export const isNodeToClient = (version: number): boolean => (version & N2C_BIT) !== 0
 
 /**
+ * The first node-to-node version whose data is `[magic, initiatorOnly]` (diffusion mode added in the
+ * handshake); versions 1 to 3 carry the bare network magic. Both shapes are long obsolete, but an old
+ * client's proposal is still read and re-encoded byte for byte, and refused with `VersionMismatch`.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const N2N_DIFFUSION_MODE_VERSION = 4
+
+/**
  * Version data to CBOR, in the shape its version uses.
  *
  * @category encoding
@@ -151,9 +162,9 @@ export const isNodeToClient = (version: number): boolean => (version & N2C_BIT) 
  */
 export const versionDataToCbor = (version: number, d: VersionData): Cbor.Value => {
   if (d.undecoded !== undefined) return d.undecoded as Cbor.Value
-  if (isNodeToClient(version) || version < 7) {
+  if (isNodeToClient(version) || version < N2N_DIFFUSION_MODE_VERSION) {
     const v = version & ~N2C_BIT
-    return v >= 15 ? [d.networkMagic, d.query ?? false] : d.networkMagic
+    return isNodeToClient(version) && v >= 15 ? [d.networkMagic, d.query ?? false] : d.networkMagic
   }
   if (version <= 10) return [d.networkMagic, d.initiatorOnlyDiffusionMode ?? false]
   const base: Array<Cbor.Value> = [d.networkMagic, d.initiatorOnlyDiffusionMode ?? false, d.peerSharing ?? 0, d.query ?? false]
@@ -167,7 +178,10 @@ export const versionDataToCbor = (version: number, d: VersionData): Cbor.Value =
  * @since 0.1.0
  */
 export const versionDataFromCbor = (version: number, v: Cbor.Value): VersionData => {
-  if (isNodeToClient(version) || version < 7) {
+  if (!isNodeToClient(version) && version < N2N_DIFFUSION_MODE_VERSION) {
+    return { networkMagic: C.uint(v, `v${version} version data (the bare network magic)`, 0xffffffff) }
+  }
+  if (isNodeToClient(version)) {
     if (typeof v === "number") return { networkMagic: C.uint(v, "network magic", 0xffffffff) }
     const a = C.arrayOf(v, 2, "node-to-client version data")
     return { networkMagic: C.uint(a[0]!, "network magic", 0xffffffff), query: C.bool(a[1]!, "query") }

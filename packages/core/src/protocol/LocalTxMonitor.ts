@@ -6,7 +6,7 @@
  */
 import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
-import { EraTx, EraTxSchema } from "./Common.ts"
+import { EraTx, EraTxId, EraTxSchema } from "./Common.ts"
 import * as C from "./internal/codec.ts"
 import type { Protocol } from "./Protocol.ts"
 
@@ -59,12 +59,18 @@ export const MsgReplyNextTx = Schema.TaggedStruct("MsgReplyNextTx", {
   tx: Schema.optional(Schema.UndefinedOr(EraTxSchema))
 })
 /**
- * Client: asks whether the snapshot holds a transaction id. `[7, txId]`.
+ * Client: asks whether the snapshot holds a transaction id: a bare id `[7, txId]`, or an id with its
+ * era `[7, [era, txId]]` (Byron `[7, [0, [kind, txId]]]`), kept as received.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgHasTx = Schema.TaggedStruct("MsgHasTx", { protocol: tag, txId: Schema.Uint8Array })
+export const MsgHasTx = Schema.TaggedStruct("MsgHasTx", {
+  protocol: tag,
+  txId: Schema.Uint8Array,
+  era: Schema.optional(Schema.UndefinedOr(Schema.Number)),
+  byronKind: Schema.optional(Schema.UndefinedOr(Schema.Number))
+})
 /**
  * Server: whether it does. `[8, bool]`.
  *
@@ -157,7 +163,13 @@ export const make = {
   release: (): Message => ({ protocol: p, _tag: "MsgRelease" }),
   nextTx: (): Message => ({ protocol: p, _tag: "MsgNextTx" }),
   replyNextTx: (tx?: EraTx): Message => ({ protocol: p, _tag: "MsgReplyNextTx", tx }),
-  hasTx: (txId: Uint8Array): Message => ({ protocol: p, _tag: "MsgHasTx", txId }),
+  /** A bare id (`[7, txId]`), or an id with its era (`[7, [era, txId]]`, what the reference node reads). */
+  hasTx: (txId: Uint8Array | EraTxId): Message =>
+    txId instanceof Uint8Array
+      ? { protocol: p, _tag: "MsgHasTx", txId }
+      : txId.byronKind === undefined
+      ? { protocol: p, _tag: "MsgHasTx", txId: txId.txId, era: txId.era }
+      : { protocol: p, _tag: "MsgHasTx", txId: txId.txId, era: txId.era, byronKind: txId.byronKind },
   replyHasTx: (value: boolean): Message => ({ protocol: p, _tag: "MsgReplyHasTx", value }),
   getSizes: (): Message => ({ protocol: p, _tag: "MsgGetSizes" }),
   replyGetSizes: (capacityInBytes: number, sizeInBytes: number, numberOfTxs: number): Message => ({
@@ -202,7 +214,7 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(
       case "MsgReplyNextTx":
         return m.tx === undefined ? [6] : [6, EraTx.toCbor(m.tx)]
       case "MsgHasTx":
-        return [7, m.txId]
+        return m.era === undefined ? [7, m.txId] : [7, EraTxId.toCbor({ era: m.era, txId: m.txId, byronKind: m.byronKind })]
       case "MsgReplyHasTx":
         return [8, m.value]
       case "MsgGetSizes":
@@ -240,7 +252,7 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(
         return make.replyNextTx(EraTx.fromCbor(a[1]!))
       case 7:
         n(2, "MsgHasTx")
-        return make.hasTx(C.bytes(a[1]!, "tx id"))
+        return make.hasTx(a[1] instanceof Uint8Array ? a[1] : EraTxId.fromCbor(a[1]!))
       case 8:
         n(2, "MsgReplyHasTx")
         return make.replyHasTx(C.bool(a[1]!, "has tx"))
@@ -323,7 +335,12 @@ export const toJson = (m: Message): Record<string, unknown> => {
     case "MsgReplyNextTx":
       return { msg: m._tag, tx: m.tx === undefined ? null : EraTx.toJson(m.tx) }
     case "MsgHasTx":
-      return { msg: m._tag, txid: Cbor.toHex(m.txId) }
+      return {
+        msg: m._tag,
+        txid: Cbor.toHex(m.txId),
+        ...(m.era === undefined ? {} : { era: m.era }),
+        ...(m.byronKind === undefined ? {} : { byron_kind: m.byronKind })
+      }
     case "MsgReplyHasTx":
       return { msg: m._tag, value: m.value }
     case "MsgReplyGetSizes":

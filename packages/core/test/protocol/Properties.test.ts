@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Result from "effect/Result"
 import * as fc from "fast-check"
 import { Cbor } from "../../src/cbor/index.ts"
+import * as Common from "../../src/protocol/Common.ts"
 import { Point, Tip } from "../../src/protocol/Common.ts"
 import { Driver, Handshake, LocalChainSync, LocalStateQuery, LocalTxMonitor, LocalTxSubmission } from "../../src/protocol/index.ts"
 
@@ -18,7 +19,13 @@ const point = fc.oneof(
   fc.constant(Point.origin),
   fc.tuple(fc.nat(), fc.uint8Array({ minLength: 32, maxLength: 32 })).map(([s, h]) => Point.specific(s, h))
 )
-const tx = fc.tuple(fc.integer({ min: 0, max: 7 }), fc.uint8Array({ minLength: 1, maxLength: 40 })).map(([era, bytes]) => ({ era, bytes }))
+// Shelley and later: any bytes inside tag 24; Byron: a [kind, payload] pair, not wrapped
+const tx = fc.oneof(
+  fc.tuple(fc.integer({ min: 1, max: 7 }), fc.uint8Array({ minLength: 1, maxLength: 40 })).map(([era, bytes]) => ({ era, bytes })),
+  fc.tuple(fc.integer({ min: 0, max: 3 }), fc.uint8Array({ maxLength: 40 })).map(([kind, payload]) =>
+    Common.EraTx.byron(kind, Cbor.encode([payload, []]))
+  )
+)
 
 describe("encode then decode is the identity (handshake and node-to-client)", () => {
   it("handshake: proposals, accepts, refusals and query replies of N2N and N2C tables", () => {

@@ -1,10 +1,9 @@
 /**
  * What the node-to-client client and the local-node stand-in share: the protocols of a connection,
- * era names, transaction ids, and the wire shapes of the hard-fork query results.
+ * era names, and the wire shapes of the hard-fork query results.
  *
  * @internal
  */
-import { blake2b256 } from "../../chain/Blake2b.ts"
 import * as Cbor from "../../cbor/Cbor.ts"
 import type { Protocol } from "../../protocol/Protocol.ts"
 import * as Handshake from "../../protocol/Handshake.ts"
@@ -24,21 +23,6 @@ export const refusalText = (reason: Handshake.RefuseReason): string =>
   reason._tag === "VersionMismatch"
     ? `version mismatch: the node speaks node-to-client versions ${reason.versions.map(Handshake.plainVersion).join(", ")}`
     : `${reason._tag === "HandshakeDecodeError" ? "handshake decode error" : "refused"} (v${Handshake.plainVersion(reason.version)}): ${reason.message}`
-
-/**
- * The id of a transaction: blake2b-256 of its first element (the body of a Shelley-and-later
- * transaction, the `tx` of a Byron `[tx, witnesses]`), over the bytes as given; of the whole bytes
- * when they are not an array.
- */
-export const txIdOf = (tx: Uint8Array): Uint8Array => {
-  const head = tx[0]
-  if (head === undefined || head >> 5 !== 4) return blake2b256(tx)
-  const info = head & 0x1f
-  const start = info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : info === 31 ? 1 : -1
-  if (start < 0 || start >= tx.length) return blake2b256(tx)
-  const end = Cbor.itemEnd(tx, start)
-  return end < 0 ? blake2b256(tx) : blake2b256(tx.subarray(start, end))
-}
 
 /** Whether `bytes` are exactly one CBOR item. */
 export const isOneItem = (bytes: Uint8Array): boolean => bytes.length > 0 && Cbor.itemEnd(bytes, 0) === bytes.length

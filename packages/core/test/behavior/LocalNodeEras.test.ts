@@ -1,0 +1,86 @@
+/**
+ * Byron transactions through our client and the local-node stand-in (TestInterface + TestClock): a
+ * real Byron transaction (from a mainnet block) is submitted as `[0, [0, [tx, witnesses]]]`, kept in
+ * the mempool, read back byte for byte by tx-monitor, and found by has-tx with its Byron id
+ * `[0, [0, hash]]`; a Conway transaction beside it keeps its tag-24 wrapping.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { Cbor, ChainSource, GeneratedChain, LocalClient, LocalNode, LocalServer, PeerId, TestInterface } from "../../src/index.ts"
+import { blake2b256 } from "../../src/chain/Blake2b.ts"
+import * as Common from "../../src/protocol/Common.ts"
+import { vectorsDir } from "../utils/vectors.ts"
+
+const MAGIC = 764824073
+const server = PeerId.tcp("10.0.0.1", 3001)
+const protocols = LocalClient.protocols
+
+const standIn = (chain: ChainSource.ChainSourceShape) =>
+  Layer.build(
+    LocalServer.layerManager({ networkMagic: MAGIC }).pipe(
+      Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
+      Layer.provideMerge(TestInterface.layer({ address: server, listen: true, protocols }))
+    )
+  )
+
+const client = Effect.map(
+  Layer.build(
+    LocalNode.layer({ peer: server, networkMagic: MAGIC }).pipe(
+      Layer.provide(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40100), protocols }))
+    )
+  ),
+  (context) => Context.get(context, LocalNode.LocalNode)
+)
+
+/** The first `[tx, witnesses]` of the real Byron mainnet block, its exact bytes, and the tx's bytes. */
+const byronTx = (): { readonly aux: Uint8Array; readonly tx: Uint8Array } => {
+  const raw = Cbor.fromHex(fs.readFileSync(path.join(vectorsDir, "blocks/byron_mainnet_slot4471207_gouroboros.hex"), "utf8").trim())!
+  // block [header, body, extra]; body [txPayload, ssc, dlg, upd]; txPayload [* [tx, witnesses]]
+  const items = (offset: number): Array<number> => {
+    const out: Array<number> = []
+    const head = raw[offset]!
+    let pos = offset + ((head & 0x1f) < 24 ? 1 : 2)
+    const n = (head & 0x1f) === 31 ? -1 : (head & 0x1f) < 24 ? head & 0x1f : raw[offset + 1]!
+    while (n < 0 ? raw[pos] !== 0xff : out.length < n) {
+      out.push(pos)
+      pos = Cbor.itemEnd(raw, pos)
+    }
+    return out
+  }
+  const body = items(0)[1]!
+  const first = items(items(body)[0]!)[0]!
+  const aux = raw.subarray(first, Cbor.itemEnd(raw, first))
+  const txStart = items(first)[0]!
+  return { aux, tx: raw.subarray(txStart, Cbor.itemEnd(raw, txStart)) }
+}
+
+describe("LocalNode and the stand-in: a Byron transaction beside a Conway one", () => {
+  it.effect("submitted, listed byte for byte, found by its Byron id and by its bare id", () =>
+    Effect.gen(function*() {
+      yield* standIn(yield* ChainSource.makeMemory(GeneratedChain.generate({ blocks: 3, seed: 5 })))
+      const node = yield* client
+      const real = byronTx()
+      const byron = Common.EraTx.byron(Common.ByronTxKind.Tx, real.aux)
+      const conway: Common.EraTx = { era: 6, bytes: Cbor.encode([new Map<Cbor.Value, Cbor.Value>([[2, 1]]), new Map(), true, null]) }
+
+      const byronId = yield* node.submitTx(byron)
+      assert.strictEqual(Cbor.toHex(byronId), Cbor.toHex(blake2b256(real.tx)), "a Byron id is the hash of the tx, not of [tx, witnesses]")
+      yield* node.submitTx(conway)
+
+      const snapshot = yield* node.mempool
+      assert.deepStrictEqual(snapshot.txs.map((t) => [t.era, Cbor.toHex(t.bytes)]), [
+        [0, Cbor.toHex(byron.bytes)],
+        [6, Cbor.toHex(conway.bytes)]
+      ])
+      assert.strictEqual(Common.EraTx.byronKind(snapshot.txs[0]!), 0)
+
+      assert.isTrue(yield* node.hasTx(Common.EraTx.txId(byron)))
+      assert.isTrue(yield* node.hasTx(Common.EraTx.txId(conway)))
+      assert.isTrue(yield* node.hasTx(byronId), "a bare id is sent with the current era")
+      assert.isFalse(yield* node.hasTx({ era: 0, txId: new Uint8Array(32), byronKind: 0 }))
+    }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)))
+})
