@@ -4,13 +4,23 @@
  *
  * @since 0.1.0
  */
-import * as Schema from "effect/Schema"
 import { Point, PointSchema, WrappedBlock, WrappedBlockSchema } from "./Common.ts"
-import * as C from "./internal/codec.ts"
-import type { Protocol } from "./Protocol.ts"
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
-const tag = Schema.tag("block-fetch")
-const p = "block-fetch" as const
+const point = M.F.of(PointSchema, Point, Point.toJson)
+
+const messages = M.table("block-fetch", [
+  M.msg(0, "MsgRequestRange", "requestRange", [["from", point], ["to", point]]),
+  M.msg(1, "MsgClientDone", "clientDone", []),
+  M.msg(2, "MsgStartBatch", "startBatch", []),
+  M.msg(3, "MsgNoBlocks", "noBlocks", []),
+  M.msg(4, "MsgBlock", "block", [["block", M.F.of(WrappedBlockSchema, WrappedBlock)]], {
+    args: (bytes: Uint8Array) => [WrappedBlock.fromBytes(bytes)],
+    json: (m) => ({ block_type_tag: m.block.tag, block_size: m.block.bytes.length })
+  }),
+  M.msg(5, "MsgBatchDone", "batchDone", [])
+])
 
 /**
  * Client: asks for the blocks from one point to another, both included. `[0, from, to]`.
@@ -18,42 +28,42 @@ const p = "block-fetch" as const
  * @category schemas
  * @since 0.1.0
  */
-export const MsgRequestRange = Schema.TaggedStruct("MsgRequestRange", { protocol: tag, from: PointSchema, to: PointSchema })
+export const MsgRequestRange = messages.schemas.MsgRequestRange
 /**
  * Client: ends the protocol. `[1]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgClientDone = Schema.TaggedStruct("MsgClientDone", { protocol: tag })
+export const MsgClientDone = messages.schemas.MsgClientDone
 /**
  * Server: the requested range follows, one `MsgBlock` per block. `[2]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgStartBatch = Schema.TaggedStruct("MsgStartBatch", { protocol: tag })
+export const MsgStartBatch = messages.schemas.MsgStartBatch
 /**
  * Server: it does not have the whole requested range. `[3]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgNoBlocks = Schema.TaggedStruct("MsgNoBlocks", { protocol: tag })
+export const MsgNoBlocks = messages.schemas.MsgNoBlocks
 /**
  * Server: one block of the batch, wrapped in CBOR tag 24. `[4, #6.24(block)]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgBlock = Schema.TaggedStruct("MsgBlock", { protocol: tag, block: WrappedBlockSchema })
+export const MsgBlock = messages.schemas.MsgBlock
 /**
  * Server: the batch is complete. `[5]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgBatchDone = Schema.TaggedStruct("MsgBatchDone", { protocol: tag })
+export const MsgBatchDone = messages.schemas.MsgBatchDone
 
 /**
  * Every block-fetch message.
@@ -61,7 +71,7 @@ export const MsgBatchDone = Schema.TaggedStruct("MsgBatchDone", { protocol: tag 
  * @category schemas
  * @since 0.1.0
  */
-export const MessageSchema = Schema.Union([MsgRequestRange, MsgClientDone, MsgStartBatch, MsgNoBlocks, MsgBlock, MsgBatchDone])
+export const MessageSchema = messages.MessageSchema
 
 /**
  * A block-fetch message.
@@ -77,16 +87,7 @@ export type Message = typeof MessageSchema.Type
  * @category constructors
  * @since 0.1.0
  */
-export const make = {
-  requestRange: (from: Point, to: Point): Message => ({ protocol: p, _tag: "MsgRequestRange", from, to }),
-  clientDone: (): Message => ({ protocol: p, _tag: "MsgClientDone" }),
-  startBatch: (): Message => ({ protocol: p, _tag: "MsgStartBatch" }),
-  noBlocks: (): Message => ({ protocol: p, _tag: "MsgNoBlocks" }),
-  block: (bytes: Uint8Array): Message => ({ protocol: p, _tag: "MsgBlock", block: WrappedBlock.fromBytes(bytes) }),
-  batchDone: (): Message => ({ protocol: p, _tag: "MsgBatchDone" })
-} as const
-
-const simple = ["MsgRequestRange", "MsgClientDone", "MsgStartBatch", "MsgNoBlocks", "MsgBlock", "MsgBatchDone"] as const
+export const make = messages.make
 
 /**
  * The exact codec.
@@ -94,34 +95,7 @@ const simple = ["MsgRequestRange", "MsgClientDone", "MsgStartBatch", "MsgNoBlock
  * @category encoding
  * @since 0.1.0
  */
-export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
-  switch (m._tag) {
-    case "MsgRequestRange":
-      return [0, Point.toCbor(m.from), Point.toCbor(m.to)]
-    case "MsgBlock":
-      return [4, WrappedBlock.toCbor(m.block)]
-    default:
-      return [simple.indexOf(m._tag)]
-  }
-}, (v) => {
-  const [t, a] = C.messageTag(v, p)
-  switch (t) {
-    case 0:
-      C.arrayOf(v, 3, "MsgRequestRange")
-      return make.requestRange(Point.fromCbor(a[1]!), Point.fromCbor(a[2]!))
-    case 4:
-      C.arrayOf(v, 2, "MsgBlock")
-      return { protocol: p, _tag: "MsgBlock", block: WrappedBlock.fromCbor(a[1]!) }
-    case 1:
-    case 2:
-    case 3:
-    case 5:
-      C.arrayOf(v, 1, simple[t]!)
-      return { protocol: p, _tag: simple[t]! } as Message
-    default:
-      return C.fail(`block-fetch: unknown message tag ${t}`)
-  }
-})
+export const codec = messages.codec
 
 /**
  * The block-fetch protocol (channel 3; 2.5 MB per streamed block, 60 s timeouts, 100 requests in flight).
@@ -129,8 +103,8 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
  * @category protocols
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
-  name: p,
+export const protocol = Protocol.define<Message>()({
+  name: "block-fetch",
   channel: 3,
   initialState: "Idle",
   states: {
@@ -151,7 +125,7 @@ export const protocol: Protocol<Message> = {
   ingressLimit: 23_068_694,
   maxInFlight: 100,
   ...codec
-}
+})
 
 /**
  * The JSON form the CLI prints.
@@ -159,13 +133,4 @@ export const protocol: Protocol<Message> = {
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> => {
-  switch (m._tag) {
-    case "MsgRequestRange":
-      return { msg: m._tag, from: Point.toJson(m.from), to: Point.toJson(m.to) }
-    case "MsgBlock":
-      return { msg: m._tag, block_type_tag: m.block.tag, block_size: m.block.bytes.length }
-    default:
-      return { msg: m._tag }
-  }
-}
+export const toJson = messages.toJson

@@ -5,16 +5,23 @@
  *
  * @since 0.1.0
  */
-import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
-import { Point, Tip, TipSchema, WrappedHeader, WrappedHeaderSchema } from "./Common.ts"
+import { Tip, WrappedHeader, WrappedHeaderSchema } from "./Common.ts"
 import { headerHash } from "../chain/Block.ts"
-import * as C from "./internal/codec.ts"
 import * as Family from "./internal/chainSyncFamily.ts"
-import type { Protocol } from "./Protocol.ts"
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
-const p = "chain-sync" as const
-const shared = Family.messages(p)
+const messages = Family.table("chain-sync", ["header", M.F.of(WrappedHeaderSchema, WrappedHeader)], ({ header, tip }) => ({
+  mode: "node-to-node",
+  tip: Tip.toJson(tip),
+  header_wrapper: header.byron === undefined
+    ? { hfc_era_index: header.era }
+    : { hfc_era_index: header.era, byron_subtag: header.byron.subtag, byron_size_hint: header.byron.sizeHint },
+  header_hash_blake2b256: Cbor.toHex(headerHash(header)),
+  header_cbor_len: header.bytes.length,
+  header_cbor: Cbor.toHex(header.bytes)
+}))
 
 /**
  * Client: asks for the next update after its read pointer. `[0]`.
@@ -22,60 +29,56 @@ const shared = Family.messages(p)
  * @category schemas
  * @since 0.1.0
  */
-export const MsgRequestNext = shared.MsgRequestNext
+export const MsgRequestNext = messages.schemas.MsgRequestNext
 /**
  * Server: the client has reached the tip; the next update comes when the chain moves. `[1]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgAwaitReply = shared.MsgAwaitReply
+export const MsgAwaitReply = messages.schemas.MsgAwaitReply
 /**
  * Server: the next header, with its era, and the server's tip. `[2, [era, #6.24(header)], tip]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgRollForward = Schema.TaggedStruct("MsgRollForward", {
-  protocol: shared.protocol,
-  header: WrappedHeaderSchema,
-  tip: TipSchema
-})
+export const MsgRollForward = messages.schemas.MsgRollForward
 /**
  * Server: the client rolls back to this point; carries the server's tip. `[3, point, tip]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgRollBackward = shared.MsgRollBackward
+export const MsgRollBackward = messages.schemas.MsgRollBackward
 /**
  * Client: offers points, newest first, to find the newest one both chains share. `[4, [* point]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgFindIntersect = shared.MsgFindIntersect
+export const MsgFindIntersect = messages.schemas.MsgFindIntersect
 /**
  * Server: the first offered point on its chain, and its tip; the read pointer moves there. `[5, point, tip]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgIntersectFound = shared.MsgIntersectFound
+export const MsgIntersectFound = messages.schemas.MsgIntersectFound
 /**
  * Server: none of the offered points is on its chain; carries its tip. `[6, tip]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgIntersectNotFound = shared.MsgIntersectNotFound
+export const MsgIntersectNotFound = messages.schemas.MsgIntersectNotFound
 /**
  * Client: ends the protocol. `[7]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgDone = shared.MsgDone
+export const MsgDone = messages.schemas.MsgDone
 
 /**
  * Every chain-sync message.
@@ -83,16 +86,7 @@ export const MsgDone = shared.MsgDone
  * @category schemas
  * @since 0.1.0
  */
-export const MessageSchema = Schema.Union([
-  MsgRequestNext,
-  MsgAwaitReply,
-  MsgRollForward,
-  MsgRollBackward,
-  MsgFindIntersect,
-  MsgIntersectFound,
-  MsgIntersectNotFound,
-  MsgDone
-])
+export const MessageSchema = messages.MessageSchema
 
 /**
  * A chain-sync message.
@@ -108,24 +102,7 @@ export type Message = typeof MessageSchema.Type
  * @category constructors
  * @since 0.1.0
  */
-export const make = {
-  requestNext: (): Message => ({ protocol: p, _tag: "MsgRequestNext" }),
-  awaitReply: (): Message => ({ protocol: p, _tag: "MsgAwaitReply" }),
-  rollForward: (header: WrappedHeader, tip: Tip): Message => ({ protocol: p, _tag: "MsgRollForward", header, tip }),
-  rollBackward: (point: Point, tip: Tip): Message => ({ protocol: p, _tag: "MsgRollBackward", point, tip }),
-  findIntersect: (points: ReadonlyArray<Point>): Message => ({ protocol: p, _tag: "MsgFindIntersect", points }),
-  intersectFound: (point: Point, tip: Tip): Message => ({ protocol: p, _tag: "MsgIntersectFound", point, tip }),
-  intersectNotFound: (tip: Tip): Message => ({ protocol: p, _tag: "MsgIntersectNotFound", tip }),
-  done: (): Message => ({ protocol: p, _tag: "MsgDone" })
-} as const
-
-const tree = Family.tree<Message>(p, make, {
-  toCbor: (m) => {
-    const f = m as Extract<Message, { _tag: "MsgRollForward" }>
-    return [WrappedHeader.toCbor(f.header), f.tip]
-  },
-  fromCbor: (content, tip) => make.rollForward(WrappedHeader.fromCbor(content), tip)
-})
+export const make = messages.make
 
 /**
  * The CBOR codec (exact bytes).
@@ -133,7 +110,7 @@ const tree = Family.tree<Message>(p, make, {
  * @category encoding
  * @since 0.1.0
  */
-export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, tree.toValue, tree.fromValue)
+export const codec = messages.codec
 
 /**
  * The chain-sync state machine's moves, shared by node-to-node chain-sync and local chain-sync.
@@ -141,18 +118,7 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
  * @category protocols
  * @since 0.1.0
  */
-export const transitions: ReadonlyArray<{ readonly from: string; readonly message: Message["_tag"]; readonly to: string }> = [
-    { from: "Idle", message: "MsgRequestNext", to: "CanAwait" },
-    { from: "Idle", message: "MsgFindIntersect", to: "Intersect" },
-    { from: "Idle", message: "MsgDone", to: "Done" },
-    { from: "CanAwait", message: "MsgAwaitReply", to: "MustReply" },
-    { from: "CanAwait", message: "MsgRollForward", to: "Idle" },
-    { from: "CanAwait", message: "MsgRollBackward", to: "Idle" },
-    { from: "MustReply", message: "MsgRollForward", to: "Idle" },
-    { from: "MustReply", message: "MsgRollBackward", to: "Idle" },
-    { from: "Intersect", message: "MsgIntersectFound", to: "Idle" },
-    { from: "Intersect", message: "MsgIntersectNotFound", to: "Idle" }
-]
+export const transitions = Family.transitions
 
 /**
  * The chain-sync protocol: channel 2, the spec's byte limits and timeouts, up to 300 requests in flight.
@@ -160,8 +126,8 @@ export const transitions: ReadonlyArray<{ readonly from: string; readonly messag
  * @category protocol
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
-  name: p,
+export const protocol = Protocol.define<Message>()({
+  name: "chain-sync",
   channel: 2,
   initialState: "Idle",
   // byte limits and timeouts of the network spec (idle: the spec's 3 673 s, the code has 3 373 s)
@@ -177,7 +143,7 @@ export const protocol: Protocol<Message> = {
   ingressLimit: 462_000,
   maxInFlight: 300,
   ...codec
-}
+})
 
 /**
  * The JSON form the CLI prints (the header with its wrapping, hash, size and hex bytes).
@@ -185,17 +151,4 @@ export const protocol: Protocol<Message> = {
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> =>
-  Family.toJson(m, (m) => {
-    const { header, tip } = m as Extract<Message, { _tag: "MsgRollForward" }>
-    return {
-      mode: "node-to-node",
-      tip: Tip.toJson(tip),
-      header_wrapper: header.byron === undefined
-        ? { hfc_era_index: header.era }
-        : { hfc_era_index: header.era, byron_subtag: header.byron.subtag, byron_size_hint: header.byron.sizeHint },
-      header_hash_blake2b256: Cbor.toHex(headerHash(header)),
-      header_cbor_len: header.bytes.length,
-      header_cbor: Cbor.toHex(header.bytes)
-    }
-  })
+export const toJson = messages.toJson

@@ -11,10 +11,8 @@
 import * as Schema from "effect/Schema"
 import type * as Cbor from "../cbor/Cbor.ts"
 import * as C from "./internal/codec.ts"
-import type { Protocol } from "./Protocol.ts"
-
-const tag = Schema.tag("peer-sharing")
-const p = "peer-sharing" as const
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
 /**
  * A shared peer address.
@@ -33,55 +31,6 @@ export const PeerAddressSchema = Schema.Union([
  * @since 0.1.0
  */
 export type PeerAddress = typeof PeerAddressSchema.Type
-
-/**
- * Client: asks for up to `amount` peer addresses. `[0, amount]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgShareRequest = Schema.TaggedStruct("MsgShareRequest", { protocol: tag, amount: Schema.Number })
-/**
- * Server: the addresses it shares, at most the amount asked. `[1, [*peerAddress]]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgSharePeers = Schema.TaggedStruct("MsgSharePeers", { protocol: tag, peers: Schema.Array(PeerAddressSchema) })
-/**
- * Client: ends the protocol. `[2]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
-
-/**
- * Every peer-sharing message.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MessageSchema = Schema.Union([MsgShareRequest, MsgSharePeers, MsgDone])
-/**
- * A peer-sharing message.
- *
- * @category models
- * @since 0.1.0
- */
-export type Message = typeof MessageSchema.Type
-
-/**
- * Constructors.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = {
-  shareRequest: (amount: number): Message => ({ protocol: p, _tag: "MsgShareRequest", amount }),
-  sharePeers: (peers: ReadonlyArray<PeerAddress>): Message => ({ protocol: p, _tag: "MsgSharePeers", peers }),
-  done: (): Message => ({ protocol: p, _tag: "MsgDone" })
-} as const
 
 const ipv4ToWord = (ip: string): number => {
   const b = ip.split(".").map(Number)
@@ -139,37 +88,67 @@ export const PeerAddressCodec = {
   }
 } as const
 
+const messages = M.table("peer-sharing", [
+  M.msg(0, "MsgShareRequest", "shareRequest", [["amount", M.F.uint("amount", 0xff)]]),
+  M.msg(1, "MsgSharePeers", "sharePeers", [[
+    "peers",
+    M.F.list(PeerAddressSchema, "peers", PeerAddressCodec, (a) => ({ ip: a.ip, port: a.port }))
+  ]]),
+  M.msg(2, "MsgDone", "done", [])
+])
+
+/**
+ * Client: asks for up to `amount` peer addresses. `[0, amount]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgShareRequest = messages.schemas.MsgShareRequest
+/**
+ * Server: the addresses it shares, at most the amount asked. `[1, [*peerAddress]]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgSharePeers = messages.schemas.MsgSharePeers
+/**
+ * Client: ends the protocol. `[2]`.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MsgDone = messages.schemas.MsgDone
+
+/**
+ * Every peer-sharing message.
+ *
+ * @category schemas
+ * @since 0.1.0
+ */
+export const MessageSchema = messages.MessageSchema
+/**
+ * A peer-sharing message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Message = typeof MessageSchema.Type
+
+/**
+ * Constructors.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const make = messages.make
+
 /**
  * The exact codec.
  *
  * @category encoding
  * @since 0.1.0
  */
-export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
-  switch (m._tag) {
-    case "MsgShareRequest":
-      return [0, m.amount]
-    case "MsgSharePeers":
-      return [1, m.peers.map(PeerAddressCodec.toCbor)]
-    case "MsgDone":
-      return [2]
-  }
-}, (v) => {
-  const [t, a] = C.messageTag(v, p)
-  switch (t) {
-    case 0:
-      C.arrayOf(v, 2, "MsgShareRequest")
-      return make.shareRequest(C.uint(a[1]!, "amount", 0xff))
-    case 1:
-      C.arrayOf(v, 2, "MsgSharePeers")
-      return make.sharePeers(C.array(a[1]!, "peers").map(PeerAddressCodec.fromCbor))
-    case 2:
-      C.arrayOf(v, 1, "MsgDone")
-      return make.done()
-    default:
-      return C.fail(`peer-sharing: unknown message tag ${t}`)
-  }
-})
+export const codec = messages.codec
 
 /**
  * The peer-sharing protocol (channel 10; 5 760-byte limits, 60 s to answer).
@@ -177,8 +156,8 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
  * @category protocols
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
-  name: p,
+export const protocol = Protocol.define<Message>()({
+  name: "peer-sharing",
   channel: 10,
   initialState: "Idle",
   states: {
@@ -194,7 +173,7 @@ export const protocol: Protocol<Message> = {
   ingressLimit: 5_760,
   maxInFlight: 1,
   ...codec
-}
+})
 
 /**
  * The JSON form the CLI prints.
@@ -202,13 +181,4 @@ export const protocol: Protocol<Message> = {
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> => {
-  switch (m._tag) {
-    case "MsgShareRequest":
-      return { msg: m._tag, amount: m.amount }
-    case "MsgSharePeers":
-      return { msg: m._tag, peers: m.peers.map((a) => ({ ip: a.ip, port: a.port })) }
-    case "MsgDone":
-      return { msg: m._tag }
-  }
-}
+export const toJson = messages.toJson

@@ -9,10 +9,8 @@ import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
 import { EraTx, EraTxId, EraTxIdSchema, EraTxSchema } from "./Common.ts"
 import * as C from "./internal/codec.ts"
-import type { Protocol } from "./Protocol.ts"
-
-const tag = Schema.tag("tx-submission2")
-const p = "tx-submission2" as const
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
 /**
  * A transaction id with its size in bytes.
@@ -22,48 +20,75 @@ const p = "tx-submission2" as const
  */
 export const TxIdAndSizeSchema = Schema.Struct({ txId: EraTxIdSchema, size: Schema.Number })
 
+const txIdAndSize = {
+  toCbor: (t: typeof TxIdAndSizeSchema.Type): Cbor.Value => [EraTxId.toCbor(t.txId), t.size],
+  fromCbor: (e: Cbor.Value): typeof TxIdAndSizeSchema.Type => {
+    const pair = C.arrayOf(e, 2, "txIdAndSize")
+    return { txId: EraTxId.fromCbor(pair[0]!), size: C.uint(pair[1]!, "size", 0xffffffff) }
+  }
+}
+
+const messages = M.table("tx-submission2", [
+  M.msg(6, "MsgInit", "init", []),
+  M.msg(0, "MsgRequestTxIds", "requestTxIds", [
+    ["blocking", M.F.bool("blocking")],
+    ["ack", M.F.uint("ack", 0xffff)],
+    ["req", M.F.uint("req", 0xffff)]
+  ]),
+  M.msg(1, "MsgReplyTxIds", "replyTxIds", [[
+    "txIds",
+    M.withJson(
+      M.F.indefiniteList(TxIdAndSizeSchema, "txIdsAndSizes", txIdAndSize, (t) => [EraTxId.toJson(t.txId), t.size]),
+      "txIdsAndSizes"
+    )
+  ]]),
+  M.msg(2, "MsgRequestTxs", "requestTxs", [["txIds", M.F.indefiniteList(EraTxIdSchema, "txIdList", EraTxId, EraTxId.toJson)]]),
+  M.msg(3, "MsgReplyTxs", "replyTxs", [["txs", M.F.indefiniteList(EraTxSchema, "txList", EraTx, EraTx.toJson)]]),
+  M.msg(4, "MsgDone", "done", [])
+])
+
 /**
  * Client (the side that has transactions): opens the protocol; from then on the server asks. `[6]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgInit = Schema.TaggedStruct("MsgInit", { protocol: tag })
+export const MsgInit = messages.schemas.MsgInit
 /**
  * Server: acknowledges `ack` ids and asks for up to `req` new ones; a blocking request waits for at least one. `[0, blocking, ack, req]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgRequestTxIds = Schema.TaggedStruct("MsgRequestTxIds", { protocol: tag, blocking: Schema.Boolean, ack: Schema.Number, req: Schema.Number })
+export const MsgRequestTxIds = messages.schemas.MsgRequestTxIds
 /**
  * Client: transaction ids with their sizes in bytes. `[1, [_ *[txId, size]]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgReplyTxIds = Schema.TaggedStruct("MsgReplyTxIds", { protocol: tag, txIds: Schema.Array(TxIdAndSizeSchema) })
+export const MsgReplyTxIds = messages.schemas.MsgReplyTxIds
 /**
  * Server: asks for the transactions of these ids. `[2, [_ *txId]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgRequestTxs = Schema.TaggedStruct("MsgRequestTxs", { protocol: tag, txIds: Schema.Array(EraTxIdSchema) })
+export const MsgRequestTxs = messages.schemas.MsgRequestTxs
 /**
  * Client: the transactions asked for. `[3, [_ *tx]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgReplyTxs = Schema.TaggedStruct("MsgReplyTxs", { protocol: tag, txs: Schema.Array(EraTxSchema) })
+export const MsgReplyTxs = messages.schemas.MsgReplyTxs
 /**
  * Client: ends the protocol, in answer to a blocking request. `[4]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
+export const MsgDone = messages.schemas.MsgDone
 
 /**
  * Every tx-submission2 message.
@@ -71,7 +96,7 @@ export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
  * @category schemas
  * @since 0.1.0
  */
-export const MessageSchema = Schema.Union([MsgInit, MsgRequestTxIds, MsgReplyTxIds, MsgRequestTxs, MsgReplyTxs, MsgDone])
+export const MessageSchema = messages.MessageSchema
 /**
  * A tx-submission2 message.
  *
@@ -86,20 +111,7 @@ export type Message = typeof MessageSchema.Type
  * @category constructors
  * @since 0.1.0
  */
-export const make = {
-  init: (): Message => ({ protocol: p, _tag: "MsgInit" }),
-  requestTxIds: (blocking: boolean, ack: number, req: number): Message => ({ protocol: p, _tag: "MsgRequestTxIds", blocking, ack, req }),
-  replyTxIds: (txIds: ReadonlyArray<{ readonly txId: EraTxId; readonly size: number }>): Message => ({ protocol: p, _tag: "MsgReplyTxIds", txIds }),
-  requestTxs: (txIds: ReadonlyArray<EraTxId>): Message => ({ protocol: p, _tag: "MsgRequestTxs", txIds }),
-  replyTxs: (txs: ReadonlyArray<EraTx>): Message => ({ protocol: p, _tag: "MsgReplyTxs", txs }),
-  done: (): Message => ({ protocol: p, _tag: "MsgDone" })
-} as const
-
-const indefiniteList = (v: Cbor.Value, what: string): ReadonlyArray<Cbor.Value> => {
-  const a = C.array(v, what)
-  if (!Cbor.isIndefinite(a)) C.fail(`${what}: expected an indefinite-length list`)
-  return a
-}
+export const make = messages.make
 
 /**
  * The exact codec.
@@ -107,49 +119,7 @@ const indefiniteList = (v: Cbor.Value, what: string): ReadonlyArray<Cbor.Value> 
  * @category encoding
  * @since 0.1.0
  */
-export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
-  switch (m._tag) {
-    case "MsgInit":
-      return [6]
-    case "MsgRequestTxIds":
-      return [0, m.blocking, m.ack, m.req]
-    case "MsgReplyTxIds":
-      return [1, Cbor.indefinite(m.txIds.map((t) => [EraTxId.toCbor(t.txId), t.size]))]
-    case "MsgRequestTxs":
-      return [2, Cbor.indefinite(m.txIds.map(EraTxId.toCbor))]
-    case "MsgReplyTxs":
-      return [3, Cbor.indefinite(m.txs.map(EraTx.toCbor))]
-    case "MsgDone":
-      return [4]
-  }
-}, (v) => {
-  const [t, a] = C.messageTag(v, p)
-  switch (t) {
-    case 6:
-      C.arrayOf(v, 1, "MsgInit")
-      return make.init()
-    case 0:
-      C.arrayOf(v, 4, "MsgRequestTxIds")
-      return make.requestTxIds(C.bool(a[1]!, "blocking"), C.uint(a[2]!, "ack", 0xffff), C.uint(a[3]!, "req", 0xffff))
-    case 1:
-      C.arrayOf(v, 2, "MsgReplyTxIds")
-      return make.replyTxIds(indefiniteList(a[1]!, "txIdsAndSizes").map((e) => {
-        const pair = C.arrayOf(e, 2, "txIdAndSize")
-        return { txId: EraTxId.fromCbor(pair[0]!), size: C.uint(pair[1]!, "size", 0xffffffff) }
-      }))
-    case 2:
-      C.arrayOf(v, 2, "MsgRequestTxs")
-      return make.requestTxs(indefiniteList(a[1]!, "txIdList").map(EraTxId.fromCbor))
-    case 3:
-      C.arrayOf(v, 2, "MsgReplyTxs")
-      return make.replyTxs(indefiniteList(a[1]!, "txList").map(EraTx.fromCbor))
-    case 4:
-      C.arrayOf(v, 1, "MsgDone")
-      return make.done()
-    default:
-      return C.fail(`tx-submission2: unknown message tag ${t}`)
-  }
-})
+export const codec = messages.codec
 
 /**
  * The tx-submission2 protocol (channel 4; the spec's limits: 5 760 bytes in Init/Idle, 2.5 MB for replies).
@@ -157,8 +127,8 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
  * @category protocols
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
-  name: p,
+export const protocol = Protocol.define<Message>()({
+  name: "tx-submission2",
   channel: 4,
   initialState: "Init",
   states: {
@@ -182,7 +152,7 @@ export const protocol: Protocol<Message> = {
   ingressLimit: 721_424,
   maxInFlight: 1,
   ...codec
-}
+})
 
 /**
  * The JSON form the CLI prints.
@@ -190,17 +160,4 @@ export const protocol: Protocol<Message> = {
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> => {
-  switch (m._tag) {
-    case "MsgRequestTxIds":
-      return { msg: m._tag, blocking: m.blocking, ack: m.ack, req: m.req }
-    case "MsgReplyTxIds":
-      return { msg: m._tag, txIdsAndSizes: m.txIds.map((t) => [EraTxId.toJson(t.txId), t.size]) }
-    case "MsgRequestTxs":
-      return { msg: m._tag, txIds: m.txIds.map(EraTxId.toJson) }
-    case "MsgReplyTxs":
-      return { msg: m._tag, txs: m.txs.map(EraTx.toJson) }
-    default:
-      return { msg: m._tag }
-  }
-}
+export const toJson = messages.toJson

@@ -300,6 +300,22 @@ export const F = {
     toCbor: (vs) => vs.map(codec.toCbor),
     fromCbor: (v) => C.array(v, what).map(codec.fromCbor),
     json: json === undefined ? undefined : (vs) => vs.map(json)
+  }),
+  /** An indefinite-length list (written so, and required so when read). */
+  indefiniteList: <S extends Schema.Top>(
+    schema: S,
+    what: string,
+    codec: { readonly toCbor: (v: S["Type"]) => Cbor.Value; readonly fromCbor: (v: Cbor.Value) => S["Type"] },
+    json?: (v: S["Type"]) => unknown
+  ): Field<Schema.$Array<S>> => ({
+    schema: Schema.Array(schema),
+    toCbor: (vs) => Cbor.indefinite(vs.map(codec.toCbor)),
+    fromCbor: (v) => {
+      const a = C.array(v, what)
+      if (!Cbor.isIndefinite(a)) C.fail(`${what}: expected an indefinite-length list`)
+      return a.map(codec.fromCbor)
+    },
+    json: json === undefined ? undefined : (vs) => vs.map(json)
   })
 } as const
 
