@@ -33,6 +33,7 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -409,6 +410,15 @@ export class LocalNode extends Context.Service<LocalNode, LocalNodeShape>()("@pa
 export interface LocalNodeOptions extends LocalClient.LocalClientConfig {
   readonly peer: PeerId
   readonly manager?: Manager.ManagerOptions
+  /**
+   * How long (ms) a request waits for an answer that is due (the handshake's, an acquire's, a
+   * query's, a submission's, a mempool request's, a chain-sync answer before any `AwaitReply`). Past
+   * it the connection is closed and the call fails with {@link ConnectionClosed} naming what it
+   * waited for; the next call connects again. A chain-sync wait after the node's `AwaitReply` (at the
+   * tip, for the next block) is never cut. None by default: the node-to-client protocols have no
+   * timeouts of their own.
+   */
+  readonly answerTimeout?: number
 }
 
 type Box = "local-chain-sync" | "local-state-query" | "local-tx-submission" | "local-tx-monitor"
@@ -422,6 +432,8 @@ interface Session {
   readonly ended: Deferred.Deferred<void>
   /** A chain-sync answer is due (a stream stopped while waiting for it). */
   chainSyncDue: boolean
+  /** The node answered the due chain-sync request with AwaitReply: the rest may take any time. */
+  chainSyncAwaiting: boolean
 }
 
 const isFinalChainSync = (e: Item): boolean =>
@@ -508,21 +520,45 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
         },
         closed: undefined,
         ended: yield* Deferred.make<void>(),
-        chainSyncDue: false
+        chainSyncDue: false,
+        chainSyncAwaiting: false
       }
       current = s
       yield* manager.execute(C.Connect(peer))
       return s
     })
-  ).pipe(Effect.tap((s) => Deferred.await(s.ready)))
+  ).pipe(Effect.tap((s) => bounded(s, "the handshake's answer", Deferred.await(s.ready))))
+
+  /**
+   * An answer's wait, cut at `answerTimeout` (when set): the session is then closed, its connection
+   * dropped, and the call fails with ConnectionClosed.
+   */
+  const bounded = <A>(s: Session, what: string, wait: Effect.Effect<A, LocalNodeError>): Effect.Effect<A, LocalNodeError> => {
+    const ms = options.answerTimeout
+    if (ms === undefined) return wait
+    return Effect.flatMap(Effect.timeoutOption(wait, ms), (o) =>
+      Option.isSome(o)
+        ? Effect.succeed(o.value)
+        : Effect.gen(function*() {
+          const reason = `no answer from the node within ${ms} ms (waiting for ${what})`
+          if (s.closed === undefined) {
+            yield* closeSession(s, reason, false)
+            yield* manager.execute(C.Disconnect(peer, reason))
+          }
+          return yield* new ConnectionClosed({ detail: reason })
+        }))
+  }
 
   /** Takes the next answer of a mini-protocol; a closed session or a refused command is an error. */
-  const take = (s: Session, box: Box) =>
-    Effect.flatMap(Queue.take(s.boxes[box]), (item): Effect.Effect<LocalClient.LocalClientEvent, LocalNodeError> => {
+  const take = (s: Session, box: Box, patient = false) =>
+    Effect.flatMap(
+      patient ? Queue.take(s.boxes[box]) : bounded(s, `a ${box} answer`, Queue.take(s.boxes[box])),
+      (item): Effect.Effect<LocalClient.LocalClientEvent, LocalNodeError> => {
       if (item._tag === "Closed") return Effect.fail(new ConnectionClosed({ detail: item.reason }))
       if (item._tag === "CommandRejected") return Effect.fail(new CommandRejected({ detail: item.reason }))
       return Effect.succeed(item)
-    })
+    }
+    )
 
   /**
    * Sends a request and takes its answer. Interrupted while the answer is due, the session is closed
@@ -672,10 +708,15 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
     Effect.gen(function*() {
       yield* manager.execute(command)
       s.chainSyncDue = true
+      s.chainSyncAwaiting = false
       while (true) {
-        const answer = yield* take(s, "local-chain-sync")
-        if (answer._tag === "AwaitReply") continue
+        const answer = yield* take(s, "local-chain-sync", s.chainSyncAwaiting)
+        if (answer._tag === "AwaitReply") {
+          s.chainSyncAwaiting = true
+          continue
+        }
         s.chainSyncDue = false
+        s.chainSyncAwaiting = false
         return answer
       }
     })
@@ -686,8 +727,12 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
       const s = yield* session
       // an answer left due by a stream stopped at the tip comes first
       while (s.chainSyncDue) {
-        const item = yield* take(s, "local-chain-sync")
-        if (isFinalChainSync(item)) s.chainSyncDue = false
+        const item = yield* take(s, "local-chain-sync", s.chainSyncAwaiting)
+        if (item._tag === "AwaitReply") s.chainSyncAwaiting = true
+        if (isFinalChainSync(item)) {
+          s.chainSyncDue = false
+          s.chainSyncAwaiting = false
+        }
       }
       yield* Queue.clear(s.boxes["local-chain-sync"])
       let points: ReadonlyArray<Point>
