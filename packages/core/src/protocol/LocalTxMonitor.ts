@@ -5,13 +5,92 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import * as Cbor from "../cbor/Cbor.ts"
 import { EraTx, EraTxId, EraTxSchema } from "./Common.ts"
 import * as C from "./internal/codec.ts"
-import type { Protocol } from "./Protocol.ts"
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
-const tag = Schema.tag("local-tx-monitor")
-const p = "local-tx-monitor" as const
+const W32 = 0xffffffff
+const Int = Schema.Union([Schema.Number, Schema.BigInt])
+const MeasureSchema = Schema.Struct({ name: Schema.String, size: Int, capacity: Int })
+type Measure = typeof MeasureSchema.Type
+
+const measures: M.Field<Schema.$Array<typeof MeasureSchema>> = {
+  schema: Schema.Array(MeasureSchema),
+  toCbor: (ms) => new Map(ms.map((x) => [x.name, [x.size, x.capacity]] as const)),
+  fromCbor: (v) => {
+    const out: Array<Measure> = []
+    for (const [k, x] of C.map(v, "measures")) {
+      const pair = C.arrayOf(x, 2, "measure")
+      out.push({ name: C.text(k, "measure name"), size: C.int(pair[0]!, "size"), capacity: C.int(pair[1]!, "capacity") })
+    }
+    return out
+  },
+  json: (ms) => Object.fromEntries(ms.map((x) => [x.name, [String(x.size), String(x.capacity)]]))
+}
+
+const nextTx: M.Field<Schema.optional<Schema.UndefinedOr<typeof EraTxSchema>>> = {
+  schema: Schema.optional(Schema.UndefinedOr(EraTxSchema)),
+  toCbor: (tx) => EraTx.toCbor(tx!),
+  fromCbor: (v) => EraTx.fromCbor(v),
+  optional: true,
+  json: (tx) => tx === undefined ? null : EraTx.toJson(tx)
+}
+
+const optionalNumber = (jsonKey: string): M.Field<Schema.optional<Schema.UndefinedOr<typeof Schema.Number>>> => ({
+  schema: Schema.optional(Schema.UndefinedOr(Schema.Number)),
+  omitIfUndefined: true,
+  jsonKey
+})
+
+const messages = M.table("local-tx-monitor", [
+  M.msg(0, "MsgDone", "done", []),
+  M.msg(1, "MsgAcquire", "acquire", []),
+  M.msg(2, "MsgAcquired", "acquired", [["slot", M.F.uint("slot")]]),
+  M.msg(3, "MsgRelease", "release", []),
+  M.msg(5, "MsgNextTx", "nextTx", []),
+  M.msg(6, "MsgReplyNextTx", "replyNextTx", [["tx", nextTx]], { args: (tx?: EraTx) => [tx] }),
+  M.msg(7, "MsgHasTx", "hasTx", [
+    ["txId", M.withJson(M.F.bytes("tx id"), "txid")],
+    ["era", optionalNumber("era")],
+    ["byronKind", optionalNumber("byron_kind")]
+  ], {
+    /** A bare id (`[7, txId]`), or an id with its era (`[7, [era, txId]]`, what the reference node reads). */
+    args: (txId: Uint8Array | EraTxId) =>
+      txId instanceof Uint8Array ? [txId, undefined, undefined] : [txId.txId, txId.era, txId.byronKind],
+    wire: {
+      tags: [7],
+      toCbor: (m) =>
+        m.era === undefined ? [7, m.txId] : [7, EraTxId.toCbor({ era: m.era, txId: m.txId, byronKind: m.byronKind })],
+      fromCbor: (_, a, v) => {
+        C.arrayOf(v, 2, "MsgHasTx")
+        if (a[1] instanceof Uint8Array) return [a[1], undefined, undefined]
+        const id = EraTxId.fromCbor(a[1]!)
+        return [id.txId, id.era, id.byronKind]
+      }
+    }
+  }),
+  M.msg(8, "MsgReplyHasTx", "replyHasTx", [["value", M.F.bool("has tx")]]),
+  M.msg(9, "MsgGetSizes", "getSizes", []),
+  M.msg(10, "MsgReplyGetSizes", "replyGetSizes", [
+    ["capacityInBytes", M.F.uint("capacity", W32)],
+    ["sizeInBytes", M.F.uint("size", W32)],
+    ["numberOfTxs", M.F.uint("count", W32)]
+  ], {
+    // `[10, [capacity, size, count]]`: the three numbers in one inner array
+    wire: {
+      tags: [10],
+      toCbor: (m) => [10, [m.capacityInBytes, m.sizeInBytes, m.numberOfTxs]],
+      fromCbor: (_, a, v) => {
+        C.arrayOf(v, 2, "MsgReplyGetSizes")
+        const s = C.arrayOf(a[1]!, 3, "sizes")
+        return [C.uint(s[0]!, "capacity", W32), C.uint(s[1]!, "size", W32), C.uint(s[2]!, "count", W32)]
+      }
+    }
+  }),
+  M.msg(11, "MsgGetMeasures", "getMeasures", []),
+  M.msg(12, "MsgReplyGetMeasures", "replyGetMeasures", [["txCount", M.F.uint("tx count", W32)], ["measures", measures]])
+])
 
 /**
  * Client: ends the protocol. `[0]`.
@@ -19,45 +98,42 @@ const p = "local-tx-monitor" as const
  * @category schemas
  * @since 0.1.0
  */
-export const MsgDone = Schema.TaggedStruct("MsgDone", { protocol: tag })
+export const MsgDone = messages.schemas.MsgDone
 /**
  * Client: acquires a snapshot of the mempool; sent again while one is held, waits for a newer one. `[1]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgAcquire = Schema.TaggedStruct("MsgAcquire", { protocol: tag })
+export const MsgAcquire = messages.schemas.MsgAcquire
 /**
  * Server: a snapshot is held, taken at this slot. `[2, slot]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgAcquired = Schema.TaggedStruct("MsgAcquired", { protocol: tag, slot: Schema.Number })
+export const MsgAcquired = messages.schemas.MsgAcquired
 /**
  * Client: releases the snapshot. `[3]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgRelease = Schema.TaggedStruct("MsgRelease", { protocol: tag })
+export const MsgRelease = messages.schemas.MsgRelease
 /**
  * Client: asks for the next transaction of the snapshot. `[5]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgNextTx = Schema.TaggedStruct("MsgNextTx", { protocol: tag })
+export const MsgNextTx = messages.schemas.MsgNextTx
 /**
  * Server: the next transaction, or none once the snapshot is exhausted. `[6]` / `[6, tx]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgReplyNextTx = Schema.TaggedStruct("MsgReplyNextTx", {
-  protocol: tag,
-  tx: Schema.optional(Schema.UndefinedOr(EraTxSchema))
-})
+export const MsgReplyNextTx = messages.schemas.MsgReplyNextTx
 /**
  * Client: asks whether the snapshot holds a transaction id: a bare id `[7, txId]`, or an id with its
  * era `[7, [era, txId]]` (Byron `[7, [0, [kind, txId]]]`), kept as received.
@@ -65,47 +141,36 @@ export const MsgReplyNextTx = Schema.TaggedStruct("MsgReplyNextTx", {
  * @category schemas
  * @since 0.1.0
  */
-export const MsgHasTx = Schema.TaggedStruct("MsgHasTx", {
-  protocol: tag,
-  txId: Schema.Uint8Array,
-  era: Schema.optional(Schema.UndefinedOr(Schema.Number)),
-  byronKind: Schema.optional(Schema.UndefinedOr(Schema.Number))
-})
+export const MsgHasTx = messages.schemas.MsgHasTx
 /**
  * Server: whether it does. `[8, bool]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgReplyHasTx = Schema.TaggedStruct("MsgReplyHasTx", { protocol: tag, value: Schema.Boolean })
+export const MsgReplyHasTx = messages.schemas.MsgReplyHasTx
 /**
  * Client: asks for the mempool's capacity, size in bytes and transaction count. `[9]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgGetSizes = Schema.TaggedStruct("MsgGetSizes", { protocol: tag })
+export const MsgGetSizes = messages.schemas.MsgGetSizes
 /**
  * Server: those three numbers. `[10, [capacity, size, count]]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgReplyGetSizes = Schema.TaggedStruct("MsgReplyGetSizes", {
-  protocol: tag,
-  capacityInBytes: Schema.Number,
-  sizeInBytes: Schema.Number,
-  numberOfTxs: Schema.Number
-})
+export const MsgReplyGetSizes = messages.schemas.MsgReplyGetSizes
 /**
  * Client: asks for the mempool's named measures. `[11]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgGetMeasures = Schema.TaggedStruct("MsgGetMeasures", { protocol: tag })
+export const MsgGetMeasures = messages.schemas.MsgGetMeasures
 
-const Int = Schema.Union([Schema.Number, Schema.BigInt])
 
 /**
  * Server: the transaction count and each measure's size and capacity, the map kept in order. `[12, txCount, {* name => [size, capacity]}]`.
@@ -113,11 +178,7 @@ const Int = Schema.Union([Schema.Number, Schema.BigInt])
  * @category schemas
  * @since 0.1.0
  */
-export const MsgReplyGetMeasures = Schema.TaggedStruct("MsgReplyGetMeasures", {
-  protocol: tag,
-  txCount: Schema.Number,
-  measures: Schema.Array(Schema.Struct({ name: Schema.String, size: Int, capacity: Int }))
-})
+export const MsgReplyGetMeasures = messages.schemas.MsgReplyGetMeasures
 
 /**
  * Every local tx-monitor message.
@@ -125,20 +186,7 @@ export const MsgReplyGetMeasures = Schema.TaggedStruct("MsgReplyGetMeasures", {
  * @category schemas
  * @since 0.1.0
  */
-export const MessageSchema = Schema.Union([
-  MsgDone,
-  MsgAcquire,
-  MsgAcquired,
-  MsgRelease,
-  MsgNextTx,
-  MsgReplyNextTx,
-  MsgHasTx,
-  MsgReplyHasTx,
-  MsgGetSizes,
-  MsgReplyGetSizes,
-  MsgGetMeasures,
-  MsgReplyGetMeasures
-])
+export const MessageSchema = messages.MessageSchema
 
 /**
  * A local tx-monitor message.
@@ -148,47 +196,13 @@ export const MessageSchema = Schema.Union([
  */
 export type Message = typeof MessageSchema.Type
 
-type Measure = { readonly name: string; readonly size: number | bigint; readonly capacity: number | bigint }
-
 /**
  * Message constructors.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = {
-  done: (): Message => ({ protocol: p, _tag: "MsgDone" }),
-  acquire: (): Message => ({ protocol: p, _tag: "MsgAcquire" }),
-  acquired: (slot: number): Message => ({ protocol: p, _tag: "MsgAcquired", slot }),
-  release: (): Message => ({ protocol: p, _tag: "MsgRelease" }),
-  nextTx: (): Message => ({ protocol: p, _tag: "MsgNextTx" }),
-  replyNextTx: (tx?: EraTx): Message => ({ protocol: p, _tag: "MsgReplyNextTx", tx }),
-  /** A bare id (`[7, txId]`), or an id with its era (`[7, [era, txId]]`, what the reference node reads). */
-  hasTx: (txId: Uint8Array | EraTxId): Message =>
-    txId instanceof Uint8Array
-      ? { protocol: p, _tag: "MsgHasTx", txId }
-      : txId.byronKind === undefined
-      ? { protocol: p, _tag: "MsgHasTx", txId: txId.txId, era: txId.era }
-      : { protocol: p, _tag: "MsgHasTx", txId: txId.txId, era: txId.era, byronKind: txId.byronKind },
-  replyHasTx: (value: boolean): Message => ({ protocol: p, _tag: "MsgReplyHasTx", value }),
-  getSizes: (): Message => ({ protocol: p, _tag: "MsgGetSizes" }),
-  replyGetSizes: (capacityInBytes: number, sizeInBytes: number, numberOfTxs: number): Message => ({
-    protocol: p,
-    _tag: "MsgReplyGetSizes",
-    capacityInBytes,
-    sizeInBytes,
-    numberOfTxs
-  }),
-  getMeasures: (): Message => ({ protocol: p, _tag: "MsgGetMeasures" }),
-  replyGetMeasures: (txCount: number, measures: ReadonlyArray<Measure>): Message => ({
-    protocol: p,
-    _tag: "MsgReplyGetMeasures",
-    txCount,
-    measures
-  })
-} as const
-
-const W32 = 0xffffffff
+export const make = messages.make
 
 /**
  * The CBOR codec (exact bytes).
@@ -196,91 +210,7 @@ const W32 = 0xffffffff
  * @category encoding
  * @since 0.1.0
  */
-export const codec = C.makeCodec<Message, typeof MessageSchema>(
-  p,
-  MessageSchema,
-  (m) => {
-    switch (m._tag) {
-      case "MsgDone":
-        return [0]
-      case "MsgAcquire":
-        return [1]
-      case "MsgAcquired":
-        return [2, m.slot]
-      case "MsgRelease":
-        return [3]
-      case "MsgNextTx":
-        return [5]
-      case "MsgReplyNextTx":
-        return m.tx === undefined ? [6] : [6, EraTx.toCbor(m.tx)]
-      case "MsgHasTx":
-        return m.era === undefined ? [7, m.txId] : [7, EraTxId.toCbor({ era: m.era, txId: m.txId, byronKind: m.byronKind })]
-      case "MsgReplyHasTx":
-        return [8, m.value]
-      case "MsgGetSizes":
-        return [9]
-      case "MsgReplyGetSizes":
-        return [10, [m.capacityInBytes, m.sizeInBytes, m.numberOfTxs]]
-      case "MsgGetMeasures":
-        return [11]
-      case "MsgReplyGetMeasures":
-        return [12, m.txCount, new Map(m.measures.map((x) => [x.name, [x.size, x.capacity]] as const))]
-    }
-  },
-  (v) => {
-    const [t, a] = C.messageTag(v, p)
-    const n = (len: number, what: string) => C.arrayOf(v, len, what)
-    switch (t) {
-      case 0:
-        n(1, "MsgDone")
-        return make.done()
-      case 1:
-        n(1, "MsgAcquire")
-        return make.acquire()
-      case 2:
-        n(2, "MsgAcquired")
-        return make.acquired(C.uint(a[1]!, "slot"))
-      case 3:
-        n(1, "MsgRelease")
-        return make.release()
-      case 5:
-        n(1, "MsgNextTx")
-        return make.nextTx()
-      case 6:
-        if (a.length === 1) return make.replyNextTx()
-        n(2, "MsgReplyNextTx")
-        return make.replyNextTx(EraTx.fromCbor(a[1]!))
-      case 7:
-        n(2, "MsgHasTx")
-        return make.hasTx(a[1] instanceof Uint8Array ? a[1] : EraTxId.fromCbor(a[1]!))
-      case 8:
-        n(2, "MsgReplyHasTx")
-        return make.replyHasTx(C.bool(a[1]!, "has tx"))
-      case 9:
-        n(1, "MsgGetSizes")
-        return make.getSizes()
-      case 10: {
-        n(2, "MsgReplyGetSizes")
-        const s = C.arrayOf(a[1]!, 3, "sizes")
-        return make.replyGetSizes(C.uint(s[0]!, "capacity", W32), C.uint(s[1]!, "size", W32), C.uint(s[2]!, "count", W32))
-      }
-      case 11:
-        n(1, "MsgGetMeasures")
-        return make.getMeasures()
-      case 12: {
-        n(3, "MsgReplyGetMeasures")
-        const measures: Array<Measure> = []
-        for (const [k, x] of C.map(a[2]!, "measures")) {
-          const pair = C.arrayOf(x, 2, "measure")
-          measures.push({ name: C.text(k, "measure name"), size: C.int(pair[0]!, "size"), capacity: C.int(pair[1]!, "capacity") })
-        }
-        return make.replyGetMeasures(C.uint(a[1]!, "tx count", W32), measures)
-      }
-      default:
-        return C.fail(`local-tx-monitor: unknown message tag ${t}`)
-    }
-  }
-)
+export const codec = messages.codec
 
 /**
  * The local tx-monitor protocol: channel 9, no byte limits or timeouts.
@@ -288,8 +218,8 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(
  * @category protocol
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
-  name: p,
+export const protocol = Protocol.define<Message>()({
+  name: "local-tx-monitor",
   channel: 9,
   initialState: "Idle",
   states: {
@@ -320,7 +250,7 @@ export const protocol: Protocol<Message> = {
   ingressLimit: 0xffffffff,
   maxInFlight: 1,
   ...codec
-}
+})
 
 /**
  * The JSON form the CLI prints.
@@ -328,30 +258,4 @@ export const protocol: Protocol<Message> = {
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> => {
-  switch (m._tag) {
-    case "MsgAcquired":
-      return { msg: m._tag, slot: m.slot }
-    case "MsgReplyNextTx":
-      return { msg: m._tag, tx: m.tx === undefined ? null : EraTx.toJson(m.tx) }
-    case "MsgHasTx":
-      return {
-        msg: m._tag,
-        txid: Cbor.toHex(m.txId),
-        ...(m.era === undefined ? {} : { era: m.era }),
-        ...(m.byronKind === undefined ? {} : { byron_kind: m.byronKind })
-      }
-    case "MsgReplyHasTx":
-      return { msg: m._tag, value: m.value }
-    case "MsgReplyGetSizes":
-      return { msg: m._tag, capacityInBytes: m.capacityInBytes, sizeInBytes: m.sizeInBytes, numberOfTxs: m.numberOfTxs }
-    case "MsgReplyGetMeasures":
-      return {
-        msg: m._tag,
-        txCount: m.txCount,
-        measures: Object.fromEntries(m.measures.map((x) => [x.name, [String(x.size), String(x.capacity)]]))
-      }
-    default:
-      return { msg: m._tag }
-  }
-}
+export const toJson = messages.toJson

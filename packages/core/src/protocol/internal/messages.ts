@@ -30,6 +30,8 @@ export interface Field<S extends Schema.Top = Schema.Top> {
   readonly compute?: ((fields: any) => S["Type"]) | undefined
   /** May be absent at the end of the message array (then `undefined`). */
   readonly optional?: boolean | undefined
+  /** When `undefined`, the key is left out of the message (else it is there, set to `undefined`). */
+  readonly omitIfUndefined?: boolean | undefined
   /** Kept as the exact bytes received: the message `[tag, bytes]` is written back byte for byte. */
   readonly raw?: boolean | undefined
   /** The key in the JSON form (default: the field name). */
@@ -185,7 +187,10 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
   const build = (c: Compiled, values: ReadonlyArray<unknown>): M => {
     const o: Record<string, unknown> = { protocol, _tag: c.def.name }
     const w = c.wireFields
-    for (let i = 0; i < w.length; i++) o[w[i]![0]] = values[i]
+    for (let i = 0; i < w.length; i++) {
+      const v = values[i]
+      if (v !== undefined || w[i]![1].omitIfUndefined !== true) o[w[i]![0]] = v
+    }
     for (let i = 0; i < c.computed.length; i++) o[c.computed[i]![0]] = c.computed[i]![1].compute!(o)
     return o as unknown as M
   }
