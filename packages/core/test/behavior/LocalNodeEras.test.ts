@@ -1,7 +1,10 @@
 /**
- * Byron transactions through our client and the local-node stand-in (TestInterface + TestClock): a
- * real Byron transaction (from a mainnet block) is submitted as `[0, [0, [tx, witnesses]]]`, kept in
- * the mempool, read back byte for byte by tx-monitor, and found by has-tx with its Byron id
+ * Every era through our client and the local-node stand-in (TestInterface + TestClock): the stand-in
+ * serves a real mainnet block of each era, Byron to Conway; the client streams it (era, slot, hash,
+ * block number and previous hash read, bytes unchanged), reads the tip's era, and gets the era
+ * wrapping of queries right (an era query of another era is an EraMismatch naming both). And a real
+ * Byron transaction (from a mainnet block) is submitted as `[0, [0, [tx, witnesses]]]`, kept in the
+ * mempool, read back byte for byte by tx-monitor, and found by has-tx with its Byron id
  * `[0, [0, hash]]`; a Conway transaction beside it keeps its tag-24 wrapping.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -10,7 +13,8 @@ import * as path from "node:path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Cbor, ChainSource, GeneratedChain, LocalClient, LocalNode, LocalServer, PeerId, TestInterface } from "../../src/index.ts"
+import * as Stream from "effect/Stream"
+import { Block, Cbor, ChainSource, GeneratedChain, LocalClient, LocalNode, LocalServer, PeerId, TestInterface } from "../../src/index.ts"
 import { blake2b256 } from "../../src/chain/Blake2b.ts"
 import * as Common from "../../src/protocol/Common.ts"
 import { vectorsDir } from "../utils/vectors.ts"
@@ -27,14 +31,15 @@ const standIn = (chain: ChainSource.ChainSourceShape) =>
     )
   )
 
-const client = Effect.map(
+let clientPort = 40100
+const client = Effect.suspend(() => Effect.map(
   Layer.build(
     LocalNode.layer({ peer: server, networkMagic: MAGIC }).pipe(
-      Layer.provide(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", 40100), protocols }))
+      Layer.provide(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", clientPort++), protocols }))
     )
   ),
   (context) => Context.get(context, LocalNode.LocalNode)
-)
+))
 
 /** The first `[tx, witnesses]` of the real Byron mainnet block, its exact bytes, and the tx's bytes. */
 const byronTx = (): { readonly aux: Uint8Array; readonly tx: Uint8Array } => {
@@ -83,4 +88,51 @@ describe("LocalNode and the stand-in: a Byron transaction beside a Conway one", 
       assert.isTrue(yield* node.hasTx(byronId), "a bare id is sent with the current era")
       assert.isFalse(yield* node.hasTx({ era: 0, txId: new Uint8Array(32), byronKind: 0 }))
     }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)))
+})
+
+const ERAS = ["byron", "shelley", "allegra", "mary", "alonzo", "babbage", "conway"] as const
+const index = JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) as Array<{
+  readonly file: string
+  readonly era: string
+  readonly layout: string
+  readonly header_hash: string
+  readonly prev_hash: string
+}>
+
+describe("LocalNode and the stand-in: a real block of every era", () => {
+  for (let era = 0; era < ERAS.length; era++) {
+    it.effect(`${ERAS[era]}: streamed as served, the tip's era read, era queries wrapped for era ${era}`, () =>
+      Effect.gen(function*() {
+        const entry = index.find((e) => e.era === ERAS[era] && e.file.includes("_mainnet_") && e.layout.startsWith("raw era block"))!
+        const raw = Cbor.fromHex(fs.readFileSync(path.join(vectorsDir, entry.file), "utf8").trim())!
+        const wrapped = new Uint8Array(raw.length + 2)
+        wrapped.set([0x82, era + 1])
+        wrapped.set(raw, 2)
+        const block = Block.parse(wrapped)
+        yield* standIn(yield* ChainSource.makeMemory([block]))
+        const node = yield* client
+        const updates = [...yield* node.blocks("origin").pipe(Stream.take(2), Stream.runCollect)]
+        assert.deepStrictEqual(updates.map((u) => u._tag), ["RollBackward", "RollForward"])
+        const got = (updates[1] as Extract<LocalNode.ChainUpdate, { _tag: "RollForward" }>).block
+        assert.deepStrictEqual(
+          [got.era, got.tag, got.slot, got.blockNo, Cbor.toHex(got.hash), got.prevHash === undefined ? undefined : Cbor.toHex(got.prevHash)],
+          [era, era + 1, block.slot, block.blockNo, entry.header_hash, entry.prev_hash]
+        )
+        assert.strictEqual(Cbor.toHex(got.bytes), Cbor.toHex(wrapped), "the block's bytes as served")
+
+        const tip = yield* node.queryTip
+        assert.strictEqual(tip.era, era)
+        assert.strictEqual(tip.blockNo, block.blockNo)
+        assert.strictEqual(tip.epoch === undefined, era === 0, "no epoch query in the Byron era")
+        // an era query of another era: an EraMismatch naming both eras
+        const other = era === 6 ? 5 : 6
+        const mismatch = yield* node.query(LocalNode.Queries.epochNo(other)).pipe(Effect.flip)
+        assert.strictEqual(mismatch._tag, "QueryFailed")
+        if (mismatch._tag === "QueryFailed") {
+          assert.deepStrictEqual([mismatch.reason, mismatch.queryEra, mismatch.ledgerEra], ["EraMismatch", other, era])
+        }
+        if (era > 0) assert.isNumber(yield* node.query(LocalNode.Queries.epochNo(era)))
+        assert.strictEqual(Cbor.toHex(LocalNode.Queries.epochNo(era).bytes), Cbor.toHex(Cbor.encode([0, [0, [era, [1]]]])))
+      }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)))
+  }
 })
