@@ -8,10 +8,8 @@
 import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
 import * as C from "./internal/codec.ts"
-import type { Protocol } from "./Protocol.ts"
-
-const tag = Schema.tag("handshake")
-const p = "handshake" as const
+import * as M from "./internal/messages.ts"
+import * as Protocol from "./Protocol.ts"
 
 /**
  * The bit that marks a node-to-client version.
@@ -79,34 +77,91 @@ export type RefuseReason = typeof RefuseReasonSchema.Type
 
 const VersionTableSchema = Schema.ReadonlyMap(Schema.Number, VersionDataSchema)
 
+const versionTable: M.Field<typeof VersionTableSchema> = {
+  schema: VersionTableSchema,
+  toCbor: (t) => tableToCbor(t),
+  fromCbor: (v) => tableFromCbor(v),
+  json: (t) => tableJson(t)
+}
+
+const refuseReason: M.Field<typeof RefuseReasonSchema> = {
+  schema: RefuseReasonSchema,
+  toCbor: (r) => r._tag === "VersionMismatch" ? [0, [...r.versions]] : [r._tag === "HandshakeDecodeError" ? 1 : 2, r.version, r.message],
+  fromCbor: (v) => {
+    const r = C.array(v, "refuse reason")
+    const kind = C.uint(r[0]!, "refuse reason", 2)
+    if (kind === 0) {
+      C.arrayOf(v, 2, "VersionMismatch")
+      return { _tag: "VersionMismatch", versions: C.array(r[1]!, "versions").map((x) => C.uint(x, "version", 0xffff)) }
+    }
+    C.arrayOf(v, 3, "refuse reason")
+    return {
+      _tag: kind === 1 ? "HandshakeDecodeError" : "Refused",
+      version: C.uint(r[1]!, "version", 0xffff),
+      message: C.text(r[2]!, "message")
+    }
+  }
+}
+
+const messages = M.table("handshake", [
+  M.msg(0, "MsgProposeVersions", "propose", [["versionTable", versionTable]], {
+    json: (m) => ({
+      mode: [...m.versionTable.keys()].some(isNodeToClient) ? "node-to-client" : "node-to-node",
+      versionTable: tableJson(m.versionTable)
+    })
+  }),
+  M.msg(1, "MsgAcceptVersion", "accept", [
+    ["version", M.F.uint("version", 0xffff)],
+    ["versionData", { schema: VersionDataSchema, json: (d) => dataJson(d) }]
+  ], {
+    // the data's shape depends on the version before it
+    wire: {
+      tags: [1],
+      toCbor: (m) => [1, m.version, versionDataToCbor(m.version, m.versionData)],
+      fromCbor: (_, a, v) => {
+        C.arrayOf(v, 3, "MsgAcceptVersion")
+        const version = C.uint(a[1]!, "version", 0xffff)
+        return [version, versionDataFromCbor(version, a[2]!)]
+      }
+    }
+  }),
+  M.msg(2, "MsgRefuse", "refuse", [["reason", refuseReason]], {
+    json: ({ reason }) => ({
+      reason: reason._tag,
+      ...(reason._tag === "VersionMismatch" ? { versions: reason.versions } : { version: reason.version, message: reason.message })
+    })
+  }),
+  M.msg(3, "MsgQueryReply", "queryReply", [["versionTable", versionTable]])
+])
+
 /**
  * Client: the versions it supports, each with its version data. `[0, {* version => data}]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgProposeVersions = Schema.TaggedStruct("MsgProposeVersions", { protocol: tag, versionTable: VersionTableSchema })
+export const MsgProposeVersions = messages.schemas.MsgProposeVersions
 /**
  * Server: the version chosen and its data. `[1, version, data]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgAcceptVersion = Schema.TaggedStruct("MsgAcceptVersion", { protocol: tag, version: Schema.Number, versionData: VersionDataSchema })
+export const MsgAcceptVersion = messages.schemas.MsgAcceptVersion
 /**
  * Server: no version agreed, with the reason. `[2, reason]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgRefuse = Schema.TaggedStruct("MsgRefuse", { protocol: tag, reason: RefuseReasonSchema })
+export const MsgRefuse = messages.schemas.MsgRefuse
 /**
  * Server: its own version table, in answer to a proposal with the query flag set. `[3, table]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgQueryReply = Schema.TaggedStruct("MsgQueryReply", { protocol: tag, versionTable: VersionTableSchema })
+export const MsgQueryReply = messages.schemas.MsgQueryReply
 
 /**
  * Every handshake message.
@@ -114,7 +169,7 @@ export const MsgQueryReply = Schema.TaggedStruct("MsgQueryReply", { protocol: ta
  * @category schemas
  * @since 0.1.0
  */
-export const MessageSchema = Schema.Union([MsgProposeVersions, MsgAcceptVersion, MsgRefuse, MsgQueryReply])
+export const MessageSchema = messages.MessageSchema
 /**
  * A handshake message.
  *
@@ -129,12 +184,7 @@ export type Message = typeof MessageSchema.Type
  * @category constructors
  * @since 0.1.0
  */
-export const make = {
-  propose: (versionTable: VersionTable): Message => ({ protocol: p, _tag: "MsgProposeVersions", versionTable }),
-  accept: (version: number, versionData: VersionData): Message => ({ protocol: p, _tag: "MsgAcceptVersion", version, versionData }),
-  refuse: (reason: RefuseReason): Message => ({ protocol: p, _tag: "MsgRefuse", reason }),
-  queryReply: (versionTable: VersionTable): Message => ({ protocol: p, _tag: "MsgQueryReply", versionTable })
-} as const
+export const make = messages.make
 
 /**
  * Whether a version number is node-to-client.
@@ -228,52 +278,7 @@ const tableFromCbor = (v: Cbor.Value): VersionTable => {
  * @category encoding
  * @since 0.1.0
  */
-export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema, (m) => {
-  switch (m._tag) {
-    case "MsgProposeVersions":
-      return [0, tableToCbor(m.versionTable)]
-    case "MsgAcceptVersion":
-      return [1, m.version, versionDataToCbor(m.version, m.versionData)]
-    case "MsgRefuse":
-      return [2, m.reason._tag === "VersionMismatch"
-        ? [0, [...m.reason.versions]]
-        : [m.reason._tag === "HandshakeDecodeError" ? 1 : 2, m.reason.version, m.reason.message]]
-    case "MsgQueryReply":
-      return [3, tableToCbor(m.versionTable)]
-  }
-}, (v) => {
-  const [t, a] = C.messageTag(v, p)
-  switch (t) {
-    case 0:
-      C.arrayOf(v, 2, "MsgProposeVersions")
-      return make.propose(tableFromCbor(a[1]!))
-    case 1: {
-      C.arrayOf(v, 3, "MsgAcceptVersion")
-      const version = C.uint(a[1]!, "version", 0xffff)
-      return make.accept(version, versionDataFromCbor(version, a[2]!))
-    }
-    case 2: {
-      C.arrayOf(v, 2, "MsgRefuse")
-      const r = C.array(a[1]!, "refuse reason")
-      const kind = C.uint(r[0]!, "refuse reason", 2)
-      if (kind === 0) {
-        C.arrayOf(a[1]!, 2, "VersionMismatch")
-        return make.refuse({ _tag: "VersionMismatch", versions: C.array(r[1]!, "versions").map((x) => C.uint(x, "version", 0xffff)) })
-      }
-      C.arrayOf(a[1]!, 3, "refuse reason")
-      return make.refuse({
-        _tag: kind === 1 ? "HandshakeDecodeError" : "Refused",
-        version: C.uint(r[1]!, "version", 0xffff),
-        message: C.text(r[2]!, "message")
-      })
-    }
-    case 3:
-      C.arrayOf(v, 2, "MsgQueryReply")
-      return make.queryReply(tableFromCbor(a[1]!))
-    default:
-      return C.fail(`handshake: unknown message tag ${t}`)
-  }
-})
+export const codec = messages.codec
 
 /**
  * The handshake protocol (channel 0; 5 760 bytes and 10 s per state).
@@ -281,8 +286,8 @@ export const codec = C.makeCodec<Message, typeof MessageSchema>(p, MessageSchema
  * @category protocols
  * @since 0.1.0
  */
-export const protocol: Protocol<Message> = {
-  name: p,
+export const protocol = Protocol.define<Message>()({
+  name: "handshake",
   channel: 0,
   initialState: "Propose",
   states: {
@@ -299,7 +304,7 @@ export const protocol: Protocol<Message> = {
   ingressLimit: 5_760,
   maxInFlight: 1,
   ...codec
-}
+})
 
 /**
  * A node-to-node version table.
@@ -393,20 +398,7 @@ const tableJson = (t: VersionTable): Record<string, unknown> =>
  * @category encoding
  * @since 0.1.0
  */
-export const toJson = (m: Message): Record<string, unknown> => {
-  switch (m._tag) {
-    case "MsgProposeVersions": {
-      const n2c = [...m.versionTable.keys()].some(isNodeToClient)
-      return { msg: m._tag, mode: n2c ? "node-to-client" : "node-to-node", versionTable: tableJson(m.versionTable) }
-    }
-    case "MsgAcceptVersion":
-      return { msg: m._tag, version: m.version, versionData: dataJson(m.versionData) }
-    case "MsgRefuse":
-      return { msg: m._tag, reason: m.reason._tag, ...(m.reason._tag === "VersionMismatch" ? { versions: m.reason.versions } : { version: m.reason.version, message: m.reason.message }) }
-    case "MsgQueryReply":
-      return { msg: m._tag, versionTable: tableJson(m.versionTable) }
-  }
-}
+export const toJson = messages.toJson
 
 /**
  * The node-to-client versions a current node speaks (16 to 23), without the node-to-client bit.
