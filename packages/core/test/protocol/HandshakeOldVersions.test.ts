@@ -6,9 +6,16 @@
  * version when there is one.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
 import { Cbor } from "../../src/cbor/index.ts"
+import { ChainSource, GeneratedChain, Interface, PeerId, TestInterface } from "../../src/index.ts"
 import * as Handshake from "../../src/protocol/Handshake.ts"
+import { advanceUntil } from "../utils/clock.ts"
+import { protocols, responderAt } from "../utils/emulation.ts"
 
 const MAINNET = 764824073
 const MAGIC = `1a${MAINNET.toString(16)}`
@@ -111,4 +118,38 @@ describe("handshake: node-to-node versions below 7 in their own shapes", () => {
     const bytes = Handshake.protocol.encode(Handshake.make.propose(n2c))
     assert.strictEqual(Cbor.toHex(bytes), `8200a219800f82${MAGIC}f4198010 82${MAGIC}f4`.replace(/ /g, ""))
   })
+})
+
+describe("handshake: the responder behavior answers an old client's proposal", () => {
+  it.effect("a proposal of v1-v6 only (the old client's bytes) is refused with VersionMismatch [11..16]; with v14 beside them, v14 is accepted", () =>
+    Effect.gen(function*() {
+      const chain = yield* ChainSource.makeMemory(GeneratedChain.generate({ blocks: 3, seed: 1 }))
+      const server = PeerId.tcp("10.0.6.1", 3001)
+      yield* responderAt(server, chain, 0)
+      const answers: Array<Handshake.Message> = []
+      let port = 40600
+      const propose = (hex: string) =>
+        Effect.gen(function*() {
+          const context = yield* Layer.build(TestInterface.layer({ address: PeerId.tcp("10.0.6.2", port++), protocols }))
+          const iface = Context.get(context, Interface.Interface)
+          const before = answers.length
+          yield* Effect.forkScoped(Stream.runForEach(iface.events, (e) =>
+            Effect.sync(() => {
+              if (e._tag === "Recv") for (const m of e.messages) if (m.protocol === "handshake") answers.push(m as Handshake.Message)
+            })))
+          yield* iface.dispatch({ _tag: "Connect", peer: server })
+          // the proposal as the old client wrote it: decoded, then written again by our codec (same bytes)
+          const m = decode(hex)
+          assert.strictEqual(Cbor.toHex(Handshake.protocol.encode(m)), hex)
+          yield* iface.dispatch({ _tag: "Send", peer: server, message: m })
+          yield* advanceUntil(() => answers.length > before, 1, 10_000)
+          return answers[before]
+        })
+      const MAGIC2 = "02"
+      const old = yield* propose(`8200a4` + `01${MAGIC2}` + `03${MAGIC2}` + `0482${MAGIC2}f4` + `0682${MAGIC2}f4`)
+      assert.deepStrictEqual(old, Handshake.make.refuse({ _tag: "VersionMismatch", versions: [11, 12, 13, 14, 15, 16] }))
+      const mixed = yield* propose(`8200a3` + `01${MAGIC2}` + `0682${MAGIC2}f4` + `0e84${MAGIC2}f401f4`)
+      assert.strictEqual(mixed?._tag, "MsgAcceptVersion")
+      if (mixed?._tag === "MsgAcceptVersion") assert.strictEqual(mixed.version, 14)
+    }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)))
 })
