@@ -259,6 +259,32 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
   } as unknown as Table<P, Ds>
 }
 
+/** The CBOR helpers of a list's items. */
+interface ItemCodec<S extends Schema.Top> {
+  readonly toCbor: (v: S["Type"]) => Cbor.Value
+  readonly fromCbor: (v: Cbor.Value) => S["Type"]
+}
+
+const list = <S extends Schema.Top>(
+  schema: S,
+  what: string,
+  codec: ItemCodec<S>,
+  json: ((v: S["Type"]) => unknown) | undefined,
+  indefinite: boolean
+): Field<Schema.$Array<S>> => ({
+  schema: Schema.Array(schema),
+  toCbor: (vs) => {
+    const items = vs.map(codec.toCbor)
+    return indefinite ? Cbor.indefinite(items) : items
+  },
+  fromCbor: (v) => {
+    const a = C.array(v, what)
+    if (indefinite && !Cbor.isIndefinite(a)) C.fail(`${what}: expected an indefinite-length list`)
+    return a.map((x) => codec.fromCbor(x))
+  },
+  json: json === undefined ? undefined : (vs) => vs.map(json)
+})
+
 /** Fields. */
 export const F = {
   /** An unsigned integer up to `max`. */
@@ -291,37 +317,15 @@ export const F = {
   /** A value with its own CBOR helpers. */
   of: <S extends Schema.Top>(
     schema: S,
-    codec: { readonly toCbor: (v: S["Type"]) => Cbor.Value; readonly fromCbor: (v: Cbor.Value) => S["Type"] },
+    codec: ItemCodec<S>,
     json?: (v: S["Type"]) => unknown
   ): Field<S> => ({ schema, toCbor: codec.toCbor, fromCbor: (v) => codec.fromCbor(v), json }),
   /** A definite-length list of values with their own CBOR helpers. */
-  list: <S extends Schema.Top>(
-    schema: S,
-    what: string,
-    codec: { readonly toCbor: (v: S["Type"]) => Cbor.Value; readonly fromCbor: (v: Cbor.Value) => S["Type"] },
-    json?: (v: S["Type"]) => unknown
-  ): Field<Schema.$Array<S>> => ({
-    schema: Schema.Array(schema),
-    toCbor: (vs) => vs.map(codec.toCbor),
-    fromCbor: (v) => C.array(v, what).map(codec.fromCbor),
-    json: json === undefined ? undefined : (vs) => vs.map(json)
-  }),
+  list: <S extends Schema.Top>(schema: S, what: string, codec: ItemCodec<S>, json?: (v: S["Type"]) => unknown) =>
+    list(schema, what, codec, json, false),
   /** An indefinite-length list (written so, and required so when read). */
-  indefiniteList: <S extends Schema.Top>(
-    schema: S,
-    what: string,
-    codec: { readonly toCbor: (v: S["Type"]) => Cbor.Value; readonly fromCbor: (v: Cbor.Value) => S["Type"] },
-    json?: (v: S["Type"]) => unknown
-  ): Field<Schema.$Array<S>> => ({
-    schema: Schema.Array(schema),
-    toCbor: (vs) => Cbor.indefinite(vs.map(codec.toCbor)),
-    fromCbor: (v) => {
-      const a = C.array(v, what)
-      if (!Cbor.isIndefinite(a)) C.fail(`${what}: expected an indefinite-length list`)
-      return a.map(codec.fromCbor)
-    },
-    json: json === undefined ? undefined : (vs) => vs.map(json)
-  })
+  indefiniteList: <S extends Schema.Top>(schema: S, what: string, codec: ItemCodec<S>, json?: (v: S["Type"]) => unknown) =>
+    list(schema, what, codec, json, true)
 } as const
 
 /** A field with its JSON key or form changed. */
