@@ -8,6 +8,7 @@
  *
  *   node --conditions=@pallas-network2/source bench/observability.ts [ROUNDS=6] [3: scenario 3 only]
  */
+import "./sources.ts"
 import { Block, ChainSource, GeneratedChain, Interface, Observability, PeerId, Protocols, Responder } from "@pallas-network2/core"
 import type { InterfaceEvent, Message } from "@pallas-network2/core"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"

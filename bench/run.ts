@@ -16,6 +16,7 @@
  *
  * Options: --quick, --only 1,2,3,4,5,6
  */
+import "./sources.ts"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"

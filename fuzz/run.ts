@@ -4,6 +4,7 @@
  * outcomes its inputs reached, and writes fuzz/results.json. Exits 1 if any property fails, printing
  * fast-check's counterexample and seed to replay it.
  */
+import "../bench/sources.ts"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"

@@ -9,6 +9,7 @@
  * done so far; at the end it writes soak/results.json and says whether memory stayed flat: the heap
  * of the last third of the samples against the second third (the first third is warm-up).
  */
+import { sourceCondition } from "../bench/sources.ts"
 import { Block, ConnectionPool, GeneratedChain, Protocols } from "@pallas-network2/core"
 import type { InterfaceEvent, PeerId } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
@@ -34,7 +35,7 @@ const peers = opt("peers", 200)
 const sampleEveryMs = opt("sample-seconds", 30) * 1000
 
 // the responder process, answering `mem` on stdin
-const child = cp.spawn(process.execPath, ["--expose-gc", "bench/scenarios/responder-process.ts", "scale", String(BLOCKS)], {
+const child = cp.spawn(process.execPath, ["--expose-gc", sourceCondition, "bench/scenarios/responder-process.ts", "scale", String(BLOCKS)], {
   cwd: root,
   stdio: ["pipe", "pipe", "inherit"]
 })

@@ -13,6 +13,7 @@
  * block (more than 32 segments under 256 bytes on average: IngressOverrun); the reader and the framer
  * are timed here without that rule, to show what a segment costs.
  */
+import "../sources.ts"
 import { Cbor, Segment } from "@pallas-network2/core"
 import { Framer } from "../../packages/core/src/mux/internal/Framer.ts"
 import type { Scenario } from "../harness.ts"

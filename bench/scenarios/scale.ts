@@ -4,6 +4,7 @@
  * the tip, the memory each side gained per connection (heap + external after a GC, and RSS), and the
  * event-loop delay of both sides over `measureMs` while keep-alives flow.
  */
+import { sourceCondition } from "../sources.ts"
 import * as cp from "node:child_process"
 import * as readline from "node:readline"
 import { root, waitExit } from "./util.ts"
@@ -30,7 +31,7 @@ export interface ScaleFigures {
 
 /** A child process speaking JSON lines: `ask` writes a line and resolves with the next line printed. */
 const lineChild = (script: string, args: ReadonlyArray<string>) => {
-  const child = cp.spawn(process.execPath, ["--expose-gc", ...(process.env.SCALE_NODE_FLAGS ?? "").split(" ").filter((f) => f !== ""), script, ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root })
+  const child = cp.spawn(process.execPath, ["--expose-gc", sourceCondition, ...(process.env.SCALE_NODE_FLAGS ?? "").split(" ").filter((f) => f !== ""), script, ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root })
   const waiting: Array<(line: string) => void> = []
   const early: Array<string> = []
   readline.createInterface({ input: child.stdout! }).on("line", (line) => {

@@ -2,6 +2,7 @@
  * Helpers shared by the scenarios: spawning a side process on the pinned Node and reading the port it
  * prints; asking a side process for its CPU time (`cpu` on its stdin, answered with one JSON line).
  */
+import { sourceCondition } from "../sources.ts"
 import * as cp from "node:child_process"
 import * as path from "node:path"
 import * as readline from "node:readline"
@@ -14,7 +15,7 @@ export const chunkPath = path.join(shared, "vectors", "chain", "01285.chunk")
 /** Starts `node script args...` and resolves with the child and the first line it prints. */
 export const spawnWithPort = (script: string, args: ReadonlyArray<string>, extraNodeArgs: ReadonlyArray<string> = []) =>
   new Promise<{ child: cp.ChildProcess; line: string }>((resolve, reject) => {
-    const child = cp.spawn(process.execPath, [...extraNodeArgs, script, ...args], {
+    const child = cp.spawn(process.execPath, [sourceCondition, ...extraNodeArgs, script, ...args], {
       stdio: ["pipe", "pipe", "inherit"],
       cwd: root
     })
