@@ -104,6 +104,8 @@ interface Instance {
   deadline: number | undefined
   /** The state {@link deadline} was armed in. */
   waitingIn: string | undefined
+  /** Set while the reader waits for {@link ingress} to drain below half the ingress limit. */
+  drained: Deferred.Deferred<void> | undefined
 }
 
 const WRITE_BATCH = 131_072
@@ -189,7 +191,8 @@ export const make = Effect.fnUntraced(function*(
         framer: new Framer(),
         egress: [],
         deadline: undefined,
-        waitingIn: undefined
+        waitingIn: undefined,
+        drained: undefined
       }
       // the initial state's timeout (a responder awaiting the proposal, the first request) runs from now
       const t = instance.driver.timeout()
@@ -373,6 +376,9 @@ export const make = Effect.fnUntraced(function*(
         const chunk = item.value
         if (chunk !== null) {
           instance.ingressBytes -= chunk.length + SEGMENT_CHARGE
+          if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
+            yield* Deferred.succeed(instance.drained, undefined)
+          }
           messages.length = 0
           try {
             framer.push(chunk, messages)
@@ -433,6 +439,21 @@ export const make = Effect.fnUntraced(function*(
   let partialSince = 0
   const reader = Effect.gen(function*() {
     while (true) {
+      // Backpressure: while an instance has more than half its ingress limit queued and not yet
+      // framed, the socket is not read (an honest peer streaming faster than we decode is slowed
+      // down, not closed for an overrun). Messages held for the behavior still count against the limit
+      // in the instance, so a peer sending what nobody consumes is still closed. The time spent
+      // waiting here does not count against the segment timeout.
+      const behind = instances.find((i) => i.ingressBytes > i.protocol.ingressLimit / 2)
+      if (behind !== undefined) {
+        const since = yield* Clock.currentTimeMillis
+        const drained = yield* Deferred.make<void>()
+        behind.drained = drained
+        if (behind.ingressBytes > behind.protocol.ingressLimit / 2) yield* Deferred.await(drained)
+        behind.drained = undefined
+        partialSince += (yield* Clock.currentTimeMillis) - since
+        continue
+      }
       let chunks: ReadonlyArray<Uint8Array> | undefined
       if (segments.inSegment) {
         const left = partialSince + segmentTimeout() - (yield* Clock.currentTimeMillis)
