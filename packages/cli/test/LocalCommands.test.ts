@@ -158,7 +158,7 @@ describe("network2 serve --socket-path --live (a process)", () => {
 })
 
 describe("a node that accepts the handshake and then stops answering", () => {
-  it.live("query tip, mempool and submit-tx each end at --timeout with one line naming what they waited for", () =>
+  it.live("query tip, mempool and submit-tx each end at --timeout, follow at its answer timeout, with one line naming what they waited for", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
       const socketPath = path.join(dir, "mute.socket")
@@ -191,6 +191,14 @@ describe("a node that accepts the handshake and then stops answering", () => {
         assert.strictEqual(r.err, line.replace("SOCKET", socketPath) + "\n")
         assert.strictEqual(r.out, "")
       }
+      // follow has no whole deadline (it runs until stopped); its first chain-sync answer is due and
+      // gets --timeout plus a second
+      const started = Date.now()
+      const follow = yield* run(["follow", "--socket-path", socketPath, "--magic", "42", "--timeout", "1s"])
+      assert.strictEqual(follow.code, 1, follow.err)
+      assert.match(follow.err, /^network2 follow: .*no answer from the node within 2000 ms \(waiting for a local-chain-sync answer\)\n$/)
+      assert.isBelow(Date.now() - started, 20_000)
+      assert.strictEqual(follow.out, "")
     }).pipe(Effect.scoped), 120_000)
 })
 

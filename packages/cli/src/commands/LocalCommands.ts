@@ -91,7 +91,11 @@ export const withNode = <A, E>(
       LocalNodeSocket.layerUnix({
         socketPath: path,
         networkMagic: options.magic,
-        connectTimeout: Math.max(1, Math.min(Duration.toMillis(options.timeout), 30_000))
+        connectTimeout: Math.max(1, Math.min(Duration.toMillis(options.timeout), 30_000)),
+        // a long-running command (follow, mempool --watch) has no whole deadline: each answer that is
+        // due gets --timeout instead, plus a second so the connection's own deadline (which names the
+        // stage) ends the handshake first (a wait for the next block at the tip is never cut)
+        ...(deadline === "none" ? { answerTimeout: Duration.toMillis(options.timeout) + 1_000 } : {})
       })
     ).pipe(Effect.mapError((e) => new CommandFailed({ detail: e.message })))
     const node = Context.get(context, LocalNode.LocalNode)
