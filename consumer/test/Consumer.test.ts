@@ -152,6 +152,15 @@ describe("an application installing the packed packages", () => {
     const r = run(node, [bin, "--version"], path.join(dir, "app"), 30_000)
     assert.strictEqual(r.code, 0, r.err)
     assert.include(r.out, version)
+    // as a user runs it: `npx network2` in the application's folder, on the pinned Node (first on PATH)
+    const npx = cp.spawnSync(npmCli, ["exec", "--", "network2", "--version"], {
+      cwd: path.join(dir, "app"),
+      env: { ...env(), PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ""}` },
+      encoding: "utf8",
+      timeout: 60_000
+    })
+    assert.strictEqual(npx.status, 0, npx.stderr)
+    assert.include(npx.stdout, version)
     // the machine's own Node, when it is older than 22.19 (CI machines have Node 20)
     const system = cp.spawnSync("/usr/bin/env", ["-i", "PATH=/usr/local/bin:/usr/bin:/bin", "node", "--version"], { encoding: "utf8" })
     const [major, minor] = (system.stdout ?? "").replace("v", "").split(".").map(Number)
