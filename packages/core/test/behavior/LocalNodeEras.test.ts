@@ -136,3 +136,43 @@ describe("LocalNode and the stand-in: a real block of every era", () => {
       }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)))
   }
 })
+
+/**
+ * A Byron epoch boundary block (no real capture of one is in the shared vectors): built in the
+ * boundary block's shape, `[header, body, extra]` with the header
+ * `[protocolMagic, prevHash, bodyProof, [epoch, [difficulty]], [attributes]]` and the body proof the
+ * hash of the body; served as `[0, block]`.
+ */
+const boundaryBlock = (epoch: number, difficulty: number): Uint8Array => {
+  const body = Cbor.encode([new Uint8Array(28).fill(3)])
+  const header = Cbor.encode([MAGIC, new Uint8Array(32).fill(9), blake2b256(body), [epoch, [difficulty]], [new Map()]])
+  const block = new Uint8Array(3 + header.length + body.length + 2)
+  block.set([0x82, 0x00, 0x83])
+  block.set(header, 3)
+  block.set(body, 3 + header.length)
+  block.set([0x81, 0xa0], 3 + header.length + body.length)
+  return block
+}
+
+describe("LocalNode and the stand-in: a Byron epoch boundary block", () => {
+  it.effect("tag 0, era 0, slot epoch x 21600, block number the difficulty, hash over [0, header]; its header [0, [[0, size], #6.24]]", () =>
+    Effect.gen(function*() {
+      const bytes = boundaryBlock(207, 4_468_900)
+      const block = Block.parse(bytes)
+      assert.deepStrictEqual([block.header.era, block.header.byron?.subtag, block.slot, block.blockNo], [0, 0, 207 * 21_600, 4_468_900])
+      const headerWire = Cbor.encode(Common.WrappedHeader.toCbor(block.header))
+      assert.strictEqual(Cbor.toHex(headerWire.subarray(0, 5)), "8200828200", "[0, [[0, size], ...]]")
+      const back = Common.WrappedHeader.fromCbor(Cbor.decode(headerWire))
+      assert.strictEqual(Cbor.toHex(Block.headerHash(back)), Cbor.toHex(block.hash))
+      assert.strictEqual(Cbor.toHex(block.hash), Cbor.toHex(blake2b256(new Uint8Array([0x82, 0x00]), back.bytes)))
+
+      yield* standIn(yield* ChainSource.makeMemory([block]))
+      const node = yield* client
+      const updates = [...yield* node.blocks("origin").pipe(Stream.take(2), Stream.runCollect)]
+      const got = (updates[1] as Extract<LocalNode.ChainUpdate, { _tag: "RollForward" }>).block
+      assert.deepStrictEqual([got.era, got.tag, got.slot, got.blockNo, Cbor.toHex(got.hash)], [0, 0, block.slot, block.blockNo, Cbor.toHex(block.hash)])
+      assert.strictEqual(Cbor.toHex(got.bytes), Cbor.toHex(bytes))
+      const tip = yield* node.queryTip
+      assert.deepStrictEqual([tip.era, tip.epoch, tip.blockNo], [0, undefined, block.blockNo])
+    }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)))
+})
