@@ -151,11 +151,87 @@ export type Schemas<P extends string, Ds extends ReadonlyArray<Def>> = {
 
 interface Compiled {
   readonly def: Def
-  readonly wireFields: ReadonlyArray<readonly [string, Field]>
-  readonly computed: ReadonlyArray<readonly [string, Field]>
-  readonly required: number
+  /** The message from the wire fields' values, in order. */
+  readonly build: (values: ReadonlyArray<unknown>) => Message
+  /** The message from its array `a` (`[tag, ...]`) read from `input`. */
+  readonly decode: (a: ReadonlyArray<Cbor.Value>, input: Uint8Array, value: Cbor.Value, tag: number) => Message
+  /** The message's tree. */
+  readonly encode: (message: any) => Cbor.Value
   /** The field kept as exact bytes, when the message is `[tag, raw]`. */
   readonly rawKey: string | undefined
+}
+
+/*
+ * Each entry's build, decode and encode are generated once, when the table is made, as plain
+ * functions that write its object literal and its array with the entry's own keys: one shared loop
+ * over the fields would make every property store megamorphic and the codecs markedly slower. The
+ * generated text holds only the table's own field names (checked as identifiers) and indexes; every
+ * value and function is passed in as a parameter.
+ */
+const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+const compile = (protocol: string, def: Def): Compiled => {
+  for (const [k] of def.fields) if (!identifier.test(k)) throw new Error(`${def.name}: field name ${k} is not an identifier`)
+  const wire = def.fields.filter(([, f]) => f.compute === undefined)
+  const computed = def.fields.filter(([, f]) => f.compute !== undefined)
+  const omitted = wire.filter(([, f]) => f.omitIfUndefined === true)
+  let required = wire.length
+  while (required > 0 && wire[required - 1]![1].optional === true) required--
+
+  const literal = (values: ReadonlyArray<string>) =>
+    `{ protocol: P, _tag: T${wire.map(([k, f], i) => (f.omitIfUndefined === true ? "" : `, ${k}: ${values[i]}`)).join("")} }`
+  const after = (values: ReadonlyArray<string>) =>
+    wire.map(([k, f], i) => (f.omitIfUndefined === true ? `if (${values[i]} !== undefined) o.${k} = ${values[i]}\n` : "")).join("") +
+    computed.map(([k], j) => `o.${k} = K[${j}](o)\n`).join("")
+  const buildText = (values: ReadonlyArray<string>) =>
+    omitted.length === 0 && computed.length === 0
+      ? `return ${literal(values)}`
+      : `const o = ${literal(values)}\n${after(values)}return o`
+
+  const P = protocol
+  const T = def.name
+  const K = computed.map(([, f]) => f.compute!)
+  const D = wire.map(([, f]) => f.fromCbor)
+  const E = wire.map(([, f]) => f.toCbor)
+  const build = new Function("P", "T", "K", `return function build(v) {\n${buildText(wire.map((_, i) => `v[${i}]`))}\n}`)(P, T, K)
+
+  const decode = def.wire !== undefined
+    ? ((w: Wire<any>) => (a: ReadonlyArray<Cbor.Value>, _input: Uint8Array, value: Cbor.Value, tag: number) =>
+      build(w.fromCbor(tag, a, value)))(def.wire)
+    : new Function(
+      "P",
+      "T",
+      "K",
+      "D",
+      "arrayOf",
+      `return function decode(a, input, value) {\n` +
+        `if (a.length < ${required + 1} || a.length > ${wire.length + 1}) arrayOf(value, ${wire.length + 1}, T)\n` +
+        wire.map((_, i) =>
+          i < required
+            ? `const v${i} = D[${i}](a[${i + 1}], input)\n`
+            : `const v${i} = a.length > ${i + 1} ? D[${i}](a[${i + 1}], input) : undefined\n`
+        ).join("") +
+        buildText(wire.map((_, i) => `v${i}`)) +
+        `\n}`
+    )(P, T, K, D, C.arrayOf)
+
+  const encode = def.wire !== undefined
+    ? def.wire.toCbor
+    : new Function(
+      "E",
+      `return function encode(m) {\n` +
+        (required === wire.length
+          ? `return [${[String(def.tag), ...wire.map(([k], i) => `E[${i}](m.${k})`)].join(", ")}]`
+          : `const out = [${[String(def.tag), ...wire.slice(0, required).map(([k], i) => `E[${i}](m.${k})`)].join(", ")}]\n` +
+            wire.slice(required).map(([k], j) =>
+              `if (m.${k} === undefined) return out\nout.push(E[${required + j}](m.${k}))\n`
+            ).join("") +
+            `return out`) +
+        `\n}`
+    )(E)
+
+  const rawKey = def.wire === undefined && wire.length === 1 && wire[0]![1].raw === true ? wire[0]![0] : undefined
+  return { def, build, decode, encode, rawKey }
 }
 
 /**
@@ -167,64 +243,29 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
   const protocolSchema = Schema.tag(protocol)
   const schemas: Record<string, Schema.Top> = {}
   const byTag: Array<Compiled | undefined> = []
-  const byName: Record<string, Compiled> = Object.create(null)
+  const byName = new Map<string, Compiled>()
   for (const def of defs) {
     const structFields: Record<string, Schema.Top> = { protocol: protocolSchema }
     for (const [k, f] of def.fields) structFields[k] = f.schema
     schemas[def.name] = Schema.TaggedStruct(def.name, structFields)
-    const wireFields = def.fields.filter(([, f]) => f.compute === undefined)
-    const computed = def.fields.filter(([, f]) => f.compute !== undefined)
-    let required = wireFields.length
-    while (required > 0 && wireFields[required - 1]![1].optional === true) required--
-    const rawKey = def.wire === undefined && wireFields.length === 1 && wireFields[0]![1].raw === true
-      ? wireFields[0]![0]
-      : undefined
-    const c: Compiled = { def, wireFields, computed, required, rawKey }
-    byName[def.name] = c
+    const c = compile(protocol, def)
+    byName.set(def.name, c)
     for (const t of def.wire?.tags ?? [def.tag]) byTag[t] = c
   }
 
-  const build = (c: Compiled, values: ReadonlyArray<unknown>): M => {
-    const o: Record<string, unknown> = { protocol, _tag: c.def.name }
-    const w = c.wireFields
-    for (let i = 0; i < w.length; i++) {
-      const v = values[i]
-      if (v !== undefined || w[i]![1].omitIfUndefined !== true) o[w[i]![0]] = v
-    }
-    for (let i = 0; i < c.computed.length; i++) o[c.computed[i]![0]] = c.computed[i]![1].compute!(o)
-    return o as unknown as M
-  }
-
-  const toValue = (message: M): Cbor.Value => {
-    const c = byName[message._tag]!
-    if (c.def.wire !== undefined) return c.def.wire.toCbor(message as never)
-    const m = message
-    const out: Array<Cbor.Value> = [c.def.tag]
-    const w = c.wireFields
-    for (let i = 0; i < w.length; i++) {
-      const v = m[w[i]![0]]
-      if (v === undefined && w[i]![1].optional === true) break
-      out.push(w[i]![1].toCbor!(v))
-    }
-    return out
-  }
+  const toValue = (message: M): Cbor.Value => byName.get(message._tag)!.encode(message)
 
   const fromValue = (value: Cbor.Value, input: Uint8Array): M => {
     const [t, a] = C.messageTag(value, protocol)
     const c = byTag[t]
     if (c === undefined) return C.fail(`${protocol}: unknown message tag ${t}`)
-    if (c.def.wire !== undefined) return build(c, c.def.wire.fromCbor(t, a, value))
-    const w = c.wireFields
-    if (a.length - 1 < c.required || a.length - 1 > w.length) C.arrayOf(value, w.length + 1, c.def.name)
-    const values: Array<unknown> = new Array(w.length)
-    for (let i = 0; i < w.length; i++) values[i] = i + 1 < a.length ? w[i]![1].fromCbor!(a[i + 1]!, input) : undefined
-    return build(c, values)
+    return c.decode(a, input, value, t) as M
   }
 
   const encodeBytes = (message: M): Uint8Array => {
-    const c = byName[message._tag]!
+    const c = byName.get(message._tag)!
     return c.rawKey === undefined
-      ? Cbor.encode(toValue(message))
+      ? Cbor.encode(c.encode(message))
       : encodeTagged(c.def.tag, message[c.rawKey] as Uint8Array)
   }
 
@@ -232,14 +273,13 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
 
   const make: Record<string, (...args: ReadonlyArray<unknown>) => M> = {}
   for (const def of defs) {
-    const c = byName[def.name]!
-    make[def.make] = def.args === undefined
-      ? (...args) => build(c, args)
-      : (...args) => build(c, def.args!(...args))
+    const build = byName.get(def.name)!.build as (values: ReadonlyArray<unknown>) => M
+    const args = def.args
+    make[def.make] = args === undefined ? (...values) => build(values) : (...values) => build(args(...values))
   }
 
   const toJson = (message: M): Record<string, unknown> => {
-    const c = byName[message._tag]!
+    const c = byName.get(message._tag)!
     if (c.def.json !== undefined) return { msg: message._tag, ...c.def.json(message as never) }
     const m = message
     const o: Record<string, unknown> = { msg: message._tag }
