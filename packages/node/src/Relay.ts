@@ -1,0 +1,292 @@
+/**
+ * A relay in one process: the initiator follows upstream peers, every block it fetches (proven
+ * against its header by the initiator) is appended to a {@link ChainStore}, and that store is served
+ * to downstream peers by the responder over node-to-node TCP and, when a socket path is given, by the
+ * node-to-client stand-in on a Unix socket. New blocks reach followers as they arrive, roll-backs as
+ * they happen (within the store's volatile part). A restart resumes from the stored tip.
+ *
+ * The relay follows one upstream peer at a time (the first that answers); when that peer goes away
+ * it restarts chain-sync on the others from the stored tip.
+ *
+ * @since 0.1.0
+ */
+import { Block, type ChainSource, Initiator, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { Point } from "@pallas-network2/core/protocol/Common"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+import * as ChainStore from "./ChainStore.ts"
+import * as LocalNodeSocket from "./LocalNodeSocket.ts"
+import * as TcpInterface from "./TcpInterface.ts"
+import * as Topology from "./Topology.ts"
+
+/**
+ * Options of a relay.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RelayOptions {
+  /** The database folder (the chain store; `immutable/` in the node's layout). */
+  readonly dir: string
+  /** Upstream peers to follow. */
+  readonly peers?: ReadonlyArray<PeerId> | undefined
+  /** A cardano-node P2P topology file: its local roots, public roots and bootstrap peers are followed. */
+  readonly topology?: string | undefined
+  /** Listen for downstream node-to-node peers here (port 0: any free port). Default 127.0.0.1:3001. */
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  /** Serve node-to-client (the local-node stand-in) on this Unix socket too. */
+  readonly socketPath?: string | undefined
+  /** The network magic, upstream and downstream. Default mainnet (764824073). */
+  readonly networkMagic?: number | undefined
+  /** The security parameter k: blocks kept volatile in memory. Default 2160. */
+  readonly securityParam?: number | undefined
+  /** Regular slots per chunk file. Default 21 600. */
+  readonly chunkSize?: number | undefined
+  /** Most blocks asked for in one block-fetch range. Default 100. */
+  readonly fetchBatch?: number | undefined
+}
+
+/**
+ * The relay's layer: opens the store, listens for downstream peers (and on the Unix socket when
+ * given), and builds the initiator (outbound TCP of its own). The sync itself is {@link run}.
+ *
+ * @category layers
+ * @since 0.1.0
+ */
+export const layer = (options: RelayOptions) => {
+  const magic = options.networkMagic ?? 764824073
+  const k = options.securityParam ?? 2160
+  const store = ChainStore.layer({
+    dir: options.dir,
+    securityParam: k,
+    ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {})
+  })
+  const downstream = Responder.layerManager({ mode: "auto", networkMagic: magic }).pipe(
+    Layer.provideMerge(TcpInterface.layer({
+      protocols: Protocols.NodeToNode.protocols,
+      listen: { host: options.host ?? "127.0.0.1", port: options.port ?? 3001 },
+      duplex: false,
+      initiatorOnInbound: true
+    }))
+  )
+  const upstream = Initiator.managerLayer({ whenFull: "wait" }).pipe(
+    Layer.provideMerge(Initiator.layer({
+      networkMagic: magic,
+      securityParam: k,
+      churnInterval: undefined,
+      ...(options.fetchBatch !== undefined ? { blockFetch: { chunkBlocks: options.fetchBatch } } : {})
+    })),
+    Layer.provide(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
+  )
+  const local = options.socketPath === undefined
+    ? Layer.empty
+    : Layer.merge(
+      LocalNodeSocket.layerStandInUnix({ socketPath: options.socketPath, networkMagic: magic }),
+      Layer.effectDiscard(Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          try {
+            fs.unlinkSync(options.socketPath!)
+          } catch {
+            // already gone
+          }
+        })
+      ))
+    )
+  const served = Layer.merge(downstream, local)
+  return Layer.mergeAll(upstream, served.pipe(Layer.provideMerge(store)))
+}
+
+/**
+ * The upstream peers of the options: `peers`, then (with `topology`) the topology file's local
+ * roots, public roots and bootstrap peers, resolved through the Resolver in context, without repeats.
+ *
+ * @category constructors
+ * @since 0.1.0
+ */
+export const upstreamPeers = Effect.fn("Relay.upstreamPeers")(function*(options: Pick<RelayOptions, "peers" | "topology">) {
+  const out: Array<PeerId> = [...(options.peers ?? [])]
+  if (options.topology !== undefined) {
+    const topology = yield* Topology.load(options.topology)
+    const resolved = yield* Topology.resolve(topology)
+    for (const e of resolved.failures) yield* Effect.logWarning(e.message)
+    const all = [
+      ...resolved.localRoots.flatMap((g) => g.peers),
+      ...resolved.publicRoots.flatMap((r) => r.peers),
+      ...resolved.bootstrapPeers
+    ]
+    for (const a of all) out.push(PeerId.tcp(a.host, a.port))
+  }
+  return [...new Set(out)]
+})
+
+/**
+ * What the relay has done so far.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface RelayStats {
+  readonly appended: number
+  readonly rolledBack: number
+}
+
+interface Wanted {
+  readonly point: Point & { readonly _tag: "Specific" }
+  readonly blockNo: number
+}
+
+/**
+ * Follows the upstream peers into the store until interrupted: chain-sync starts from the stored
+ * tip (then the immutable tip, then the origin), each header of the followed peer is queued, its
+ * blocks fetched in ranges of up to `fetchBatch` and appended in order; a roll-back of the followed
+ * peer rolls the store back (a roll-back deeper than the volatile part is logged and the relay
+ * restarts chain-sync from its tip). `onAppend` is called after each block is stored.
+ *
+ * @category flows
+ * @since 0.1.0
+ */
+export const run = Effect.fnUntraced(function*(
+  peers: ReadonlyArray<PeerId>,
+  options: { readonly fetchBatch?: number | undefined; readonly onAppend?: ((block: Block.ChainBlock) => Effect.Effect<void>) | undefined } = {}
+) {
+  const store = yield* ChainStore.ChainStore
+  const manager = yield* Initiator.InitiatorManager
+  const batch = Math.max(1, options.fetchBatch ?? 100)
+  const stats = { appended: 0, rolledBack: 0 }
+
+  let leader: PeerId | undefined
+  let pending: Array<Wanted> = []
+  let inFlight: { readonly id: number; readonly items: Array<Wanted>; got: number; stale: boolean } | undefined
+  let nextId = 1
+
+  const startPoints = Effect.gen(function*() {
+    const tip = yield* store.tip
+    const imm = yield* store.immutableTip
+    const points: Array<Point> = [tip.point]
+    if (imm.point._tag === "Specific" && (tip.point._tag !== "Specific" || Point.toString(imm.point) !== Point.toString(tip.point))) {
+      points.push(imm.point)
+    }
+    if (tip.point._tag === "Specific") points.push(Point.origin)
+    return points
+  })
+  const restart = (why: string) =>
+    Effect.gen(function*() {
+      leader = undefined
+      pending = []
+      if (inFlight !== undefined) inFlight.stale = true
+      const points = yield* startPoints
+      yield* Effect.log(`relay: chain-sync from ${points.map(Point.toString).join(", ")} (${why})`)
+      yield* manager.execute(Initiator.InitiatorCommand.StartSync(points))
+    })
+
+  const fetchNext = Effect.suspend(() => {
+    if (inFlight !== undefined || pending.length === 0) return Effect.void
+    const items = pending.splice(0, batch)
+    const id = nextId++
+    inFlight = { id, items, got: 0, stale: false }
+    return manager.execute(Initiator.InitiatorCommand.FetchRange(items[0]!.point, items[items.length - 1]!.point, id))
+  })
+
+  const onEvent = (e: Initiator.InitiatorEvent): Effect.Effect<void, ChainSource.ChainSourceError> => {
+    switch (e._tag) {
+      case "IntersectionFound":
+        if (leader === undefined) leader = e.peer
+        return e.peer === leader ? Effect.log(`relay: following ${e.peer} from ${Point.toString(e.point)}`) : Effect.void
+      case "IntersectionNotFound":
+        return Effect.logWarning(`relay: ${e.peer} has none of the stored points (its tip is block ${e.tip.blockNo})`)
+      case "HeaderReceived": {
+        if (leader === undefined) leader = e.peer
+        if (e.peer !== leader || e.point._tag !== "Specific") return Effect.void
+        pending.push({ point: e.point, blockNo: e.blockNo })
+        return fetchNext
+      }
+      case "RolledBack": {
+        if (leader === undefined) leader = e.peer
+        if (e.peer !== leader) return Effect.void
+        return Effect.gen(function*() {
+          const key = Point.toString(e.point)
+          // a roll-back among the headers not fetched yet only drops them
+          const at = pending.findIndex((w) => Point.toString(w.point) === key)
+          if (at >= 0) {
+            pending = pending.slice(0, at + 1)
+            return
+          }
+          const inRange = inFlight?.items.findIndex((w) => Point.toString(w.point) === key) ?? -1
+          pending = []
+          if (inFlight !== undefined && inRange >= 0 && inRange + 1 >= inFlight.got) {
+            // the range in flight stops at the point: blocks after it are not stored
+            inFlight.items.splice(inRange + 1)
+            return
+          }
+          if (inFlight !== undefined) inFlight.stale = true
+          const tip = yield* store.tip
+          if (Point.toString(tip.point) === key) return
+          const removed = yield* Effect.result(store.rollbackTo(e.point))
+          if (removed._tag === "Failure") {
+            yield* Effect.logWarning(`relay: ${removed.failure.message}`)
+            return yield* restart("roll-back deeper than the volatile part")
+          }
+          stats.rolledBack += removed.success.length
+          yield* Effect.log(`relay: rolled back ${removed.success.length} block(s) to ${key}`)
+        })
+      }
+      case "BlockReceived": {
+        const flight = inFlight
+        if (flight === undefined || flight.id !== e.rangeId || flight.stale) return Effect.void
+        if (e.index >= flight.items.length) return Effect.void
+        return Effect.gen(function*() {
+          const block = yield* Effect.try(() => Block.parse(e.block.bytes)).pipe(Effect.result)
+          if (block._tag === "Failure") {
+            flight.stale = true
+            return yield* Effect.logWarning(`relay: a block from ${e.peer} does not parse: ${String(block.failure)}`)
+          }
+          const appended = yield* Effect.result(store.append(block.success))
+          if (appended._tag === "Failure") {
+            flight.stale = true
+            yield* Effect.logWarning(`relay: ${appended.failure.message}`)
+            return yield* restart("a block did not follow the stored tip")
+          }
+          flight.got = e.index + 1
+          stats.appended++
+          yield* Effect.logDebug(`relay: stored block ${block.success.blockNo} ${Point.toString(e.block.point)}`)
+          if (options.onAppend !== undefined) yield* options.onAppend(block.success)
+        })
+      }
+      case "RangeFetched":
+      case "RangeFailed": {
+        const flight = inFlight
+        if (flight === undefined || flight.id !== e.rangeId) return Effect.void
+        inFlight = undefined
+        if (e._tag === "RangeFailed" && !flight.stale) {
+          // ask again for what did not arrive
+          pending = [...flight.items.slice(flight.got), ...pending]
+          return Effect.andThen(Effect.logWarning(`relay: range failed: ${e.reason}`), fetchNext)
+        }
+        return fetchNext
+      }
+      case "PeerDemoted":
+        if (e.peer === leader && e.to === "cold") return restart(`${e.peer} went away: ${e.reason}`)
+        return Effect.void
+      case "PeerBanned":
+        return Effect.andThen(
+          Effect.logWarning(Initiator.describeEvent(e)),
+          e.peer === leader ? restart(`${e.peer} was banned`) : Effect.void
+        )
+      case "HandshakeResult":
+      case "ConnectFailed":
+        return Effect.log(`relay: ${Initiator.describeEvent(e)}`)
+      default:
+        return Effect.void
+    }
+  }
+
+  for (const p of peers) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
+  const points = yield* startPoints
+  yield* Effect.log(`relay: following ${peers.join(", ")} from ${points.map(Point.toString).join(", ")}`)
+  yield* manager.execute(Initiator.InitiatorCommand.StartSync(points))
+  yield* manager.events.pipe(Stream.runForEach(onEvent))
+  return stats as RelayStats
+})
