@@ -1,0 +1,204 @@
+/**
+ * The relay over real sockets on 127.0.0.1: an upstream responder over a chain that grows (and rolls
+ * back), the relay in between, a downstream initiator that receives every block byte for byte
+ * (including blocks appended after it started); the relay restarted on the same folder resumes from
+ * its stored tip, and `network2 serve --chain DIR` serves the immutable part.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Block, ChainSource, GeneratedChain, Initiator, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { Point } from "@pallas-network2/core/protocol/Common"
+import * as ChainStore from "@pallas-network2/node/ChainStore"
+import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
+import * as Relay from "@pallas-network2/node/Relay"
+import * as TcpInterface from "@pallas-network2/node/TcpInterface"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as Serve from "../src/commands/Serve.ts"
+
+const MAGIC = 42
+const K = 10
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0
+
+/** Polls `check` (real time: the sockets are real) until it holds, failing with `what` after `within` ms. */
+const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, R>, within = 15_000) =>
+  Effect.gen(function*() {
+    const start = Date.now()
+    while (!(yield* check)) {
+      if (Date.now() - start > within) return yield* Effect.fail(new Error(`timed out waiting for ${what}`))
+      yield* Effect.sleep("20 millis")
+    }
+  })
+
+const upstream = (initial: ReadonlyArray<Block.ChainBlock>) =>
+  Effect.gen(function*() {
+    const chain = yield* ChainSource.makeMemory(initial)
+    const context = yield* Layer.build(
+      Responder.layerManager({ networkMagic: MAGIC }).pipe(
+        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
+        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
+      )
+    )
+    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
+    return { chain, peer: PeerId.tcp("127.0.0.1", Context.get(context, TcpInterface.TcpListenAddress)!.port) }
+  })
+
+/** A relay in its own scope, with its sync running; `close` stops it. */
+const startRelay = (dir: string, peers: ReadonlyArray<PeerId>) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(
+      Relay.layer({ dir, peers, port: 0, networkMagic: MAGIC, securityParam: K, chunkSize: 200 }),
+      scope
+    )
+    const store = Context.get(context, ChainStore.ChainStore)
+    const fiber = yield* Effect.forkIn(Relay.run(peers).pipe(Effect.provideContext(context)), scope)
+    const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
+    return { store, port, fiber, close: Scope.close(scope, Effect.void as never) as Effect.Effect<void> }
+  })
+
+/** A downstream follower: our initiator over TCP, recording each header event and the chain it now holds. */
+const follower = (port: number) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(
+      Initiator.managerLayer({ whenFull: "wait" }).pipe(
+        Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, securityParam: K, churnInterval: undefined })),
+        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
+      )
+    )
+    const manager = Context.get(context, Initiator.InitiatorManager)
+    const chain: Array<Point> = []
+    const rollbacks: Array<Point> = []
+    const blocks = new Map<number, Array<Uint8Array>>()
+    const done = new Set<number>()
+    yield* Effect.forkScoped(Stream.runForEach(manager.events, (e) =>
+      Effect.sync(() => {
+        switch (e._tag) {
+          case "HeaderReceived":
+            chain.push(e.point)
+            break
+          case "RolledBack": {
+            const key = Point.toString(e.point)
+            const at = chain.findIndex((p) => Point.toString(p) === key)
+            if (at >= 0 || e.point._tag === "Origin") {
+              if (chain.length > at + 1) rollbacks.push(e.point)
+              chain.splice(at + 1)
+            }
+            break
+          }
+          case "BlockReceived":
+            if (!blocks.has(e.rangeId)) blocks.set(e.rangeId, [])
+            blocks.get(e.rangeId)![e.index] = e.block.bytes
+            break
+          case "RangeFetched":
+            done.add(e.rangeId)
+            break
+        }
+      })))
+    yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(PeerId.tcp("127.0.0.1", port)))
+    yield* manager.execute(Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin))
+    let id = 0
+    const fetch = (from: Point, to: Point) =>
+      Effect.gen(function*() {
+        const rangeId = ++id
+        yield* manager.execute(Initiator.InitiatorCommand.FetchRange(from, to, rangeId))
+        yield* eventually(`range ${rangeId}`, Effect.sync(() => done.has(rangeId)))
+        return blocks.get(rangeId)!
+      })
+    return { chain, rollbacks, fetch }
+  })
+
+const tmp: Array<string> = []
+const tmpDir = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "relay-"))
+  tmp.push(dir)
+  return dir
+}
+
+describe("Relay", () => {
+  it.live("upstream -> relay -> downstream: every block byte for byte, new ones and roll-backs passed on; a restart resumes from the stored tip", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const blocks = GeneratedChain.generate({ blocks: 140, maxBodySize: 3000 })
+      const up = yield* upstream(blocks.slice(0, 60))
+      const relay = yield* startRelay(dir, [up.peer])
+      const tipIs = (n: number) => Effect.map(relay.store.tip, (t) => t.blockNo === n)
+      yield* eventually("the relay to hold the first 60 blocks", tipIs(59))
+
+      const down = yield* follower(relay.port)
+      yield* eventually("the follower to have 60 headers", Effect.sync(() => down.chain.length === 60))
+      // blocks appended upstream after everyone started reach the follower through the relay
+      for (const b of blocks.slice(60, 100)) yield* up.chain.append(b)
+      yield* eventually("the relay to hold 100 blocks", tipIs(99))
+      yield* eventually("the follower to have 100 headers", Effect.sync(() => down.chain.length === 100))
+      assert.deepStrictEqual(down.chain, blocks.slice(0, 100).map(Block.pointOf))
+      const got = yield* down.fetch(Block.pointOf(blocks[0]!), Block.pointOf(blocks[99]!))
+      assert.strictEqual(got.length, 100)
+      got.forEach((bytes, i) => assert.isTrue(same(bytes, blocks[i]!.bytes), `block ${i}`))
+
+      // a roll-back upstream (3 blocks) and a fork of 4 blocks: the relay and the follower switch
+      yield* up.chain.rollback(3)
+      const random = (() => {
+        let s = 7
+        return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+      })()
+      const fork: Array<Block.ChainBlock> = []
+      let prev = blocks[96]!
+      for (let i = 0; i < 4; i++) {
+        const b = GeneratedChain.makeBlock({ blockNo: prev.blockNo + 1, slot: prev.slot + 2, prevHash: prev.hash, bodySize: 1500, random })
+        fork.push(b)
+        prev = b
+      }
+      for (const b of fork) yield* up.chain.append(b)
+      yield* eventually("the relay to hold the fork", Effect.map(relay.store.tip, (t) => t.point._tag === "Specific" && same(t.point.hash, fork[3]!.hash)))
+      const forked = [...blocks.slice(0, 97), ...fork]
+      yield* eventually("the follower to switch to the fork", Effect.sync(() => down.chain.length === 101))
+      assert.deepStrictEqual(down.chain, forked.map(Block.pointOf))
+      assert.isAbove(down.rollbacks.length, 0)
+      const forkBytes = yield* down.fetch(Block.pointOf(blocks[95]!), Block.pointOf(fork[3]!))
+      assert.strictEqual(forkBytes.length, 6)
+      forkBytes.forEach((bytes, i) => assert.isTrue(same(bytes, forked[95 + i]!.bytes), `fork block ${i}`))
+
+      // the relay stops; K blocks were volatile, the rest are on disk
+      const counts = yield* relay.store.counts
+      assert.deepStrictEqual(counts, { immutable: 101 - K, volatile: K })
+      yield* relay.close
+      const onDisk = yield* ImmutableDb.readBlocks(dir)
+      assert.strictEqual(onDisk.length, 101 - K)
+      onDisk.forEach((b, i) => assert.isTrue(same(b.bytes, forked[i]!.bytes)))
+
+      // restarted on the same folder: it resumes from its stored tip and catches up, new blocks too
+      const again = yield* startRelay(dir, [up.peer])
+      const tip0 = yield* again.store.tip
+      assert.strictEqual(tip0.blockNo, forked[100 - K]!.blockNo)
+      yield* eventually("the restarted relay to catch up", Effect.map(again.store.tip, (t) => t.blockNo === fork[3]!.blockNo))
+      prev = fork[3]!
+      const more: Array<Block.ChainBlock> = []
+      for (let i = 0; i < 20; i++) {
+        const b = GeneratedChain.makeBlock({ blockNo: prev.blockNo + 1, slot: prev.slot + 3, prevHash: prev.hash, bodySize: 1200, random })
+        more.push(b)
+        prev = b
+      }
+      for (const b of more) yield* up.chain.append(b)
+      const whole = [...forked, ...more]
+      yield* eventually("the restarted relay to take the new blocks", Effect.map(again.store.tip, (t) => t.blockNo === prev.blockNo))
+      yield* again.close
+      const all = yield* ImmutableDb.readBlocks(dir)
+      assert.strictEqual(all.length, whole.length - K)
+      all.forEach((b, i) => assert.isTrue(same(b.bytes, whole[i]!.bytes)))
+
+      // `network2 serve --chain DIR` serves the relay's folder: the immutable part, byte for byte
+      const served = yield* Layer.build(Serve.chainLayer({ host: "127.0.0.1", port: 0, magic: MAGIC, chain: dir }))
+      const source = Context.get(served, ChainSource.ChainSource)
+      assert.strictEqual(yield* source.length, whole.length - K)
+      const range = yield* source.range(Block.pointOf(whole[0]!), Block.pointOf(whole[whole.length - K - 1]!))
+      const servedBytes = yield* Stream.runCollect(range!)
+      servedBytes.forEach((bytes, i) => assert.isTrue(same(bytes, whole[i]!.bytes)))
+      for (const d of tmp) fs.rmSync(d, { recursive: true, force: true })
+    }).pipe(Effect.scoped), 60_000)
+})
