@@ -383,7 +383,8 @@ export interface LocalNodeShape {
   /**
    * Whether a snapshot of the mempool taken now holds a transaction id. The node reads the id with its
    * era (`[era, txId]`; Byron `[0, [kind, txId]]`): give an {@link EraTxId}, or bare id bytes, which
-   * are sent with the ledger's current era (one state query first).
+   * are sent with the ledger's current era (one state query first; in the Byron era as a transaction's
+   * id, kind 0).
    */
   readonly hasTx: (txId: Uint8Array | EraTxId) => Effect.Effect<boolean, LocalNodeError>
   /**
@@ -688,7 +689,9 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
 
   const hasTx = (txId: Uint8Array | EraTxId) =>
     Effect.gen(function*() {
-      const id: EraTxId = txId instanceof Uint8Array ? { era: yield* query(Queries.currentEra), txId } : txId
+      const era = txId instanceof Uint8Array ? yield* query(Queries.currentEra) : txId.era
+      // a bare id in the Byron era names a transaction (kind 0)
+      const id: EraTxId = txId instanceof Uint8Array ? (era === 0 ? { era, txId, byronKind: 0 } : { era, txId }) : txId
       return yield* hasEraTx(id)
     })
 

@@ -132,6 +132,8 @@ describe("LocalNode and the stand-in: a real block of every era", () => {
           assert.deepStrictEqual([mismatch.reason, mismatch.queryEra, mismatch.ledgerEra], ["EraMismatch", other, era])
         }
         if (era > 0) assert.isNumber(yield* node.query(LocalNode.Queries.epochNo(era)))
+        // a bare id is asked with the tip's era (Byron: as a transaction's id)
+        assert.isFalse(yield* node.hasTx(new Uint8Array(32).fill(era)))
         assert.strictEqual(Cbor.toHex(LocalNode.Queries.epochNo(era).bytes), Cbor.toHex(Cbor.encode([0, [0, [era, [1]]]])))
       }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)))
   }
