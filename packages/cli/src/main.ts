@@ -16,6 +16,7 @@ import process from "node:process"
 import { command as decode } from "./commands/Decode.ts"
 import { command as demo } from "./commands/DemoCommand.ts"
 import { fetch, follow, handshake } from "./commands/PeerCommands.ts"
+import { command as relay } from "./commands/Relay.ts"
 import { command as serve } from "./commands/ServeCommand.ts"
 import { mempool, query, submitTx } from "./commands/LocalCommands.ts"
 import * as Runner from "./Runner.ts"
@@ -39,10 +40,10 @@ export const cli = Command.make("network2").pipe(
   Command.withDescription(
     "The Cardano Ouroboros network for Effect: serve a chain, sync it, talk to peers and to your own node over its socket, decode messages."
   ),
-  Command.withSubcommands([demo, serve, handshake, follow, fetch, query, submitTx, mempool, decode])
+  Command.withSubcommands([demo, serve, relay, handshake, follow, fetch, query, submitTx, mempool, decode])
 )
 
-const names = new Set<string>([demo, serve, handshake, follow, fetch, query, submitTx, mempool, decode].map((c) => c.name))
+const names = new Set<string>([demo, serve, relay, handshake, follow, fetch, query, submitTx, mempool, decode].map((c) => c.name))
 
 /**
  * Runs the command line `argv` (without node and the script) and resolves to the exit code: 0
