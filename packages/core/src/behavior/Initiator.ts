@@ -24,7 +24,6 @@ import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Behavior from "../Behavior.ts"
 import * as Block from "../chain/Block.ts"
-import { blake2b256 } from "../chain/Blake2b.ts"
 import * as Cbor from "../cbor/Cbor.ts"
 import { InterfaceCommand, type InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
@@ -34,7 +33,7 @@ import { NetworkMagic, type PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
 import * as BlockFetch from "../protocol/BlockFetch.ts"
 import * as ChainSync from "../protocol/ChainSync.ts"
-import { type EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
+import { EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
 import * as Handshake from "../protocol/Handshake.ts"
 import * as KeepAlive from "../protocol/KeepAlive.ts"
 import type * as NodeToNode from "../protocol/NodeToNode.ts"
@@ -567,17 +566,6 @@ const CHAIN_SYNC_MAX_IN_FLIGHT = 300
 /** Errors that get the peer banned; the rest (transport failures, a peer too slow to answer) are failures. */
 const errorIsViolation = (e: ConnectionError): boolean =>
   (e._tag === "ProtocolViolation" && e.kind !== "Timeout") || (e._tag === "MuxError" && e.reason !== "SegmentTimeout")
-
-/** The hash of a transaction body: blake2b-256 of the first element of the tx array. */
-const txIdOf = (tx: EraTx): EraTxId => {
-  const b = tx.bytes
-  // [body, witnesses, valid, aux]: the body is the first item after the array head
-  const head = b[0] ?? 0
-  const info = head & 0x1f
-  const start = info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : 1
-  const end = Cbor.itemEnd(b, start)
-  return { era: tx.era, txId: blake2b256(end > start ? b.subarray(start, end) : b) }
-}
 
 /**
  * Makes the initiator behavior in the current scope (its timers are fibers of that scope).
@@ -1159,7 +1147,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
           return
         }
         case "SubmitTx": {
-          const id = command.txId ?? txIdOf(command.tx)
+          const id = command.txId ?? EraTx.txId(command.tx)
           if (pool.add(id, command.tx) === undefined) return
           for (const c of conns.values()) {
             const reply = c.tx?.submitted()
