@@ -33,7 +33,7 @@ describe("network2 main module", () => {
     assert.strictEqual(cli.name, "network2")
     assert.deepStrictEqual(
       cli.subcommands.flatMap((g) => g.commands.map((c) => c.name)),
-      ["demo", "serve", "handshake", "follow", "fetch", "query", "submit-tx", "mempool", "decode"]
+      ["demo", "serve", "relay", "handshake", "follow", "fetch", "query", "submit-tx", "mempool", "decode"]
     )
   })
 
