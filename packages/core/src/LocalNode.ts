@@ -345,7 +345,33 @@ export interface MempoolSnapshot {
   readonly capacityInBytes: number
   readonly sizeInBytes: number
   readonly numberOfTxs: number
+  /**
+   * The snapshot's named measures (each one's size and capacity, in the node's order), read when the
+   * negotiated version has them (node-to-client 20 and later); `undefined` below it.
+   */
+  readonly measures?: ReadonlyArray<MempoolMeasure> | undefined
 }
+
+/**
+ * One named measure of a mempool snapshot (node-to-client 20 and later): how much of it is used and
+ * its capacity, e.g. `transaction_bytes`.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface MempoolMeasure {
+  readonly name: string
+  readonly size: number | bigint
+  readonly capacity: number | bigint
+}
+
+/**
+ * The first node-to-client version whose tx-monitor has `MsgGetMeasures`.
+ *
+ * @category constants
+ * @since 0.1.0
+ */
+export const measuresSinceVersion = 20
 
 /**
  * A ledger state held for several queries (see {@link LocalNodeShape.acquire}).
@@ -378,7 +404,7 @@ export interface LocalNodeShape {
   readonly acquire: (target?: LocalStateQuery.Target) => Effect.Effect<AcquiredLedger, LocalNodeError, Scope.Scope>
   /** Submits a transaction; returns its id, or fails with {@link TxRejected}. */
   readonly submitTx: (tx: EraTx) => Effect.Effect<Uint8Array, LocalNodeError>
-  /** A snapshot of the mempool: every transaction and the sizes. */
+  /** A snapshot of the mempool: every transaction, the sizes, and the measures where the version has them. */
   readonly mempool: Effect.Effect<MempoolSnapshot, LocalNodeError>
   /**
    * Whether a snapshot of the mempool taken now holds a transaction id. The node reads the id with its
@@ -670,6 +696,13 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
     Effect.gen(function*() {
       const sizes = yield* exchange(s, "local-tx-monitor", C.GetSizes(peer))
       if (sizes._tag !== "MempoolSizes") return yield* unexpected("mempool sizes", sizes)
+      const { version } = yield* Deferred.await(s.ready)
+      let measures: ReadonlyArray<MempoolMeasure> | undefined
+      if (version >= measuresSinceVersion) {
+        const m = yield* exchange(s, "local-tx-monitor", C.GetMeasures(peer))
+        if (m._tag !== "MempoolMeasures") return yield* unexpected("mempool measures", m)
+        measures = m.measures
+      }
       const txs: Array<EraTx> = []
       while (true) {
         const next = yield* exchange(s, "local-tx-monitor", C.NextTx(peer))
@@ -682,7 +715,8 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
         txs,
         capacityInBytes: sizes.capacityInBytes,
         sizeInBytes: sizes.sizeInBytes,
-        numberOfTxs: sizes.numberOfTxs
+        numberOfTxs: sizes.numberOfTxs,
+        measures
       } satisfies MempoolSnapshot
     })
   )

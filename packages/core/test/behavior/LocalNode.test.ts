@@ -184,6 +184,27 @@ describe("LocalNode against the local-node stand-in (TestInterface + TestClock)"
       assert.strictEqual(twice._tag, "TxRejected")
     }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
 
+  it.effect("mempool reads the measures at version 20 and later (transaction_bytes from the stand-in), none below", () =>
+    Effect.gen(function*() {
+      yield* standIn(yield* ChainSource.makeMemory(GeneratedChain.generate({ blocks: 3, seed: 2 })), Layer.empty, { mempoolCapacity: 50_000 })
+      const node = yield* client()
+      assert.strictEqual((yield* node.connect).version, 23)
+      const empty = yield* node.mempool
+      assert.deepStrictEqual(empty.measures, [{ name: "transaction_bytes", size: 0, capacity: 50_000 }])
+      const txs = [tx(1), tx(2), tx(3)]
+      for (const t of txs) yield* node.submitTx(t)
+      const full = yield* node.mempool
+      const bytes = txs.reduce((n, t) => n + t.bytes.length, 0)
+      assert.deepStrictEqual(full.measures, [{ name: "transaction_bytes", size: bytes, capacity: 50_000 }])
+      assert.strictEqual(full.sizeInBytes, bytes)
+      // version 19: no MsgGetMeasures on the wire, no measures
+      const old = yield* client({ versions: [16, 19] })
+      assert.strictEqual((yield* old.connect).version, 19)
+      const snapshot = yield* old.mempool
+      assert.strictEqual(snapshot.measures, undefined)
+      assert.strictEqual(snapshot.numberOfTxs, 3)
+    }).pipe(Effect.provide(TestInterface.SimNetwork.layer)))
+
   it.effect("a validator's rejection reaches the client with the reason's exact bytes", () =>
     Effect.gen(function*() {
       const vector = loadVectors("localtxsubmission.json").find((v) => v.name.startsWith("reject_reason_0001"))
