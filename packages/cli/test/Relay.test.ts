@@ -4,7 +4,7 @@
  * (including blocks appended after it started); the relay restarted on the same folder resumes from
  * its stored tip, and `network2 serve --chain DIR` serves the immutable part.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Block, ChainSource, GeneratedChain, Initiator, PeerId, Protocols, Responder } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as ChainStore from "@pallas-network2/node/ChainStore"
@@ -20,6 +20,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Serve from "../src/commands/Serve.ts"
+import { freePort, serve, spawn, waitForOutput } from "./support/process.ts"
 
 const MAGIC = 42
 const K = 10
@@ -119,6 +120,9 @@ const tmpDir = () => {
   tmp.push(dir)
   return dir
 }
+afterAll(() => {
+  for (const d of tmp) fs.rmSync(d, { recursive: true, force: true })
+})
 
 describe("Relay", () => {
   it.live("upstream -> relay -> downstream: every block byte for byte, new ones and roll-backs passed on; a restart resumes from the stored tip", () =>
@@ -199,6 +203,65 @@ describe("Relay", () => {
       const range = yield* source.range(Block.pointOf(whole[0]!), Block.pointOf(whole[whole.length - K - 1]!))
       const servedBytes = yield* Stream.runCollect(range!)
       servedBytes.forEach((bytes, i) => assert.isTrue(same(bytes, whole[i]!.bytes)))
-      for (const d of tmp) fs.rmSync(d, { recursive: true, force: true })
     }).pipe(Effect.scoped), 60_000)
+
+  it.live("processes: serve --live -> relay -> our initiator and follow --socket-path; the relay killed with SIGKILL and started again resumes from its stored tip; serve --chain on its folder", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const db = path.join(dir, "db")
+      const socket = path.join(dir, "node.socket")
+      // what `serve --blocks 80 --max-body-size 3000` generates (the live chain replays the same blocks)
+      const blocks = GeneratedChain.generate({ blocks: 80, maxBodySize: 3000, minBodySize: 1000 })
+      const [upPort, relayPort, servePort] = [yield* freePort, yield* freePort, yield* freePort]
+      yield* serve([
+        "serve", "--port", String(upPort), "--magic", String(MAGIC), "--blocks", "80", "--max-body-size", "3000",
+        "--live", "--start", "40", "--block-time", "100ms", "--rollback-every", "10", "--rollback-depth", "2"
+      ])
+      const relayArgs = [
+        "relay", "--db", db, "--peer", `127.0.0.1:${upPort}`, "--port", String(relayPort), "--magic", String(MAGIC),
+        "--security-param", String(K), "--socket-path", socket
+      ]
+      const first = yield* spawn(relayArgs)
+      yield* waitForOutput(first, "listening on")
+      const down = yield* follower(relayPort)
+      yield* eventually("the follower to pass block 55", Effect.sync(() => down.chain.length > 55))
+
+      // killed in the middle, started again on the same folder: it resumes from what is on disk
+      first.child.kill("SIGKILL")
+      yield* first.exited
+      const second = yield* spawn(relayArgs)
+      yield* waitForOutput(second, "listening on")
+      const stored = Number(/chain store .*: (\d+) blocks on disk/.exec(second.log())![1])
+      assert.isAbove(stored, 0)
+      yield* waitForOutput(second, /relay: following 127\.0\.0\.1:\d+ from \d+\./)
+
+      // the follower goes on through the restarted relay to the end of the upstream chain
+      yield* eventually("the follower to hold all 80 blocks", Effect.sync(() => down.chain.length === 80), 30_000)
+      assert.deepStrictEqual(down.chain, blocks.map(Block.pointOf))
+      assert.isAbove(down.rollbacks.length, 0)
+      const got = yield* down.fetch(Block.pointOf(blocks[0]!), Block.pointOf(blocks[79]!))
+      assert.strictEqual(got.length, 80)
+      got.forEach((bytes, i) => assert.isTrue(same(bytes, blocks[i]!.bytes), `block ${i}`))
+
+      // node-to-client on the relay's socket: every block from the origin
+      const local = yield* spawn(["follow", "--socket-path", socket, "--magic", String(MAGIC), "--from", "origin", "--limit", "80", "--json"])
+      assert.strictEqual(yield* local.exited, 0)
+      const seen = local.log().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { event: string; blockNo?: number })
+        .filter((e) => e.event === "block").map((e) => e.blockNo)
+      assert.deepStrictEqual(seen, blocks.map((b) => b.blockNo))
+
+      // the relay's folder served by `network2 serve --chain`: the immutable part, byte for byte
+      second.child.kill("SIGINT")
+      yield* second.exited
+      yield* serve(["serve", "--port", String(servePort), "--magic", String(MAGIC), "--chain", db])
+      const onDisk = yield* ImmutableDb.readBlocks(db)
+      assert.strictEqual(onDisk.length, 80 - K)
+      const fromServe = yield* Effect.scoped(Effect.gen(function*() {
+        const client = yield* follower(servePort)
+        yield* eventually("the chain of serve --chain", Effect.sync(() => client.chain.length === 80 - K))
+        return yield* client.fetch(Block.pointOf(blocks[0]!), Block.pointOf(blocks[79 - K]!))
+      }))
+      assert.strictEqual(fromServe.length, 80 - K)
+      fromServe.forEach((bytes, i) => assert.isTrue(same(bytes, blocks[i]!.bytes), `served block ${i}`))
+    }).pipe(Effect.scoped), 90_000)
 })
