@@ -2,10 +2,12 @@
  * The relay over real sockets on 127.0.0.1: an upstream responder over a chain that grows (and rolls
  * back), the relay in between, a downstream initiator that receives every block byte for byte
  * (including blocks appended after it started); the relay restarted on the same folder resumes from
- * its stored tip, and `network2 serve --chain DIR` serves the immutable part.
+ * its stored tip, and `network2 serve --chain DIR` serves the immutable part. Then the same as processes
+ * (`serve --live`, `relay` killed with SIGKILL and started again), with the independent TypeScript
+ * client on the relay's port and socket.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Block, ChainSource, GeneratedChain, Initiator, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { Block, Cbor, ChainSource, GeneratedChain, Initiator, PeerId, Protocols, Responder } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as ChainStore from "@pallas-network2/node/ChainStore"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
@@ -20,6 +22,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Serve from "../src/commands/Serve.ts"
+import * as Harmonic from "./support/harmonicClient.ts"
+import * as HarmonicLocal from "./support/harmonicLocal.ts"
 import { freePort, serve, spawn, waitForOutput } from "./support/process.ts"
 
 const MAGIC = 42
@@ -205,7 +209,7 @@ describe("Relay", () => {
       servedBytes.forEach((bytes, i) => assert.isTrue(same(bytes, whole[i]!.bytes)))
     }).pipe(Effect.scoped), 60_000)
 
-  it.live("processes: serve --live -> relay -> our initiator and follow --socket-path; the relay killed with SIGKILL and started again resumes from its stored tip; serve --chain on its folder", () =>
+  it.live("processes: serve --live -> relay -> our initiator, follow --socket-path and the independent client (node-to-node and node-to-client); the relay killed with SIGKILL and started again resumes from its stored tip; serve --chain on its folder", () =>
     Effect.gen(function*() {
       const dir = tmpDir()
       const db = path.join(dir, "db")
@@ -249,6 +253,37 @@ describe("Relay", () => {
       const seen = local.log().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { event: string; blockNo?: number })
         .filter((e) => e.event === "block").map((e) => e.blockNo)
       assert.deepStrictEqual(seen, blocks.map((b) => b.blockNo))
+
+      // the independent TypeScript client, node-to-node on the relay's port (its multiplexer now and then
+      // loses its place across TCP reads and waits for ever: a session is bounded and tried again)
+      const viaN2n = yield* Effect.scoped(Effect.gen(function*() {
+        const { mplexer } = yield* Harmonic.connect(relayPort)
+        assert.deepStrictEqual(yield* Harmonic.handshake(mplexer, MAGIC), { _tag: "Accept", version: 14 })
+        const sync = Harmonic.chainSync(mplexer)
+        assert.isTrue(yield* sync.findIntersect([Block.pointOf(blocks[0]!)]))
+        assert.strictEqual((yield* sync.requestNext)._tag, "RollBackward")
+        for (let i = 1; i < 80; i++) {
+          const step = yield* sync.requestNext
+          assert.isTrue(step._tag === "RollForward" && Cbor.toHex(step.header.bytes) === Cbor.toHex(blocks[i]!.header.bytes), `header ${i}`)
+        }
+        return yield* Harmonic.blockFetch(mplexer).requestRange(Block.pointOf(blocks[0]!), Block.pointOf(blocks[79]!))
+      }).pipe(Effect.timeout("12 seconds"))).pipe(Effect.retry({ times: 2 }))
+      assert.strictEqual(viaN2n!.length, 80)
+      viaN2n!.forEach((bytes, i) => assert.isTrue(same(bytes, blocks[i]!.bytes), `independent client block ${i}`))
+      // and node-to-client on the relay's socket: whole blocks from the origin
+      const viaN2c = yield* Effect.scoped(Effect.gen(function*() {
+        const conn = yield* HarmonicLocal.connect(socket)
+        const verdict = (yield* HarmonicLocal.handshake(conn, MAGIC)) as ReadonlyArray<unknown>
+        assert.strictEqual(verdict[0], 1)
+        const sync = HarmonicLocal.chainSync(conn.mplexer)
+        assert.isTrue(yield* sync.findIntersect([Point.origin]))
+        assert.isUndefined(yield* sync.requestNext)
+        const out: Array<Uint8Array> = []
+        for (let i = 0; i < 80; i++) out.push((yield* sync.requestNext)!)
+        return out
+      }).pipe(Effect.timeout("12 seconds")))
+      assert.strictEqual(viaN2c!.length, 80)
+      viaN2c!.forEach((bytes, i) => assert.isTrue(bytes !== undefined && same(bytes, blocks[i]!.bytes), `independent local client block ${i}`))
 
       // the relay's folder served by `network2 serve --chain`: the immutable part, byte for byte
       second.child.kill("SIGINT")
