@@ -49,6 +49,7 @@ import type { PeerId } from "./Primitives.ts"
 import { EraTx, type EraTxId, Point, type Tip } from "./protocol/Common.ts"
 import type * as Handshake from "./protocol/Handshake.ts"
 import * as LocalStateQuery from "./protocol/LocalStateQuery.ts"
+import * as TxRejection from "./protocol/TxRejection.ts"
 
 // ---------------------------------------------------------------------------------------------------
 // errors
@@ -118,7 +119,8 @@ export class QueryFailed extends Schema.TaggedError<QueryFailed>()("QueryFailed"
 
 /**
  * The node rejected a transaction. `reason` is the exact CBOR bytes of the node's reason, `era` its era
- * index when the reason has the hard-fork wrapping `[[era, ...]]`.
+ * index when the reason has the hard-fork wrapping `[[era, ...]]`, and `decoded` the reason read where
+ * the era's shape is known (see {@link TxRejection.decode}; computed when first read).
  *
  * @category errors
  * @since 0.1.0
@@ -127,8 +129,16 @@ export class TxRejected extends Schema.TaggedError<TxRejected>()("TxRejected", {
   reason: Schema.Uint8Array,
   era: Schema.optional(Schema.Number)
 }) {
+  #decoded: TxRejection.Decoded | undefined
+  /** The reason decoded (named ledger failures with their fields), or `known: false` with the bytes. */
+  get decoded(): TxRejection.Decoded {
+    return this.#decoded ??= TxRejection.decode(this.reason)
+  }
   override get message(): string {
-    return `transaction rejected: ${Cbor.toHex(this.reason)}`
+    const d = this.decoded
+    return d.known
+      ? `transaction rejected: ${TxRejection.summary(d)} (${Cbor.toHex(this.reason)})`
+      : `transaction rejected: ${Cbor.toHex(this.reason)}`
   }
 }
 

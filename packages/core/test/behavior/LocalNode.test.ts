@@ -221,6 +221,15 @@ describe("LocalNode against the local-node stand-in (TestInterface + TestClock)"
       if (error._tag === "TxRejected") {
         assert.strictEqual(Cbor.toHex(error.reason), Cbor.toHex(reason))
         assert.strictEqual(error.era, 6)
+        // decoded where the era's shape is known: the Conway treasury-value mismatch, its two coins
+        const decoded = error.decoded
+        assert.isTrue(decoded.known)
+        if (decoded.known) {
+          assert.strictEqual(decoded.failures.length, 1)
+          assert.strictEqual(decoded.failures[0]!.name, "ConwayTreasuryValueMismatch")
+          assert.deepStrictEqual(decoded.failures[0]!.fields, [911190, 528342])
+        }
+        assert.include(error.message, "Conway: ConwayTreasuryValueMismatch")
       }
       assert.isTrue(events.some((e) => e._tag === "TxRejected"))
       assert.strictEqual((yield* node.mempool).numberOfTxs, 0)
