@@ -13,6 +13,7 @@ import * as ChainStore from "@pallas-network2/node/ChainStore"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 import * as Relay from "@pallas-network2/node/Relay"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
+import * as Topology from "@pallas-network2/node/Topology"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -233,7 +234,16 @@ describe("Relay", () => {
       // killed in the middle, started again on the same folder: it resumes from what is on disk
       first.child.kill("SIGKILL")
       yield* first.exited
-      const second = yield* spawn(relayArgs)
+      // the second time with a topology file naming the upstream as a local root instead of --peer
+      const topologyFile = path.join(dir, "topology.json")
+      fs.writeFileSync(topologyFile, JSON.stringify({
+        localRoots: [{ accessPoints: [{ address: "127.0.0.1", port: upPort }], advertise: false, trustable: true, hotValency: 1 }],
+        publicRoots: [],
+        bootstrapPeers: null
+      }))
+      const second = yield* spawn(relayArgs.flatMap((a, i) =>
+        a === "--peer" ? ["--topology", topologyFile] : relayArgs[i - 1] === "--peer" ? [] : [a]
+      ))
       yield* waitForOutput(second, "listening on")
       const stored = Number(/chain store .*: (\d+) blocks on disk/.exec(second.log())![1])
       assert.isAbove(stored, 0)
@@ -299,4 +309,23 @@ describe("Relay", () => {
       assert.strictEqual(fromServe.length, 80 - K)
       fromServe.forEach((bytes, i) => assert.isTrue(same(bytes, blocks[i]!.bytes), `served block ${i}`))
     }).pipe(Effect.scoped), 90_000)
+
+  it.effect("the upstream peers of --peer and a topology file: local roots, public roots, bootstrap peers, names resolved, no repeats", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const file = path.join(dir, "topology.json")
+      fs.writeFileSync(file, JSON.stringify({
+        localRoots: [{ accessPoints: [{ address: "relay-a.test", port: 3001 }, { address: "127.0.0.1", port: 3002 }], trustable: true, hotValency: 1 }],
+        publicRoots: [{ accessPoints: [{ address: "127.0.0.2", port: 3003 }, { address: "127.0.0.1", port: 3002 }], advertise: false }],
+        bootstrapPeers: [{ address: "boot.test", port: 3004 }]
+      }))
+      const peers = yield* Relay.upstreamPeers({ peers: [PeerId.tcp("127.0.0.9", 9)], topology: file }).pipe(
+        Effect.provide(Topology.layerStaticResolver({ a: { "relay-a.test": ["127.0.0.1"], "boot.test": ["127.0.0.3"] } }))
+      )
+      assert.deepStrictEqual(peers, ["127.0.0.9:9", "127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.2:3003", "127.0.0.3:3004"])
+      // a file that is not a topology: a typed error
+      fs.writeFileSync(file, "{ not json")
+      const err = yield* Effect.flip(Relay.upstreamPeers({ topology: file }).pipe(Effect.provide(Topology.layerStaticResolver({}))))
+      assert.strictEqual(err._tag, "TopologyError")
+    }))
 })
