@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { Blake2b, Cbor, ChainSource, LocalNode, LocalServer } from "@pallas-network2/core"
+import { Blake2b, Cbor, ChainSource, LocalNode, LocalServer, Protocols } from "@pallas-network2/core"
 import { type EraTx, Point } from "@pallas-network2/core/protocol/Common"
 import * as LocalNodeSocket from "@pallas-network2/node/LocalNodeSocket"
 import * as Argument from "effect/cli/Argument"
@@ -463,7 +463,9 @@ export const txId = (tx: Uint8Array): Uint8Array => {
 
 /**
  * `network2 submit-tx FILE [--era N]`: exit code 0 when the node accepted it (its id printed); 1
- * when it rejected it (the reason's exact CBOR printed).
+ * when it rejected it: one line naming the decoded ledger failures where the era's shape is known,
+ * then the reason's exact CBOR; with `--json`, also `{ txId, accepted: false, rejection }` on stdout
+ * (the decoded tree, see `Protocols.TxRejection.toJson`).
  *
  * @category commands
  * @since 0.1.0
@@ -494,11 +496,19 @@ export const submitTx = Command.make(
           stage.waitingFor = "the node's verdict on the transaction"
           return yield* node.submitTx(tx).pipe(
             Effect.catchTag("TxRejected", (e) =>
-              Effect.fail(new CommandFailed({
-                detail: `transaction ${Cbor.toHex(txId(file.bytes))} rejected${e.era === undefined ? "" : ` (${eraName(e.era)})`}: ${
-                  Cbor.toHex(e.reason)
-                }`
-              })))
+              Effect.gen(function*() {
+                const id = Cbor.toHex(txId(file.bytes))
+                const decoded = e.decoded
+                if (flags.json) {
+                  yield* out(JSON.stringify({ txId: id, accepted: false, rejection: Protocols.TxRejection.toJson(decoded) }))
+                }
+                const why = decoded.known
+                  ? `${decoded.failures.map((f) => Protocols.TxRejection.names(f).join(".")).join("; ")} (${Cbor.toHex(e.reason)})`
+                  : Cbor.toHex(e.reason)
+                return yield* new CommandFailed({
+                  detail: `transaction ${id} rejected${e.era === undefined ? "" : ` (${eraName(e.era)})`}: ${why}`
+                })
+              }))
           )
         }))
       yield* out(flags.json ? JSON.stringify({ txId: Cbor.toHex(id), accepted: true }) : `transaction ${Cbor.toHex(id)} accepted`)
