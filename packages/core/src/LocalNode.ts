@@ -117,6 +117,9 @@ export class QueryFailed extends Schema.TaggedError<QueryFailed>()("QueryFailed"
   }
 }
 
+// each TxRejected's reason, decoded when first read
+const decodedReasons = new WeakMap<object, TxRejection.Decoded>()
+
 /**
  * The node rejected a transaction. `reason` is the exact CBOR bytes of the node's reason, `era` its era
  * index when the reason has the hard-fork wrapping `[[era, ...]]`, and `decoded` the reason read where
@@ -129,10 +132,11 @@ export class TxRejected extends Schema.TaggedError<TxRejected>()("TxRejected", {
   reason: Schema.Uint8Array,
   era: Schema.optional(Schema.Number)
 }) {
-  #decoded: TxRejection.Decoded | undefined
   /** The reason decoded (named ledger failures with their fields), or `known: false` with the bytes. */
   get decoded(): TxRejection.Decoded {
-    return this.#decoded ??= TxRejection.decode(this.reason)
+    let d = decodedReasons.get(this)
+    if (d === undefined) decodedReasons.set(this, d = TxRejection.decode(this.reason))
+    return d
   }
   override get message(): string {
     const d = this.decoded
