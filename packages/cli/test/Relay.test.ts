@@ -63,7 +63,8 @@ const startRelay = (dir: string, peers: ReadonlyArray<PeerId>) =>
       scope
     )
     const store = Context.get(context, ChainStore.ChainStore)
-    const fiber = yield* Effect.forkIn(Relay.run(peers).pipe(Effect.provideContext(context)), scope)
+    // small batches, so a catch-up holds batches that kept only their ends
+    const fiber = yield* Effect.forkIn(Relay.run(peers, { fetchBatch: 3, securityParam: K }).pipe(Effect.provideContext(context)), scope)
     const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
     return { store, port, fiber, close: Scope.close(scope, Effect.void as never) as Effect.Effect<void> }
   })

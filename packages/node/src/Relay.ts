@@ -133,9 +133,39 @@ export interface RelayStats {
   readonly rolledBack: number
 }
 
+/** A header whose block is still to be fetched (its hash copied, so the message it came in is not kept). */
 interface Wanted {
   readonly point: Point & { readonly _tag: "Specific" }
-  readonly blockNo: number
+  readonly key: string
+}
+
+/**
+ * A range of headers to fetch in one request. Only the newest batches keep every header (a roll-back
+ * reaches at most k back); older ones keep their ends, so a long catch-up holds one entry per batch.
+ */
+interface Batch {
+  readonly from: Wanted
+  to: Wanted
+  count: number
+  items: Array<Wanted> | undefined
+}
+
+/** Cuts a batch after the header `key`; false when the batch does not hold it (or no longer knows). */
+const cutAt = (b: Batch, key: string): boolean => {
+  if (b.items !== undefined) {
+    const at = b.items.findIndex((w) => w.key === key)
+    if (at < 0) return false
+    b.items.length = at + 1
+    b.to = b.items[at]!
+    b.count = at + 1
+    return true
+  }
+  if (b.to.key === key) return true
+  if (b.from.key !== key) return false
+  b.to = b.from
+  b.count = 1
+  b.items = [b.from]
+  return true
 }
 
 /**
@@ -150,16 +180,22 @@ interface Wanted {
  */
 export const run = Effect.fnUntraced(function*(
   peers: ReadonlyArray<PeerId>,
-  options: { readonly fetchBatch?: number | undefined; readonly onAppend?: ((block: Block.ChainBlock) => Effect.Effect<void>) | undefined } = {}
+  options: {
+    readonly fetchBatch?: number | undefined
+    /** k, as the store has it: how far back a roll-back may reach among headers not fetched yet. */
+    readonly securityParam?: number | undefined
+    readonly onAppend?: ((block: Block.ChainBlock) => Effect.Effect<void>) | undefined
+  } = {}
 ) {
   const store = yield* ChainStore.ChainStore
   const manager = yield* Initiator.InitiatorManager
   const batch = Math.max(1, options.fetchBatch ?? 100)
+  const keepBatches = Math.ceil((options.securityParam ?? 2160) / batch) + 1
   const stats = { appended: 0, rolledBack: 0 }
 
   let leader: PeerId | undefined
-  let pending: Array<Wanted> = []
-  let inFlight: { readonly id: number; readonly items: Array<Wanted>; got: number; stale: boolean } | undefined
+  let pending: Array<Batch> = []
+  let inFlight: { readonly id: number; readonly batch: Batch; got: number; stale: boolean } | undefined
   let nextId = 1
 
   const startPoints = Effect.gen(function*() {
@@ -184,11 +220,24 @@ export const run = Effect.fnUntraced(function*(
 
   const fetchNext = Effect.suspend(() => {
     if (inFlight !== undefined || pending.length === 0) return Effect.void
-    const items = pending.splice(0, batch)
+    const next = pending.shift()!
     const id = nextId++
-    inFlight = { id, items, got: 0, stale: false }
-    return manager.execute(Initiator.InitiatorCommand.FetchRange(items[0]!.point, items[items.length - 1]!.point, id))
+    inFlight = { id, batch: next, got: 0, stale: false }
+    return manager.execute(Initiator.InitiatorCommand.FetchRange(next.from.point, next.to.point, id))
   })
+  const queue = (point: Point & { readonly _tag: "Specific" }) => {
+    const w: Wanted = { point: Point.specific(point.slot, point.hash.slice()) as Wanted["point"], key: Point.toString(point) }
+    const last = pending.at(-1)
+    if (last !== undefined && last.count < batch && last.items !== undefined) {
+      last.items.push(w)
+      last.to = w
+      last.count++
+      return
+    }
+    pending.push({ from: w, to: w, count: 1, items: [w] })
+    const old = pending[pending.length - 1 - keepBatches]
+    if (old !== undefined) old.items = undefined
+  }
 
   const onEvent = (e: Initiator.InitiatorEvent): Effect.Effect<void, ChainSource.ChainSourceError> => {
     switch (e._tag) {
@@ -200,7 +249,7 @@ export const run = Effect.fnUntraced(function*(
       case "HeaderReceived": {
         if (leader === undefined) leader = e.peer
         if (e.peer !== leader || e.point._tag !== "Specific") return Effect.void
-        pending.push({ point: e.point, blockNo: e.blockNo })
+        queue(e.point)
         return fetchNext
       }
       case "RolledBack": {
@@ -209,18 +258,15 @@ export const run = Effect.fnUntraced(function*(
         return Effect.gen(function*() {
           const key = Point.toString(e.point)
           // a roll-back among the headers not fetched yet only drops them
-          const at = pending.findIndex((w) => Point.toString(w.point) === key)
-          if (at >= 0) {
-            pending = pending.slice(0, at + 1)
-            return
+          for (let i = pending.length - 1; i >= 0; i--) {
+            if (cutAt(pending[i]!, key)) {
+              pending.length = i + 1
+              return
+            }
           }
-          const inRange = inFlight?.items.findIndex((w) => Point.toString(w.point) === key) ?? -1
           pending = []
-          if (inFlight !== undefined && inRange >= 0 && inRange + 1 >= inFlight.got) {
-            // the range in flight stops at the point: blocks after it are not stored
-            inFlight.items.splice(inRange + 1)
-            return
-          }
+          // the range in flight stops at the point, when nothing after it is stored yet
+          if (inFlight !== undefined && !inFlight.stale && cutAt(inFlight.batch, key) && inFlight.batch.count >= inFlight.got) return
           if (inFlight !== undefined) inFlight.stale = true
           const tip = yield* store.tip
           if (Point.toString(tip.point) === key) return
@@ -236,7 +282,7 @@ export const run = Effect.fnUntraced(function*(
       case "BlockReceived": {
         const flight = inFlight
         if (flight === undefined || flight.id !== e.rangeId || flight.stale) return Effect.void
-        if (e.index >= flight.items.length) return Effect.void
+        if (e.index >= flight.batch.count) return Effect.void
         return Effect.gen(function*() {
           const block = yield* Effect.try(() => Block.parse(e.block.bytes)).pipe(Effect.result)
           if (block._tag === "Failure") {
@@ -261,8 +307,15 @@ export const run = Effect.fnUntraced(function*(
         if (flight === undefined || flight.id !== e.rangeId) return Effect.void
         inFlight = undefined
         if (e._tag === "RangeFailed" && !flight.stale) {
-          // ask again for what did not arrive
-          pending = [...flight.items.slice(flight.got), ...pending]
+          // ask again for what did not arrive (or follow again from the stored tip when that is not known)
+          const b = flight.batch
+          const rest: Batch | undefined = flight.got === 0
+            ? b
+            : b.items !== undefined && flight.got < b.count
+            ? { from: b.items[flight.got]!, to: b.to, count: b.count - flight.got, items: b.items.slice(flight.got) }
+            : undefined
+          if (rest === undefined && flight.got < b.count) return restart(`range failed: ${e.reason}`)
+          if (rest !== undefined) pending.unshift(rest)
           return Effect.andThen(Effect.logWarning(`relay: range failed: ${e.reason}`), fetchNext)
         }
         return fetchNext

@@ -44,7 +44,7 @@ export const run = Effect.fnUntraced(function*(options: Relay.RelayOptions, peer
       options.socketPath !== undefined ? `; node-to-client on ${options.socketPath}` : ""
     }; Ctrl-C to stop`
   )
-  return yield* Relay.run(peers, { fetchBatch: options.fetchBatch }).pipe(Effect.provideContext(context))
+  return yield* Relay.run(peers, { fetchBatch: options.fetchBatch, securityParam: options.securityParam }).pipe(Effect.provideContext(context))
 }, Effect.scoped)
 
 /**
