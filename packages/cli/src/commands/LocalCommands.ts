@@ -27,6 +27,7 @@ import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import { CommandFailed, UsageError } from "../Errors.ts"
 import * as Params from "../Params.ts"
+import * as Telemetry from "../Telemetry.ts"
 
 /**
  * The era names by hard-fork index (0 Byron ... 6 Conway, 7 Dijkstra).
@@ -545,7 +546,10 @@ export const mempool = Command.make(
     interval: Params.duration("interval").pipe(
       Flag.withDefault(Duration.seconds(1)),
       Flag.withDescription("--watch: time between snapshots (default 1s)")
-    )
+    ),
+    metrics: Params.metrics,
+    otlp: Params.otlp,
+    logFormat: Params.logFormat
   },
   (flags) =>
     Effect.gen(function*() {
@@ -582,7 +586,7 @@ export const mempool = Command.make(
             yield* Effect.sleep(flags.interval)
           }
         }), "none")
-    })
+    }).pipe(Effect.provide(Telemetry.layer(flags)))
 ).pipe(
   Command.withDescription("the node's mempool: sizes and each transaction's id; --watch prints each change until interrupted"),
   Command.withShortDescription("the node's mempool (sizes, transactions); --watch for changes")
