@@ -16,6 +16,7 @@ import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Topology from "@pallas-network2/node/Topology"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -66,7 +67,8 @@ const startRelay = (dir: string, peers: ReadonlyArray<PeerId>) =>
     // small batches, so a catch-up holds batches that kept only their ends
     const fiber = yield* Effect.forkIn(Relay.run(peers, { fetchBatch: 3, securityParam: K }).pipe(Effect.provideContext(context)), scope)
     const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
-    return { store, port, fiber, close: Scope.close(scope, Effect.void as never) as Effect.Effect<void> }
+    const manager = Context.get(context, Initiator.InitiatorManager)
+    return { store, manager, port, fiber, close: Scope.close(scope, Effect.void as never) as Effect.Effect<void> }
   })
 
 /** A downstream follower: our initiator over TCP, recording each header event and the chain it now holds. */
@@ -329,4 +331,31 @@ describe("Relay", () => {
       const err = yield* Effect.flip(Relay.upstreamPeers({ topology: file }).pipe(Effect.provide(Topology.layerStaticResolver({}))))
       assert.strictEqual(err._tag, "TopologyError")
     }))
+
+  it.live("two upstream peers: when the followed one goes away the relay follows the other from its stored tip", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const blocks = GeneratedChain.generate({ blocks: 80, maxBodySize: 2000 })
+      const scopeA = yield* Scope.make()
+      const a = yield* upstream(blocks.slice(0, 40)).pipe(Scope.provide(scopeA))
+      const b = yield* upstream(blocks.slice(0, 40))
+      // the relay knows only A at first, so A is the peer it follows
+      const relay = yield* startRelay(dir, [a.peer])
+      yield* eventually("the relay to hold 40 blocks", Effect.map(relay.store.tip, (t) => t.blockNo === 39))
+      yield* relay.manager.execute(Initiator.InitiatorCommand.IncludePeer(b.peer))
+      for (const blk of blocks.slice(40, 50)) {
+        yield* a.chain.append(blk)
+        yield* b.chain.append(blk)
+      }
+      yield* eventually("the relay to hold 50 blocks", Effect.map(relay.store.tip, (t) => t.blockNo === 49))
+      // A goes away; only B grows
+      yield* Scope.close(scopeA, Exit.void)
+      for (const blk of blocks.slice(50)) yield* b.chain.append(blk)
+      yield* eventually("the relay to follow B to block 79", Effect.map(relay.store.tip, (t) => t.blockNo === 79), 20_000)
+      const range = yield* relay.store.range(Block.pointOf(blocks[0]!), Block.pointOf(blocks[79]!))
+      const stored = yield* Stream.runCollect(range!)
+      assert.strictEqual(stored.length, 80)
+      stored.forEach((bytes, i) => assert.isTrue(same(bytes, blocks[i]!.bytes), `block ${i}`))
+      yield* relay.close
+    }).pipe(Effect.scoped), 40_000)
 })

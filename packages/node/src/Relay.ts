@@ -194,6 +194,10 @@ export const run = Effect.fnUntraced(function*(
   const stats = { appended: 0, rolledBack: 0 }
 
   let leader: PeerId | undefined
+  // each peer's newest headers (k and a batch), so another peer can be followed at once when the
+  // followed one goes away (a chain-sync restart waits for the peer's pipelined requests to drain)
+  const recent = new Map<PeerId, Array<Wanted>>()
+  const keepRecent = (options.securityParam ?? 2160) + batch
   let pending: Array<Batch> = []
   let inFlight: { readonly id: number; readonly batch: Batch; got: number; stale: boolean } | undefined
   let nextId = 1
@@ -218,6 +222,41 @@ export const run = Effect.fnUntraced(function*(
       yield* manager.execute(Initiator.InitiatorCommand.StartSync(points))
     })
 
+  /**
+   * With no peer followed: follows `peer` when its recent headers reach the stored tip (or start the
+   * chain, on an empty store), queueing the headers after it.
+   */
+  const adoptAt = (peer: PeerId, list: ReadonlyArray<Wanted>, why?: string) =>
+    Effect.gen(function*() {
+      const tip = yield* store.tip
+      const at = tip.point._tag === "Origin" ? -1 : list.findIndex((w) => w.key === Point.toString(tip.point))
+      if (at < 0 && tip.point._tag !== "Origin") return false
+      leader = peer
+      for (const w of list.slice(at + 1)) queue(w)
+      if (why !== undefined) yield* Effect.log(`relay: following ${peer} from ${Point.toString(tip.point)} (${why})`)
+      yield* fetchNext
+      return true
+    })
+
+  /**
+   * The followed peer went away: follows another whose recent headers reach the stored tip; else the
+   * first peer whose headers reach it later, or that rolls back to a point of the store.
+   */
+  const switchLeader = (why: string) =>
+    Effect.gen(function*() {
+      const old = leader
+      leader = undefined
+      pending = []
+      if (inFlight !== undefined) inFlight.stale = true
+      for (const [peer, list] of recent) {
+        if (peer !== old && (yield* adoptAt(peer, list, why))) return
+      }
+      // no chain-sync restart here: a peer at its tip with a full pipeline would answer the new
+      // FindIntersect only after that many new blocks; the first peer whose headers reach the stored tip
+      // (or that rolls back to a point of the store) is followed
+      yield* Effect.log(`relay: ${why}; waiting for a peer that reaches the stored tip`)
+    })
+
   const fetchNext = Effect.suspend(() => {
     if (inFlight !== undefined || pending.length === 0) return Effect.void
     const next = pending.shift()!
@@ -225,8 +264,11 @@ export const run = Effect.fnUntraced(function*(
     inFlight = { id, batch: next, got: 0, stale: false }
     return manager.execute(Initiator.InitiatorCommand.FetchRange(next.from.point, next.to.point, id))
   })
-  const queue = (point: Point & { readonly _tag: "Specific" }) => {
-    const w: Wanted = { point: Point.specific(point.slot, point.hash.slice()) as Wanted["point"], key: Point.toString(point) }
+  const wantedOf = (point: Point & { readonly _tag: "Specific" }): Wanted => ({
+    point: Point.specific(point.slot, point.hash.slice()) as Wanted["point"],
+    key: Point.toString(point)
+  })
+  const queue = (w: Wanted) => {
     const last = pending.at(-1)
     if (last !== undefined && last.count < batch && last.items !== undefined) {
       last.items.push(w)
@@ -242,18 +284,49 @@ export const run = Effect.fnUntraced(function*(
   const onEvent = (e: Initiator.InitiatorEvent): Effect.Effect<void, ChainSource.ChainSourceError> => {
     switch (e._tag) {
       case "IntersectionFound":
-        if (leader === undefined) leader = e.peer
-        return e.peer === leader ? Effect.log(`relay: following ${e.peer} from ${Point.toString(e.point)}`) : Effect.void
+        return Effect.gen(function*() {
+          recent.set(e.peer, [])
+          if (leader !== undefined) return
+          const tip = yield* store.tip
+          if (Point.toString(tip.point) !== Point.toString(e.point)) return
+          leader = e.peer
+          yield* Effect.log(`relay: following ${e.peer} from ${Point.toString(e.point)}`)
+        })
       case "IntersectionNotFound":
         return Effect.logWarning(`relay: ${e.peer} has none of the stored points (its tip is block ${e.tip.blockNo})`)
       case "HeaderReceived": {
-        if (leader === undefined) leader = e.peer
-        if (e.peer !== leader || e.point._tag !== "Specific") return Effect.void
-        queue(e.point)
+        if (e.point._tag !== "Specific") return Effect.void
+        const w = wantedOf(e.point)
+        const list = recent.get(e.peer) ?? []
+        list.push(w)
+        if (list.length > keepRecent) list.splice(0, list.length - keepRecent)
+        recent.set(e.peer, list)
+        if (leader === undefined) return adoptAt(e.peer, list)
+        if (e.peer !== leader) return Effect.void
+        queue(w)
         return fetchNext
       }
       case "RolledBack": {
-        if (leader === undefined) leader = e.peer
+        const list = recent.get(e.peer)
+        if (list !== undefined) {
+          const at = list.findIndex((w) => w.key === Point.toString(e.point))
+          list.splice(at + 1)
+        }
+        if (leader === undefined) {
+          // a peer that rolls back to a point of the store: followed from there
+          return Effect.gen(function*() {
+            const tip = yield* store.tip
+            const key = Point.toString(e.point)
+            if (Point.toString(tip.point) !== key) {
+              const removed = yield* Effect.result(store.rollbackTo(e.point))
+              if (removed._tag === "Failure") return
+              stats.rolledBack += removed.success.length
+              yield* Effect.log(`relay: rolled back ${removed.success.length} block(s) to ${key}`)
+            }
+            leader = e.peer
+            yield* Effect.log(`relay: following ${e.peer} from ${key}`)
+          })
+        }
         if (e.peer !== leader) return Effect.void
         return Effect.gen(function*() {
           const key = Point.toString(e.point)
@@ -321,12 +394,14 @@ export const run = Effect.fnUntraced(function*(
         return fetchNext
       }
       case "PeerDemoted":
-        if (e.peer === leader && e.to === "cold") return restart(`${e.peer} went away: ${e.reason}`)
-        return Effect.void
+        if (e.to !== "cold") return Effect.void
+        recent.delete(e.peer)
+        return e.peer === leader ? switchLeader(`${e.peer} went away: ${e.reason}`) : Effect.void
       case "PeerBanned":
+        recent.delete(e.peer)
         return Effect.andThen(
           Effect.logWarning(Initiator.describeEvent(e)),
-          e.peer === leader ? restart(`${e.peer} was banned`) : Effect.void
+          e.peer === leader ? switchLeader(`${e.peer} was banned`) : Effect.void
         )
       case "HandshakeResult":
       case "ConnectFailed":
