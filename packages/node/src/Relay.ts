@@ -6,7 +6,8 @@
  * they happen (within the store's volatile part). A restart resumes from the stored tip.
  *
  * The relay follows one upstream peer at a time (the first that answers); when that peer goes away
- * it restarts chain-sync on the others from the stored tip.
+ * it follows another whose headers reach the stored tip (each peer's newest headers are kept for
+ * that), or that rolls back to a point of the store.
  *
  * @since 0.1.0
  */
