@@ -48,6 +48,8 @@ export interface RelayOptions {
   readonly chunkSize?: number | undefined
   /** Most blocks asked for in one block-fetch range. Default 100. */
   readonly fetchBatch?: number | undefined
+  /** The responder's limits for downstream peers (per-IP limit, idle timeout, ...); its defaults otherwise. */
+  readonly limits?: Responder.ResponderLimits | undefined
 }
 
 /**
@@ -65,7 +67,11 @@ export const layer = (options: RelayOptions) => {
     securityParam: k,
     ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {})
   })
-  const downstream = Responder.layerManager({ mode: "auto", networkMagic: magic }).pipe(
+  const downstream = Responder.layerManager({
+    mode: "auto",
+    networkMagic: magic,
+    ...(options.limits !== undefined ? { limits: options.limits } : {})
+  }).pipe(
     Layer.provideMerge(TcpInterface.layer({
       protocols: Protocols.NodeToNode.protocols,
       listen: { host: options.host ?? "127.0.0.1", port: options.port ?? 3001 },
