@@ -247,6 +247,16 @@ const equalBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boole
  */
 export const checksum = (bytes: Uint8Array): number => zlib.crc32(bytes) >>> 0
 
+/** The secondary index entry of a block written at byte `blockOffset` of its chunk. */
+const secondaryEntryOf = (block: Block.ChainBlock, blockOffset: number, blockOrEbb: number): SecondaryEntry => ({
+  blockOffset,
+  headerOffset: block.header.bytes.byteOffset - block.bytes.byteOffset,
+  headerSize: block.header.bytes.length,
+  checksum: checksum(block.bytes),
+  headerHash: block.hash,
+  blockOrEbb
+})
+
 const ioError = (file: string) => (e: unknown) =>
   new ChainStoreError({ reason: "Io", path: file, detail: e instanceof Error ? e.message : String(e) })
 
@@ -285,20 +295,12 @@ const recoverChunk = (dir: string, chunk: number, chunkSize: number, finished: b
     }
     const place = placeOf(block, chunkSize)
     if (place.chunk !== chunk || place.relSlot <= lastRel) break
-    const sum = checksum(blockBytes)
+    const entry = secondaryEntryOf(block, pos, place.blockOrEbb)
     const known = stored[entries.length]
-    if (known !== undefined && (known.blockOffset !== pos || known.checksum !== sum || !equalBytes(known.headerHash, block.hash))) {
+    if (known !== undefined && (known.blockOffset !== pos || known.checksum !== entry.checksum || !equalBytes(known.headerHash, block.hash))) {
       break
     }
-    const headerOffset = block.header.bytes.byteOffset - blockBytes.byteOffset
-    secondary.push({
-      blockOffset: pos,
-      headerOffset,
-      headerSize: block.header.bytes.length,
-      checksum: sum,
-      headerHash: block.hash,
-      blockOrEbb: place.blockOrEbb
-    })
+    secondary.push(entry)
     entries.push({ chunk, offset: pos, size: end - pos, slot: block.slot, relSlot: place.relSlot, hash: block.hash })
     lastRel = place.relSlot
     pos = end
@@ -316,7 +318,7 @@ const recoverChunk = (dir: string, chunk: number, chunkSize: number, finished: b
     secondaryBytes.length !== expectedSecondary || !primaryOk
   if (repaired) {
     if (pos < bytes.length) fs.truncateSync(chunkPath, pos)
-    fs.writeFileSync(secondaryPath, concat(secondary.map(encodeSecondaryEntry)))
+    fs.writeFileSync(secondaryPath, Buffer.concat(secondary.map(encodeSecondaryEntry)))
     fs.writeFileSync(primaryPath, primary)
   }
   return { entries, cut: pos < bytes.length || stored.length > secondary.length }
@@ -358,16 +360,6 @@ const readIndexedChunk = (dir: string, chunk: number, chunkSize: number): Array<
     entries.push({ chunk, offset: e.blockOffset, size: next - e.blockOffset, slot, relSlot: rel, hash: e.headerHash })
   }
   return entries
-}
-
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
 }
 
 /**
@@ -496,20 +488,9 @@ export const open = Effect.fn("ChainStore.open")(function*(options: ChainStoreOp
       currentChunkSize = 0
     }
     const offset = currentChunkSize
-    const base = (n: string) => path.join(immutableDir, chunkName(currentChunk, n as "chunk"))
+    const base = (ext: "chunk" | "primary" | "secondary") => path.join(immutableDir, chunkName(currentChunk, ext))
     fs.appendFileSync(base("chunk"), block.bytes)
-    const headerOffset = block.header.bytes.byteOffset - block.bytes.byteOffset
-    fs.appendFileSync(
-      base("secondary"),
-      encodeSecondaryEntry({
-        blockOffset: offset,
-        headerOffset,
-        headerSize: block.header.bytes.length,
-        checksum: checksum(block.bytes),
-        headerHash: block.hash,
-        blockOrEbb: place.blockOrEbb
-      })
-    )
+    fs.appendFileSync(base("secondary"), encodeSecondaryEntry(secondaryEntryOf(block, offset, place.blockOrEbb)))
     // primary: offsets for the empty slots since the last block, then the end of this block's entry
     const lastRel = currentRelSlots.at(-1) ?? -1
     const before = currentRelSlots.length * SECONDARY_ENTRY_SIZE
