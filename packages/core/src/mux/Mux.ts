@@ -379,7 +379,6 @@ export const make = Effect.fnUntraced(function*(
           if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
             yield* Deferred.succeed(instance.drained, undefined)
           }
-          messages.length = 0
           try {
             framer.push(chunk, messages)
           } catch (e) {
@@ -491,7 +490,8 @@ export const make = Effect.fnUntraced(function*(
           if (held > instance.protocol.ingressLimit) {
             return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` }))
           }
-          yield* Queue.offer(yield* wakeUp(instance), s.payload)
+          // the common case, an awake instance, builds no effect to look its queue up
+          yield* Queue.offer(instance.ingress ?? (yield* wakeUp(instance)), s.payload)
         }
         // the segments before a zero-length header went to their instances first, as the reference
         // reads them one by one
