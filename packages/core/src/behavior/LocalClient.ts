@@ -21,7 +21,7 @@ import * as Manager from "../Manager.ts"
 import type { Message } from "../Message.ts"
 import * as OutboundQueue from "../OutboundQueue.ts"
 import { NetworkMagic, type PeerId } from "../Primitives.ts"
-import type { EraTx, EraTxId, Point, Tip } from "../protocol/Common.ts"
+import { blockTagOf, type EraTx, type EraTxId, type Point, type Tip } from "../protocol/Common.ts"
 import * as Driver from "../protocol/Driver.ts"
 import * as Handshake from "../protocol/Handshake.ts"
 import * as LocalChainSync from "../protocol/LocalChainSync.ts"
@@ -361,8 +361,7 @@ interface Conn {
  */
 export const readBlock = (bytes: Uint8Array): LocalBlock => {
   const b = Block.parse(bytes)
-  const tag = bytes[1]! < 24 ? bytes[1]! : -1
-  return { era: W.eraOfBlockTag(tag), tag, slot: b.slot, hash: b.hash, blockNo: b.blockNo, prevHash: b.prevHash, bytes }
+  return { era: b.header.era, tag: blockTagOf(bytes), slot: b.slot, hash: b.hash, blockNo: b.blockNo, prevHash: b.prevHash, bytes }
 }
 
 /**

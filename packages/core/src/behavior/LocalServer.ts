@@ -491,7 +491,7 @@ export const make = Effect.fnUntraced(function*(
     if (bytes === undefined) return undefined
     try {
       const b = Block.parse(bytes)
-      return { point, tip, blockNo: b.blockNo, slot: b.slot, era: W.eraOfBlockTag(bytes[1]!) } satisfies AcquiredState
+      return { point, tip, blockNo: b.blockNo, slot: b.slot, era: b.header.era } satisfies AcquiredState
     } catch {
       return { point, tip, blockNo: undefined, slot: point.slot, era: originEra } satisfies AcquiredState
     }

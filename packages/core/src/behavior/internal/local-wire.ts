@@ -15,9 +15,6 @@ export const protocols: ReadonlyArray<Protocol<any>> = [Handshake.protocol, ...N
 /** Era names by era index. */
 export const ERA_NAMES: ReadonlyArray<string> = ["Byron", "Shelley", "Allegra", "Mary", "Alonzo", "Babbage", "Conway", "Dijkstra"]
 
-/** The era index of a block tag (0 and 1 are Byron; then one below the tag). */
-export const eraOfBlockTag = (tag: number): number => (tag <= 1 ? 0 : tag - 1)
-
 /** The readable text of a refusal. */
 export const refusalText = (reason: Handshake.RefuseReason): string =>
   reason._tag === "VersionMismatch"
