@@ -477,9 +477,6 @@ interface Session {
   chainSyncAwaiting: boolean
 }
 
-const isFinalChainSync = (e: Item): boolean =>
-  e._tag === "RollForward" || e._tag === "RollBackward" || e._tag === "IntersectFound" || e._tag === "IntersectNotFound"
-
 /**
  * Makes the service over an Interface in the current scope: it runs the {@link LocalClient} behavior
  * and its Manager, and connects to `options.peer` on the first call.
@@ -760,6 +757,12 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
       yield* manager.execute(command)
       s.chainSyncDue = true
       s.chainSyncAwaiting = false
+      return yield* chainSyncAnswer(s)
+    })
+
+  /** Waits for the due chain-sync request's final answer (past any AwaitReply). */
+  const chainSyncAnswer = (s: Session) =>
+    Effect.gen(function*() {
       while (true) {
         const answer = yield* take(s, "local-chain-sync", s.chainSyncAwaiting)
         if (answer._tag === "AwaitReply") {
@@ -777,14 +780,7 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
       yield* Semaphore.takeScoped(locks["local-chain-sync"], 1)
       const s = yield* session
       // an answer left due by a stream stopped at the tip comes first
-      while (s.chainSyncDue) {
-        const item = yield* take(s, "local-chain-sync", s.chainSyncAwaiting)
-        if (item._tag === "AwaitReply") s.chainSyncAwaiting = true
-        if (isFinalChainSync(item)) {
-          s.chainSyncDue = false
-          s.chainSyncAwaiting = false
-        }
-      }
+      if (s.chainSyncDue) yield* chainSyncAnswer(s)
       yield* Queue.clear(s.boxes["local-chain-sync"])
       let points: ReadonlyArray<Point>
       if (from === "origin") points = [Point.origin]

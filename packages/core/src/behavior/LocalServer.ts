@@ -236,6 +236,11 @@ export class QueryHandler extends Context.Service<QueryHandler, {
   readonly answer: (query: Uint8Array, state: AcquiredState) => Effect.Effect<Uint8Array, QueryUnsupported>
 }>()("@pallas-network2/core/LocalQueryHandler") {}
 
+const SYSTEM_START_HEX = Cbor.toHex(LocalStateQuery.Query.getSystemStart())
+const CHAIN_BLOCK_NO_HEX = Cbor.toHex(LocalStateQuery.Query.getChainBlockNo())
+const CHAIN_POINT_HEX = Cbor.toHex(LocalStateQuery.Query.getChainPoint())
+const CURRENT_ERA_HEX = Cbor.toHex(LocalStateQuery.Query.getCurrentEra())
+
 /**
  * The stand-in's answers to the queries apps ask most, as a handler another one can fall back on:
  * `GetSystemStart`, `GetChainBlockNo`, `GetChainPoint`, `GetCurrentEra` and the era's `GetEpochNo`
@@ -249,14 +254,10 @@ export const defaultQueries = (config: Pick<LocalServerConfig, "systemStart" | "
   const epochLength = config.epochLength ?? 432_000
   return (query: Uint8Array, state: AcquiredState): Effect.Effect<Uint8Array, QueryUnsupported> => {
     const hex = Cbor.toHex(query)
-    if (hex === Cbor.toHex(LocalStateQuery.Query.getSystemStart())) {
-      return Effect.succeed(Cbor.encode([start.year, start.dayOfYear, start.picosecondsOfDay]))
-    }
-    if (hex === Cbor.toHex(LocalStateQuery.Query.getChainBlockNo())) {
-      return Effect.succeed(Cbor.encode(state.blockNo === undefined ? [0] : [1, state.blockNo]))
-    }
-    if (hex === Cbor.toHex(LocalStateQuery.Query.getChainPoint())) return Effect.succeed(Cbor.encode(Point.toCbor(state.point)))
-    if (hex === Cbor.toHex(LocalStateQuery.Query.getCurrentEra())) return Effect.succeed(Cbor.encode(state.era))
+    if (hex === SYSTEM_START_HEX) return Effect.succeed(Cbor.encode([start.year, start.dayOfYear, start.picosecondsOfDay]))
+    if (hex === CHAIN_BLOCK_NO_HEX) return Effect.succeed(Cbor.encode(state.blockNo === undefined ? [0] : [1, state.blockNo]))
+    if (hex === CHAIN_POINT_HEX) return Effect.succeed(Cbor.encode(Point.toCbor(state.point)))
+    if (hex === CURRENT_ERA_HEX) return Effect.succeed(Cbor.encode(state.era))
     const block = W.readBlockQuery(query)
     if (block !== undefined && Array.isArray(block.query) && block.query.length === 1 && block.query[0] === 1) {
       if (block.era !== state.era) return Effect.succeed(W.ifCurrentMismatch(block.era, state.era))
