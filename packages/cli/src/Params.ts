@@ -5,11 +5,15 @@
  * @since 0.1.0
  */
 import { Initiator, type PeerId, PeerId as PeerIds } from "@pallas-network2/core"
-import { Point } from "@pallas-network2/core/protocol/Common"
 import * as Argument from "effect/cli/Argument"
 import * as Flag from "effect/cli/Flag"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
+import { parsePoint } from "./commands/Fetch.ts"
+import { parseStart } from "./commands/Follow.ts"
+
+const magicRange = (n: number) => n >= 0 && n <= 0xffffffff
+const magicRangeMessage = () => "a network magic, 0..4294967295"
 
 /**
  * The network magic proposed or served (default mainnet, 764824073).
@@ -18,7 +22,7 @@ import * as Option from "effect/Option"
  * @since 0.1.0
  */
 export const magic = Flag.Int("magic").pipe(
-  Flag.filter((n) => n >= 0 && n <= 0xffffffff, () => "a network magic, 0..4294967295"),
+  Flag.filter(magicRange, magicRangeMessage),
   Flag.withDefault(764824073),
   Flag.withDescription("network magic (default 764824073, mainnet)")
 )
@@ -116,13 +120,7 @@ export const peers: Argument.Argument<ReadonlyArray<PeerId>> = Argument.String("
 export const point = (name: string) =>
   Flag.String(name).pipe(
     Flag.withMetavar("SLOT.HASH"),
-    Flag.filterMap(
-      (text) => {
-        const p = Point.parse(text)
-        return p === undefined || p._tag === "Origin" ? Option.none() : Option.some(p)
-      },
-      () => "a point SLOT.HASH (the hash in hex)"
-    )
+    Flag.filterMap((text) => Option.fromUndefinedOr(parsePoint(text)), () => "a point SLOT.HASH (the hash in hex)")
   )
 
 /**
@@ -133,15 +131,7 @@ export const point = (name: string) =>
  */
 export const syncStart = Flag.String("from").pipe(
   Flag.withMetavar("origin|tip|SLOT.HASH"),
-  Flag.filterMap(
-    (text): Option.Option<Initiator.SyncStart> => {
-      if (text === "origin") return Option.some(Initiator.SyncStart.origin)
-      if (text === "tip") return Option.some(Initiator.SyncStart.tip)
-      const p = Point.parse(text)
-      return p === undefined ? Option.none() : Option.some(Initiator.SyncStart.points([p]))
-    },
-    () => "origin, tip or a point SLOT.HASH"
-  ),
+  Flag.filterMap((text) => Option.fromUndefinedOr(parseStart(text)), () => "origin, tip or a point SLOT.HASH"),
   Flag.withDefault(Initiator.SyncStart.tip),
   Flag.withDescription("where to start: origin, tip (default) or a point SLOT.HASH")
 )
@@ -169,7 +159,7 @@ export const socketPath = Flag.String("socket-path").pipe(
 export const network = {
   mainnet: Flag.Boolean("mainnet").pipe(Flag.withDefault(false), Flag.withDescription("the mainnet (magic 764824073; the default)")),
   testnetMagic: Flag.Int("testnet-magic").pipe(
-    Flag.filter((n) => n >= 0 && n <= 0xffffffff, () => "a network magic, 0..4294967295"),
+    Flag.filter(magicRange, magicRangeMessage),
     Flag.optional,
     Flag.withDescription("a test network's magic (1 preprod, 2 preview, 4 sanchonet, 42 a local devnet)")
   )

@@ -70,11 +70,7 @@ export const command = Command.make(
     ),
     host: Flag.String("host").pipe(Flag.withDefault("127.0.0.1"), Flag.withDescription("address to listen on for downstream peers")),
     port: Params.natural("port").pipe(Flag.withDefault(3001), Flag.withDescription("TCP port for downstream peers (0: any free port)")),
-    socketPath: Flag.String("socket-path").pipe(
-      Flag.withMetavar("PATH"),
-      Flag.optional,
-      Flag.withDescription("serve local clients (node-to-client) on this Unix socket too")
-    ),
+    socketPath: Params.socketPath.pipe(Flag.withDescription("serve local clients (node-to-client) on this Unix socket too")),
     magic: Params.magic,
     securityParam: Params.positive("security-param").pipe(
       Flag.withDefault(2160),
