@@ -112,6 +112,17 @@ const banned = (events: ReadonlyArray<Event>) => events.some((e) => e._tag === "
 const bansOf = (events: ReadonlyArray<Event>) => events.flatMap((e) => (e._tag === "PeerBanned" ? [e] : []))
 const describe_ = (events: ReadonlyArray<Event>) => events.map(Initiator.describeEvent).join("\n")
 
+/** Syncs from the origin; once `n` headers are in, fetches blocks 0..n-1 of the chunk; stops at the first ban. */
+const syncThenFetch = (n: number): SessionOptions => ({
+  commands: [Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin)],
+  react: (e, es) =>
+    e._tag === "HeaderReceived" && es.filter((x) => x._tag === "HeaderReceived").length === n
+      ? Initiator.InitiatorCommand.FetchRange(Block.pointOf(chunk[0]!), Block.pointOf(chunk[n - 1]!))
+      : undefined,
+  until: banned,
+  settle: 300
+})
+
 /** Exactly one ban, of the server's peer, with a reason matching `reason`. */
 const assertBanned = (events: ReadonlyArray<Event>, server: HostileServer, reason: RegExp) => {
   const bans = bansOf(events)
@@ -415,15 +426,7 @@ describe.skipIf(!vectorsAvailable)("hostile servers (issue 17): forged bodies an
       ...rangeOf(from, to).map((b, i) => BF.make.block(i === forged ? forgeBody(b) : b.bytes)),
       BF.make.batchDone()
     ])), async (server) => {
-      const events = await session(server, {
-        commands: [Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin)],
-        react: (e, es) =>
-          e._tag === "HeaderReceived" && es.filter((x) => x._tag === "HeaderReceived").length === n
-            ? Initiator.InitiatorCommand.FetchRange(Block.pointOf(chunk[0]!), Block.pointOf(chunk[n - 1]!))
-            : undefined,
-        until: banned,
-        settle: 300
-      })
+      const events = await session(server, syncThenFetch(n))
       assertBanned(events, server, /^block-fetch: BodyHashMismatch: /)
       const blocks = events.flatMap((e) => (e._tag === "BlockReceived" ? [e.block] : []))
       assert.isAtMost(blocks.length, forged)
@@ -439,15 +442,7 @@ describe.skipIf(!vectorsAvailable)("hostile servers (issue 17): forged bodies an
       ...rangeOf(from, to).map((b) => BF.make.block(chunk[chunk.indexOf(b) + 1]!.bytes)),
       BF.make.batchDone()
     ])), async (server) => {
-      const events = await session(server, {
-        commands: [Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin)],
-        react: (e, es) =>
-          e._tag === "HeaderReceived" && es.filter((x) => x._tag === "HeaderReceived").length === n
-            ? Initiator.InitiatorCommand.FetchRange(Block.pointOf(chunk[0]!), Block.pointOf(chunk[n - 1]!))
-            : undefined,
-        until: banned,
-        settle: 300
-      })
+      const events = await session(server, syncThenFetch(n))
       assertBanned(events, server, /^block-fetch: HeaderMismatch: block 0 of the range is .*, chain-sync announced /)
       assert.isFalse(events.some((e) => e._tag === "BlockReceived" || e._tag === "RangeFetched"))
     })
