@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import process from "node:process"
 import { CommandFailed, UsageError } from "./Errors.ts"
+import * as StderrLine from "./internal/stderrLine.ts"
 
 /**
  * Every log line on stderr as `<ISO time> <LEVEL> <message>`.
@@ -24,10 +25,7 @@ import { CommandFailed, UsageError } from "./Errors.ts"
  * @category layers
  * @since 0.1.0
  */
-export const stderrLogger: Layer.Layer<never> = Logger.layer([Logger.make(({ date, logLevel, message }) => {
-  const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-  process.stderr.write(`${date.toISOString()} ${logLevel.toUpperCase()} ${text}\n`)
-})])
+export const stderrLogger: Layer.Layer<never> = Logger.layer([Logger.make(StderrLine.write)])
 
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
 

@@ -10,9 +10,11 @@ import * as PrometheusServer from "@pallas-network2/node/PrometheusServer"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
 import process from "node:process"
+import * as StderrLine from "./internal/stderrLine.ts"
 
 /**
  * The telemetry flags as parsed.
@@ -39,14 +41,10 @@ export const logger = (format: "pretty" | "json" | "logfmt"): Layer.Layer<never>
     Layer.succeed(References.MinimumLogLevel, "Debug")
   )
 
-const levels = ["All", "Trace", "Debug", "Info", "Warn", "Error", "Fatal", "None"]
-
 /** The runner's stderr lines (`<ISO time> <LEVEL> <message>`), info and above, debug level let through to other loggers. */
 const stderrInfo: Layer.Layer<never> = Layer.mergeAll(
-  Logger.layer([Logger.make(({ date, logLevel, message }) => {
-    if (levels.indexOf(logLevel) < levels.indexOf("Info")) return
-    const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
-    process.stderr.write(`${date.toISOString()} ${logLevel.toUpperCase()} ${text}\n`)
+  Logger.layer([Logger.make((options) => {
+    if (LogLevel.isGreaterThanOrEqualTo(options.logLevel, "Info")) StderrLine.write(options)
   })]),
   Layer.succeed(References.MinimumLogLevel, "Debug")
 )

@@ -30,6 +30,8 @@ import * as Runner from "./Runner.ts"
  */
 export const version: string = (createRequire(import.meta.url)("../package.json") as { readonly version: string }).version
 
+const subcommands = [demo, serve, relay, handshake, follow, fetch, query, submitTx, mempool, decode] as const
+
 /**
  * The root command, `network2`, with its subcommands in help order.
  *
@@ -40,10 +42,10 @@ export const cli = Command.make("network2").pipe(
   Command.withDescription(
     "The Cardano Ouroboros network for Effect: serve a chain, sync it, talk to peers and to your own node over its socket, decode messages."
   ),
-  Command.withSubcommands([demo, serve, relay, handshake, follow, fetch, query, submitTx, mempool, decode])
+  Command.withSubcommands(subcommands)
 )
 
-const names = new Set<string>([demo, serve, relay, handshake, follow, fetch, query, submitTx, mempool, decode].map((c) => c.name))
+const names = new Set<string>(subcommands.map((c) => c.name))
 
 /**
  * Runs the command line `argv` (without node and the script) and resolves to the exit code: 0
