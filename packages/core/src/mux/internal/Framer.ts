@@ -13,7 +13,8 @@ import { CborError } from "../../cbor/Cbor.ts"
 /**
  * Pieces smaller than this are copied into a shared tail buffer of {@link TAIL} bytes instead of
  * being kept one by one: a message in tiny segments costs one small copy per byte, not one object
- * per segment, and no piece holds a whole read buffer alive.
+ * per segment, and no piece holds a whole read buffer alive. A message's first tail is only this
+ * big: the common case, a small message cut by a segment's end, then costs 1 KiB, not 16.
  */
 const SMALL = 1024
 const TAIL = 16_384
@@ -132,7 +133,7 @@ export class Framer {
     }
     if (this.tail !== undefined && this.tailFill + n > this.tail.length) this.flushTail()
     if (this.tail === undefined) {
-      this.tail = new Uint8Array(TAIL)
+      this.tail = new Uint8Array(this.pieces.length === 0 ? SMALL : TAIL)
       this.tailFill = 0
     }
     const tail = this.tail
