@@ -18,7 +18,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { afterAll, afterEach, beforeAll, expect } from "vitest"
-import { Block, Cbor, type Message, Protocols, Segment } from "@pallas-network2/core"
+import { Block, type Message, Protocols, Segment } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -28,6 +28,7 @@ import * as net from "node:net"
 import * as path from "node:path"
 // core's test utilities are not part of its published exports (only src is): shared by relative path
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
+import { concat, header, reassemble, sleep, waitFor } from "./support/hostileServer.ts"
 import { freePort, type Network2Process, serve } from "./support/process.ts"
 
 
@@ -36,16 +37,6 @@ import { freePort, type Network2Process, serve } from "./support/process.ts"
 const SDU_TIMEOUT = 1_000
 const HANDSHAKE_TIMEOUT = 2_000
 const MAGIC = 42
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
-const waitFor = async (what: string, ok: () => boolean, ms: number): Promise<void> => {
-  const until = Date.now() + ms
-  while (!ok()) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(20)
-  }
-}
 
 /** A deterministic byte generator (xorshift32), for garbage that is the same on every run. */
 const garbage = (n: number, seed = 0x1badb002): Uint8Array => {
@@ -61,15 +52,6 @@ const garbage = (n: number, seed = 0x1badb002): Uint8Array => {
   }
   return out
 }
-
-/** A raw header: any channel, any mode bit, any length. */
-const header = (channel: number, fromResponder: boolean, length: number): Uint8Array => {
-  const h = new Uint8Array(8)
-  Segment.writeHeader(h, 0, 0, fromResponder, channel, length)
-  return h
-}
-
-const concat = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => Buffer.concat(pieces.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)))
 
 type AnyProtocol = Protocols.Protocol.Protocol<any>
 
@@ -140,21 +122,11 @@ class RawPeer {
         if (!s.fromResponder) continue // the server's initiator halves: not ours to answer
         const protocol = protocolsByChannel.get(s.protocol)
         if (protocol === undefined) throw new Error(`a segment on unexpected channel ${s.protocol}`)
-        const before = this.buffers.get(s.protocol)
-        let buffer = before === undefined || before.length === 0 ? s.payload.slice() : concat([before, s.payload])
-        let pos = 0
-        while (pos < buffer.length) {
-          const end = Cbor.itemEnd(buffer, pos)
-          if (end < 0) break
-          const decoded = protocol.decode(buffer.subarray(pos, end))
-          if (decoded._tag === "Failure") throw new Error(`undecodable ${protocol.name} message: ${decoded.failure.detail}`)
+        reassemble(this.buffers, s.protocol, protocol, s.payload, (m) => {
           let box = this.inbox.get(s.protocol)
           if (box === undefined) this.inbox.set(s.protocol, box = [])
-          box.push(decoded.success)
-          pos = end
-        }
-        buffer = buffer.subarray(pos)
-        this.buffers.set(s.protocol, buffer)
+          box.push(m)
+        })
       }
     } catch (e) {
       this.fault = e instanceof Error ? e.message : String(e)

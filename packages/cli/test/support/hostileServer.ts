@@ -29,8 +29,34 @@ export const waitFor = async (what: string, ok: () => boolean, ms: number): Prom
   }
 }
 
-const concat = (pieces: ReadonlyArray<Uint8Array>): Buffer =>
+/** The pieces joined in one Buffer. */
+export const concat = (pieces: ReadonlyArray<Uint8Array>): Buffer =>
   Buffer.concat(pieces.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)))
+
+/**
+ * Adds a segment's payload to what `buffers` holds for its channel and hands each whole message it
+ * completes to `onMessage`, in order; keeps the rest for the next segment. Throws on an undecodable message.
+ */
+export const reassemble = (
+  buffers: Map<number, Uint8Array>,
+  channel: number,
+  protocol: AnyProtocol,
+  payload: Uint8Array,
+  onMessage: (m: Message) => void
+): void => {
+  const before = buffers.get(channel)
+  const buffer = before === undefined || before.length === 0 ? Buffer.from(payload) : concat([before, payload])
+  let pos = 0
+  while (pos < buffer.length) {
+    const end = Cbor.itemEnd(buffer, pos)
+    if (end < 0) break
+    const decoded = protocol.decode(buffer.subarray(pos, end))
+    if (decoded._tag === "Failure") throw new Error(`undecodable ${protocol.name} message: ${decoded.failure.detail}`)
+    onMessage(decoded.success as Message)
+    pos = end
+  }
+  buffers.set(channel, buffer.subarray(pos))
+}
 
 /** A raw segment header: any channel, any mode bit, any length. */
 export const header = (channel: number, fromResponder: boolean, length: number): Uint8Array => {
@@ -67,7 +93,7 @@ export class Conn {
   /** Something the client sent that we could not read (our reader's fault, or a client bug). */
   fault: string | undefined
   private readonly reader = new Segment.SegmentReader()
-  private readonly buffers = new Map<number, Buffer>()
+  private readonly buffers = new Map<number, Uint8Array>()
   private readonly inbox = new Map<number, Array<Message>>()
   private readonly waiters = new Set<() => void>()
   private readonly closedWaiters: Array<() => void> = []
@@ -99,15 +125,7 @@ export class Conn {
         if (s.fromResponder) throw new Error(`the client sent a segment marked as from a responder (channel ${s.protocol})`)
         const protocol = byChannel.get(s.protocol)
         if (protocol === undefined) throw new Error(`a segment on unexpected channel ${s.protocol}`)
-        const before = this.buffers.get(s.protocol)
-        let buffer = before === undefined || before.length === 0 ? Buffer.from(s.payload) : concat([before, s.payload])
-        let pos = 0
-        while (pos < buffer.length) {
-          const end = Cbor.itemEnd(buffer, pos)
-          if (end < 0) break
-          const decoded = protocol.decode(buffer.subarray(pos, end))
-          if (decoded._tag === "Failure") throw new Error(`undecodable ${protocol.name} message: ${decoded.failure.detail}`)
-          const m = decoded.success as Message
+        reassemble(this.buffers, s.protocol, protocol, s.payload, (m) => {
           this.received.push(m)
           if (this.keepAlive && m._tag === "MsgKeepAlive") {
             this.send(Protocols.KeepAlive.protocol, Protocols.KeepAlive.make.response((m as any).cookie))
@@ -116,10 +134,7 @@ export class Conn {
             if (box === undefined) this.inbox.set(s.protocol, box = [])
             box.push(m)
           }
-          pos = end
-        }
-        buffer = buffer.subarray(pos)
-        this.buffers.set(s.protocol, buffer)
+        })
       }
     } catch (e) {
       this.fault ??= e instanceof Error ? e.message : String(e)
