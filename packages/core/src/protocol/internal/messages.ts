@@ -262,26 +262,11 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     return c.decode(a, input, value, t) as M
   }
 
-  // one switch over the names (pointer compares of interned strings), each case writing its entry's
-  // array itself, as a hand-written encoder would
-  const compiled = [...byName.values()]
-  const fieldEncoders: Array<(value: any) => Cbor.Value> = []
-  const caseOf = (c: Compiled, i: number): string => {
-    if (c.rawKey !== undefined) return `tagged(${c.def.tag}, m.${c.rawKey})`
-    const wire = c.def.fields.filter(([, f]) => f.compute === undefined)
-    if (c.def.wire !== undefined || wire.some(([, f]) => f.optional === true)) return `encode(X[${i}].encode(m))`
-    const items = wire.map(([k, f]) => `E[${fieldEncoders.push(f.toCbor!) - 1}](m.${k})`)
-    return `encode([${[String(c.def.tag), ...items].join(", ")}])`
+  const encodeBytes = (message: M): Uint8Array => {
+    const c = byName.get(message._tag)
+    if (c === undefined) throw new Error(`${protocol}: not a message of this protocol: ${message._tag}`)
+    return c.rawKey !== undefined ? encodeTagged(c.def.tag, message[c.rawKey] as Uint8Array) : Cbor.encode(c.encode(message))
   }
-  const cases = compiled.map((c, i) => `case ${JSON.stringify(c.def.name)}: return ${caseOf(c, i)}\n`).join("")
-  const encodeBytes: (message: M) => Uint8Array = new Function(
-    "X",
-    "E",
-    "encode",
-    "tagged",
-    `return function encodeBytes(m) {\nswitch (m._tag) {\n${cases}}\n` +
-      `throw new Error(${JSON.stringify(`${protocol}: not a message of this protocol: `)} + m._tag)\n}`
-  )(compiled, fieldEncoders, Cbor.encode, encodeTagged)
 
   const MessageSchema = Schema.Union(defs.map((d) => schemas[d.name]!)) as unknown as Schema.Top & { readonly Type: M }
 
