@@ -22,7 +22,7 @@
  * @since 0.1.0
  */
 import { Block, ChainSource, Cbor } from "@pallas-network2/core"
-import { Point, Tip } from "@pallas-network2/core/protocol/Common"
+import { bytesEqual, Point, Tip } from "@pallas-network2/core/protocol/Common"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -237,7 +237,7 @@ interface DiskEntry {
 
 const hexOf = (hash: Uint8Array): string => Cbor.toHex(hash)
 const equalBytes = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
-  a !== undefined && b !== undefined && Buffer.compare(a, b) === 0
+  a !== undefined && b !== undefined && bytesEqual(a, b)
 
 /**
  * The CRC-32 (IEEE, as zlib computes it) the secondary index stores for a block.

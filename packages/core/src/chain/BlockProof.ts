@@ -20,7 +20,7 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
-import type { Point, WrappedHeader } from "../protocol/Common.ts"
+import { bytesEqual, type Point, type WrappedHeader } from "../protocol/Common.ts"
 import { hash } from "./Blake2b.ts"
 import * as Block from "./Block.ts"
 
@@ -149,12 +149,6 @@ const hash32 = (bytes: Uint8Array, start: number, stop: number, what: string): U
   return bytes.subarray(start + 2, stop)
 }
 
-const equal = (a: Uint8Array, b: Uint8Array): boolean => {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
 const short = (b: Uint8Array): string => Cbor.toHex(b.subarray(0, 8))
 
 /** The small unsigned integer at `pos` (major type 0, up to 32 bits), or -1. */
@@ -187,7 +181,7 @@ const proveShelley = (bytes: Uint8Array, tag: number, start: number, stop: numbe
   const hashes: Array<Uint8Array> = []
   for (let i = 1; i <= parts; i++) hashes.push(h256(bytes.subarray(block[2 * i]!, block[2 * i + 1]!)))
   const actual = hash(hashes, 32)
-  if (!equal(actual, claimed)) {
+  if (!bytesEqual(actual, claimed)) {
     refuse("BodyHashMismatch", `the body hashes to ${short(actual)}.., the header claims ${short(claimed)}..`)
   }
 }
@@ -238,11 +232,11 @@ const proveByronMain = (bytes: Uint8Array, start: number, stop: number): void =>
   }
   witnessParts.push(BREAK)
   const root = n === 0 ? h256(EMPTY) : merkle(bytes, txs, 0, n)
-  if (!equal(root, claimedRoot)) {
+  if (!bytesEqual(root, claimedRoot)) {
     refuse("TxProofMismatch", `the transactions' Merkle root is ${short(root)}.., the header claims ${short(claimedRoot)}..`)
   }
   const witnesses = hash(witnessParts, 32)
-  if (!equal(witnesses, claimedWitnesses)) {
+  if (!bytesEqual(witnesses, claimedWitnesses)) {
     refuse("TxProofMismatch", `the witnesses hash to ${short(witnesses)}.., the header claims ${short(claimedWitnesses)}..`)
   }
 
@@ -262,12 +256,12 @@ const proveByronMain = (bytes: Uint8Array, start: number, stop: number): void =>
   // delegation and update payloads: each hashed as received
   const dlgClaimed = hash32(bytes, proof[4]!, proof[5]!, "the delegation proof")
   const dlg = h256(bytes.subarray(body[4]!, body[5]!))
-  if (!equal(dlg, dlgClaimed)) {
+  if (!bytesEqual(dlg, dlgClaimed)) {
     refuse("DelegationProofMismatch", `the delegation payload hashes to ${short(dlg)}.., the header claims ${short(dlgClaimed)}..`)
   }
   const updClaimed = hash32(bytes, proof[6]!, proof[7]!, "the update proof")
   const upd = h256(bytes.subarray(body[6]!, body[7]!))
-  if (!equal(upd, updClaimed)) {
+  if (!bytesEqual(upd, updClaimed)) {
     refuse("UpdateProofMismatch", `the update payload hashes to ${short(upd)}.., the header claims ${short(updClaimed)}..`)
   }
 }
@@ -279,7 +273,7 @@ const proveByronBoundary = (bytes: Uint8Array, start: number, stop: number): voi
   if (header.length !== 10) refuse("Unreadable", "a Byron boundary header has 5 elements")
   const claimed = hash32(bytes, header[4]!, header[5]!, "the body proof")
   const actual = h256(bytes.subarray(block[2]!, block[3]!))
-  if (!equal(actual, claimed)) {
+  if (!bytesEqual(actual, claimed)) {
     refuse("BoundaryBodyMismatch", `the body hashes to ${short(actual)}.., the header claims ${short(claimed)}..`)
   }
 }
@@ -331,14 +325,14 @@ export const prove = (bytes: Uint8Array, expected?: Expected): Block.ChainBlock 
   const point = expected?.point
   if (point !== undefined) {
     if (point._tag !== "Specific") refuse("PointMismatch", "a block cannot be the origin")
-    else if (point.slot !== block.slot || !equal(point.hash, block.hash)) {
+    else if (point.slot !== block.slot || !bytesEqual(point.hash, block.hash)) {
       refuse("PointMismatch", `the block is ${block.slot}.${Cbor.toHex(block.hash)}, asked for ${point.slot}.${Cbor.toHex(point.hash)}`)
     }
   }
   const header = expected?.header
   if (header !== undefined) {
     const announced = Block.headerHash(header)
-    if (header.era !== block.header.era || (header.byron?.subtag ?? -1) !== (block.header.byron?.subtag ?? -1) || !equal(announced, block.hash)) {
+    if (header.era !== block.header.era || (header.byron?.subtag ?? -1) !== (block.header.byron?.subtag ?? -1) || !bytesEqual(announced, block.hash)) {
       refuse("HeaderMismatch", `the block's header hashes to ${Cbor.toHex(block.hash)}, chain-sync announced ${Cbor.toHex(announced)}`)
     }
   }
