@@ -67,6 +67,37 @@ export type VersionData = Handshake.VersionData
 export type VersionTable = Handshake.VersionTable
 
 /**
+ * A local root group: peers the governor keeps connected by the group's own valency, whatever the
+ * overall targets (a topology file's `localRoots` entry, its addresses resolved).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RootGroup {
+  readonly peers: ReadonlyArray<PeerId>
+  /** How many of the group's peers to keep hot. */
+  readonly hotValency: number
+  /** How many of the group's peers to keep established (warm or hot); at least `hotValency`. */
+  readonly warmValency: number
+  /** Trusted peers: chosen first and demoted last. */
+  readonly trustable: boolean
+}
+
+/**
+ * The root peers of a topology: local root groups (each kept at its valency), public roots (known
+ * peers like the application's) and bootstrap peers (trusted: chosen before the others and demoted
+ * last).
+ *
+ * @category models
+ * @since 0.2.0
+ */
+export interface RootPeers {
+  readonly localRoots: ReadonlyArray<RootGroup>
+  readonly publicRoots: ReadonlyArray<PeerId>
+  readonly bootstrapPeers: ReadonlyArray<PeerId>
+}
+
+/**
  * The initiator's configuration. Every field has a default.
  *
  * @example
@@ -100,6 +131,13 @@ export interface InitiatorConfig {
    * (hot). Default 150, 30 and 20, the reference relay targets.
    */
   readonly targets?: { readonly known?: number; readonly established?: number; readonly active?: number }
+  /**
+   * Root peers (see {@link RootPeers}), or a function giving them, read at each governor pass (at
+   * least every `housekeepingInterval`): when it gives a new value (another object), the new peers
+   * are added and a peer known only as a root that is no longer named is disconnected and forgotten,
+   * so addresses resolved again replace the old ones. Default: none.
+   */
+  readonly rootPeers?: RootPeers | (() => RootPeers) | undefined
   /**
    * Reconnection backoff: first delay `base` (default 1 second) doubling up to `max` (default 1
    * minute), spread by `jitter` (default 0.2, i.e. +/- 20 %). A discovered peer that fails
@@ -580,7 +618,8 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
   const now = () => clock.currentTimeMillisUnsafe()
   const random = () => rng.nextDoubleUnsafe()
   const out = yield* OutboundQueue.make<InitiatorEvent>()
-  const peers = new PeerSet(s.targets, s.backoff)
+  const roots = config.rootPeers
+  const peers = new PeerSet(s.targets, s.backoff, typeof roots === "function" ? roots : () => roots)
   const chain = new ChainView(s.maxHeadersPerPeer, {
     securityParam: s.securityParam,
     noProgressWindow: s.noProgressWindow

@@ -5,6 +5,12 @@
  * demote, disconnect, forget). Time is passed in (milliseconds of the behavior's Clock), randomness
  * too, so the logic is deterministic under test.
  *
+ * Root peers (a topology file's local root groups, public roots and bootstrap peers) come from a
+ * function read at each governor pass, so addresses resolved again replace the old ones: each local
+ * root group keeps its own valency (`hotValency` hot, `warmValency` established) whatever the
+ * overall targets; trustable peers (trustable groups, bootstrap peers) are chosen first and demoted
+ * last; a peer known only as a root is disconnected and forgotten once no root names it.
+ *
  * @internal
  */
 import type { PeerId } from "../../Primitives.ts"
@@ -28,6 +34,27 @@ export interface PeerTargets {
   readonly active: number
 }
 
+/** A local root group: its peers, how many of them to keep hot and established, whether they are trusted. */
+export interface RootGroup {
+  readonly peers: ReadonlyArray<PeerId>
+  readonly hotValency: number
+  readonly warmValency: number
+  readonly trustable: boolean
+}
+
+/** The root peers: local root groups, public roots, bootstrap peers (trustable). */
+export interface RootPeers {
+  readonly localRoots: ReadonlyArray<RootGroup>
+  readonly publicRoots: ReadonlyArray<PeerId>
+  readonly bootstrapPeers: ReadonlyArray<PeerId>
+}
+
+/** What the roots say of one peer: its local root group (index), and whether it is trusted. */
+interface RootRole {
+  readonly group: number | undefined
+  readonly trustable: boolean
+}
+
 /** Reconnection backoff. */
 export interface BackoffPolicy {
   /** The first delay (ms). */
@@ -44,6 +71,8 @@ export interface BackoffPolicy {
 export interface PeerRecord {
   readonly peer: PeerId
   readonly source: PeerSource
+  /** Known only because the root peers name it (forgotten when they no longer do). */
+  fromRoots: boolean
   /** Insertion order, the stable tie-break. */
   readonly order: number
   temperature: Temperature
@@ -84,27 +113,64 @@ export interface PeerCounts {
 
 const rttOf = (r: PeerRecord): number => r.rtt ?? Number.POSITIVE_INFINITY
 
-/** Better peers first: fewer failures, included before discovered, lower RTT, older. */
-const candidateOrder = (a: PeerRecord, b: PeerRecord): number =>
-  a.failures - b.failures ||
-  (a.source === b.source ? 0 : a.source === "included" ? -1 : 1) ||
-  (rttOf(a) === rttOf(b) ? 0 : rttOf(a) < rttOf(b) ? -1 : 1) ||
-  a.order - b.order
-
-/** Worse peers first: higher RTT (unknown is worst), less useful, newer. */
-const worstOrder = (a: PeerRecord, b: PeerRecord): number =>
-  (rttOf(a) === rttOf(b) ? 0 : rttOf(a) > rttOf(b) ? -1 : 1) || a.useful - b.useful || b.order - a.order
-
+const NO_ROLE: RootRole = { group: undefined, trustable: false }
 /** The peer set. */
 export class PeerSet {
   readonly targets: PeerTargets
   readonly backoff: BackoffPolicy
   private readonly records = new Map<PeerId, PeerRecord>()
   private counter = 0
+  private readonly roots: (() => RootPeers | undefined) | undefined
+  private rootsSeen: RootPeers | undefined
+  private roles = new Map<PeerId, RootRole>()
 
-  constructor(targets: PeerTargets, backoff: BackoffPolicy) {
+  constructor(targets: PeerTargets, backoff: BackoffPolicy, roots?: () => RootPeers | undefined) {
     this.targets = targets
     this.backoff = backoff
+    this.roots = roots
+  }
+
+  /** What the roots say of a peer. */
+  role(peer: PeerId): RootRole {
+    return this.roles.get(peer) ?? NO_ROLE
+  }
+
+  /** Better peers first: trusted, fewer failures, included or root before discovered, lower RTT, older. */
+  private readonly candidateOrder = (a: PeerRecord, b: PeerRecord): number =>
+    Number(this.role(b.peer).trustable) - Number(this.role(a.peer).trustable) ||
+    a.failures - b.failures ||
+    (a.source === b.source ? 0 : a.source === "included" ? -1 : 1) ||
+    (rttOf(a) === rttOf(b) ? 0 : rttOf(a) < rttOf(b) ? -1 : 1) ||
+    a.order - b.order
+
+  /** Worse peers first: untrusted, higher RTT (unknown is worst), less useful, newer. */
+  private readonly worstOrder = (a: PeerRecord, b: PeerRecord): number =>
+    Number(this.role(a.peer).trustable) - Number(this.role(b.peer).trustable) ||
+    (rttOf(a) === rttOf(b) ? 0 : rttOf(a) > rttOf(b) ? -1 : 1) || a.useful - b.useful || b.order - a.order
+
+  /**
+   * Reads the root peers: new ones are added (cold, included), their roles recorded; a peer known
+   * only as a root that no root names any more is disconnected, then forgotten once cold.
+   */
+  private syncRoots(now: number, actions: Array<GovernorAction>): void {
+    const roots = this.roots?.()
+    if (roots !== this.rootsSeen) {
+      this.rootsSeen = roots
+      const roles = new Map<PeerId, RootRole>()
+      roots?.localRoots.forEach((g, group) => {
+        for (const peer of g.peers) if (!roles.has(peer)) roles.set(peer, { group, trustable: g.trustable })
+      })
+      for (const peer of roots?.bootstrapPeers ?? []) if (!roles.has(peer)) roles.set(peer, { group: undefined, trustable: true })
+      for (const peer of roots?.publicRoots ?? []) if (!roles.has(peer)) roles.set(peer, NO_ROLE)
+      this.roles = roles
+      for (const peer of roles.keys()) this.add(peer, "included", now, true)
+    }
+    for (const r of this.records.values()) {
+      if (!r.fromRoots || this.roles.has(r.peer)) continue
+      if (r.temperature === "warm" || r.temperature === "hot" || r.phase !== "idle") {
+        actions.push({ _tag: "Disconnect", peer: r.peer, reason: "no longer a root peer" })
+      } else actions.push({ _tag: "Forget", peer: r.peer })
+    }
   }
 
   get(peer: PeerId): PeerRecord | undefined {
@@ -119,18 +185,19 @@ export class PeerSet {
    * Adds a peer as cold. Discovered peers are taken only while the known set is under its target;
    * a peer already known is left as it is. Returns whether the peer is new.
    */
-  add(peer: PeerId, source: PeerSource, now: number): boolean {
+  add(peer: PeerId, source: PeerSource, now: number, fromRoots = false): boolean {
     const existing = this.records.get(peer)
     if (existing !== undefined) {
       if (source === "included" && existing.source === "discovered") {
-        this.records.set(peer, { ...existing, source })
-      }
+        this.records.set(peer, { ...existing, source, fromRoots })
+      } else if (source === "included" && !fromRoots) existing.fromRoots = false
       return false
     }
     if (source === "discovered" && this.counts(now).known >= this.targets.known) return false
     this.records.set(peer, {
       peer,
       source,
+      fromRoots,
       order: this.counter++,
       temperature: "cold",
       phase: "idle",
@@ -286,47 +353,112 @@ export class PeerSet {
     return [...this.records.values()].filter((r) => r.temperature === temperature)
   }
 
-  /** The worst peer at a temperature (for churn and demotion), or `undefined`. */
+  /**
+   * The worst peer at a temperature that churn may take (not a local root, whose group keeps its own
+   * valency, nor a trusted peer), or `undefined`.
+   */
   worst(temperature: "warm" | "hot"): PeerRecord | undefined {
-    return this.at(temperature).sort(worstOrder)[0]
+    return this.at(temperature).filter((r) => {
+      const role = this.role(r.peer)
+      return role.group === undefined && !role.trustable
+    }).sort(this.worstOrder)[0]
   }
 
   /**
-   * Compares the set with the targets and says what to do now: dial cold peers whose backoff is
-   * over while established peers are too few, promote the best warm peers while hot ones are too
-   * few, demote the worst hot ones and drop the worst warm ones when over target, forget the worst
-   * discovered cold peers when too many are known.
+   * Compares the set with the targets and says what to do now. Each local root group first: promote
+   * its best warm peers while fewer than `hotValency` are hot (demote the worst over it), dial its
+   * best cold peers while fewer than `warmValency` are established (drop the worst warm ones over
+   * it). Then the other peers against the overall targets (which count every peer): dial cold peers
+   * whose backoff is over while established peers are too few, promote the best warm peers while
+   * hot ones are too few, demote the worst hot ones and drop the worst warm ones when over target;
+   * forget the worst discovered cold peers when too many are known.
    */
   govern(now: number): Array<GovernorAction> {
     const actions: Array<GovernorAction> = []
+    this.syncRoots(now, actions)
     const counts = this.counts(now)
-    // active (hot)
-    if (counts.hot < this.targets.active) {
-      const warm = this.at("warm").filter((r) => r.holdUntil <= now).sort(candidateOrder)
-      for (const r of warm.slice(0, this.targets.active - counts.hot)) actions.push({ _tag: "Promote", peer: r.peer })
-    } else if (counts.hot > this.targets.active) {
-      const hot = this.at("hot").sort(worstOrder)
-      for (const r of hot.slice(0, counts.hot - this.targets.active)) {
+    const promoted = new Set<PeerId>()
+    let hot = counts.hot
+    let established = counts.warm + counts.hot + counts.connecting
+    let connected = counts.warm + counts.hot
+    // peers no root names any more, on their way out
+    for (const a of actions) {
+      const r = a._tag === "Disconnect" ? this.records.get(a.peer) : undefined
+      if (r === undefined) continue
+      established--
+      if (r.temperature === "hot") hot--
+      if (r.temperature === "warm" || r.temperature === "hot") connected--
+    }
+    // local root groups, each on its own valency
+    const groups = this.rootsSeen?.localRoots ?? []
+    const members: Array<Array<PeerRecord>> = groups.map(() => [])
+    for (const r of this.records.values()) {
+      const group = this.role(r.peer).group
+      if (group !== undefined && r.temperature !== "banned") members[group]!.push(r)
+    }
+    groups.forEach((g, i) => {
+      const mine = members[i]!
+      const hotOnes = mine.filter((r) => r.temperature === "hot")
+      const warmOnes = mine.filter((r) => r.temperature === "warm")
+      const groupHot = hotOnes.length
+      if (groupHot < g.hotValency) {
+        const best = warmOnes.filter((r) => r.holdUntil <= now).sort(this.candidateOrder).slice(0, g.hotValency - groupHot)
+        for (const r of best) {
+          actions.push({ _tag: "Promote", peer: r.peer })
+          promoted.add(r.peer)
+        }
+        hot += best.length
+      } else if (groupHot > g.hotValency) {
+        for (const r of hotOnes.sort(this.worstOrder).slice(0, groupHot - g.hotValency)) {
+          actions.push({ _tag: "Demote", peer: r.peer, reason: "over its local root group's hot valency" })
+          hot--
+        }
+      }
+      const pending = mine.filter((r) => r.temperature === "cold" && r.phase !== "idle").length
+      const groupEstablished = hotOnes.length + warmOnes.length + pending
+      if (groupEstablished < g.warmValency) {
+        const cold = mine.filter((r) => r.temperature === "cold" && r.phase === "idle" && r.retryAt <= now)
+          .sort(this.candidateOrder).slice(0, g.warmValency - groupEstablished)
+        for (const r of cold) actions.push({ _tag: "Connect", peer: r.peer })
+        established += cold.length
+      } else if (hotOnes.length + warmOnes.length > g.warmValency) {
+        const spare = warmOnes.filter((r) => !promoted.has(r.peer)).sort(this.worstOrder)
+        for (const r of spare.slice(0, hotOnes.length + warmOnes.length - g.warmValency)) {
+          actions.push({ _tag: "Disconnect", peer: r.peer, reason: "over its local root group's warm valency" })
+          established--
+          connected--
+        }
+      }
+    })
+    // the other peers, against the overall targets
+    const free = (r: PeerRecord) => this.role(r.peer).group === undefined
+    if (hot < this.targets.active) {
+      const warm = this.at("warm").filter((r) => free(r) && r.holdUntil <= now).sort(this.candidateOrder)
+      for (const r of warm.slice(0, this.targets.active - hot)) {
+        actions.push({ _tag: "Promote", peer: r.peer })
+        promoted.add(r.peer)
+      }
+    } else if (hot > this.targets.active) {
+      const hotOnes = this.at("hot").filter(free).sort(this.worstOrder)
+      for (const r of hotOnes.slice(0, hot - this.targets.active)) {
         actions.push({ _tag: "Demote", peer: r.peer, reason: "over the active target" })
       }
     }
     // established (warm + hot + dials in flight)
-    const established = counts.warm + counts.hot + counts.connecting
     if (established < this.targets.established) {
-      const cold = this.at("cold").filter((r) => r.phase === "idle" && r.retryAt <= now).sort(candidateOrder)
+      const cold = this.at("cold").filter((r) => free(r) && r.phase === "idle" && r.retryAt <= now).sort(this.candidateOrder)
       for (const r of cold.slice(0, this.targets.established - established)) {
         actions.push({ _tag: "Connect", peer: r.peer })
       }
-    } else if (counts.warm + counts.hot > this.targets.established) {
-      const promoted = new Set(actions.filter((a) => a._tag === "Promote").map((a) => a.peer))
-      const warm = this.at("warm").filter((r) => !promoted.has(r.peer)).sort(worstOrder)
-      for (const r of warm.slice(0, counts.warm + counts.hot - this.targets.established)) {
+    } else if (connected > this.targets.established) {
+      const warm = this.at("warm").filter((r) => free(r) && !promoted.has(r.peer)).sort(this.worstOrder)
+      for (const r of warm.slice(0, connected - this.targets.established)) {
         actions.push({ _tag: "Disconnect", peer: r.peer, reason: "over the established target" })
       }
     }
     // known
     const forgettable = this.at("cold")
-      .filter((r) => r.phase === "idle" && r.source === "discovered")
+      .filter((r) => r.phase === "idle" && r.source === "discovered" && !this.roles.has(r.peer))
       .sort((a, b) => b.failures - a.failures || b.order - a.order)
     let excess = counts.known - this.targets.known
     for (const r of forgettable) {
