@@ -245,3 +245,63 @@ export const logFormat = Flag.Literals("log-format", ["pretty", "json", "logfmt"
   Flag.optional,
   Flag.withDescription("log on stderr in this format, connection events included")
 )
+
+/**
+ * The governor's targets of `relay`: `--target-known`, `--target-established` and `--target-hot`
+ * (active peers), each replacing the one the topology file gives (or the default 150, 30, 20).
+ *
+ * @category flags
+ * @since 0.2.0
+ */
+export const governorTargets = {
+  targetKnown: natural("target-known").pipe(
+    Flag.optional,
+    Flag.withDescription("peers to know (default 150, or what the topology's local roots need)")
+  ),
+  targetEstablished: natural("target-established").pipe(
+    Flag.optional,
+    Flag.withDescription("peers to keep connected, warm or hot (default 30, or what the topology's local roots need)")
+  ),
+  targetHot: natural("target-hot").pipe(
+    Flag.optional,
+    Flag.withDescription("peers to keep hot, syncing (default 20, or what the topology's local roots need)")
+  )
+} as const
+
+/**
+ * The responder's limits of `relay`, to bound downstream connections: `--hard-limit`,
+ * `--soft-limit`, `--per-ip-limit`, and as `serve` has them `--handshake-timeout MS`,
+ * `--ban-duration MS` and `--sdu-timeout MS`.
+ *
+ * @category flags
+ * @since 0.2.0
+ */
+export const responderLimits = {
+  hardLimit: natural("hard-limit").pipe(
+    Flag.optional,
+    Flag.withDescription("refuse inbound connections above this many (default 512)")
+  ),
+  softLimit: natural("soft-limit").pipe(
+    Flag.optional,
+    Flag.withDescription("above this many inbound connections, each new one closes the least recently active idle one (default 384)")
+  ),
+  perIpLimit: positive("per-ip-limit").pipe(
+    Flag.optional,
+    Flag.withDescription("at most this many inbound connections from one IP (default 10)")
+  ),
+  handshakeTimeout: positive("handshake-timeout").pipe(
+    Flag.withMetavar("MS"),
+    Flag.optional,
+    Flag.withDescription("close an inbound connection that has not completed its handshake after MS (default 5000)")
+  ),
+  banDuration: natural("ban-duration").pipe(
+    Flag.withMetavar("MS"),
+    Flag.optional,
+    Flag.withDescription("how long an IP stays banned after a protocol violation (default 900000, 15 minutes)")
+  ),
+  sduTimeout: positive("sdu-timeout").pipe(
+    Flag.withMetavar("MS"),
+    Flag.optional,
+    Flag.withDescription("time for a started segment to arrive whole, during and after the handshake (default 10000 / 30000)")
+  )
+} as const

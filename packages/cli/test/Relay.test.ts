@@ -21,6 +21,7 @@ import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Serve from "../src/commands/Serve.ts"
@@ -331,6 +332,43 @@ describe("Relay", () => {
       const err = yield* Effect.flip(Relay.upstreamPeers({ topology: file }).pipe(Effect.provide(Topology.layerStaticResolver({}))))
       assert.strictEqual(err._tag, "TopologyError")
     }))
+
+  it.live("relay flags: the governor's targets over the topology's, and the responder's limits bound downstream connections (--per-ip-limit)", () =>
+    Effect.gen(function*() {
+      const dir = tmpDir()
+      const up = yield* upstream(GeneratedChain.generate({ blocks: 10, maxBodySize: 1500 }))
+      const file = path.join(dir, "topology.json")
+      fs.writeFileSync(file, JSON.stringify({
+        localRoots: [{ accessPoints: [{ address: "127.0.0.1", port: Number(up.peer.split(":")[1]) }], trustable: true, hotValency: 1 }],
+        publicRoots: [],
+        bootstrapPeers: null
+      }))
+      const port = yield* freePort
+      const relay = yield* spawn([
+        "relay", "--db", path.join(dir, "db"), "--topology", file, "--port", String(port), "--magic", String(MAGIC),
+        "--security-param", String(K), "--target-known", "5", "--target-established", "2", "--target-hot", "1",
+        "--resolve-interval", "1s", "--per-ip-limit", "1", "--handshake-timeout", "60000", "--hard-limit", "50"
+      ])
+      yield* waitForOutput(relay, "listening on")
+      assert.include(relay.log(), "targets known 5, established 2, active 1")
+      yield* waitForOutput(relay, /relay: following 127\.0\.0\.1:\d+ from origin/)
+      // one connection from 127.0.0.1 is let in (and kept: no handshake needed for a minute), a second one is closed
+      const open = (): Promise<{ readonly socket: net.Socket; readonly closed: Promise<void> }> =>
+        new Promise((resolve, reject) => {
+          const socket = net.connect(port, "127.0.0.1")
+          const closed = new Promise<void>((done) => socket.once("close", () => done()))
+          socket.once("connect", () => resolve({ socket, closed }))
+          socket.once("error", reject)
+        })
+      const closedWithin = (c: { readonly closed: Promise<void> }, ms: number) =>
+        Promise.race([c.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))])
+      const first = yield* Effect.promise(open)
+      yield* Effect.sleep("300 millis")
+      const second = yield* Effect.promise(open)
+      assert.isTrue(yield* Effect.promise(() => closedWithin(second, 5000)), "the second connection from the IP is closed")
+      assert.isFalse(yield* Effect.promise(() => closedWithin(first, 500)), "the first stays open")
+      first.socket.destroy()
+    }).pipe(Effect.scoped), 40_000)
 
   it.live("two upstream peers: when the followed one goes away the relay follows the other from its stored tip", () =>
     Effect.gen(function*() {

@@ -9,10 +9,16 @@
  * it follows another whose headers reach the stored tip (each peer's newest headers are kept for
  * that), or that rolls back to a point of the store.
  *
+ * With a topology file the initiator's governor keeps its root peers: each local root group at its
+ * valency, trustable peers and bootstrap peers chosen first and demoted last, public roots as known
+ * peers; its targets come from the file (raised to what the local roots need) and `targets`. Host
+ * names are resolved again every `resolveInterval`, and new addresses replace the old ones.
+ *
  * @since 0.1.0
  */
 import { Block, type ChainSource, Initiator, PeerId, Protocols, Responder } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -50,11 +56,86 @@ export interface RelayOptions {
   readonly fetchBatch?: number | undefined
   /** The responder's limits for downstream peers (per-IP limit, idle timeout, ...); its defaults otherwise. */
   readonly limits?: Responder.ResponderLimits | undefined
+  /** Time for a started segment to arrive whole on a downstream connection (ms), during and after the handshake. */
+  readonly sduTimeout?: number | undefined
+  /** The governor's targets (known, established, active); each replaces the one from the topology or the default. */
+  readonly targets?: Topology.TargetOverrides | undefined
+  /** How often the topology's host names are resolved again. Default 60 seconds. */
+  readonly resolveInterval?: Duration.Input | undefined
+  /** The DNS resolver for the topology's names. Default the system's. */
+  readonly resolver?: Layer.Layer<Topology.Resolver> | undefined
 }
 
 /**
+ * The root peers of the options' topology file, resolved now and again every `resolveInterval`
+ * (an empty topology without a file). Logs the lookups that fail and each new resolution.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerRootPeers = (
+  options: Pick<RelayOptions, "topology" | "targets" | "resolveInterval" | "resolver">
+): Layer.Layer<Topology.RootPeers, Topology.TopologyError> =>
+  Layer.effect(
+    Topology.RootPeers,
+    Effect.gen(function*() {
+      const topology = options.topology === undefined
+        ? { localRoots: [], publicRoots: [], bootstrapPeers: undefined, useLedgerAfterSlot: undefined, peerSnapshotFile: undefined }
+        : yield* Topology.load(options.topology)
+      const roots = yield* Topology.makeRootPeers(topology, {
+        ...(options.resolveInterval !== undefined ? { interval: options.resolveInterval } : {}),
+        ...(options.targets !== undefined ? { targets: options.targets } : {})
+      })
+      const describe = (r: Topology.ResolvedTopology) => {
+        const p = Topology.rootPeersOf(r)
+        return `local roots ${p.localRoots.map((g) => `[${g.peers.join(" ")}] (hot ${g.hotValency}, warm ${g.warmValency}${g.trustable ? ", trustable" : ""})`).join(" ") || "none"}; public roots ${p.publicRoots.join(" ") || "none"}; bootstrap peers ${p.bootstrapPeers.join(" ") || "none"}`
+      }
+      const warnFailures = (r: Topology.ResolvedTopology) => Effect.forEach(r.failures, (e) => Effect.logWarning(`relay: ${e.message}`), { discard: true })
+      if (options.topology !== undefined) {
+        const first = yield* roots.current
+        yield* warnFailures(first)
+        const t = roots.targets
+        yield* Effect.log(`relay: topology ${options.topology}: ${describe(first)}; targets known ${t.known}, established ${t.established}, active ${t.active}`)
+        yield* Effect.forkScoped(Stream.runForEach(roots.changes, (r) =>
+          Effect.andThen(warnFailures(r), Effect.log(`relay: root peers resolved again: ${describe(r)}`))))
+      }
+      return Topology.RootPeers.of(roots)
+    })
+  ).pipe(Layer.provide(options.resolver ?? Topology.layerSystemResolver))
+
+/**
+ * The initiator of a relay: its governor keeps the root peers of {@link Topology.RootPeers} (read
+ * again after each resolution) with the topology's targets.
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerInitiator = (
+  config: Initiator.InitiatorConfig
+): Layer.Layer<Initiator.InitiatorBehaviorShape, never, Topology.RootPeers> =>
+  Layer.effect(
+    Initiator.InitiatorBehavior,
+    Effect.gen(function*() {
+      const roots = yield* Topology.RootPeers
+      let seen: Topology.ResolvedTopology | undefined
+      let peers: Initiator.RootPeers = { localRoots: [], publicRoots: [], bootstrapPeers: [] }
+      const rootPeers = () => {
+        const now = roots.currentUnsafe()
+        if (now !== seen) {
+          seen = now
+          peers = Topology.rootPeersOf(now)
+        }
+        return peers
+      }
+      const t = roots.targets
+      return yield* Initiator.make({ ...config, targets: { known: t.known, established: t.established, active: t.active }, rootPeers })
+    })
+  )
+
+/**
  * The relay's layer: opens the store, listens for downstream peers (and on the Unix socket when
- * given), and builds the initiator (outbound TCP of its own). The sync itself is {@link run}.
+ * given), reads and resolves the topology file (see {@link layerRootPeers}) and builds the initiator
+ * (outbound TCP of its own) keeping its root peers. The sync itself is {@link run}.
  *
  * @category layers
  * @since 0.1.0
@@ -76,16 +157,18 @@ export const layer = (options: RelayOptions) => {
       protocols: Protocols.NodeToNode.protocols,
       listen: { host: options.host ?? "127.0.0.1", port: options.port ?? 3001 },
       duplex: false,
-      initiatorOnInbound: true
+      initiatorOnInbound: true,
+      ...(options.sduTimeout !== undefined ? { sduTimeout: { handshake: options.sduTimeout, after: options.sduTimeout } } : {})
     }))
   )
   const upstream = Initiator.managerLayer({ whenFull: "wait" }).pipe(
-    Layer.provideMerge(Initiator.layer({
+    Layer.provideMerge(layerInitiator({
       networkMagic: magic,
       securityParam: k,
       churnInterval: undefined,
       ...(options.fetchBatch !== undefined ? { blockFetch: { chunkBlocks: options.fetchBatch } } : {})
     })),
+    Layer.provideMerge(layerRootPeers(options)),
     Layer.provide(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
   )
   const local = options.socketPath === undefined
@@ -192,6 +275,8 @@ export const run = Effect.fnUntraced(function*(
     /** k, as the store has it: how far back a roll-back may reach among headers not fetched yet. */
     readonly securityParam?: number | undefined
     readonly onAppend?: ((block: Block.ChainBlock) => Effect.Effect<void>) | undefined
+    /** Whether the initiator also has root peers of a topology (for the log). */
+    readonly topology?: boolean | undefined
   } = {}
 ) {
   const store = yield* ChainStore.ChainStore
@@ -420,7 +505,8 @@ export const run = Effect.fnUntraced(function*(
 
   for (const p of peers) yield* manager.execute(Initiator.InitiatorCommand.IncludePeer(p))
   const points = yield* startPoints
-  yield* Effect.log(`relay: following ${peers.join(", ")} from ${points.map(Point.toString).join(", ")}`)
+  const whom = [...(peers.length > 0 ? [peers.join(", ")] : []), ...(options.topology === true ? ["the topology's root peers"] : [])]
+  yield* Effect.log(`relay: following ${whom.join(" and ") || "no peer yet"} from ${points.map(Point.toString).join(", ")}`)
   yield* manager.execute(Initiator.InitiatorCommand.StartSync(points))
   yield* manager.events.pipe(Stream.runForEach(onEvent))
   return stats as RelayStats

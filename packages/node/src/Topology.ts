@@ -15,7 +15,7 @@
  *
  * @since 0.1.0
  */
-import type { PeerAddress } from "@pallas-network2/core"
+import { type Initiator, type PeerAddress, PeerId } from "@pallas-network2/core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -540,6 +540,8 @@ export interface RootPeersShape {
   readonly targets: GovernorTargets
   /** The latest resolution. */
   readonly current: Effect.Effect<ResolvedTopology>
+  /** The latest resolution, read synchronously (a new object after each resolution). */
+  readonly currentUnsafe: () => ResolvedTopology
   /** Each resolution whose addresses differ from the one before (a new subscription per run). */
   readonly changes: Stream.Stream<ResolvedTopology>
   /** Resolves again now. */
@@ -601,6 +603,7 @@ export const makeRootPeers = Effect.fnUntraced(function*(topology: Topology, opt
     topology,
     targets: targets(topology, options.targets),
     current: Effect.sync(() => current),
+    currentUnsafe: () => current,
     changes: Stream.fromPubSub(pubsub),
     refresh,
     trustable: Effect.sync(() => current.localRoots.filter((g) => g.group.trustable).flatMap((g) => g.peers))
@@ -616,3 +619,35 @@ export const makeRootPeers = Effect.fnUntraced(function*(topology: Topology, opt
  */
 export const layerRootPeers = (topology: Topology, options: RootPeersOptions = {}): Layer.Layer<RootPeers, never, Resolver> =>
   Layer.effect(RootPeers, Effect.map(makeRootPeers(topology, options), (peers) => RootPeers.of(peers)))
+
+/**
+ * A resolution as the initiator's root peers: each local root group with its addresses and valency,
+ * the public roots' addresses, the bootstrap peers' addresses.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Topology } from "@pallas-network2/node"
+ * const topology = Effect.runSync(Topology.decode({
+ *   localRoots: [{ accessPoints: [{ address: "127.0.0.1", port: 3001 }], trustable: true, hotValency: 1 }]
+ * }))
+ * const roots = Topology.rootPeersOf(Effect.runSync(Topology.resolve(topology).pipe(Effect.provide(Topology.layerStaticResolver({})))))
+ * roots.localRoots[0]?.peers // ["127.0.0.1:3001"]
+ * ```
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const rootPeersOf = (resolved: ResolvedTopology): Initiator.RootPeers => {
+  const ids = (peers: ReadonlyArray<TcpAddress>) => peers.map((p) => PeerId.tcp(p.host, p.port))
+  return {
+    localRoots: resolved.localRoots.map(({ group, peers }) => ({
+      peers: ids(peers),
+      hotValency: group.hotValency,
+      warmValency: group.warmValency,
+      trustable: group.trustable
+    })),
+    publicRoots: resolved.publicRoots.flatMap((r) => ids(r.peers)),
+    bootstrapPeers: ids(resolved.bootstrapPeers)
+  }
+}

@@ -1,8 +1,12 @@
 /**
  * `network2 relay --db DIR (--peer HOST:PORT... | --topology FILE) [--host 127.0.0.1] [--port 3001]
- * [--socket-path P] [--magic N] [--security-param K]`: follows the upstream peers, keeps the chain in
- * DIR (the node's ImmutableDB layout for the immutable part, the last k blocks in memory) and serves it
- * to downstream peers over node-to-node TCP and, with `--socket-path`, to local clients over
+ * [--socket-path P] [--magic N] [--security-param K] [--target-known N] [--target-established N]
+ * [--target-hot N] [--resolve-interval D] [--hard-limit N] [--soft-limit N] [--per-ip-limit N]
+ * [--handshake-timeout MS] [--ban-duration MS] [--sdu-timeout MS]`: follows the upstream peers (the
+ * topology's local root groups kept at their valency, trustable and bootstrap peers first, names
+ * resolved again every `--resolve-interval`), keeps the chain in DIR (the node's ImmutableDB layout
+ * for the immutable part, the last k blocks in memory) and serves it to downstream peers over
+ * node-to-node TCP (bounded by the limit flags) and, with `--socket-path`, to local clients over
  * node-to-client; restarted on the same DIR it resumes from the stored tip. Runs until interrupted.
  *
  * @since 0.1.0
@@ -16,6 +20,7 @@ import * as Topology from "@pallas-network2/node/Topology"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -25,13 +30,19 @@ import * as Telemetry from "../Telemetry.ts"
 
 /**
  * Runs a relay until interrupted: builds {@link Relay.layer}, logs what it holds and where it listens,
- * then follows `peers` into the store.
+ * then follows `peers` and the topology's root peers into the store. Fails when there is no upstream
+ * peer at all (no `peers`, and no address from the topology).
  *
  * @category flows
  * @since 0.1.0
  */
 export const run = Effect.fnUntraced(function*(options: Relay.RelayOptions, peers: ReadonlyArray<PeerId>) {
   const context = yield* Layer.build(Relay.layer(options))
+  const roots = Topology.rootPeersOf(yield* Context.get(context, Topology.RootPeers).current)
+  const fromTopology = roots.localRoots.reduce((n, g) => n + g.peers.length, 0) + roots.publicRoots.length + roots.bootstrapPeers.length
+  if (peers.length === 0 && fromTopology === 0) {
+    return yield* new CommandFailed({ detail: `no upstream peer: ${options.topology ?? "the topology"} names none that resolves` })
+  }
   const store = Context.get(context, ChainStore.ChainStore)
   const bound = Context.get(context, TcpInterface.TcpListenAddress)
   const tip = yield* store.tip
@@ -44,7 +55,7 @@ export const run = Effect.fnUntraced(function*(options: Relay.RelayOptions, peer
       options.socketPath !== undefined ? `; node-to-client on ${options.socketPath}` : ""
     }; Ctrl-C to stop`
   )
-  return yield* Relay.run(peers, { fetchBatch: options.fetchBatch, securityParam: options.securityParam }).pipe(Effect.provideContext(context))
+  return yield* Relay.run(peers, { fetchBatch: options.fetchBatch, securityParam: options.securityParam, topology: options.topology !== undefined }).pipe(Effect.provideContext(context))
 }, Effect.scoped)
 
 /**
@@ -76,6 +87,12 @@ export const command = Command.make(
       Flag.withDefault(2160),
       Flag.withDescription("k: how many of the newest blocks stay in memory and can roll back (default 2160)")
     ),
+    ...Params.governorTargets,
+    resolveInterval: Params.duration("resolve-interval").pipe(
+      Flag.withDefault(Duration.seconds(60)),
+      Flag.withDescription("resolve the topology's host names again this often (default 60s)")
+    ),
+    ...Params.responderLimits,
     metrics: Params.metrics,
     otlp: Params.otlp,
     logFormat: Params.logFormat
@@ -86,21 +103,38 @@ export const command = Command.make(
       if (flags.peer.length === 0 && topology === undefined) {
         return yield* new UsageError({ detail: "give at least one --peer HOST:PORT or a --topology FILE" })
       }
-      const peers = yield* Relay.upstreamPeers({ peers: flags.peer, topology }).pipe(Effect.provide(Topology.layerSystemResolver))
-      if (peers.length === 0) return yield* new CommandFailed({ detail: `no upstream peer: ${topology} names none that resolves` })
+      const opt = <A>(o: Option.Option<A>) => Option.getOrUndefined(o)
+      const targets = {
+        ...(Option.isSome(flags.targetKnown) ? { known: flags.targetKnown.value } : {}),
+        ...(Option.isSome(flags.targetEstablished) ? { established: flags.targetEstablished.value } : {}),
+        ...(Option.isSome(flags.targetHot) ? { active: flags.targetHot.value } : {})
+      }
+      const limits = {
+        ...(Option.isSome(flags.hardLimit) ? { hardLimit: flags.hardLimit.value } : {}),
+        ...(Option.isSome(flags.softLimit) ? { softLimit: flags.softLimit.value } : {}),
+        ...(Option.isSome(flags.perIpLimit) ? { perIpLimit: flags.perIpLimit.value } : {}),
+        ...(Option.isSome(flags.handshakeTimeout) ? { idleTimeout: Duration.millis(flags.handshakeTimeout.value) } : {}),
+        ...(Option.isSome(flags.banDuration) ? { banDuration: Duration.millis(flags.banDuration.value) } : {})
+      }
+      const peers = [...new Set(flags.peer)]
       yield* run({
         dir: flags.db,
         peers,
+        topology,
         host: flags.host,
         port: flags.port,
-        socketPath: Option.getOrUndefined(flags.socketPath),
+        socketPath: opt(flags.socketPath),
         networkMagic: flags.magic,
-        securityParam: flags.securityParam
+        securityParam: flags.securityParam,
+        targets,
+        resolveInterval: flags.resolveInterval,
+        limits,
+        sduTimeout: opt(flags.sduTimeout)
       }, peers)
     }).pipe(Effect.provide(Telemetry.layer(flags)))
 ).pipe(
   Command.withDescription(
-    "follow upstream peers (--peer, --topology), keep the chain in --db (the node's ImmutableDB layout plus the last k blocks in memory) and serve it to downstream peers over TCP and, with --socket-path, to local clients; restarted on the same --db it resumes from its stored tip"
+    "follow upstream peers (--peer, --topology: local root groups kept at their valency, trustable and bootstrap peers first, names resolved again every --resolve-interval), keep the chain in --db (the node's ImmutableDB layout plus the last k blocks in memory) and serve it to downstream peers over TCP (bounded by --hard-limit, --soft-limit, --per-ip-limit) and, with --socket-path, to local clients; restarted on the same --db it resumes from its stored tip"
   ),
   Command.withShortDescription("follow peers, store the chain, serve it downstream")
 )
