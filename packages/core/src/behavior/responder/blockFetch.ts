@@ -1,0 +1,174 @@
+/**
+ * The responder's block-fetch server side. In `auto` mode it streams each requested range from the
+ * ChainSource in a fiber of its own, the ranges of one peer one after the other, with at most the
+ * block-fetch window of blocks waiting to be written (a credit comes back as each block is sent);
+ * in `manual` mode it emits `BlockRangeRequested` and sends the blocks of `ProvideBlocks`.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
+import { ChainSourceError, type ChainSourceShape } from "../../chain/ChainSource.ts"
+import type { PeerId } from "../../Primitives.ts"
+import * as BlockFetch from "../../protocol/BlockFetch.ts"
+import type { Point } from "../../protocol/Common.ts"
+import type { ResponderCommand } from "../Responder.ts"
+import type { Connection, ResponderContext, SubBehavior } from "./context.ts"
+
+/** The block-fetch requests the server side reads. */
+type Request = Extract<BlockFetch.Message, { readonly _tag: "MsgRequestRange" | "MsgClientDone" }>
+
+/** The commands that answer block-fetch requests in `manual` mode. */
+type Command = Extract<ResponderCommand, { readonly _tag: "ProvideBlocks" | "ProvideNoBlocks" }>
+
+/** What the peer snapshot shows of block-fetch: whether a batch is being streamed. */
+export interface BlockFetchView {
+  readonly streaming: boolean
+}
+
+/** One peer's block-fetch state. */
+interface BlockFetchState {
+  readonly conn: Connection
+  /** `auto` mode: the ranges asked for and not streamed yet. */
+  readonly ranges: Array<{ readonly from: Point; readonly to: Point }>
+  /** `auto` mode: whether the streaming fiber runs. */
+  streaming: boolean
+  /** `auto` mode: one credit per block that may wait to be written. */
+  readonly credits: Queue.Queue<void>
+  /** `manual` mode: the range the application has to answer. */
+  pending: { readonly from: Point; readonly to: Point } | undefined
+}
+
+/** The block-fetch server side. */
+export type BlockFetchBehavior = SubBehavior<BlockFetch.Message, Request, Command, BlockFetchView>
+
+/** Makes the block-fetch server side. */
+export const make = (ctx: ResponderContext): BlockFetchBehavior => {
+  const states = new Map<PeerId, BlockFetchState>()
+  const fiberKey = (conn: Connection) => `${conn.peer}/block-fetch`
+  const locked = ctx.locked
+
+  /**
+   * Streams one range. A chain source failure (or a defect in it) closes this peer with the reason;
+   * an interruption (the peer left) ends it quietly.
+   */
+  const streamRange = (st: BlockFetchState, chain: ChainSourceShape, from: Point, to: Point): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      const conn = st.conn
+      const stream = yield* chain.range(from, to)
+      if (stream === undefined) {
+        yield* locked(Effect.sync(() => {
+          ctx.send(conn, BlockFetch.make.noBlocks())
+          ctx.emit({ _tag: "BlocksServed", peer: conn.peer, from, to, blocks: 0, bytes: 0 })
+        }))
+        return
+      }
+      yield* locked(Effect.sync(() => ctx.send(conn, BlockFetch.make.startBatch())))
+      let blocks = 0
+      let bytes = 0
+      // as many blocks as there are credits go out under one lock: one hand-off per batch, not per block
+      yield* Stream.runForEachArray(stream, (chunk) =>
+        Effect.gen(function*() {
+          let i = 0
+          while (i < chunk.length) {
+            const granted = (yield* Queue.takeBetween(st.credits, 1, chunk.length - i)).length
+            const end = i + granted
+            yield* locked(Effect.sync(() => {
+              for (; i < end; i++) {
+                const block = chunk[i]!
+                blocks++
+                bytes += block.length
+                conn.served.blocks++
+                conn.served.blockBytes += block.length
+                ctx.send(conn, BlockFetch.make.block(block))
+              }
+            }))
+          }
+        }))
+      yield* locked(Effect.sync(() => {
+        ctx.send(conn, BlockFetch.make.batchDone())
+        ctx.emit({ _tag: "BlocksServed", peer: conn.peer, from, to, blocks, bytes })
+      }))
+    }).pipe(Effect.catchCause((cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.void
+      const error = Cause.findErrorOption(cause)
+      return locked(ctx.chainFailed(
+        st.conn,
+        error._tag === "Some"
+          ? error.value
+          : new ChainSourceError({ operation: "range", detail: `defect: ${String(Cause.squash(cause))}` })
+      ))
+    }))
+
+  /** Serves the queued ranges of a peer one after the other (block-fetch clients may pipeline). */
+  const startStreaming = Effect.fnUntraced(function*(st: BlockFetchState, chain: ChainSourceShape) {
+    if (st.streaming) return
+    st.streaming = true
+    const loop: Effect.Effect<void> = Effect.gen(function*() {
+      while (true) {
+        const range = yield* locked(Effect.sync(() => {
+          const next = st.ranges.shift()
+          if (next === undefined) st.streaming = false
+          return next
+        }))
+        if (range === undefined) return
+        yield* streamRange(st, chain, range.from, range.to)
+      }
+    })
+    yield* FiberMap.run(ctx.fibers, fiberKey(st.conn), loop)
+  })
+
+  const provide = (st: BlockFetchState, command: Command) => {
+    const conn = st.conn
+    if (st.pending === undefined) return ctx.rejected(command, "the peer did not ask for blocks")
+    st.pending = undefined
+    const blocks = command._tag === "ProvideBlocks" ? command.blocks : []
+    if (blocks.length === 0) return ctx.send(conn, BlockFetch.make.noBlocks())
+    ctx.send(conn, BlockFetch.make.startBatch())
+    for (const b of blocks) {
+      conn.served.blocks++
+      conn.served.blockBytes += b.length
+      ctx.send(conn, BlockFetch.make.block(b))
+    }
+    ctx.send(conn, BlockFetch.make.batchDone())
+  }
+
+  return {
+    isRequest: (m): m is Request => m._tag === "MsgRequestRange" || m._tag === "MsgClientDone",
+    connected: Effect.fnUntraced(function*(conn: Connection) {
+      const credits = yield* Queue.unbounded<void>()
+      for (let i = 0; i < ctx.settings.blockFetchWindow; i++) Queue.offerUnsafe(credits, undefined)
+      states.set(conn.peer, { conn, ranges: [], streaming: false, credits, pending: undefined })
+    }),
+    disconnected: Effect.fnUntraced(function*(conn: Connection) {
+      const st = states.get(conn.peer)
+      states.delete(conn.peer)
+      yield* FiberMap.remove(ctx.fibers, fiberKey(conn))
+      if (st !== undefined) yield* Queue.shutdown(st.credits)
+    }),
+    onMessage: Effect.fnUntraced(function*(conn: Connection, message: Request) {
+      const st = states.get(conn.peer)
+      if (st === undefined || message._tag === "MsgClientDone") return
+      if (ctx.source !== undefined) {
+        st.ranges.push({ from: message.from, to: message.to })
+        return yield* startStreaming(st, ctx.source)
+      }
+      st.pending = { from: message.from, to: message.to }
+      ctx.emit({ _tag: "BlockRangeRequested", peer: conn.peer, from: message.from, to: message.to })
+    }),
+    onSent: (conn, message) => {
+      if (message._tag !== "MsgBlock") return
+      const st = states.get(conn.peer)
+      if (st !== undefined) Queue.offerUnsafe(st.credits, undefined)
+    },
+    onCommand: (conn, command) =>
+      Effect.sync(() => {
+        const st = states.get(conn.peer)
+        if (st !== undefined) provide(st, command)
+      }),
+    view: (conn) => ({ streaming: states.get(conn.peer)?.streaming === true })
+  }
+}
