@@ -44,6 +44,7 @@ import * as LocalStateQuery from "../protocol/LocalStateQuery.ts"
 import * as LocalTxMonitor from "../protocol/LocalTxMonitor.ts"
 import * as LocalTxSubmission from "../protocol/LocalTxSubmission.ts"
 import * as W from "./internal/local-wire.ts"
+import { answerProposal } from "./responder/handshake.ts"
 
 // ---------------------------------------------------------------------------------------------------
 // services: mempool, validator, queries
@@ -502,27 +503,32 @@ export const make = Effect.fnUntraced(function*(
 
   const onPropose = (c: Client, proposal: Handshake.VersionTable) => {
     if (c.handshake !== "pending") return close(c, "handshake: a second proposal")
-    const outcome = Handshake.negotiate(ourTable, proposal)
-    if (outcome._tag === "Refuse") {
-      const text = W.refusalText(outcome.reason)
-      c.handshake = "refused"
-      c.closeAfterSent = "MsgRefuse"
-      send(c, Handshake.make.refuse(outcome.reason))
-      emit({ _tag: "HandshakeRefused", peer: c.peer, reason: text })
-      c.error = `handshake refused: ${text}`
-      return
+    const answer = answerProposal(ourTable, proposal)
+    switch (answer._tag) {
+      case "Refuse": {
+        const text = W.refusalText(answer.reason)
+        c.handshake = "refused"
+        c.closeAfterSent = answer.reply._tag
+        send(c, answer.reply)
+        emit({ _tag: "HandshakeRefused", peer: c.peer, reason: text })
+        c.error = `handshake refused: ${text}`
+        return
+      }
+      case "Query": {
+        c.handshake = "queried"
+        c.closeAfterSent = answer.reply._tag
+        send(c, answer.reply)
+        emit({ _tag: "HandshakeQueried", peer: c.peer })
+        return
+      }
+      case "Accept": {
+        c.handshake = "accepted"
+        c.version = Handshake.plainVersion(answer.version)
+        send(c, answer.reply)
+        emit({ _tag: "HandshakeAccepted", peer: c.peer, version: c.version, versionData: answer.data })
+        return
+      }
     }
-    if (proposal.get(outcome.version)?.query === true) {
-      c.handshake = "queried"
-      c.closeAfterSent = "MsgQueryReply"
-      send(c, Handshake.make.queryReply(ourTable))
-      emit({ _tag: "HandshakeQueried", peer: c.peer })
-      return
-    }
-    c.handshake = "accepted"
-    c.version = Handshake.plainVersion(outcome.version)
-    send(c, Handshake.make.accept(outcome.version, outcome.data))
-    emit({ _tag: "HandshakeAccepted", peer: c.peer, version: c.version, versionData: outcome.data })
   }
 
   // ---- local chain-sync ----------------------------------------------------------------------------

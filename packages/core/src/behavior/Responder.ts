@@ -27,12 +27,11 @@ import * as Behavior from "../Behavior.ts"
 import { ChainSource, type ChainSourceShape } from "../chain/ChainSource.ts"
 import type { Direction, Interface, InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
-import type { Message } from "../Message.ts"
+import type { Message, ProtocolName } from "../Message.ts"
 import type { PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
 import { type EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
 import * as Handshake from "../protocol/Handshake.ts"
-import type * as NodeToNode from "../protocol/NodeToNode.ts"
 import * as BlockFetchServer from "./responder/blockFetch.ts"
 import * as ChainSyncServer from "./responder/chainSync.ts"
 import { type Connection, type Lifecycle, makeContext, newConnection, settingsOf, type SubBehavior } from "./responder/context.ts"
@@ -423,29 +422,40 @@ export const make = Effect.fnUntraced(function*(
   /** The limits and every mini-protocol's server side, in the order a connection's state is made and dropped. */
   const parts: ReadonlyArray<Lifecycle> = [limits, handshake, chainSync, blockFetch, keepAlive, peerSharing, txSubmission]
 
-  /** Hands a message to the server side of its mini-protocol (the interface runs the node-to-node ones). */
-  const withServer = <A>(
-    m: NodeToNode.AnyNodeToNodeMessage,
-    f: <M extends Message, R extends M>(server: SubBehavior<M, R, never, unknown>, message: M) => A,
-    otherwise: A
-  ): A => {
-    switch (m.protocol) {
-      case "handshake":
-        return f(handshake, m)
-      case "chain-sync":
-        return f(chainSync, m)
-      case "block-fetch":
-        return f(blockFetch, m)
-      case "keep-alive":
-        return f(keepAlive, m)
-      case "peer-sharing":
-        return f(peerSharing, m)
-      case "tx-submission2":
-        return f(txSubmission, m)
-      default:
-        return otherwise
-    }
+  /** A sub-behavior as the router sees it: any message of its protocol in. */
+  interface Port {
+    readonly receive: (conn: Connection, message: Message) => Effect.Effect<void>
+    readonly sent: (conn: Connection, message: Message) => void
   }
+  /**
+   * The port of a sub-behavior: it sees the requests it reads (the rest answer our own initiator on a
+   * connection that carries both roles); unless `always`, only once the handshake was accepted on an
+   * inbound connection and never once we are closing the connection.
+   */
+  const port = <R extends Message, C, V>(server: SubBehavior<R, C, V>, always = false): readonly [ProtocolName, Port] => [
+    server.protocol,
+    {
+      receive: (conn, m) => {
+        if (!server.isRequest(m)) return Effect.void
+        if (always) return server.onMessage(conn, m)
+        if (conn.closing !== undefined) return Effect.void
+        if (conn.direction === "inbound" && conn.handshake !== "accepted") {
+          return ctx.violate(conn, m.protocol, "before handshake", `${m._tag} before the handshake was accepted`)
+        }
+        return server.onMessage(conn, m)
+      },
+      sent: server.onSent
+    }
+  ]
+  /** Each mini-protocol's port, by its name (the interface runs the node-to-node ones). */
+  const ports = new Map<ProtocolName, Port>([
+    port(handshake, true),
+    port(chainSync),
+    port(blockFetch),
+    port(keepAlive),
+    port(peerSharing),
+    port(txSubmission)
+  ])
 
   // ---- connection lifecycle ------------------------------------------------------------------------
 
@@ -474,28 +484,11 @@ export const make = Effect.fnUntraced(function*(
     }
   })
 
-  // ---- messages: each to its mini-protocol's server side --------------------------------------------
-
-  /**
-   * The handshake sees every handshake message; another protocol's server side sees the requests it
-   * reads (the rest answer our own initiator on a connection that carries both roles), once the
-   * handshake was accepted on an inbound connection, and none once we are closing the connection.
-   */
-  const onMessage = (conn: Connection, message: Message): Effect.Effect<void> => {
-    const m = message as NodeToNode.AnyNodeToNodeMessage
-    if (m.protocol === "handshake") return handshake.onMessage(conn, m)
-    return withServer(m, (server, m) => {
-      if (!server.isRequest(m) || conn.closing !== undefined) return Effect.void
-      if (conn.direction === "inbound" && conn.handshake !== "accepted") {
-        return ctx.violate(conn, m.protocol, "before handshake", `${m._tag} before the handshake was accepted`)
-      }
-      return server.onMessage(conn, m)
-    }, Effect.void)
-  }
+  // ---- messages: each to the port of its mini-protocol ---------------------------------------------
 
   const onSent = (peer: PeerId, message: Message) => {
     const conn = connections.get(peer)
-    if (conn !== undefined) withServer(message as NodeToNode.AnyNodeToNodeMessage, (server, m) => server.onSent(conn, m), undefined)
+    if (conn !== undefined) ports.get(message.protocol)?.sent(conn, message)
   }
 
   const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
@@ -517,7 +510,8 @@ export const make = Effect.fnUntraced(function*(
           yield* limits.received(conn)
           for (const message of event.messages) {
             if (!connections.has(event.peer)) return
-            yield* onMessage(conn, message)
+            const port = ports.get(message.protocol)
+            if (port !== undefined) yield* port.receive(conn, message)
           }
           return
         }

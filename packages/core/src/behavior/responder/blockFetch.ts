@@ -43,7 +43,7 @@ interface BlockFetchState {
 }
 
 /** The block-fetch server side. */
-export type BlockFetchBehavior = SubBehavior<BlockFetch.Message, Request, Command, BlockFetchView>
+export type BlockFetchBehavior = SubBehavior<Request, Command, BlockFetchView>
 
 /** Makes the block-fetch server side. */
 export const make = (ctx: ResponderContext): BlockFetchBehavior => {
@@ -137,7 +137,9 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
   }
 
   return {
-    isRequest: (m): m is Request => m._tag === "MsgRequestRange" || m._tag === "MsgClientDone",
+    protocol: "block-fetch",
+    isRequest: (m): m is Request =>
+      m.protocol === "block-fetch" && (m._tag === "MsgRequestRange" || m._tag === "MsgClientDone"),
     connected: Effect.fnUntraced(function*(conn: Connection) {
       const credits = yield* Queue.unbounded<void>()
       for (let i = 0; i < ctx.settings.blockFetchWindow; i++) Queue.offerUnsafe(credits, undefined)

@@ -45,7 +45,7 @@ interface ChainSyncState {
 }
 
 /** The chain-sync server side. */
-export type ChainSyncBehavior = SubBehavior<ChainSync.Message, Request, Command, ChainSyncView>
+export type ChainSyncBehavior = SubBehavior<Request, Command, ChainSyncView>
 
 /** Makes the chain-sync server side; in `auto` mode it follows the chain's changes in the current scope. */
 export const make = Effect.fnUntraced(function*(
@@ -186,7 +186,10 @@ export const make = Effect.fnUntraced(function*(
   }
 
   return {
-    isRequest: (m): m is Request => m._tag === "MsgFindIntersect" || m._tag === "MsgRequestNext" || m._tag === "MsgDone",
+    protocol: "chain-sync",
+    isRequest: (m): m is Request =>
+      m.protocol === "chain-sync" &&
+      (m._tag === "MsgFindIntersect" || m._tag === "MsgRequestNext" || m._tag === "MsgDone"),
     connected: (conn) =>
       Effect.sync(() => {
         states.set(conn.peer, {

@@ -15,7 +15,7 @@ import type * as Stream from "effect/Stream"
 import type { BehaviorOutput } from "../../Behavior.ts"
 import type { ChainSourceError, ChainSourceShape } from "../../chain/ChainSource.ts"
 import { type Direction, InterfaceCommand } from "../../Interface.ts"
-import type { Message } from "../../Message.ts"
+import type { Message, ProtocolName } from "../../Message.ts"
 import * as OutboundQueue from "../../OutboundQueue.ts"
 import { NetworkMagic, PeerId } from "../../Primitives.ts"
 import { ProtocolViolation } from "../../ProtocolError.ts"
@@ -188,21 +188,23 @@ export interface Lifecycle {
 
 /**
  * The one shape of a mini-protocol's server side. It keeps its per-peer state itself (made on
- * `connected` or on the peer's first request, dropped on `disconnected`), reacts to the peer's requests and to the application's
- * commands, and sends and emits through the {@link ResponderContext} it was made with. Every handler
- * runs under the responder's lock.
+ * `connected` or on the peer's first request, dropped on `disconnected`), reacts to the peer's
+ * requests and to the application's commands, and sends and emits through the
+ * {@link ResponderContext} it was made with. Every handler runs under the responder's lock.
  *
- * - `M`: every message of the protocol; `Request`: those its server side reads (the others answer
- *   our own initiator on a connection that carries both roles).
+ * - `Request`: the messages its server side reads (the protocol's others answer our own initiator
+ *   on a connection that carries both roles).
  * - `Command`: the application commands it answers; `View`: what the peer snapshot shows of it.
  */
-export interface SubBehavior<M extends Message, Request extends M, Command = never, View = undefined> extends Lifecycle {
+export interface SubBehavior<Request extends Message, Command = never, View = undefined> extends Lifecycle {
+  /** The mini-protocol it serves: the composition routes that protocol's messages to it. */
+  readonly protocol: ProtocolName
   /** Whether a received message is one this side reads. */
-  readonly isRequest: (message: M) => message is Request
+  readonly isRequest: (message: Message) => message is Request
   /** A request from the peer. */
   readonly onMessage: (conn: Connection, message: Request) => Effect.Effect<void>
   /** One of this protocol's messages was written to the peer. */
-  readonly onSent: (conn: Connection, message: M) => void
+  readonly onSent: (conn: Connection, message: Message) => void
   /** A command of the application's for this protocol. */
   readonly onCommand: (conn: Connection, command: Command) => Effect.Effect<void>
   /** What the peer snapshot shows of this protocol's state. */

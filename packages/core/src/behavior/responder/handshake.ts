@@ -52,7 +52,7 @@ interface HandshakeState {
 }
 
 /** The handshake's server side. */
-export type HandshakeBehavior = SubBehavior<Handshake.Message, Handshake.Message>
+export type HandshakeBehavior = SubBehavior<Handshake.Message>
 
 /** Makes the handshake's server side. */
 export const make = (ctx: ResponderContext): HandshakeBehavior => {
@@ -107,7 +107,8 @@ export const make = (ctx: ResponderContext): HandshakeBehavior => {
   })
 
   return {
-    isRequest: (_message): _message is Handshake.Message => true,
+    protocol: "handshake",
+    isRequest: (m): m is Handshake.Message => m.protocol === "handshake",
     connected: Effect.fnUntraced(function*(conn: Connection) {
       states.set(conn.peer, { closeAfterSent: undefined, refusal: undefined })
       if (conn.handshake !== "pending") return // dialled by us, or refused by the limits

@@ -12,11 +12,12 @@ import { ignoreSent, nothing, type ResponderContext, type SubBehavior } from "./
 type Request = Extract<KeepAlive.Message, { readonly _tag: "MsgKeepAlive" | "MsgDone" }>
 
 /** The keep-alive server side. */
-export type KeepAliveBehavior = SubBehavior<KeepAlive.Message, Request>
+export type KeepAliveBehavior = SubBehavior<Request>
 
 /** Makes the keep-alive server side. */
 export const make = (ctx: ResponderContext): KeepAliveBehavior => ({
-  isRequest: (m): m is Request => m._tag === "MsgKeepAlive" || m._tag === "MsgDone",
+  protocol: "keep-alive",
+  isRequest: (m): m is Request => m.protocol === "keep-alive" && (m._tag === "MsgKeepAlive" || m._tag === "MsgDone"),
   connected: nothing,
   disconnected: nothing,
   onMessage: (conn, message) =>

@@ -21,7 +21,7 @@ type Request = Extract<PeerSharing.Message, { readonly _tag: "MsgShareRequest" |
 type Command = Extract<ResponderCommand, { readonly _tag: "ProvidePeers" }>
 
 /** The peer-sharing server side. */
-export type PeerSharingBehavior = SubBehavior<PeerSharing.Message, Request, Command>
+export type PeerSharingBehavior = SubBehavior<Request, Command>
 
 /** Makes the peer-sharing server side. */
 export const make = (ctx: ResponderContext): PeerSharingBehavior => {
@@ -44,7 +44,8 @@ export const make = (ctx: ResponderContext): PeerSharingBehavior => {
     p.versionData !== undefined && !(p.versionData.initiatorOnlyDiffusionMode ?? false)
 
   return {
-    isRequest: (m): m is Request => m._tag === "MsgShareRequest" || m._tag === "MsgDone",
+    protocol: "peer-sharing",
+    isRequest: (m): m is Request => m.protocol === "peer-sharing" && (m._tag === "MsgShareRequest" || m._tag === "MsgDone"),
     connected: nothing,
     disconnected: (conn) => Effect.sync(() => pending.delete(conn.peer)),
     onMessage: (conn, message) =>

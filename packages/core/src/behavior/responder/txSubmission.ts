@@ -22,7 +22,7 @@ export interface TxSubmissionView {
 }
 
 /** The tx-submission2 server side. */
-export type TxSubmissionBehavior = SubBehavior<TxSubmission2.Message, Request, never, TxSubmissionView>
+export type TxSubmissionBehavior = SubBehavior<Request, never, TxSubmissionView>
 
 /** How many tx ids are remembered across peers. */
 const SEEN_CAPACITY = 20_000
@@ -43,8 +43,10 @@ export const make = (ctx: ResponderContext): TxSubmissionBehavior => {
     )
 
   return {
+    protocol: "tx-submission2",
     isRequest: (m): m is Request =>
-      m._tag === "MsgInit" || m._tag === "MsgReplyTxIds" || m._tag === "MsgReplyTxs" || m._tag === "MsgDone",
+      m.protocol === "tx-submission2" &&
+      (m._tag === "MsgInit" || m._tag === "MsgReplyTxIds" || m._tag === "MsgReplyTxs" || m._tag === "MsgDone"),
     connected: nothing,
     disconnected: (conn) => Effect.sync(() => windows.delete(conn.peer)),
     onMessage: Effect.fnUntraced(function*(conn: Connection, m: Request) {
