@@ -10,11 +10,13 @@
  *   4. scale: 1 000 node-to-node connections from one process to one responder process
  *   5. codecs: messages/s per protocol's vectors, beside cbor-x
  *   6. reassembly: CPU per byte of a message in 1-byte segments vs full segments (no socket)
+ *   7. diffusion: a live upstream -> `network2 relay` -> 100 downstream followers (one process) over
+ *      loopback TCP; milliseconds from a block appended upstream to each follower's roll-forward
  *
  * Scenarios 1-3 also report the CPU microseconds per block or header of each process over the timed
  * window (`process.cpuUsage`), as scenario ids ending in `-cpu`.
  *
- * Options: --quick, --only 1,2,3,4,5,6
+ * Options: --quick, --only 1,2,3,4,5,6,7
  */
 import "./sources.ts"
 import * as fs from "node:fs"
@@ -30,6 +32,7 @@ import { pingPong, requestCounted } from "./scenarios/plain.ts"
 import { codecScenarios } from "./scenarios/codecs.ts"
 import { reassemblyScenarios } from "./scenarios/reassembly.ts"
 import { type ScaleFigures, scaleRun } from "./scenarios/scale.ts"
+import { type DiffusionFigures, diffusionRun } from "./scenarios/diffusion.ts"
 import { chunkPath, root, shared, spawnWithPort, waitExit } from "./scenarios/util.ts"
 import { recordingProxy, replyBytes, type Script, segments, tagOf, writeScripts } from "./scenarios/wire.ts"
 
@@ -343,6 +346,44 @@ if (want("5")) {
 
 if (want("6")) {
   for (const s of reassemblyScenarios(quick)) results.push(await runScenario(s, runs, warmup))
+}
+
+if (want("7")) {
+  const followers = quick ? 20 : 100
+  const blocks = quick ? 10 : 20
+  const blockMs = 500
+  const title = `diffusion: an upstream (the Responder over a generated chain in memory, bodies up to 64 000 bytes, in the bench process) appending a block every ${blockMs} ms -> one \`network2 relay\` process -> ${followers} downstream followers (one process, ${followers} node-to-node connections, chain-sync at the tip) over loopback TCP; milliseconds from the append upstream to each follower's MsgRollForward of that block, over ${blocks} blocks after 3 of warm-up (every block x follower); fresh processes each run`
+  process.stderr.write(`\n# 7-diffusion: ${title}\n`)
+  const runsOf: Array<DiffusionFigures> = []
+  for (let r = 0; r < runs; r++) {
+    try {
+      const f = await diffusionRun(followers, blocks, blockMs)
+      runsOf.push(f)
+      process.stderr.write(`  run ${r + 1}: ${JSON.stringify(f)}\n`)
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e)
+      failures.push({ scenario: "7", side: `run ${r + 1}`, error, runs: 1 })
+      process.stderr.write(`  FAILED run ${r + 1}: ${error}\n`)
+    }
+  }
+  const side = (name: string, pick: (f: DiffusionFigures) => number) => {
+    const xs = runsOf.map(pick)
+    return { name, runs: xs, median: medianOf(xs), min: Math.min(...xs), max: Math.max(...xs) }
+  }
+  results.push({
+    id: "7-diffusion",
+    title,
+    unit: "ms",
+    goal: `median under 50 ms with ${followers} followers`,
+    sides: [
+      side("median, block produced upstream -> follower's roll-forward", (f) => f.median),
+      side("p90", (f) => f.p90),
+      side("max", (f) => f.max),
+      side("per block, until the last follower had it (median over the blocks)", (f) => f.lastFollowerMedian)
+    ],
+    ratios: [],
+    extra: { followers, blocks, blockMs, missing: runsOf.map((f) => f.missing) }
+  })
 }
 
 const out = {
