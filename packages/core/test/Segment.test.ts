@@ -69,4 +69,45 @@ describe("Segment", () => {
       }
     ))
   })
+
+  it("scan hands the same segments as push, however the stream is cut, and stops at a zero-length header or when the sink says so", () => {
+    const collect = (reader: Segment.SegmentReader, pieces: ReadonlyArray<Uint8Array>, stopAfter = Infinity) => {
+      const got: Array<{ protocol: number; responder: boolean; hex: string }> = []
+      let ok = true
+      const sink: Segment.SegmentSink = {
+        payload: (protocol, responder, chunk, start, end) => {
+          got.push({ protocol, responder, hex: Cbor.toHex(chunk.subarray(start, end)) })
+          return got.length < stopAfter
+        }
+      }
+      for (const p of pieces) if (ok) ok = reader.scan(p, sink)
+      return { got, ok }
+    }
+    fc.assert(fc.property(
+      fc.array(fc.record({ protocol: fc.integer({ min: 0, max: 0x7fff }), responder: fc.boolean(), payload: fc.uint8Array({ minLength: 1, maxLength: 300 }) }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 10 }),
+      (segments, cuts) => {
+        const stream = new Uint8Array(Buffer.concat(segments.flatMap((s) => Segment.cut(s.payload, s.protocol, s.responder, 65535, 1))))
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b)
+        const pieces: Array<Uint8Array> = []
+        let last = 0
+        for (const p of [...points, stream.length]) {
+          pieces.push(stream.subarray(last, p))
+          last = p
+        }
+        const reader = new Segment.SegmentReader()
+        const { got, ok } = collect(reader, pieces)
+        assert.isTrue(ok)
+        assert.deepStrictEqual(got, segments.map((s) => ({ protocol: s.protocol, responder: s.responder, hex: Cbor.toHex(s.payload) })))
+        assert.isFalse(reader.inSegment)
+        // the sink stops the scan after the first segment
+        assert.strictEqual(collect(new Segment.SegmentReader(), pieces, 1).got.length, 1)
+      }
+    ))
+    const zero = Uint8Array.from([0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, 0])
+    const reader = new Segment.SegmentReader()
+    const { got, ok } = collect(reader, [zero.subarray(0, 9), zero.subarray(9)])
+    assert.deepStrictEqual([got.length, ok], [1, false])
+    assert.instanceOf(reader.error, Segment.ZeroLengthSegment)
+  })
 })

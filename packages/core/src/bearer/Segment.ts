@@ -91,6 +91,26 @@ export interface Segment extends Header {
 }
 
 /**
+ * Where {@link SegmentReader.scan} hands each whole segment: its payload is `chunk[start, end)`, of
+ * mini-protocol `protocol`, sent by the peer's responder side when `fromResponder`. Returning `false`
+ * stops the scan there.
+ *
+ * @example
+ * ```ts
+ * import { Segment } from "@pallas-network2/core"
+ * let bytes = 0
+ * const sink: Segment.SegmentSink = { payload: (_protocol, _fromResponder, _chunk, start, end) => (bytes += end - start, true) }
+ * new Segment.SegmentReader().scan(new Uint8Array([0, 0, 0, 1, 0, 8, 0, 2, 0x82, 0x00]), sink) // bytes === 2
+ * ```
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface SegmentSink {
+  readonly payload: (protocol: number, fromResponder: boolean, chunk: Uint8Array, start: number, end: number) => boolean
+}
+
+/**
  * A stateful reader fed the byte stream in whatever pieces it arrives: a header split over two
  * reads, many segments in one read, a payload over many reads. Whole segments come out in order;
  * a payload is a view of the read when it lies in one piece, and copied once otherwise.
@@ -119,6 +139,69 @@ export class SegmentReader {
   /** Whether a segment has begun and not yet completed. */
   get inSegment(): boolean {
     return this.headerFilled > 0 || this.current !== undefined
+  }
+
+  /**
+   * Feeds bytes and hands every whole segment to `sink`, in order, without allocating: a segment
+   * that lies in `chunk` is handed as offsets into it; one split over reads is gathered once, into a
+   * buffer of its length, and handed when whole. A zero-length header stops the scan and sets
+   * {@link error}. Returns `false` when it stopped (that error, or the sink said so); the reader is
+   * not used after that. One reader is fed through `scan` or through {@link push}, not both.
+   */
+  scan(chunk: Uint8Array, sink: SegmentSink): boolean {
+    if (this.error !== undefined) return false
+    let pos = 0
+    const end = chunk.length
+    while (pos < end) {
+      let h = this.current
+      if (h === undefined) {
+        if (this.headerFilled === 0 && end - pos >= HEADER_LENGTH) {
+          this.begun++
+          const length = (chunk[pos + 6]! << 8) | chunk[pos + 7]!
+          const p = (chunk[pos + 4]! << 8) | chunk[pos + 5]!
+          if (length > 0 && end - pos - HEADER_LENGTH >= length) {
+            // the common case, header and payload in this piece: no object, no copy
+            const start = pos + HEADER_LENGTH
+            pos = start + length
+            if (!sink.payload(p & 0x7fff, (p & 0x8000) !== 0, chunk, start, pos)) return false
+            continue
+          }
+          h = readHeader(chunk, pos)
+          pos += HEADER_LENGTH
+        } else {
+          if (this.headerFilled === 0) this.begun++
+          while (this.headerFilled < HEADER_LENGTH && pos < end) this.header[this.headerFilled++] = chunk[pos++]!
+          if (this.headerFilled < HEADER_LENGTH) return true
+          this.headerFilled = 0
+          h = readHeader(this.header, 0)
+        }
+        if (h.length === 0) {
+          this.error = new ZeroLengthSegment(h.protocol)
+          return false
+        }
+        this.current = h
+        if (end - pos >= h.length) {
+          const start = pos
+          pos += h.length
+          this.current = undefined
+          if (!sink.payload(h.protocol, h.fromResponder, chunk, start, pos)) return false
+          continue
+        }
+        this.payload = new Uint8Array(h.length)
+        this.payloadFilled = 0
+      }
+      const payload = this.payload!
+      const n = Math.min(payload.length - this.payloadFilled, end - pos)
+      payload.set(n === end - pos && pos === 0 ? chunk : chunk.subarray(pos, pos + n), this.payloadFilled)
+      this.payloadFilled += n
+      pos += n
+      if (this.payloadFilled === payload.length) {
+        this.payload = undefined
+        this.current = undefined
+        if (!sink.payload(h.protocol, h.fromResponder, payload, 0, payload.length)) return false
+      }
+    }
+    return true
   }
 
   /**

@@ -86,19 +86,32 @@ export interface Mux {
   readonly awake: () => ReadonlyArray<string>
 }
 
+/** Messages framed, decoded and stepped through the driver by the reader, for an instance to deliver. */
+interface Batch {
+  readonly messages: Array<Message>
+  /** Their encoded size, counted against the protocol's ingress limit until delivered. */
+  readonly bytes: number
+}
+
 interface Instance {
   readonly protocol: Protocol<any>
   readonly driver: Driver.Driver<any>
   readonly role: Role
   /**
-   * Segment payloads not yet framed (`null`: re-arm the timer); `undefined` while the instance
-   * sleeps (no message carried yet, or its protocol ended): it then runs no fiber either.
+   * Batches not yet delivered (`null`: re-arm the timer); `undefined` while the instance sleeps (no
+   * message carried yet, or its protocol ended): it then runs no fiber either.
    */
-  ingress: Queue.Queue<Uint8Array | null> | undefined
-  /** What {@link ingress} holds, each segment charged its payload plus {@link SEGMENT_CHARGE}. */
+  ingress: Queue.Queue<Batch | null> | undefined
+  /** The bytes of the batches {@link ingress} holds. */
   ingressBytes: number
-  /** Frames the payloads taken from {@link ingress}; holds a message still arriving. */
+  /** Frames the payload bytes the reader hands over; holds a message still arriving. */
   readonly framer: Framer
+  /** What the current read gave this instance: whole messages stepped through the driver, their bytes, payload bytes in all. */
+  batch: Array<Message>
+  batchBytes: number
+  readBytes: number
+  /** Whether the current read touched this instance. */
+  touched: boolean
   readonly egress: Array<{ readonly pieces: Array<Uint8Array>; readonly message: Message | undefined }>
   /** When the peer's next message is due (Clock ms; the connection's timer watches it while the instance sleeps). */
   deadline: number | undefined
@@ -115,14 +128,6 @@ const WRITE_BATCH = 131_072
  * caller, which serves all peers) or growing without bound.
  */
 const EGRESS_LIMIT = 64 * 1024 * 1024
-/**
- * What a segment waiting in an instance's ingress queue costs on top of its payload, against the
- * protocol's ingress limit: a peer sending 1-byte segments cannot queue a million of them.
- *
- * @category constants
- * @since 0.1.0
- */
-export const SEGMENT_CHARGE = 64
 /**
  * A message may take this many segments whatever their size; beyond it, its segments must carry
  * {@link MIN_AVERAGE_SEGMENT} payload bytes on average, or the peer is closed (`IngressOverrun`).
@@ -189,6 +194,10 @@ export const make = Effect.fnUntraced(function*(
         ingress: undefined,
         ingressBytes: 0,
         framer: new Framer(),
+        batch: [],
+        batchBytes: 0,
+        readBytes: 0,
+        touched: false,
         egress: [],
         deadline: undefined,
         waitingIn: undefined,
@@ -329,10 +338,10 @@ export const make = Effect.fnUntraced(function*(
   })
 
   /** The instance's queue, starting its fiber (and moving the timer off it) if it sleeps. */
-  const wakeUp = (instance: Instance): Effect.Effect<Queue.Queue<Uint8Array | null>> =>
+  const wakeUp = (instance: Instance): Effect.Effect<Queue.Queue<Batch | null>> =>
     Effect.gen(function*() {
       if (instance.ingress !== undefined) return instance.ingress
-      const ingress = yield* Queue.unbounded<Uint8Array | null>()
+      const ingress = yield* Queue.unbounded<Batch | null>()
       instance.ingress = ingress
       yield* Effect.forkIn(Effect.provideContext(runInstance(instance, ingress), context), scope)
       if (timerFor === instance && timer !== undefined) {
@@ -344,14 +353,9 @@ export const make = Effect.fnUntraced(function*(
       return ingress
     })
 
-  // ---- per instance: reassembly, framing, decoding, driver, timeouts
-  const runInstance = (instance: Instance, ingress: Queue.Queue<Uint8Array | null>): Effect.Effect<void> =>
+  // ---- per instance: delivery and timeouts (the reader frames, decodes and steps the driver)
+  const runInstance = (instance: Instance, ingress: Queue.Queue<Batch | null>): Effect.Effect<void> =>
     Effect.gen(function*() {
-      // linear in the bytes: the framer keeps its place between segments and joins a message once
-      const framer = instance.framer
-      const messages: Array<Uint8Array> = []
-      const violation = (kind: ProtocolViolation["kind"], detail: string) =>
-        fail(new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind, detail }))
       const rearm = Effect.gen(function*() {
         const state = instance.driver.state
         const t = instance.driver.timeout()
@@ -365,7 +369,7 @@ export const make = Effect.fnUntraced(function*(
       })
       yield* rearm
       while (true) {
-        let item: Option.Option<Uint8Array | null>
+        let item: Option.Option<Batch | null>
         const deadline = instance.deadline
         if (deadline === undefined) item = Option.some(yield* Queue.take(ingress))
         else {
@@ -373,62 +377,40 @@ export const make = Effect.fnUntraced(function*(
           item = wait <= 0 ? Option.none() : yield* Queue.take(ingress).pipe(Effect.timeoutOption(wait))
         }
         if (Option.isNone(item)) return yield* timedOut(instance)
-        const chunk = item.value
-        if (chunk !== null) {
-          instance.ingressBytes -= chunk.length + SEGMENT_CHARGE
-          if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
-            yield* Deferred.succeed(instance.drained, undefined)
-          }
-          try {
-            framer.push(chunk, messages)
-          } catch (e) {
-            return yield* violation("Decode", e instanceof Error ? e.message : String(e))
-          }
-          const delivered: Array<Message> = []
-          for (const bytes of messages) {
-            const decoded = instance.protocol.decode(bytes)
-            if (Result.isFailure(decoded)) return yield* violation("Decode", decoded.failure.detail)
-            const step = instance.driver.recv(decoded.success, bytes.length)
-            if (step._tag === "Violation") return yield* fail(step.error)
-            for (const m of step.messages) delivered.push(m)
-          }
-          messages.length = 0
-          if (framer.pending > 0) {
-            const limit = instance.driver.byteLimit()
-            if (limit !== undefined && framer.pending > limit) {
-              return yield* violation("ByteLimit", `a message of more than ${limit} bytes is still arriving`)
-            }
-            if (framer.segments > FREE_SEGMENTS_PER_MESSAGE && framer.pending < framer.segments * MIN_AVERAGE_SEGMENT) {
-              return yield* fail(new MuxError({
-                reason: "IngressOverrun",
-                detail: `${instance.protocol.name}: ${framer.segments} segments carried only ${framer.pending} bytes of one message (under ${MIN_AVERAGE_SEGMENT} bytes a segment)`
-              }))
-            }
-          }
-          const held = framer.pending + instance.ingressBytes + instance.driver.heldBytes()
-          if (held > instance.protocol.ingressLimit) {
-            return yield* fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` }))
-          }
-          if (delivered.length > 0) {
-            if (instance.protocol.channel === 0) handshaking = false
-            // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
-            instance.deadline = undefined
-            // waits while the interface's event queue is full: this instance then takes no more
-            // segments, and the ones still arriving count against the ingress limit
-            yield* options.onReceive(delivered)
-          }
+        let batch = item.value
+        // whatever else is queued goes out with it, as one delivery
+        let delivered: Array<Message> | undefined
+        while (batch !== null) {
+          instance.ingressBytes -= batch.bytes
+          if (delivered === undefined) delivered = batch.messages
+          else for (const m of batch.messages) delivered.push(m)
+          const next = Queue.sizeUnsafe(ingress) > 0 ? Queue.takeUnsafe(ingress) : undefined
+          batch = next !== undefined && next._tag === "Success" ? next.value : null
+        }
+        if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
+          yield* Deferred.succeed(instance.drained, undefined)
+        }
+        if (delivered !== undefined && delivered.length > 0) {
+          // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
+          instance.deadline = undefined
+          // waits while the interface's event queue is full: this instance then takes no more
+          // batches, and the ones still arriving count against the ingress limit
+          yield* options.onReceive(delivered)
         }
         yield* rearm
         // the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it,
         // and its message is then the driver's violation)
-        if (instance.driver.done() && framer.idle && Queue.sizeUnsafe(ingress) === 0) {
+        if (instance.driver.done() && instance.framer.idle && Queue.sizeUnsafe(ingress) === 0) {
           instance.ingress = undefined
           return
         }
       }
     })
 
-  // ---- ingress: the reader
+  // ---- ingress: the reader. Each socket read is scanned once: every whole segment's payload goes to
+  // its instance's framer (no per-segment object; a copy only for a segment split over reads), each
+  // whole message is decoded and stepped through the driver there and then, and each instance gets
+  // one batch per read.
   const segments = new Segment.SegmentReader()
   const segmentTimeout = () => handshaking ? sduTimeout.handshake : sduTimeout.after
   // the segment in progress (by its number in the stream) and when its first byte arrived: the
@@ -436,13 +418,106 @@ export const make = Effect.fnUntraced(function*(
   // read timeout)
   let partial = -1
   let partialSince = 0
+  const touched: Array<Instance> = []
+  const framed: Array<Uint8Array> = []
+  /** Why the current read stopped early: the connection's error. */
+  let stop: ConnectionError | undefined
+  const violation = (instance: Instance, kind: ProtocolViolation["kind"], detail: string) =>
+    new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind, detail })
+  const sink: Segment.SegmentSink = {
+    payload: (protocol, fromResponder, chunk, start, end) => {
+      const instance = (fromResponder ? initiators : responders).get(protocol)
+      if (instance === undefined) {
+        const known = initiators.has(protocol) || responders.has(protocol)
+        stop = known
+          ? new MuxError({ reason: "WrongDirection", detail: `protocol ${protocol} from the peer's ${fromResponder ? "responder" : "initiator"}, but our ${fromResponder ? "initiator" : "responder"} side does not run it` })
+          : new MuxError({ reason: "UnknownProtocol", detail: `protocol number ${protocol} is not running on this connection` })
+        return false
+      }
+      if (!instance.touched) {
+        instance.touched = true
+        touched.push(instance)
+      }
+      instance.readBytes += end - start
+      const framer = instance.framer
+      // a segment counts in full once it is read (as the reference's ingress queue): with what is
+      // queued, held early by the driver and still being framed
+      const held = end - start + framer.pending + instance.ingressBytes + instance.batchBytes + instance.driver.heldBytes()
+      if (held > instance.protocol.ingressLimit) {
+        stop = new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` })
+        return false
+      }
+      try {
+        framer.push(chunk, framed, start, end)
+      } catch (e) {
+        framed.length = 0
+        stop = violation(instance, "Decode", e instanceof Error ? e.message : String(e))
+        return false
+      }
+      for (let k = 0; k < framed.length; k++) {
+        const bytes = framed[k]!
+        const decoded = instance.protocol.decode(bytes)
+        if (Result.isFailure(decoded)) {
+          framed.length = 0
+          stop = violation(instance, "Decode", decoded.failure.detail)
+          return false
+        }
+        const step = instance.driver.recv(decoded.success, bytes.length)
+        if (step._tag === "Violation") {
+          framed.length = 0
+          stop = step.error
+          return false
+        }
+        for (const m of step.messages) instance.batch.push(m)
+        instance.batchBytes += bytes.length
+      }
+      framed.length = 0
+      // a message in far more segments than its bytes call for (a drip): closed, not timed out
+      if (framer.segments > FREE_SEGMENTS_PER_MESSAGE && !framer.idle && framer.pending < framer.segments * MIN_AVERAGE_SEGMENT) {
+        stop = new MuxError({
+          reason: "IngressOverrun",
+          detail: `${instance.protocol.name}: ${framer.segments} segments carried only ${framer.pending} bytes of one message (under ${MIN_AVERAGE_SEGMENT} bytes a segment)`
+        })
+        return false
+      }
+      return true
+    }
+  }
+  /** After a read: each touched instance's limits checked and its batch queued (one offer). */
+  const flush = Effect.fnUntraced(function*() {
+    for (let k = 0; k < touched.length; k++) {
+      const instance = touched[k]!
+      instance.touched = false
+      meter.in(instance.protocol.channel, instance.readBytes)
+      instance.readBytes = 0
+      if (stop !== undefined) continue
+      const framer = instance.framer
+      if (framer.pending > 0) {
+        const limit = instance.driver.byteLimit()
+        if (limit !== undefined && framer.pending > limit) {
+          stop = violation(instance, "ByteLimit", `a message of more than ${limit} bytes is still arriving`)
+          continue
+        }
+      }
+      if (instance.batch.length > 0) {
+        if (instance.protocol.channel === 0) handshaking = false
+        const batch: Batch = { messages: instance.batch, bytes: instance.batchBytes }
+        instance.batch = []
+        instance.ingressBytes += batch.bytes
+        instance.batchBytes = 0
+        // the common case, an awake instance, builds no effect to look its queue up
+        Queue.offerUnsafe(instance.ingress ?? (yield* wakeUp(instance)), batch)
+      }
+    }
+    touched.length = 0
+  })
   const reader = Effect.gen(function*() {
     while (true) {
       // Backpressure: while an instance has more than half its ingress limit queued and not yet
-      // framed, the socket is not read (an honest peer streaming faster than we decode is slowed
-      // down, not closed for an overrun). Messages held for the behavior still count against the limit
-      // in the instance, so a peer sending what nobody consumes is still closed. The time spent
-      // waiting here does not count against the segment timeout.
+      // delivered, the socket is not read (an honest peer streaming faster than we consume is slowed
+      // down, not closed for an overrun). Messages held by the driver and the message being framed
+      // still count against the limit, so a peer sending what nobody consumes is still closed. The
+      // time spent waiting here does not count against the segment timeout.
       const behind = instances.find((i) => i.ingressBytes > i.protocol.ingressLimit / 2)
       if (behind !== undefined) {
         const since = yield* Clock.currentTimeMillis
@@ -470,35 +545,18 @@ export const make = Effect.fnUntraced(function*(
       }
       options.onActivity?.()
       meter.read(chunks)
-      for (const chunk of chunks) {
-        const whole = segments.push(chunk)
-        for (const s of whole) {
-          const instance = (s.fromResponder ? initiators : responders).get(s.protocol)
-          if (instance === undefined) {
-            const known = initiators.has(s.protocol) || responders.has(s.protocol)
-            return yield* Effect.fail(
-              known
-                ? new MuxError({ reason: "WrongDirection", detail: `protocol ${s.protocol} from the peer's ${s.fromResponder ? "responder" : "initiator"}, but our ${s.fromResponder ? "initiator" : "responder"} side does not run it` })
-                : new MuxError({ reason: "UnknownProtocol", detail: `protocol number ${s.protocol} is not running on this connection` })
-            )
-          }
-          // queued, or held early by the driver, counts until delivered (the message still being
-          // framed counts too: the instance checks it, after the state's byte limit)
-          instance.ingressBytes += s.payload.length + SEGMENT_CHARGE
-          meter.in(s.protocol, s.payload.length)
-          const held = instance.ingressBytes + instance.driver.heldBytes()
-          if (held > instance.protocol.ingressLimit) {
-            return yield* Effect.fail(new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` }))
-          }
-          // the common case, an awake instance, builds no effect to look its queue up
-          yield* Queue.offer(instance.ingress ?? (yield* wakeUp(instance)), s.payload)
-        }
-        // the segments before a zero-length header went to their instances first, as the reference
-        // reads them one by one
-        if (segments.error !== undefined) {
-          return yield* Effect.fail(new MuxError({ reason: "ZeroLength", detail: segments.error.message }))
+      for (let c = 0; c < chunks.length && stop === undefined; c++) {
+        if (!segments.scan(chunks[c]!, sink) && stop === undefined && segments.error !== undefined) {
+          stop = new MuxError({ reason: "ZeroLength", detail: segments.error.message })
         }
       }
+      // the messages before a fault still go to their instances first, as the reference reads
+      // segments one by one
+      const error = stop
+      stop = undefined
+      yield* flush()
+      if (error !== undefined) return yield* Effect.fail(error)
+      if (stop !== undefined) return yield* Effect.fail(stop)
       if (segments.inSegment && segments.begun !== partial) {
         partial = segments.begun
         partialSince = yield* Clock.currentTimeMillis

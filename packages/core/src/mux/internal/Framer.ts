@@ -34,6 +34,8 @@ export class Framer {
   scanned = 0
 
   private active = false
+  /** Where the piece being pushed begins in its chunk (error offsets count from it). */
+  private from = 0
 
   /** No message begun: nothing of the stream is held. */
   get idle(): boolean {
@@ -55,13 +57,16 @@ export class Framer {
   private tailFill = 0
 
   /**
-   * Feeds one segment's payload; appends the messages it completes, in order, to `out`.
+   * Feeds payload bytes `chunk[from, to)` (by default all of it); appends the messages they complete,
+   * in order, to `out`. `newSegment` when these bytes begin a segment (the default), false when they
+   * continue the segment of the previous call: segments are counted, not pieces.
    */
-  push(chunk: Uint8Array, out: Array<Uint8Array>): void {
-    const len = chunk.length
-    let pos = 0
-    let start = 0
-    if (this.active) this.segments++
+  push(chunk: Uint8Array, out: Array<Uint8Array>, from = 0, to = chunk.length, newSegment = true): void {
+    const len = to
+    let pos = from
+    let start = from
+    this.from = from
+    if (this.active && newSegment) this.segments++
     while (pos < len) {
       if (!this.active) {
         this.active = true
@@ -93,7 +98,7 @@ export class Framer {
           const initial = chunk[pos]!
           major = initial >> 5
           info = initial & 0x1f
-          if (info >= 28 && info <= 30) throw new CborError(`reserved additional information ${info}`, this.scanned + pos)
+          if (info >= 28 && info <= 30) throw new CborError(`reserved additional information ${info}`, this.scanned + pos - this.from)
           const size = info < 24 || info === 31 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : 9
           if (pos + size > len) {
             // the head runs into the next segment
@@ -118,7 +123,7 @@ export class Framer {
         start = pos
       }
     }
-    this.scanned += len
+    this.scanned += len - from
     if (this.active && len > start) this.keep(chunk, start, len)
   }
 
@@ -154,16 +159,16 @@ export class Framer {
   /** Applies one item's head to the nesting levels. */
   private item(major: number, info: number, argument: number, pos: number): void {
     if (major === 7 && info === 31) {
-      if (this.remaining !== -1) throw new CborError("unexpected break", this.scanned + pos - 1)
+      if (this.remaining !== -1) throw new CborError("unexpected break", this.scanned + pos - this.from - 1)
       this.remaining = 0
       return
     }
     if (info === 31) {
       if (major === 0 || major === 1 || major === 6 || major === 7) {
-        throw new CborError("indefinite length on an item that has none", this.scanned + pos - 1)
+        throw new CborError("indefinite length on an item that has none", this.scanned + pos - this.from - 1)
       }
       if (this.remaining > 0) this.remaining--
-      if (this.stack.length >= 256) throw new CborError("nesting too deep", this.scanned + pos - 1)
+      if (this.stack.length >= 256) throw new CborError("nesting too deep", this.scanned + pos - this.from - 1)
       this.stack.push(this.remaining)
       this.remaining = -1
       return
@@ -174,7 +179,7 @@ export class Framer {
     } else if (major === 4 || major === 5 || major === 6) {
       const items = major === 4 ? argument : major === 5 ? argument * 2 : 1
       if (items > 0) {
-        if (this.stack.length >= 256) throw new CborError("nesting too deep", this.scanned + pos)
+        if (this.stack.length >= 256) throw new CborError("nesting too deep", this.scanned + pos - this.from)
         this.stack.push(this.remaining)
         this.remaining = items
       }
@@ -185,13 +190,13 @@ export class Framer {
   private take(chunk: Uint8Array, start: number, end: number): Uint8Array {
     this.flushTail()
     if (this.pieces.length === 0) return chunk.subarray(start, end)
-    const whole = new Uint8Array(this.pending + end)
+    const whole = new Uint8Array(this.pending + end - start)
     let at = 0
     for (const p of this.pieces) {
       whole.set(p, at)
       at += p.length
     }
-    whole.set(chunk.subarray(0, end), at)
+    whole.set(chunk.subarray(start, end), at)
     this.pieces = []
     this.pending = 0
     return whole
