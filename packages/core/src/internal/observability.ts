@@ -100,7 +100,8 @@ export const pullGauge = (context: Ctx, metric: Metric.Gauge<number>, read: () =
  * bearer read and write (for the per-peer totals).
  */
 export interface MuxMeter {
-  readonly in: (channel: number, payloadLength: number) => void
+  /** Segment bytes (headers included) that arrived on a channel. */
+  readonly in: (channel: number, segmentBytes: number) => void
   readonly out: (channel: number, segmentLength: number) => void
   readonly read: (chunks: ReadonlyArray<Uint8Array>) => void
   readonly wrote: (bytes: number) => void
@@ -127,8 +128,8 @@ class LiveMeter implements MuxMeter {
     this.peerIn = peerIn
     this.peerOut = peerOut
   }
-  in = (channel: number, payloadLength: number): void => {
-    this.inBy[channel]?.updateUnsafe(payloadLength + 8, this.context)
+  in = (channel: number, segmentBytes: number): void => {
+    this.inBy[channel]?.updateUnsafe(segmentBytes, this.context)
   }
   out = (channel: number, segmentLength: number): void => {
     this.outBy[channel]?.updateUnsafe(segmentLength, this.context)
