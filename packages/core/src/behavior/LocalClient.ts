@@ -13,22 +13,21 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Semaphore from "effect/Semaphore"
 import * as Behavior from "../Behavior.ts"
-import * as Block from "../chain/Block.ts"
-import { InterfaceCommand, type InterfaceEvent } from "../Interface.ts"
+import type { InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
-import type { Message } from "../Message.ts"
-import * as OutboundQueue from "../OutboundQueue.ts"
-import { NetworkMagic, type PeerId } from "../Primitives.ts"
-import { blockTagOf, type EraTx, type EraTxId, type Point, type Tip } from "../protocol/Common.ts"
-import * as Driver from "../protocol/Driver.ts"
+import type { Message, ProtocolName } from "../Message.ts"
+import type { PeerId } from "../Primitives.ts"
+import type { EraTx, EraTxId, Point, Tip } from "../protocol/Common.ts"
 import * as Handshake from "../protocol/Handshake.ts"
-import * as LocalChainSync from "../protocol/LocalChainSync.ts"
-import * as LocalStateQuery from "../protocol/LocalStateQuery.ts"
-import * as LocalTxMonitor from "../protocol/LocalTxMonitor.ts"
-import * as LocalTxSubmission from "../protocol/LocalTxSubmission.ts"
+import type * as LocalStateQuery from "../protocol/LocalStateQuery.ts"
 import * as W from "./internal/local-wire.ts"
+import * as ChainSyncClient from "./localClient/chainSync.ts"
+import { type Connection, type Lifecycle, makeContext, newConnection, type SubBehavior } from "./localClient/context.ts"
+import * as HandshakeClient from "./localClient/handshake.ts"
+import * as StateQueryClient from "./localClient/stateQuery.ts"
+import * as TxMonitorClient from "./localClient/txMonitor.ts"
+import * as TxSubmissionClient from "./localClient/txSubmission.ts"
 
 /**
  * The mini-protocols of a node-to-client connection (the handshake and the four local ones), for an
@@ -193,39 +192,23 @@ export type LocalClientEvent =
   }
   | { readonly _tag: "CommandRejected"; readonly peer: PeerId; readonly command: LocalClientCommand; readonly reason: string }
 
+/** Each local mini-protocol's client side as data: its commands and the events of its replies. */
+const specs = [ChainSyncClient.spec, StateQueryClient.spec, TxSubmissionClient.spec, TxMonitorClient.spec] as const
+/** The mini-protocol of each event of a reply, by tag. */
+const eventProtocols: ReadonlyMap<string, LocalProtocol> = new Map(specs.flatMap((s) => s.events.map((tag) => [tag, s.name] as const)))
+/** The mini-protocol of each command that sends a message, by tag. */
+const commandProtocols: ReadonlyMap<string, LocalProtocol> = new Map(
+  specs.flatMap((s) => Object.keys(s.commands).map((tag) => [tag, s.name] as const))
+)
+
 /**
  * The protocol of an event.
  *
  * @category utils
  * @since 0.1.0
  */
-export const protocolOfEvent = (event: LocalClientEvent): LocalProtocol => {
-  switch (event._tag) {
-    case "IntersectFound":
-    case "IntersectNotFound":
-    case "RollForward":
-    case "RollBackward":
-    case "AwaitReply":
-      return "local-chain-sync"
-    case "Acquired":
-    case "AcquireFailed":
-    case "QueryResult":
-      return "local-state-query"
-    case "TxAccepted":
-    case "TxRejected":
-      return "local-tx-submission"
-    case "MempoolAcquired":
-    case "NextTx":
-    case "HasTx":
-    case "MempoolSizes":
-    case "MempoolMeasures":
-      return "local-tx-monitor"
-    case "CommandRejected":
-      return protocolOfCommand(event.command)
-    default:
-      return "connection"
-  }
-}
+export const protocolOfEvent = (event: LocalClientEvent): LocalProtocol =>
+  event._tag === "CommandRejected" ? protocolOfCommand(event.command) : eventProtocols.get(event._tag) ?? "connection"
 
 /**
  * The protocol of a command.
@@ -233,10 +216,8 @@ export const protocolOfEvent = (event: LocalClientEvent): LocalProtocol => {
  * @category utils
  * @since 0.1.0
  */
-export const protocolOfCommand = (command: LocalClientCommand): LocalProtocol => {
-  const m = messageOf(command)
-  return m === undefined ? "connection" : m.protocol as LocalProtocol
-}
+export const protocolOfCommand = (command: LocalClientCommand): LocalProtocol =>
+  commandProtocols.get(command._tag) ?? "connection"
 
 /**
  * A short line describing an event, as the CLI logs it.
@@ -309,60 +290,13 @@ export const LocalClientManager = Manager.key(LocalClientBehavior)
  */
 export type LocalClientBehaviorShape = Behavior.Behavior<LocalClientEvent, LocalClientCommand, LocalClientPeerState>
 
-/** The message a protocol command sends. */
-const messageOf = (command: LocalClientCommand): Message | undefined => {
-  switch (command._tag) {
-    case "FindIntersect":
-      return LocalChainSync.make.findIntersect(command.points)
-    case "RequestNext":
-      return LocalChainSync.make.requestNext()
-    case "Acquire":
-      return LocalStateQuery.make.acquire(command.target)
-    case "ReAcquire":
-      return LocalStateQuery.make.reAcquire(command.target)
-    case "Query":
-      return LocalStateQuery.make.query(command.query)
-    case "Release":
-      return LocalStateQuery.make.release()
-    case "SubmitTx":
-      return LocalTxSubmission.make.submitTx(command.tx)
-    case "MonitorAcquire":
-      return LocalTxMonitor.make.acquire()
-    case "MonitorRelease":
-      return LocalTxMonitor.make.release()
-    case "NextTx":
-      return LocalTxMonitor.make.nextTx()
-    case "HasTx":
-      return LocalTxMonitor.make.hasTx(command.txId)
-    case "GetSizes":
-      return LocalTxMonitor.make.getSizes()
-    case "GetMeasures":
-      return LocalTxMonitor.make.getMeasures()
-    default:
-      return undefined
-  }
-}
-
-interface Conn {
-  readonly peer: PeerId
-  handshake: LocalClientPeerState["handshake"]
-  version: number | undefined
-  closing: string | undefined
-  error: string | undefined
-  /** Shadow drivers: what each protocol allows us to send now. */
-  readonly drivers: Map<string, Driver.Driver<any>>
-}
-
 /**
  * Reads a block delivered by local chain-sync; throws `Block.BlockError` on bytes that are not a block.
  *
  * @category decoding
  * @since 0.1.0
  */
-export const readBlock = (bytes: Uint8Array): LocalBlock => {
-  const b = Block.parse(bytes)
-  return { era: b.header.era, tag: blockTagOf(bytes), slot: b.slot, hash: b.hash, blockNo: b.blockNo, prevHash: b.prevHash, bytes }
-}
+export const readBlock: (bytes: Uint8Array) => LocalBlock = ChainSyncClient.readBlock
 
 /**
  * Makes the client behavior in the current scope.
@@ -379,173 +313,69 @@ export const readBlock = (bytes: Uint8Array): LocalBlock => {
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) {
-  const magic = config.networkMagic ?? NetworkMagic.mainnet
-  const table = config.versionTable ??
-    Handshake.n2cVersionTable({ magic, versions: config.versions ?? Handshake.N2C_VERSIONS, query: config.query ?? false })
-  const out = yield* OutboundQueue.make<LocalClientEvent>()
-  const lock = yield* Semaphore.make(1)
-  const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Semaphore.withPermit(lock, effect)
-  const conns = new Map<PeerId, Conn>()
+  const ctx = yield* makeContext
+  const connections = ctx.connections
+  const handshake = HandshakeClient.make(ctx, config)
+  const chainSync = ChainSyncClient.make(ctx)
+  const stateQuery = StateQueryClient.make(ctx)
+  const txSubmission = TxSubmissionClient.make(ctx)
+  const txMonitor = TxMonitorClient.make(ctx)
+  /** The handshake and every local mini-protocol's client side, in the order a connection's state is made. */
+  const parts: ReadonlyArray<Lifecycle> = [handshake, chainSync, stateQuery, txSubmission, txMonitor]
 
-  const emit = (event: LocalClientEvent) => out.event(event)
-  const close = (c: Conn, reason: string) => {
-    if (c.closing !== undefined) return
-    c.closing = reason
-    out.command(InterfaceCommand.Disconnect(c.peer, reason))
-  }
-  const newConn = (peer: PeerId): Conn => ({
-    peer,
-    handshake: "connecting",
-    version: undefined,
-    closing: undefined,
-    error: undefined,
-    drivers: new Map(W.protocols.filter((p) => p.channel !== 0).map((p) => [p.name, Driver.make(p, "initiator")]))
+  /** A sub-behavior as the router sees it: any message of its protocol in. */
+  type Port = (conn: Connection, message: Message) => Effect.Effect<void>
+  const port = <R extends Message, C, V>(part: SubBehavior<R, C, V>): readonly [ProtocolName, Port] => [
+    part.protocol,
+    (conn, m) => part.isReply(m) ? part.onMessage(conn, m) : Effect.void
+  ]
+  /** Each mini-protocol's port, by its name. */
+  const ports = new Map<ProtocolName, Port>([
+    port(handshake),
+    port(chainSync),
+    port(stateQuery),
+    port(txSubmission),
+    port(txMonitor)
+  ])
+
+  /** Makes a connection's record and every part's state for it. */
+  const open = Effect.fnUntraced(function*(peer: PeerId) {
+    const conn = newConnection(peer)
+    connections.set(peer, conn)
+    for (const part of parts) yield* part.connected(conn)
+    return conn
   })
 
-  const onHandshake = (c: Conn, m: Handshake.Message) => {
-    switch (m._tag) {
-      case "MsgAcceptVersion": {
-        const ours = table.get(m.version)
-        if (ours === undefined) {
-          c.handshake = "refused"
-          return close(c, `handshake: the node accepted v${Handshake.plainVersion(m.version)}, which we did not propose`)
-        }
-        if (m.versionData.networkMagic !== ours.networkMagic) {
-          c.handshake = "refused"
-          return close(c, `handshake: the node accepted with network magic ${m.versionData.networkMagic}, not ours (${ours.networkMagic})`)
-        }
-        c.handshake = "accepted"
-        c.version = Handshake.plainVersion(m.version)
-        return emit({ _tag: "HandshakeAccepted", peer: c.peer, version: c.version, versionData: m.versionData })
-      }
-      case "MsgRefuse": {
-        c.handshake = "refused"
-        const text = W.refusalText(m.reason)
-        emit({ _tag: "HandshakeRefused", peer: c.peer, reason: m.reason, text })
-        return close(c, `handshake refused: ${text}`)
-      }
-      case "MsgQueryReply": {
-        c.handshake = "queried"
-        emit({ _tag: "HandshakeQueryReply", peer: c.peer, versionTable: m.versionTable })
-        return close(c, "handshake query answered")
-      }
-      default:
-        return close(c, `handshake: unexpected ${m._tag}`)
-    }
-  }
-
-  const onMessage = (c: Conn, message: Message) => {
-    if (message.protocol === "handshake") return onHandshake(c, message as Handshake.Message)
-    const driver = c.drivers.get(message.protocol)
-    if (driver !== undefined) driver.recv(message, 0)
-    const peer = c.peer
-    switch (message.protocol) {
-      case "local-chain-sync": {
-        const m = message as LocalChainSync.Message
-        switch (m._tag) {
-          case "MsgRollForward": {
-            let block: LocalBlock
-            try {
-              block = readBlock(m.block.bytes)
-            } catch (e) {
-              return close(c, `local chain-sync: the node sent a block that cannot be read: ${e instanceof Error ? e.message : String(e)}`)
-            }
-            return emit({ _tag: "RollForward", peer, block, tip: m.tip })
-          }
-          case "MsgRollBackward":
-            return emit({ _tag: "RollBackward", peer, point: m.point, tip: m.tip })
-          case "MsgAwaitReply":
-            return emit({ _tag: "AwaitReply", peer })
-          case "MsgIntersectFound":
-            return emit({ _tag: "IntersectFound", peer, point: m.point, tip: m.tip })
-          case "MsgIntersectNotFound":
-            return emit({ _tag: "IntersectNotFound", peer, tip: m.tip })
-          default:
-            return
-        }
-      }
-      case "local-state-query": {
-        const m = message as LocalStateQuery.Message
-        switch (m._tag) {
-          case "MsgAcquired":
-            return emit({ _tag: "Acquired", peer })
-          case "MsgFailure":
-            return emit({ _tag: "AcquireFailed", peer, failure: m.failure === 0 ? "PointTooOld" : "PointNotOnChain" })
-          case "MsgResult":
-            return emit({ _tag: "QueryResult", peer, result: m.result })
-          default:
-            return
-        }
-      }
-      case "local-tx-submission": {
-        const m = message as LocalTxSubmission.Message
-        if (m._tag === "MsgAcceptTx") return emit({ _tag: "TxAccepted", peer })
-        if (m._tag === "MsgRejectTx") return emit({ _tag: "TxRejected", peer, reason: m.reason, era: m.era })
-        return
-      }
-      case "local-tx-monitor": {
-        const m = message as LocalTxMonitor.Message
-        switch (m._tag) {
-          case "MsgAcquired":
-            return emit({ _tag: "MempoolAcquired", peer, slot: m.slot })
-          case "MsgReplyNextTx":
-            return emit({ _tag: "NextTx", peer, tx: m.tx })
-          case "MsgReplyHasTx":
-            return emit({ _tag: "HasTx", peer, value: m.value })
-          case "MsgReplyGetSizes":
-            return emit({
-              _tag: "MempoolSizes",
-              peer,
-              capacityInBytes: m.capacityInBytes,
-              sizeInBytes: m.sizeInBytes,
-              numberOfTxs: m.numberOfTxs
-            })
-          case "MsgReplyGetMeasures":
-            return emit({ _tag: "MempoolMeasures", peer, txCount: m.txCount, measures: m.measures })
-          default:
-            return
-        }
-      }
-      default:
-        return
-    }
-  }
+  const onDisconnected = Effect.fnUntraced(function*(peer: PeerId) {
+    const conn = connections.get(peer)
+    connections.delete(peer)
+    if (conn !== undefined) for (const part of parts) yield* part.disconnected(conn)
+    const reason = conn === undefined ? "closed" : conn.error ?? conn.closing ?? "closed by the node"
+    ctx.emit({ _tag: "Disconnected", peer, reason })
+  })
 
   const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
-    locked(Effect.sync(() => {
+    ctx.locked(Effect.gen(function*() {
       switch (event._tag) {
         case "Connected": {
-          let c = conns.get(event.peer)
-          if (c === undefined) conns.set(event.peer, c = newConn(event.peer))
-          c.handshake = "proposed"
-          emit({ _tag: "Connected", peer: event.peer })
-          out.command(InterfaceCommand.Send(event.peer, Handshake.make.propose(table)))
-          return
+          const conn = connections.get(event.peer) ?? (yield* open(event.peer))
+          ctx.emit({ _tag: "Connected", peer: event.peer })
+          return yield* handshake.propose(conn)
         }
         case "Error": {
-          const c = conns.get(event.peer)
-          if (c !== undefined) c.error ??= event.error.message
+          const conn = connections.get(event.peer)
+          if (conn !== undefined) conn.error ??= event.error.message
           return
         }
-        case "Disconnected": {
-          const c = conns.get(event.peer)
-          conns.delete(event.peer)
-          const reason = c === undefined
-            ? "closed"
-            : c.error !== undefined
-            ? c.error
-            : c.closing !== undefined
-            ? c.closing
-            : "closed by the node"
-          emit({ _tag: "Disconnected", peer: event.peer, reason })
-          return
-        }
+        case "Disconnected":
+          return yield* onDisconnected(event.peer)
         case "Recv": {
-          const c = conns.get(event.peer)
-          if (c === undefined) return
+          const conn = connections.get(event.peer)
+          if (conn === undefined) return
           for (const m of event.messages) {
-            if (c.closing !== undefined) return
-            onMessage(c, m)
+            if (conn.closing !== undefined) return
+            const port = ports.get(m.protocol)
+            if (port !== undefined) yield* port(conn, m)
           }
           return
         }
@@ -555,44 +385,55 @@ export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) 
     }))
 
   const execute = (command: LocalClientCommand): Effect.Effect<void> =>
-    locked(Effect.sync(() => {
-      const rejected = (reason: string) => emit({ _tag: "CommandRejected", peer: command.peer, command, reason })
-      const c = conns.get(command.peer)
+    ctx.locked(Effect.gen(function*() {
+      const conn = connections.get(command.peer)
       if (command._tag === "Connect") {
-        if (c !== undefined) return rejected("already connected (or connecting)")
-        conns.set(command.peer, newConn(command.peer))
-        out.command(InterfaceCommand.Connect(command.peer))
-        return
+        if (conn !== undefined) return ctx.rejected(command, "already connected (or connecting)")
+        yield* open(command.peer)
+        return ctx.connect(command.peer)
       }
-      if (c === undefined) return rejected("not connected")
-      if (command._tag === "Disconnect") return close(c, command.reason ?? "closed by the application")
-      if (c.closing !== undefined) return rejected(`the connection is closing: ${c.closing}`)
-      if (c.handshake !== "accepted") return rejected("the handshake is not done")
-      const message = messageOf(command)!
-      const driver = c.drivers.get(message.protocol)!
-      const before = driver.state
-      const step = driver.send(message)
-      if (step._tag === "Violation") return rejected(`${message._tag} is not allowed in ${message.protocol} state ${before}`)
-      out.command(InterfaceCommand.Send(c.peer, message))
+      if (conn === undefined) return ctx.rejected(command, "not connected")
+      if (command._tag === "Disconnect") return ctx.close(conn, command.reason ?? "closed by the application")
+      if (conn.closing !== undefined) return ctx.rejected(command, `the connection is closing: ${conn.closing}`)
+      if (conn.handshake !== "accepted") return ctx.rejected(command, "the handshake is not done")
+      switch (command._tag) {
+        case "FindIntersect":
+        case "RequestNext":
+          return yield* chainSync.onCommand(conn, command)
+        case "Acquire":
+        case "ReAcquire":
+        case "Query":
+        case "Release":
+          return yield* stateQuery.onCommand(conn, command)
+        case "SubmitTx":
+          return yield* txSubmission.onCommand(conn, command)
+        case "MonitorAcquire":
+        case "MonitorRelease":
+        case "NextTx":
+        case "HasTx":
+        case "GetSizes":
+        case "GetMeasures":
+          return yield* txMonitor.onCommand(conn, command)
+      }
     }))
 
-  const snapshot = (c: Conn): LocalClientPeerState => ({
-    handshake: c.handshake,
-    version: c.version,
+  const snapshot = (conn: Connection): LocalClientPeerState => ({
+    handshake: conn.handshake,
+    version: conn.version,
     states: {
-      chainSync: c.drivers.get("local-chain-sync")!.state,
-      stateQuery: c.drivers.get("local-state-query")!.state,
-      txSubmission: c.drivers.get("local-tx-submission")!.state,
-      txMonitor: c.drivers.get("local-tx-monitor")!.state
+      chainSync: chainSync.view(conn),
+      stateQuery: stateQuery.view(conn),
+      txSubmission: txSubmission.view(conn),
+      txMonitor: txMonitor.view(conn)
     },
-    closing: c.closing
+    closing: conn.closing
   })
 
   const behavior: LocalClientBehaviorShape = {
     handleIo,
     execute,
-    outputs: out.stream,
-    peers: locked(Effect.sync(() => new Map([...conns].map(([p, c]) => [p, snapshot(c)] as const))))
+    outputs: ctx.outputs,
+    peers: ctx.locked(Effect.sync(() => new Map([...connections].map(([p, conn]) => [p, snapshot(conn)] as const))))
   }
   return behavior
 })
