@@ -19,32 +19,38 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import * as Behavior from "../Behavior.ts"
-import * as Block from "../chain/Block.ts"
 import { ChainSource, type ChainSourceError, type ChainSourceShape } from "../chain/ChainSource.ts"
 import * as Cbor from "../cbor/Cbor.ts"
-import { type Interface, InterfaceCommand, type InterfaceEvent } from "../Interface.ts"
+import type { Direction, Interface, InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
-import type { Message } from "../Message.ts"
-import * as OutboundQueue from "../OutboundQueue.ts"
-import { NetworkMagic, type PeerId } from "../Primitives.ts"
+import type { Message, ProtocolName } from "../Message.ts"
+import type { PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
-import { EraTx, Point, type Tip, WrappedBlock } from "../protocol/Common.ts"
-import * as Handshake from "../protocol/Handshake.ts"
-import * as LocalChainSync from "../protocol/LocalChainSync.ts"
+import { EraTx, Point, type Tip } from "../protocol/Common.ts"
+import type * as Handshake from "../protocol/Handshake.ts"
 import * as LocalStateQuery from "../protocol/LocalStateQuery.ts"
-import * as LocalTxMonitor from "../protocol/LocalTxMonitor.ts"
-import * as LocalTxSubmission from "../protocol/LocalTxSubmission.ts"
 import * as W from "./internal/local-wire.ts"
-import { answerProposal } from "./responder/handshake.ts"
+import * as ChainSyncServer from "./localServer/chainSync.ts"
+import {
+  type Connection,
+  type Lifecycle,
+  makeContext,
+  newConnection,
+  reading,
+  settingsOf,
+  type SubBehavior
+} from "./localServer/context.ts"
+import * as HandshakeServer from "./localServer/handshake.ts"
+import * as StateQueryServer from "./localServer/stateQuery.ts"
+import * as TxMonitorServer from "./localServer/txMonitor.ts"
+import * as TxSubmissionServer from "./localServer/txSubmission.ts"
 
 // ---------------------------------------------------------------------------------------------------
 // services: mempool, validator, queries
@@ -410,28 +416,6 @@ export const LocalServerManager = Manager.key(LocalServerBehavior)
  */
 export type LocalServerBehaviorShape = Behavior.Behavior<LocalServerEvent, LocalServerCommand, LocalServerPeerState>
 
-interface Client {
-  readonly peer: PeerId
-  handshake: LocalServerPeerState["handshake"]
-  version: number | undefined
-  closing: string | undefined
-  error: string | undefined
-  closeAfterSent: string | undefined
-  // local chain-sync
-  cursor: Point
-  rollbackFirst: Point | undefined
-  awaiting: boolean
-  // local state query
-  acquired: AcquiredState | undefined
-  // local tx-monitor
-  snapshot: (MempoolSnapshot & { readonly slot: number }) | undefined
-  nextIndex: number
-  // counters
-  blocks: number
-  queries: number
-  txs: number
-}
-
 /**
  * Makes the stand-in in the current scope.
  *
@@ -457,355 +441,103 @@ export const make = Effect.fnUntraced(function*(
     readonly queries?: QueryHandler["Service"] | undefined
   } = {}
 ): Effect.fn.Return<LocalServerBehaviorShape, never, Scope.Scope> {
-  const magic = config.networkMagic ?? NetworkMagic.mainnet
-  const ourTable = Handshake.n2cVersionTable({ magic, versions: config.versions ?? Handshake.N2C_VERSIONS })
-  const maxConnections = config.maxConnections ?? 64
-  const maxTxSize = config.maxTxSize ?? 16_384
-  const originEra = config.originEra ?? 6
+  const settings = settingsOf(config)
   const mempool = services.mempool ?? (yield* makeMempool(config.mempoolCapacity))
-  const answer = services.queries?.answer ?? defaultQueries(config)
-  const out = yield* OutboundQueue.make<LocalServerEvent>()
-  const lock = yield* Semaphore.make(1)
-  const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Semaphore.withPermit(lock, effect)
-  const fibers = yield* FiberMap.make<string>()
-  const clients = new Map<PeerId, Client>()
-
-  const emit = (event: LocalServerEvent) => out.event(event)
-  const send = (c: Client, message: Message) => out.command(InterfaceCommand.Send(c.peer, message))
-  const close = (c: Client, reason: string) => {
-    if (c.closing !== undefined) return
-    c.closing = reason
-    out.command(InterfaceCommand.Disconnect(c.peer, reason))
-  }
-  const stats = (c: Client): ServedStats => ({ blocks: c.blocks, queries: c.queries, txs: c.txs })
-  /** The chain source failed while serving `c`: that client alone is closed, the reason logged. */
-  const chainFailed = (c: Client, error: ChainSourceError) =>
-    Effect.suspend(() => {
-      const reason = `chain source failed: ${error.message}`
-      close(c, reason)
-      return Effect.logWarning(`${c.peer} closed: ${reason}`)
-    })
-
-  /** The state at a point on the chain; `undefined` when the point is not on it. */
-  const stateAt = Effect.fnUntraced(function*(point: Point, tip: Tip) {
-    if (point._tag === "Origin") return { point, tip, blockNo: undefined, slot: 0, era: originEra } satisfies AcquiredState
-    const bytes = yield* chain.block(point)
-    if (bytes === undefined) return undefined
-    try {
-      const b = Block.parse(bytes)
-      return { point, tip, blockNo: b.blockNo, slot: b.slot, era: b.header.era } satisfies AcquiredState
-    } catch {
-      return { point, tip, blockNo: undefined, slot: point.slot, era: originEra } satisfies AcquiredState
+  const ctx = yield* makeContext(settings, chain, mempool)
+  const connections = ctx.connections
+  /** The stand-in's rules for a submitted transaction: the size limit, the validator, then the mempool. */
+  const admit = Effect.fnUntraced(function*(tx: EraTx, txId: Uint8Array) {
+    if (tx.bytes.length > settings.maxTxSize) {
+      return yield* rejectWithText(`the transaction has ${tx.bytes.length} bytes, over the limit of ${settings.maxTxSize}`)
     }
+    if (services.validator !== undefined) yield* services.validator.validate(tx, txId)
+    return yield* mempool.add(tx)
   })
+  const handshake = HandshakeServer.make(ctx)
+  const chainSync = yield* ChainSyncServer.make(ctx)
+  const stateQuery = StateQueryServer.make(ctx, services.queries?.answer ?? defaultQueries(config))
+  const txSubmission = TxSubmissionServer.make(ctx, admit)
+  const txMonitor = TxMonitorServer.make(ctx)
+  /** The handshake and every local mini-protocol's server side, in the order a client's state is made and dropped. */
+  const parts: ReadonlyArray<Lifecycle> = [handshake, chainSync, stateQuery, txSubmission, txMonitor]
 
-  // ---- handshake ---------------------------------------------------------------------------------
+  /** A sub-behavior as the router sees it: any message of its protocol in, and its messages written out. */
+  interface Port {
+    readonly receive: (conn: Connection, message: Message) => Effect.Effect<void, ChainSourceError>
+    readonly sent: (conn: Connection, message: Message) => void
+  }
+  const port = <R extends Message, V>(server: SubBehavior<R, V>): readonly [ProtocolName, Port] => [
+    server.protocol,
+    { receive: (conn, m) => server.isRequest(m) ? server.onMessage(conn, m) : Effect.void, sent: server.onSent }
+  ]
+  /** Each mini-protocol's port, by its name. */
+  const ports = new Map<ProtocolName, Port>([
+    port(handshake),
+    port(chainSync),
+    port(stateQuery),
+    port(txSubmission),
+    port(txMonitor)
+  ])
 
-  const onPropose = (c: Client, proposal: Handshake.VersionTable) => {
-    if (c.handshake !== "pending") return close(c, "handshake: a second proposal")
-    const answer = answerProposal(ourTable, proposal)
-    switch (answer._tag) {
-      case "Refuse": {
-        const text = W.refusalText(answer.reason)
-        c.handshake = "refused"
-        c.closeAfterSent = answer.reply._tag
-        send(c, answer.reply)
-        emit({ _tag: "HandshakeRefused", peer: c.peer, reason: text })
-        c.error = `handshake refused: ${text}`
-        return
-      }
-      case "Query": {
-        c.handshake = "queried"
-        c.closeAfterSent = answer.reply._tag
-        send(c, answer.reply)
-        emit({ _tag: "HandshakeQueried", peer: c.peer })
-        return
-      }
-      case "Accept": {
-        c.handshake = "accepted"
-        c.version = Handshake.plainVersion(answer.version)
-        send(c, answer.reply)
-        emit({ _tag: "HandshakeAccepted", peer: c.peer, version: c.version, versionData: answer.data })
-        return
-      }
+  /** A client's message to the port of its protocol: the handshake's at any time, the others' once it is accepted. */
+  const onMessage = (conn: Connection, message: Message): Effect.Effect<void, ChainSourceError> => {
+    const port = ports.get(message.protocol)
+    if (message.protocol === "handshake") return port?.receive(conn, message) ?? Effect.void
+    if (conn.handshake !== "accepted") {
+      return Effect.sync(() => ctx.close(conn, `${message.protocol} ${message._tag} before the handshake was accepted`))
     }
+    if (port === undefined) return Effect.sync(() => ctx.close(conn, `${message.protocol} is not a node-to-client protocol`))
+    return port.receive(conn, message)
   }
 
-  // ---- local chain-sync ----------------------------------------------------------------------------
+  // ---- connection lifecycle ------------------------------------------------------------------------
 
-  /** The next answer for a client at its cursor; `false` when it must wait at the tip. */
-  const step = Effect.fnUntraced(function*(c: Client) {
-    if (c.rollbackFirst !== undefined) {
-      const point = c.rollbackFirst
-      c.rollbackFirst = undefined
-      c.cursor = point
-      send(c, LocalChainSync.make.rollBackward(point, yield* chain.tip))
-      return true
-    }
-    const next = yield* chain.next(c.cursor)
-    if (next._tag === "RollBackward") {
-      c.cursor = next.point
-      send(c, LocalChainSync.make.rollBackward(next.point, next.tip))
-      return true
-    }
-    if (next._tag === "AtTip") return false
-    const bytes = yield* chain.block(next.point)
-    if (bytes === undefined) return false // gone between the two reads: the change wakes us again
-    c.cursor = next.point
-    c.blocks++
-    send(c, LocalChainSync.make.rollForward(WrappedBlock.fromBytes(bytes), next.tip))
-    return true
-  })
-
-  const onChainSync = Effect.fnUntraced(function*(c: Client, m: LocalChainSync.Message) {
-    switch (m._tag) {
-      case "MsgFindIntersect": {
-        const found = yield* chain.intersect(m.points)
-        if (found === undefined) return send(c, LocalChainSync.make.intersectNotFound(yield* chain.tip))
-        c.cursor = found.point
-        c.rollbackFirst = found.point
-        return send(c, LocalChainSync.make.intersectFound(found.point, found.tip))
-      }
-      case "MsgRequestNext": {
-        if (yield* step(c)) return
-        c.awaiting = true
-        return send(c, LocalChainSync.make.awaitReply())
-      }
-      case "MsgDone": {
-        c.cursor = Point.origin
-        c.rollbackFirst = Point.origin
-        c.awaiting = false
-        return
-      }
-      default:
-        return
+  const onConnected = Effect.fnUntraced(function*(peer: PeerId, direction: Direction) {
+    const conn = newConnection(peer)
+    connections.set(peer, conn)
+    for (const part of parts) yield* part.connected(conn)
+    if (direction !== "inbound") return ctx.close(conn, "the stand-in does not dial out")
+    ctx.emit({ _tag: "ClientConnected", peer })
+    if (connections.size > settings.maxConnections) {
+      conn.handshake = "rejected"
+      ctx.close(conn, `over the limit of ${settings.maxConnections} clients`)
     }
   })
 
-  const wakeAwaiting = Effect.fnUntraced(function*() {
-    for (const c of clients.values()) {
-      if (!c.awaiting || c.closing !== undefined) continue
-      if (yield* step(c).pipe(Effect.catchTag("ChainSourceError", (e) => Effect.as(chainFailed(c, e), false)))) c.awaiting = false
-    }
-  })
-
-  // ---- local state query ---------------------------------------------------------------------------
-
-  const onStateQuery = Effect.fnUntraced(function*(c: Client, m: LocalStateQuery.Message) {
-    switch (m._tag) {
-      case "MsgAcquire":
-      case "MsgReAcquire": {
-        const tip = yield* chain.tip
-        const point = m.target._tag === "Point" ? m.target.point : tip.point
-        const state = yield* stateAt(point, tip)
-        if (state === undefined) {
-          c.acquired = undefined
-          return send(c, LocalStateQuery.make.failure(1))
-        }
-        c.acquired = state
-        return send(c, LocalStateQuery.make.acquired())
-      }
-      case "MsgQuery": {
-        const state = c.acquired
-        if (state === undefined) return close(c, "local state query: MsgQuery with no state acquired")
-        const result = yield* Effect.result(answer(m.query, state))
-        if (result._tag === "Failure") {
-          emit({ _tag: "QueryRefused", peer: c.peer, query: m.query, detail: result.failure.detail })
-          return close(c, result.failure.message)
-        }
-        if (!W.isOneItem(result.success)) {
-          emit({ _tag: "QueryRefused", peer: c.peer, query: m.query, detail: "the query handler's answer is not one CBOR item" })
-          return close(c, `query not answered: the handler's answer to ${Cbor.toHex(m.query)} is not one CBOR item`)
-        }
-        c.queries++
-        return send(c, LocalStateQuery.make.result(result.success))
-      }
-      case "MsgRelease":
-      case "MsgDone": {
-        c.acquired = undefined
-        return
-      }
-      default:
-        return
-    }
-  })
-
-  // ---- local tx-submission -------------------------------------------------------------------------
-
-  const onTxSubmission = Effect.fnUntraced(function*(c: Client, m: LocalTxSubmission.Message) {
-    if (m._tag !== "MsgSubmitTx") return
-    const txId = EraTx.txId(m.tx).txId
-    const outcome = yield* Effect.result(Effect.gen(function*() {
-      if (m.tx.bytes.length > maxTxSize) {
-        return yield* rejectWithText(`the transaction has ${m.tx.bytes.length} bytes, over the limit of ${maxTxSize}`)
-      }
-      if (services.validator !== undefined) yield* services.validator.validate(m.tx, txId)
-      return yield* mempool.add(m.tx)
-    }))
-    if (outcome._tag === "Success") {
-      c.txs++
-      send(c, LocalTxSubmission.make.acceptTx())
-      emit({ _tag: "TxAccepted", peer: c.peer, txId, tx: m.tx })
-      return
-    }
-    const reason = W.isOneItem(outcome.failure.reason) ? outcome.failure.reason : Cbor.encode(outcome.failure.reason)
-    send(c, LocalTxSubmission.make.rejectTx(reason))
-    emit({ _tag: "TxRejected", peer: c.peer, txId, reason, detail: outcome.failure.detail })
-  })
-
-  // ---- local tx-monitor ----------------------------------------------------------------------------
-
-  const takeSnapshot = Effect.fnUntraced(function*(c: Client) {
-    const snap = yield* mempool.snapshot
-    const tip = yield* chain.tip
-    c.snapshot = { ...snap, slot: tip.point._tag === "Origin" ? 0 : tip.point.slot }
-    c.nextIndex = 0
-    send(c, LocalTxMonitor.make.acquired(c.snapshot.slot))
-  })
-
-  const onTxMonitor = Effect.fnUntraced(function*(c: Client, m: LocalTxMonitor.Message) {
-    switch (m._tag) {
-      case "MsgAcquire": {
-        const held = c.snapshot
-        if (held === undefined) return yield* takeSnapshot(c)
-        // acquiring again while holding a snapshot waits for the mempool to change
-        const now = yield* mempool.snapshot
-        if (now.version !== held.version) return yield* takeSnapshot(c)
-        const peer = c.peer
-        yield* FiberMap.run(
-          fibers,
-          `${peer}/monitor`,
-          mempool.changes.pipe(
-            Stream.filter((v) => v !== held.version),
-            Stream.take(1),
-            Stream.runDrain,
-            Effect.andThen(locked(Effect.suspend(() => {
-              const current = clients.get(peer)
-              return current === c && c.closing === undefined ? takeSnapshot(c) : Effect.void
-            })))
-          )
-        )
-        return
-      }
-      case "MsgRelease":
-      case "MsgDone": {
-        c.snapshot = undefined
-        return
-      }
-      case "MsgNextTx": {
-        const snap = c.snapshot
-        if (snap === undefined) return close(c, "local tx-monitor: MsgNextTx with no snapshot")
-        const entry = snap.txs[c.nextIndex]
-        if (entry !== undefined) c.nextIndex++
-        return send(c, LocalTxMonitor.make.replyNextTx(entry?.tx))
-      }
-      case "MsgHasTx": {
-        const snap = c.snapshot
-        if (snap === undefined) return close(c, "local tx-monitor: MsgHasTx with no snapshot")
-        const hex = Cbor.toHex(m.txId)
-        return send(c, LocalTxMonitor.make.replyHasTx(snap.txs.some((t) => Cbor.toHex(t.txId) === hex)))
-      }
-      case "MsgGetSizes": {
-        const snap = c.snapshot
-        if (snap === undefined) return close(c, "local tx-monitor: MsgGetSizes with no snapshot")
-        return send(c, LocalTxMonitor.make.replyGetSizes(snap.capacityInBytes, snap.sizeInBytes, snap.txs.length))
-      }
-      case "MsgGetMeasures": {
-        const snap = c.snapshot
-        if (snap === undefined) return close(c, "local tx-monitor: MsgGetMeasures with no snapshot")
-        return send(c, LocalTxMonitor.make.replyGetMeasures(snap.txs.length, [
-          { name: "transaction_bytes", size: snap.sizeInBytes, capacity: snap.capacityInBytes }
-        ]))
-      }
-      default:
-        return
-    }
-  })
-
-  // ---- dispatch ------------------------------------------------------------------------------------
-
-  const onMessage = Effect.fnUntraced(function*(c: Client, message: Message) {
-    if (message.protocol === "handshake") {
-      const m = message as Handshake.Message
-      if (m._tag === "MsgProposeVersions") return onPropose(c, m.versionTable)
-      return
-    }
-    if (c.handshake !== "accepted") return close(c, `${message.protocol} ${message._tag} before the handshake was accepted`)
-    switch (message.protocol) {
-      case "local-chain-sync":
-        return yield* onChainSync(c, message as LocalChainSync.Message)
-      case "local-state-query":
-        return yield* onStateQuery(c, message as LocalStateQuery.Message)
-      case "local-tx-submission":
-        return yield* onTxSubmission(c, message as LocalTxSubmission.Message)
-      case "local-tx-monitor":
-        return yield* onTxMonitor(c, message as LocalTxMonitor.Message)
-      default:
-        return close(c, `${message.protocol} is not a node-to-client protocol`)
-    }
+  const onDisconnected = Effect.fnUntraced(function*(peer: PeerId) {
+    const conn = connections.get(peer)
+    if (conn === undefined) return
+    connections.delete(peer)
+    for (const part of parts) yield* part.disconnected(conn)
+    const reason = conn.closing ?? conn.error ?? "closed by the client"
+    ctx.emit({ _tag: "ClientDisconnected", peer, reason, served: { ...conn.served } })
   })
 
   const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
-    locked(Effect.gen(function*() {
+    ctx.locked(Effect.gen(function*() {
       switch (event._tag) {
-        case "Connected": {
-          const c: Client = {
-            peer: event.peer,
-            handshake: "pending",
-            version: undefined,
-            closing: undefined,
-            error: undefined,
-            closeAfterSent: undefined,
-            cursor: Point.origin,
-            rollbackFirst: Point.origin,
-            awaiting: false,
-            acquired: undefined,
-            snapshot: undefined,
-            nextIndex: 0,
-            blocks: 0,
-            queries: 0,
-            txs: 0
-          }
-          clients.set(event.peer, c)
-          if (event.direction !== "inbound") return close(c, "the stand-in does not dial out")
-          emit({ _tag: "ClientConnected", peer: event.peer })
-          if (clients.size > maxConnections) {
-            c.handshake = "rejected"
-            close(c, `over the limit of ${maxConnections} clients`)
-          }
-          return
-        }
+        case "Connected":
+          return yield* onConnected(event.peer, event.direction)
+        case "Disconnected":
+          return yield* onDisconnected(event.peer)
         case "Error": {
-          const c = clients.get(event.peer)
-          if (c === undefined) return
-          c.error ??= event.error.message
-          if (event.error._tag !== "TransportError") emit({ _tag: "ProtocolViolation", peer: event.peer, error: event.error })
-          return
-        }
-        case "Disconnected": {
-          const c = clients.get(event.peer)
-          if (c === undefined) return
-          clients.delete(event.peer)
-          yield* FiberMap.remove(fibers, `${event.peer}/monitor`)
-          const reason = c.closing ?? c.error ?? "closed by the client"
-          emit({ _tag: "ClientDisconnected", peer: event.peer, reason, served: stats(c) })
+          const conn = connections.get(event.peer)
+          if (conn === undefined) return
+          conn.error ??= event.error.message
+          if (event.error._tag !== "TransportError") ctx.emit({ _tag: "ProtocolViolation", peer: event.peer, error: event.error })
           return
         }
         case "Sent": {
-          const c = clients.get(event.peer)
-          if (c !== undefined && c.closeAfterSent !== undefined && event.message._tag === c.closeAfterSent) {
-            const reason = c.handshake === "queried" ? "handshake query answered" : c.error ?? "handshake refused"
-            c.closeAfterSent = undefined
-            close(c, reason)
-          }
+          const conn = connections.get(event.peer)
+          if (conn !== undefined) ports.get(event.message.protocol)?.sent(conn, event.message)
           return
         }
         case "Recv": {
-          const c = clients.get(event.peer)
-          if (c === undefined) return
+          const conn = connections.get(event.peer)
+          if (conn === undefined) return
           for (const m of event.messages) {
-            if (c.closing !== undefined || c.closeAfterSent !== undefined) return
-            yield* onMessage(c, m).pipe(Effect.catchTag("ChainSourceError", (e) => chainFailed(c, e)))
+            if (!reading(conn)) return
+            yield* onMessage(conn, m).pipe(Effect.catchTag("ChainSourceError", (e) => ctx.chainFailed(conn, e)))
           }
           return
         }
@@ -815,31 +547,32 @@ export const make = Effect.fnUntraced(function*(
     }))
 
   const execute = (command: LocalServerCommand): Effect.Effect<void> =>
-    locked(Effect.sync(() => {
-      const c = clients.get(command.peer)
-      if (c === undefined || c.closing !== undefined) {
-        return emit({ _tag: "CommandRejected", command, reason: `${command.peer} is not connected` })
+    ctx.locked(Effect.sync(() => {
+      const conn = connections.get(command.peer)
+      if (conn === undefined || conn.closing !== undefined) {
+        return ctx.emit({ _tag: "CommandRejected", command, reason: `${command.peer} is not connected` })
       }
-      close(c, command.reason ?? "closed by the application")
+      ctx.close(conn, command.reason ?? "closed by the application")
     }))
 
-  yield* chain.changes.pipe(Stream.runForEach(() => locked(wakeAwaiting())), Effect.forkScoped)
-
-  const snapshot = (c: Client): LocalServerPeerState => ({
-    handshake: c.handshake,
-    version: c.version,
-    cursor: c.cursor,
-    awaiting: c.awaiting,
-    acquired: c.acquired,
-    served: stats(c),
-    closing: c.closing
-  })
+  const snapshot = (conn: Connection): LocalServerPeerState => {
+    const { awaiting, cursor } = chainSync.view(conn)
+    return {
+      handshake: conn.handshake,
+      version: conn.version,
+      cursor,
+      awaiting,
+      acquired: stateQuery.view(conn),
+      served: { ...conn.served },
+      closing: conn.closing
+    }
+  }
 
   const behavior: LocalServerBehaviorShape = {
     handleIo,
     execute,
-    outputs: out.stream,
-    peers: locked(Effect.sync(() => new Map([...clients].map(([p, c]) => [p, snapshot(c)] as const))))
+    outputs: ctx.outputs,
+    peers: ctx.locked(Effect.sync(() => new Map([...connections].map(([p, conn]) => [p, snapshot(conn)] as const))))
   }
   return behavior
 })
