@@ -109,7 +109,15 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
         ...(options.sduSize === undefined ? {} : { sduSize: options.sduSize }),
         ...(options.sduTimeout === undefined ? {} : { sduTimeout: options.sduTimeout }),
         onReceive: (messages) => (probe.received(messages), emit(InterfaceEvent.Recv(peer, messages))),
-        onSent: (message) => (probe.sent(message), emit(InterfaceEvent.Sent(peer, message))),
+        onSent: (messages) => {
+          const sent: Array<InterfaceEvent> = []
+          for (const m of messages) {
+            probe.sent(m)
+            sent.push(InterfaceEvent.Sent(peer, m))
+          }
+          // one offer for the write's messages
+          return Effect.asVoid(Queue.offerAll(events, sent))
+        },
         onActivity: () => {
           last++
         }

@@ -13,7 +13,6 @@ import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
@@ -62,8 +61,8 @@ export interface MuxOptions {
   readonly sduTimeout?: { readonly handshake: number; readonly after: number }
   /** Whole messages received, in order, per instance. */
   readonly onReceive: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
-  /** A message was written out. */
-  readonly onSent: (message: Message) => Effect.Effect<void>
+  /** Messages written out, in order: those of one write. */
+  readonly onSent: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
   /** Bytes arrived (for idle tracking). */
   readonly onActivity?: () => void
 }
@@ -98,10 +97,10 @@ interface Instance {
   readonly driver: Driver.Driver<any>
   readonly role: Role
   /**
-   * Batches not yet delivered (`null`: re-arm the timer); `undefined` while the instance sleeps (no
-   * message carried yet, or its protocol ended): it then runs no fiber either.
+   * Batches not yet delivered; `undefined` while the instance sleeps (no message received yet, or its
+   * protocol ended): it then runs no fiber either.
    */
-  ingress: Queue.Queue<Batch | null> | undefined
+  ingress: Queue.Queue<Batch> | undefined
   /** The bytes of the batches {@link ingress} holds. */
   ingressBytes: number
   /** Frames the payload bytes the reader hands over; holds a message still arriving. */
@@ -113,7 +112,7 @@ interface Instance {
   /** Whether the current read touched this instance. */
   touched: boolean
   readonly egress: Array<{ readonly pieces: Array<Uint8Array>; readonly message: Message | undefined }>
-  /** When the peer's next message is due (Clock ms; the connection's timer watches it while the instance sleeps). */
+  /** When the peer's next message is due (Clock ms; the connection's one timer watches it). */
   deadline: number | undefined
   /** The state {@link deadline} was armed in. */
   waitingIn: string | undefined
@@ -122,6 +121,8 @@ interface Instance {
 }
 
 const WRITE_BATCH = 131_072
+/** An empty batch: wakes an instance to look at its driver (its protocol ended). */
+const NO_MESSAGES: Batch = { messages: [], bytes: 0 }
 /**
  * Bytes that may wait to be written on one connection. A peer that stops reading is closed when its
  * backlog passes this, rather than holding every other connection back (sends never block the
@@ -170,7 +171,9 @@ export const make = Effect.fnUntraced(function*(
   const sduTimeout = options.sduTimeout ?? { handshake: 10_000, after: 30_000 }
   const done = yield* Deferred.make<void, ConnectionError>()
   const fail = (error: ConnectionError) => Deferred.fail(done, error)
-  const started = yield* Clock.currentTimeMillis
+  const clock = yield* Clock.Clock
+  const now = () => clock.currentTimeMillisUnsafe()
+  const started = now()
   // instance fibers start later (at a first message, sent from any fiber): in the connection's scope
   // and context, as if forked here
   const scope = yield* Effect.scope
@@ -256,149 +259,161 @@ export const make = Effect.fnUntraced(function*(
         if (batch.length === 0) break
         // a write that cannot complete (the peer stopped reading) is bounded by the segment timeout,
         // as the reference bounds each SDU it sends (SDUWriteTimeout); otherwise the connection is held forever
-        const writeTimeout = handshaking ? sduTimeout.handshake : sduTimeout.after
-        const written = yield* bearer.write(batch).pipe(Effect.timeoutOption(writeTimeout))
-        if (Option.isNone(written)) {
-          return yield* Effect.fail(
-            new TransportError({ detail: `the peer is not reading: a write did not complete within ${writeTimeout} ms (${egressBytes} bytes wait to be sent)` })
-          )
-        }
+        // (the connection's timer watches it: no timer per write)
+        writeTimeout = handshaking ? sduTimeout.handshake : sduTimeout.after
+        writeDeadline = now() + writeTimeout
+        if (writeDeadline < timerAt) yield* restartTimer
+        yield* bearer.write(batch)
+        writeDeadline = undefined
         egressBytes -= bytes
         meter.wrote(bytes)
-        for (const m of sent) yield* options.onSent(m)
+        if (sent.length > 0) yield* options.onSent(sent)
       }
     }
   }).pipe(Effect.catch((e: TransportError) => fail(e)))
 
-  const timeNow = Effect.map(Clock.currentTimeMillis, (now) => Math.floor((now - started) * 1000))
+  /**
+   * Starts a new wait for the peer where the instance's state calls for one: a state of theirs with a
+   * timeout, entered since the last wait (or the peer answered since). Returns the new deadline.
+   */
+  const rearm = (instance: Instance): number | undefined => {
+    const state = instance.driver.state
+    const t = instance.driver.timeout()
+    if (t === undefined) {
+      instance.deadline = undefined
+      instance.waitingIn = undefined
+      return undefined
+    }
+    if (instance.waitingIn !== state || instance.deadline === undefined) {
+      instance.waitingIn = state
+      instance.deadline = now() + t
+      return instance.deadline
+    }
+    return undefined
+  }
 
   const send = (message: Message): Effect.Effect<void> =>
-    Effect.gen(function*() {
+    Effect.suspend(() => {
       const protocol = byName.get(message.protocol)
       if (protocol === undefined) {
-        return yield* fail(new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` }))
+        return fail(new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` }))
       }
       const sender = Driver.senderOf(protocol, message._tag)
       const instance = (sender === "client" ? initiators : responders).get(protocol.channel)
       if (instance === undefined) {
-        return yield* fail(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
+        return fail(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
       }
-      const before = instance.driver.state
       const step = instance.driver.send(message)
-      if (step._tag === "Violation") return yield* fail(step.error)
-      if (step.messages.length > 0) yield* options.onReceive(step.messages)
-      // a new state may have a new deadline: wake the instance to re-arm it (a responder streaming
-      // blocks stays in one state and wakes nobody); its first message starts its fiber
-      if (instance.ingress === undefined || instance.driver.state !== before || step.messages.length > 0) {
-        yield* Queue.offer(yield* wakeUp(instance), null)
-      }
+      if (step._tag === "Violation") return fail(step.error)
+      // a new state may start a wait for the peer (a responder streaming blocks stays in one state)
+      const at = rearm(instance)
+      // our last message ended the protocol: its awake instance goes to sleep (an empty batch wakes it to look)
+      if (instance.ingress !== undefined && instance.driver.done()) Queue.offerUnsafe(instance.ingress, NO_MESSAGES)
       const payload = protocol.encode(message)
-      const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", sduSize, yield* timeNow)
+      const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", sduSize, Math.floor((now() - started) * 1000))
       instance.egress.push({ pieces, message })
       egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
-      yield* Queue.offer(wake, undefined)
+      Queue.offerUnsafe(wake, undefined)
       if (egressBytes > EGRESS_LIMIT) {
-        return yield* fail(new TransportError({ detail: `the peer is not reading: ${egressBytes} bytes wait to be sent` }))
+        return fail(new TransportError({ detail: `the peer is not reading: ${egressBytes} bytes wait to be sent` }))
       }
+      // messages the driver held until this answer of ours (a pipelining peer) are delivered now
+      const early = step.messages.length > 0 ? options.onReceive(step.messages) : Effect.void
+      return at !== undefined && at < timerAt ? Effect.andThen(restartTimer, early) : early
     })
 
   const timedOut = (instance: Instance) =>
     fail(new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind: "Timeout", detail: "the peer did not answer in time" }))
 
-  // ---- the connection's timer: the deadlines of sleeping instances (their initial states' timeouts)
+  // ---- the connection's one timer: every deadline of the connection (each instance's wait for the
+  // peer, the write in progress, the segment being read). It sleeps until the earliest; a deadline
+  // that moves later costs nothing (the timer wakes, finds it moved, and sleeps again), one set
+  // earlier than the timer's wake-up restarts it.
   let timer: Fiber.Fiber<unknown> | undefined
-  let timerFor: Instance | undefined
-  const nextSleeper = (): Instance | undefined => {
-    let next: Instance | undefined
-    for (const i of instances) {
-      if (i.ingress === undefined && i.deadline !== undefined && (next === undefined || i.deadline < next.deadline!)) next = i
+  /** When the running timer wakes next (Infinity: no timer runs). */
+  let timerAt = Infinity
+  let writeDeadline: number | undefined
+  let writeTimeout = 0
+  let segmentDeadline: number | undefined
+  /** While the reader holds back for backpressure, the peer cannot be heard: only writes are timed. */
+  let paused = false
+  const earliest = (): number | undefined => {
+    let next = writeDeadline
+    if (paused) return next
+    if (segmentDeadline !== undefined && (next === undefined || segmentDeadline < next)) next = segmentDeadline
+    for (let k = 0; k < instances.length; k++) {
+      const d = instances[k]!.deadline
+      if (d !== undefined && (next === undefined || d < next)) next = d
     }
     return next
   }
-  // a sleeping instance's deadline never moves (a message, either way, wakes it first): the timer
-  // waits for the earliest, and is started again when that instance wakes
+  const expired = (t: number): Effect.Effect<void> => {
+    if (writeDeadline !== undefined && writeDeadline <= t) {
+      return fail(new TransportError({ detail: `the peer is not reading: a write did not complete within ${writeTimeout} ms (${egressBytes} bytes wait to be sent)` }))
+    }
+    if (segmentDeadline !== undefined && segmentDeadline <= t) {
+      return fail(new MuxError({ reason: "SegmentTimeout", detail: `a segment did not arrive whole within ${segmentTimeout()} ms of its first byte` }))
+    }
+    for (const instance of instances) {
+      if (instance.deadline !== undefined && instance.deadline <= t) return timedOut(instance)
+    }
+    return Effect.void
+  }
   const timerLoop = Effect.gen(function*() {
     while (true) {
-      const next = nextSleeper()
-      timerFor = next
-      if (next === undefined) {
+      const next = earliest()
+      const t = now()
+      if (next === undefined || next <= t) {
         timer = undefined
+        timerAt = Infinity
+        if (next !== undefined) yield* expired(t)
         return
       }
-      const wait = next.deadline! - (yield* Clock.currentTimeMillis)
-      if (wait > 0) yield* Effect.sleep(wait)
-      if (next.ingress === undefined && next.deadline !== undefined && next.deadline <= (yield* Clock.currentTimeMillis)) {
-        timer = undefined
-        return yield* timedOut(next)
-      }
+      timerAt = next
+      yield* Effect.sleep(next - t)
     }
   })
-  const startTimer = Effect.gen(function*() {
-    if (nextSleeper() === undefined) return
-    timer = yield* Effect.forkIn(Effect.provideContext(timerLoop, context), scope)
+  /** (Re)starts the timer: a deadline earlier than its wake-up was set, or none ran. */
+  const restartTimer = Effect.suspend(() => {
+    if (timer !== undefined) timer.interruptUnsafe()
+    timer = undefined
+    // until the new fiber has looked, every deadline is later than its wake-up
+    timerAt = -Infinity
+    return Effect.map(Effect.forkIn(Effect.provideContext(timerLoop, context), scope), (f) => {
+      timer = f
+    })
   })
 
-  /** The instance's queue, starting its fiber (and moving the timer off it) if it sleeps. */
-  const wakeUp = (instance: Instance): Effect.Effect<Queue.Queue<Batch | null>> =>
+  /** The instance's queue, starting its fiber if it sleeps. */
+  const wakeUp = (instance: Instance): Effect.Effect<Queue.Queue<Batch>> =>
     Effect.gen(function*() {
       if (instance.ingress !== undefined) return instance.ingress
-      const ingress = yield* Queue.unbounded<Batch | null>()
+      const ingress = yield* Queue.unbounded<Batch>()
       instance.ingress = ingress
       yield* Effect.forkIn(Effect.provideContext(runInstance(instance, ingress), context), scope)
-      if (timerFor === instance && timer !== undefined) {
-        timer.interruptUnsafe()
-        timer = undefined
-        timerFor = undefined
-        yield* startTimer
-      }
       return ingress
     })
 
-  // ---- per instance: delivery and timeouts (the reader frames, decodes and steps the driver)
-  const runInstance = (instance: Instance, ingress: Queue.Queue<Batch | null>): Effect.Effect<void> =>
+  // ---- per instance: delivery (the reader frames, decodes, steps the driver and re-arms its wait)
+  const runInstance = (instance: Instance, ingress: Queue.Queue<Batch>): Effect.Effect<void> =>
     Effect.gen(function*() {
-      const rearm = Effect.gen(function*() {
-        const state = instance.driver.state
-        const t = instance.driver.timeout()
-        if (t === undefined) {
-          instance.deadline = undefined
-          instance.waitingIn = undefined
-        } else if (instance.waitingIn !== state || instance.deadline === undefined) {
-          instance.waitingIn = state
-          instance.deadline = (yield* Clock.currentTimeMillis) + t
-        }
-      })
-      yield* rearm
       while (true) {
-        let item: Option.Option<Batch | null>
-        const deadline = instance.deadline
-        if (deadline === undefined) item = Option.some(yield* Queue.take(ingress))
-        else {
-          const wait = deadline - (yield* Clock.currentTimeMillis)
-          item = wait <= 0 ? Option.none() : yield* Queue.take(ingress).pipe(Effect.timeoutOption(wait))
-        }
-        if (Option.isNone(item)) return yield* timedOut(instance)
-        let batch = item.value
+        let batch: Batch | undefined = yield* Queue.take(ingress)
         // whatever else is queued goes out with it, as one delivery
         let delivered: Array<Message> | undefined
-        while (batch !== null) {
+        while (batch !== undefined) {
           instance.ingressBytes -= batch.bytes
           if (delivered === undefined) delivered = batch.messages
           else for (const m of batch.messages) delivered.push(m)
           const next = Queue.sizeUnsafe(ingress) > 0 ? Queue.takeUnsafe(ingress) : undefined
-          batch = next !== undefined && next._tag === "Success" ? next.value : null
+          batch = next !== undefined && next._tag === "Success" ? next.value : undefined
         }
         if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
           yield* Deferred.succeed(instance.drained, undefined)
         }
-        if (delivered !== undefined && delivered.length > 0) {
-          // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
-          instance.deadline = undefined
-          // waits while the interface's event queue is full: this instance then takes no more
-          // batches, and the ones still arriving count against the ingress limit
-          yield* options.onReceive(delivered)
-        }
-        yield* rearm
+        // waits while the interface's event queue is full: this instance then takes no more
+        // batches, and the ones still arriving count against the ingress limit
+        if (delivered !== undefined && delivered.length > 0) yield* options.onReceive(delivered)
         // the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it,
         // and its message is then the driver's violation)
         if (instance.driver.done() && instance.framer.idle && Queue.sizeUnsafe(ingress) === 0) {
@@ -502,6 +517,10 @@ export const make = Effect.fnUntraced(function*(
       }
       if (instance.batch.length > 0) {
         if (instance.protocol.channel === 0) handshaking = false
+        // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
+        instance.deadline = undefined
+        const at = rearm(instance)
+        if (at !== undefined && at < timerAt) yield* restartTimer
         const batch: Batch = { messages: instance.batch, bytes: instance.batchBytes }
         instance.batch = []
         instance.ingressBytes += batch.bytes
@@ -521,23 +540,23 @@ export const make = Effect.fnUntraced(function*(
       // time spent waiting here does not count against the segment timeout.
       const behind = instances.find((i) => i.ingressBytes > i.protocol.ingressLimit / 2)
       if (behind !== undefined) {
-        const since = yield* Clock.currentTimeMillis
+        const since = now()
         const drained = yield* Deferred.make<void>()
         behind.drained = drained
+        paused = true
         if (behind.ingressBytes > behind.protocol.ingressLimit / 2) yield* Deferred.await(drained)
+        paused = false
         behind.drained = undefined
-        partialSince += (yield* Clock.currentTimeMillis) - since
+        // the peer could not be heard meanwhile: its waits and the segment's time move on by as much
+        const waited = now() - since
+        for (const i of instances) if (i.deadline !== undefined) i.deadline += waited
+        partialSince += waited
+        if (segmentDeadline !== undefined) segmentDeadline += waited
+        const next = earliest()
+        if (next !== undefined && next < timerAt) yield* restartTimer
         continue
       }
-      let chunks: ReadonlyArray<Uint8Array> | undefined
-      if (segments.inSegment) {
-        const left = partialSince + segmentTimeout() - (yield* Clock.currentTimeMillis)
-        const read = left <= 0 ? Option.none() : yield* bearer.read.pipe(Effect.timeoutOption(left))
-        if (Option.isNone(read)) {
-          return yield* Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: `a segment did not arrive whole within ${segmentTimeout()} ms of its first byte` }))
-        }
-        chunks = read.value
-      } else chunks = yield* bearer.read
+      const chunks = yield* bearer.read
       if (chunks === undefined) {
         if (segments.inSegment) {
           return yield* Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "the connection closed in the middle of a segment" }))
@@ -558,9 +577,12 @@ export const make = Effect.fnUntraced(function*(
       yield* flush()
       if (error !== undefined) return yield* Effect.fail(error)
       if (stop !== undefined) return yield* Effect.fail(stop)
-      if (segments.inSegment && segments.begun !== partial) {
+      if (!segments.inSegment) segmentDeadline = undefined
+      else if (segments.begun !== partial) {
         partial = segments.begun
-        partialSince = yield* Clock.currentTimeMillis
+        partialSince = now()
+        segmentDeadline = partialSince + segmentTimeout()
+        if (segmentDeadline < timerAt) yield* restartTimer
       }
     }
   }).pipe(
@@ -572,7 +594,7 @@ export const make = Effect.fnUntraced(function*(
 
   yield* Effect.forkScoped(reader)
   yield* Effect.forkScoped(writer)
-  yield* startTimer
+  if (earliest() !== undefined) yield* restartTimer
   return {
     send,
     closed: Deferred.await(done),

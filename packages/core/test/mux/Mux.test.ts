@@ -76,22 +76,30 @@ describe("Mux: idle channels hold no fiber and no queue", () => {
       assert.deepStrictEqual(received, ["handshake MsgProposeVersions", "keep-alive MsgKeepAlive"])
     }).pipe(Effect.scoped))
 
-  it.effect("a message sent wakes its instance too", () =>
+  it.effect("a message sent starts no fiber: only a message received does (delivery is all an instance's fiber does)", () =>
     Effect.gen(function*() {
       const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array>>()
+      const received: Array<string> = []
       const mux = yield* Mux.make({ read: Queue.take(incoming), write: () => Effect.void }, {
         protocols: NodeToNode.protocols,
         initiator: true,
         responder: false,
         handshakeRole: "initiator",
-        onReceive: () => Effect.void,
+        onReceive: (ms) => Effect.sync(() => void received.push(...ms.map((m) => m._tag))),
         onSent: () => Effect.void
       })
       yield* Effect.yieldNow
       assert.deepStrictEqual(mux.awake(), [])
       yield* mux.send(Handshake.make.propose(table))
       yield* Effect.yieldNow
-      assert.deepStrictEqual(mux.awake(), ["handshake initiator"])
+      assert.deepStrictEqual(mux.awake(), [])
+      const accept = Segment.cut(Handshake.protocol.encode(Handshake.make.accept(14, table.get(14)!)), 0, true, 12_288, 0)
+      yield* Queue.offer(incoming, accept)
+      yield* Effect.yieldNow
+      yield* Effect.yieldNow
+      // the answer woke the instance, which delivered it and, the handshake over, sleeps again
+      assert.deepStrictEqual(received, ["MsgAcceptVersion"])
+      assert.deepStrictEqual(mux.awake(), [])
     }).pipe(Effect.scoped))
 
   it.effect("a message on a channel whose protocol ended wakes it, and is the driver's violation", () =>
@@ -107,7 +115,7 @@ describe("Mux: idle channels hold no fiber and no queue", () => {
     }).pipe(Effect.scoped))
 })
 
-describe("Mux: the timeouts armed from the start run on one timer per connection (TestClock)", () => {
+describe("Mux: every timeout of a connection runs on its one timer (TestClock)", () => {
   it.effect("a peer that never proposes is closed at the handshake timeout (10 s), not before", () =>
     Effect.gen(function*() {
       const { mux, closed } = yield* responderMux
@@ -136,7 +144,7 @@ describe("Mux: the timeouts armed from the start run on one timer per connection
       assert.deepStrictEqual(mux.awake(), [])
     }).pipe(Effect.scoped))
 
-  it.effect("an instance woken before its deadline takes its own timeouts over; the timer moves to the next sleeper (chain-sync, 3 673 s)", () =>
+  it.effect("keep-alive waits re-armed at each message move the one timer along; chain-sync's Idle timeout (3 673 s) from the start still fires", () =>
     Effect.gen(function*() {
       const { mux, closed, push, handshake, received } = yield* responderMux
       yield* handshake
@@ -144,7 +152,7 @@ describe("Mux: the timeouts armed from the start run on one timer per connection
       yield* push(fromInitiator(KeepAlive.protocol, KeepAlive.make.keepAlive(1)))
       assert.deepStrictEqual(mux.awake(), ["keep-alive responder"])
       yield* mux.send(KeepAlive.make.response(1))
-      // the keep-alive instance now waits for the next keep-alive (97 s from the answer) on its own fiber
+      // the keep-alive instance now waits for the next keep-alive (97 s from the answer)
       yield* advanceBy(60_000, 1_000)
       yield* push(fromInitiator(KeepAlive.protocol, KeepAlive.make.keepAlive(2)))
       yield* mux.send(KeepAlive.make.response(2))
