@@ -39,9 +39,9 @@ const session = (
     const accepted = yield* Deferred.make<void, Error>()
     const done = yield* Deferred.make<void, Error>()
     let handshaken = false
-    const onEvent = (e: InterfaceEvent): Effect.Effect<void> => {
-      if (e._tag === "Recv") {
-        return Effect.gen(function*() {
+    // generator functions hoisted (Effect.fnUntraced): one written inline is built at every call,
+    // which costs more than the work (docs/BENCHMARKS.md)
+    const onRecv = Effect.fnUntraced(function*(e: InterfaceEvent & { readonly _tag: "Recv" }) {
           for (const m of e.messages as ReadonlyArray<any>) {
             if (!handshaken) {
               if (m._tag !== "MsgAcceptVersion") {
@@ -54,8 +54,9 @@ const session = (
               yield* Deferred.succeed(done, undefined)
             }
           }
-        })
-      }
+    })
+    const onEvent = (e: InterfaceEvent): Effect.Effect<void> => {
+      if (e._tag === "Recv") return onRecv(e)
       if (e._tag === "Disconnected" || e._tag === "Error") {
         const err = new Error(`connection ended: ${e._tag} ${e._tag === "Error" ? String(e.error) : ""}`)
         return Effect.andThen(Deferred.fail(accepted, err), Deferred.fail(done, err))
@@ -99,19 +100,18 @@ export const muxThroughput = (server: cp.ChildProcess, serverName: string, port:
       server,
       port,
       (send) => send(request),
-      (m, send) =>
-        Effect.gen(function*() {
-          if (m._tag === "MsgBlock") {
-            bytes += m.block.bytes.length
-            blocks++
-          } else if (m._tag === "MsgNoBlocks") throw new Error("MsgNoBlocks")
-          else if (m._tag === "MsgBatchDone") {
-            batches++
-            if (batches === ranges) return true
-            yield* send(request)
-          }
-          return false
-        })
+      Effect.fnUntraced(function*(m: any, send: (m: Message) => Effect.Effect<void>) {
+        if (m._tag === "MsgBlock") {
+          bytes += m.block.bytes.length
+          blocks++
+        } else if (m._tag === "MsgNoBlocks") throw new Error("MsgNoBlocks")
+        else if (m._tag === "MsgBatchDone") {
+          batches++
+          if (batches === ranges) return true
+          yield* send(request)
+        }
+        return false
+      })
     )
   ).then((r) => {
     if (bytes < ranges * rangeBytes) throw new Error(`mux: received ${bytes} of ${ranges * rangeBytes} bytes`)
@@ -139,17 +139,16 @@ export const rangeBlocks = (
       server,
       port,
       (send) => send(BlockFetch.make.requestRange(from as any, to as any)),
-      (m, send) =>
-        Effect.gen(function*() {
-          if (m._tag === "MsgBlock") blocks++
-          else if (m._tag === "MsgNoBlocks") throw new Error("MsgNoBlocks")
-          else if (m._tag === "MsgBatchDone") {
-            batches++
-            if (batches === repeat) return true
-            yield* send(BlockFetch.make.requestRange(from as any, to as any))
-          }
-          return false
-        })
+      Effect.fnUntraced(function*(m: any, send: (m: Message) => Effect.Effect<void>) {
+        if (m._tag === "MsgBlock") blocks++
+        else if (m._tag === "MsgNoBlocks") throw new Error("MsgNoBlocks")
+        else if (m._tag === "MsgBatchDone") {
+          batches++
+          if (batches === repeat) return true
+          yield* send(BlockFetch.make.requestRange(from as any, to as any))
+        }
+        return false
+      })
     )
   ).then((r) => {
     if (blocks !== count * repeat) throw new Error(`range: ${blocks} of ${count * repeat} blocks`)
@@ -163,27 +162,25 @@ export const chainSyncHeaders = (server: cp.ChildProcess, serverName: string, po
   let requested = 0
   let received = 0
   let forwards = 0
-  const more = (send: (m: Message) => Effect.Effect<void>) =>
-    Effect.gen(function*() {
-      while (requested < total && requested - received < window) {
-        requested++
-        yield* send(ChainSync.make.requestNext())
-      }
-    })
+  const more = Effect.fnUntraced(function*(send: (m: Message) => Effect.Effect<void>) {
+    while (requested < total && requested - received < window) {
+      requested++
+      yield* send(ChainSync.make.requestNext())
+    }
+  })
   return Effect.runPromise(
     session(
       server,
       port,
       more,
-      (m, send) =>
-        Effect.gen(function*() {
-          received++
-          if (m._tag === "MsgRollForward") forwards++
-          else if (m._tag !== "MsgRollBackward") throw new Error(`chain-sync: ${m._tag}`)
-          if (received >= total) return true
-          yield* more(send)
-          return false
-        })
+      Effect.fnUntraced(function*(m: any, send: (m: Message) => Effect.Effect<void>) {
+        received++
+        if (m._tag === "MsgRollForward") forwards++
+        else if (m._tag !== "MsgRollBackward") throw new Error(`chain-sync: ${m._tag}`)
+        if (received >= total) return true
+        yield* more(send)
+        return false
+      })
     )
   ).then((r) => {
     if (forwards !== headers) throw new Error(`chain-sync: ${forwards} of ${headers} headers`)

@@ -491,8 +491,9 @@ export const make = Effect.fnUntraced(function*(
     if (conn !== undefined) ports.get(message.protocol)?.sent(conn, message)
   }
 
-  const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
-    ctx.locked(Effect.gen(function*() {
+  // hoisted: a generator function written inline is built again at every call, which costs more
+  // than the whole event's work (bench/probe notes in docs/BENCHMARKS.md)
+  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent) {
       switch (event._tag) {
         case "Connected":
           return yield* onConnected(event.peer, event.direction)
@@ -516,7 +517,9 @@ export const make = Effect.fnUntraced(function*(
           return
         }
       }
-    }))
+    })
+  const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
+    event._tag === "Sent" ? ctx.locked(Effect.sync(() => onSent(event.peer, event.message))) : ctx.locked(onIo(event))
 
   // ---- commands: the connection's own, and the answers of `manual` mode -----------------------------
 

@@ -13,7 +13,7 @@ import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { type Direction, InterfaceEvent, type InterfaceShape } from "../Interface.ts"
+import { type Direction, type InterfaceCommand, InterfaceEvent, type InterfaceShape } from "../Interface.ts"
 import type { Message } from "../Message.ts"
 import type { PeerId, Role } from "../Primitives.ts"
 import { type ConnectionError, TransportError } from "../ProtocolError.ts"
@@ -166,10 +166,8 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
       return fiber
     })
 
-  const pool: Pool = {
-    events: Stream.fromQueue(events),
-    dispatch: (command) =>
-      Effect.gen(function*() {
+  /** Every command but a send on an open connection. */
+  const control = Effect.fnUntraced(function*(command: InterfaceCommand) {
         switch (command._tag) {
           case "Connect": {
             if (connections.has(command.peer)) return
@@ -202,7 +200,18 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
             return
           }
         }
-      }),
+  })
+
+  const pool: Pool = {
+    events: Stream.fromQueue(events),
+    dispatch: (command) => {
+      if (command._tag === "Send") {
+        // the hot path: no generator
+        const entry = connections.get(command.peer)
+        if (entry?.mux !== undefined) return entry.mux.send(command.message)
+      }
+      return control(command)
+    },
     adopt: (peer, bearer) =>
       Effect.flatMap(start(peer, "inbound", Effect.succeed(bearer)), (fiber) => Effect.asVoid(Fiber.await(fiber))),
     connections: Effect.sync(() => [...connections.keys()])
