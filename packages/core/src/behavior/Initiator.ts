@@ -22,7 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Behavior from "../Behavior.ts"
 import * as Cbor from "../cbor/Cbor.ts"
-import type { InterfaceEvent } from "../Interface.ts"
+import type { Interface, InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
 import type { Message, ProtocolName } from "../Message.ts"
 import type { PeerId } from "../Primitives.ts"
@@ -622,7 +622,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         blockFetchInFlight: blockFetch.view(r.peer)
       })
     }
-    return result as ReadonlyMap<PeerId, InitiatorPeerState>
+    return result
   })
 
   const behavior: InitiatorBehaviorShape = {
@@ -658,3 +658,23 @@ export const layer = (config: InitiatorConfig = {}): Layer.Layer<InitiatorBehavi
  * @since 0.1.0
  */
 export const managerLayer = (options: Manager.ManagerOptions = {}) => Manager.layer(InitiatorBehavior, options)
+
+/**
+ * The initiator and its Manager in one layer (as `Responder.layerManager`): needs the Interface;
+ * provides both the behavior and {@link InitiatorManager}.
+ *
+ * @example
+ * ```ts
+ * import { Initiator } from "@pallas-network2/core"
+ * const InitiatorLive = Initiator.layerManager({ networkMagic: 2 })
+ * // still needs an Interface, e.g. TcpInterface.layer(...)
+ * ```
+ *
+ * @category layers
+ * @since 0.2.0
+ */
+export const layerManager = (
+  config: InitiatorConfig = {},
+  options: Manager.ManagerOptions = {}
+): Layer.Layer<Manager.Manager<InitiatorEvent, InitiatorCommand> | InitiatorBehaviorShape, never, Interface> =>
+  Manager.layer(InitiatorBehavior, options).pipe(Layer.provideMerge(layer(config)))
