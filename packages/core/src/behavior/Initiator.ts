@@ -564,18 +564,10 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
 
   const execute = (command: InitiatorCommand) =>
     Effect.sync(() => {
-      switch (command._tag) {
-        case "IncludePeer":
-        case "BanPeer":
-        case "DemotePeer":
-          return governor.onCommand(command)
-        case "StartSync":
-          return chainSync.onCommand(command)
-        case "FetchRange":
-          return blockFetch.onCommand(command)
-        case "SubmitTx":
-          return txSubmission.onCommand(command)
-      }
+      if (command._tag === "StartSync") chainSync.onCommand(command)
+      else if (command._tag === "FetchRange") blockFetch.onCommand(command)
+      else if (command._tag === "SubmitTx") txSubmission.onCommand(command)
+      else governor.onCommand(command) // IncludePeer, BanPeer, DemotePeer
     })
 
   // ---- timers -----------------------------------------------------------------------------------
