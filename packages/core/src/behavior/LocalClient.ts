@@ -23,7 +23,14 @@ import * as Handshake from "../protocol/Handshake.ts"
 import type * as LocalStateQuery from "../protocol/LocalStateQuery.ts"
 import * as W from "./internal/local-wire.ts"
 import * as ChainSyncClient from "./localClient/chainSync.ts"
-import { type Connection, type Lifecycle, makeContext, newConnection, type SubBehavior } from "./localClient/context.ts"
+import {
+  type Connection,
+  type Lifecycle,
+  makeContext,
+  newConnection,
+  protocolClient,
+  type SubBehavior
+} from "./localClient/context.ts"
 import * as HandshakeClient from "./localClient/handshake.ts"
 import * as StateQueryClient from "./localClient/stateQuery.ts"
 import * as TxMonitorClient from "./localClient/txMonitor.ts"
@@ -316,10 +323,10 @@ export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) 
   const ctx = yield* makeContext
   const connections = ctx.connections
   const handshake = HandshakeClient.make(ctx, config)
-  const chainSync = ChainSyncClient.make(ctx)
-  const stateQuery = StateQueryClient.make(ctx)
-  const txSubmission = TxSubmissionClient.make(ctx)
-  const txMonitor = TxMonitorClient.make(ctx)
+  const chainSync = protocolClient(ctx, ChainSyncClient.spec)
+  const stateQuery = protocolClient(ctx, StateQueryClient.spec)
+  const txSubmission = protocolClient(ctx, TxSubmissionClient.spec)
+  const txMonitor = protocolClient(ctx, TxMonitorClient.spec)
   /** The handshake and every local mini-protocol's client side, in the order a connection's state is made. */
   const parts: ReadonlyArray<Lifecycle> = [handshake, chainSync, stateQuery, txSubmission, txMonitor]
 

@@ -10,14 +10,7 @@ import * as Block from "../../chain/Block.ts"
 import { blockTagOf } from "../../protocol/Common.ts"
 import * as LocalChainSync from "../../protocol/LocalChainSync.ts"
 import type { LocalBlock, LocalClientCommand } from "../LocalClient.ts"
-import {
-  type ClientContext,
-  type ClientSpec,
-  type CommandTable,
-  messageOf,
-  protocolClient,
-  type ProtocolClient
-} from "./context.ts"
+import type { ClientSpec } from "./context.ts"
 
 /** The commands of local chain-sync. */
 type Command = Extract<LocalClientCommand, { readonly _tag: "FindIntersect" | "RequestNext" }>
@@ -28,18 +21,14 @@ export const readBlock = (bytes: Uint8Array): LocalBlock => {
   return { era: b.header.era, tag: blockTagOf(bytes), slot: b.slot, hash: b.hash, blockNo: b.blockNo, prevHash: b.prevHash, bytes }
 }
 
-/** The message each command sends. */
-const commands: CommandTable<Command, LocalChainSync.Message> = {
-  FindIntersect: (command) => LocalChainSync.make.findIntersect(command.points),
-  RequestNext: () => LocalChainSync.make.requestNext()
-}
-
-/** Local chain-sync's client side as data. */
+/** Local chain-sync's client side as data (the composition makes it with `protocolClient`). */
 export const spec: ClientSpec<LocalChainSync.Message, Command> = {
   name: "local-chain-sync",
   protocol: LocalChainSync.protocol,
-  commands,
-  toMessage: (command) => messageOf(commands, command._tag, command),
+  commands: {
+    FindIntersect: (command) => LocalChainSync.make.findIntersect(command.points),
+    RequestNext: () => LocalChainSync.make.requestNext()
+  },
   events: ["IntersectFound", "IntersectNotFound", "RollForward", "RollBackward", "AwaitReply"],
   onReply: (ctx, conn, m) => {
     const peer = conn.peer
@@ -66,6 +55,3 @@ export const spec: ClientSpec<LocalChainSync.Message, Command> = {
     }
   }
 }
-
-/** Makes local chain-sync's client side. */
-export const make = (ctx: ClientContext): ProtocolClient<LocalChainSync.Message, Command> => protocolClient(ctx, spec)

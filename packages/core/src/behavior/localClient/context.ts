@@ -115,23 +115,10 @@ export type LocalMiniProtocol = Exclude<LocalProtocol, "connection">
 /** The commands that send one message of a local mini-protocol (all but `Connect` and `Disconnect`). */
 export type ProtocolCommand = Exclude<LocalClientCommand, { readonly _tag: "Connect" | "Disconnect" }>
 
-/** Each command of a union by its tag. */
-type CommandsByTag<C extends ProtocolCommand> = { readonly [K in C["_tag"]]: Extract<C, { readonly _tag: K }> }
-
 /** The message each of a protocol's commands sends, by command tag. */
 export type CommandTable<C extends ProtocolCommand, M extends Message> = {
-  readonly [K in C["_tag"]]: (command: CommandsByTag<C>[K]) => M
+  readonly [K in C["_tag"]]: (command: C & { readonly _tag: K }) => M
 }
-
-/**
- * The message a command sends, from its protocol's table (called where the command union is known:
- * `messageOf(commands, command._tag, command)`).
- */
-export const messageOf = <C extends ProtocolCommand, M extends Message, K extends C["_tag"]>(
-  table: CommandTable<C, M>,
-  tag: K,
-  command: CommandsByTag<C>[K]
-): M => table[tag](command)
 
 /**
  * A local mini-protocol's client side as data: its table, the message each command sends, the events
@@ -144,8 +131,6 @@ export interface ClientSpec<M extends Message, C extends ProtocolCommand> {
   readonly protocol: Protocol<M>
   /** The message each command sends, by command tag. */
   readonly commands: CommandTable<C, M>
-  /** The message a command sends: `messageOf(commands, command._tag, command)`. */
-  readonly toMessage: (command: C) => M
   /** The tags of the events its replies become. */
   readonly events: ReadonlyArray<LocalClientEvent["_tag"]>
   /** A message from the node: an event for the application, or closing the connection. */
@@ -179,7 +164,8 @@ export const protocolClient = <M extends Message, C extends ProtocolCommand>(
       Effect.sync(() => {
         const driver = drivers.get(conn.peer)
         if (driver === undefined) return ctx.rejected(command, "not connected")
-        const message = spec.toMessage(command)
+        const tag: C["_tag"] = command._tag
+        const message = spec.commands[tag](command)
         const before = driver.state
         if (driver.send(message)._tag === "Violation") {
           return ctx.rejected(command, `${message._tag} is not allowed in ${message.protocol} state ${before}`)

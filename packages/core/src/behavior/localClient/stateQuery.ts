@@ -7,32 +7,21 @@
  */
 import * as LocalStateQuery from "../../protocol/LocalStateQuery.ts"
 import type { LocalClientCommand } from "../LocalClient.ts"
-import {
-  type ClientContext,
-  type ClientSpec,
-  type CommandTable,
-  messageOf,
-  protocolClient,
-  type ProtocolClient
-} from "./context.ts"
+import type { ClientSpec } from "./context.ts"
 
 /** The commands of local state query. */
 type Command = Extract<LocalClientCommand, { readonly _tag: "Acquire" | "ReAcquire" | "Query" | "Release" }>
 
-/** The message each command sends. */
-const commands: CommandTable<Command, LocalStateQuery.Message> = {
-  Acquire: (command) => LocalStateQuery.make.acquire(command.target),
-  ReAcquire: (command) => LocalStateQuery.make.reAcquire(command.target),
-  Query: (command) => LocalStateQuery.make.query(command.query),
-  Release: () => LocalStateQuery.make.release()
-}
-
-/** Local state query's client side as data. */
+/** Local state query's client side as data (the composition makes it with `protocolClient`). */
 export const spec: ClientSpec<LocalStateQuery.Message, Command> = {
   name: "local-state-query",
   protocol: LocalStateQuery.protocol,
-  commands,
-  toMessage: (command) => messageOf(commands, command._tag, command),
+  commands: {
+    Acquire: (command) => LocalStateQuery.make.acquire(command.target),
+    ReAcquire: (command) => LocalStateQuery.make.reAcquire(command.target),
+    Query: (command) => LocalStateQuery.make.query(command.query),
+    Release: () => LocalStateQuery.make.release()
+  },
   events: ["Acquired", "AcquireFailed", "QueryResult"],
   onReply: (ctx, conn, m) => {
     const peer = conn.peer
@@ -48,6 +37,3 @@ export const spec: ClientSpec<LocalStateQuery.Message, Command> = {
     }
   }
 }
-
-/** Makes local state query's client side. */
-export const make = (ctx: ClientContext): ProtocolClient<LocalStateQuery.Message, Command> => protocolClient(ctx, spec)

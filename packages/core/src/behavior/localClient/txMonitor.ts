@@ -7,14 +7,7 @@
  */
 import * as LocalTxMonitor from "../../protocol/LocalTxMonitor.ts"
 import type { LocalClientCommand } from "../LocalClient.ts"
-import {
-  type ClientContext,
-  type ClientSpec,
-  type CommandTable,
-  messageOf,
-  protocolClient,
-  type ProtocolClient
-} from "./context.ts"
+import type { ClientSpec } from "./context.ts"
 
 /** The commands of local tx-monitor. */
 type Command = Extract<
@@ -22,22 +15,18 @@ type Command = Extract<
   { readonly _tag: "MonitorAcquire" | "MonitorRelease" | "NextTx" | "HasTx" | "GetSizes" | "GetMeasures" }
 >
 
-/** The message each command sends. */
-const commands: CommandTable<Command, LocalTxMonitor.Message> = {
-  MonitorAcquire: () => LocalTxMonitor.make.acquire(),
-  MonitorRelease: () => LocalTxMonitor.make.release(),
-  NextTx: () => LocalTxMonitor.make.nextTx(),
-  HasTx: (command) => LocalTxMonitor.make.hasTx(command.txId),
-  GetSizes: () => LocalTxMonitor.make.getSizes(),
-  GetMeasures: () => LocalTxMonitor.make.getMeasures()
-}
-
-/** Local tx-monitor's client side as data. */
+/** Local tx-monitor's client side as data (the composition makes it with `protocolClient`). */
 export const spec: ClientSpec<LocalTxMonitor.Message, Command> = {
   name: "local-tx-monitor",
   protocol: LocalTxMonitor.protocol,
-  commands,
-  toMessage: (command) => messageOf(commands, command._tag, command),
+  commands: {
+    MonitorAcquire: () => LocalTxMonitor.make.acquire(),
+    MonitorRelease: () => LocalTxMonitor.make.release(),
+    NextTx: () => LocalTxMonitor.make.nextTx(),
+    HasTx: (command) => LocalTxMonitor.make.hasTx(command.txId),
+    GetSizes: () => LocalTxMonitor.make.getSizes(),
+    GetMeasures: () => LocalTxMonitor.make.getMeasures()
+  },
   events: ["MempoolAcquired", "NextTx", "HasTx", "MempoolSizes", "MempoolMeasures"],
   onReply: (ctx, conn, m) => {
     const peer = conn.peer
@@ -63,6 +52,3 @@ export const spec: ClientSpec<LocalTxMonitor.Message, Command> = {
     }
   }
 }
-
-/** Makes local tx-monitor's client side. */
-export const make = (ctx: ClientContext): ProtocolClient<LocalTxMonitor.Message, Command> => protocolClient(ctx, spec)

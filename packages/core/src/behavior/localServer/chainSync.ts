@@ -11,16 +11,11 @@ import * as Stream from "effect/Stream"
 import type { PeerId } from "../../Primitives.ts"
 import { Point, WrappedBlock } from "../../protocol/Common.ts"
 import * as LocalChainSync from "../../protocol/LocalChainSync.ts"
+import type { ChainSyncView } from "../responder/chainSync.ts"
 import { type Connection, ignoreSent, requests, type ServerContext, type SubBehavior } from "./context.ts"
 
 /** The local chain-sync requests the stand-in reads. */
 type Request = Extract<LocalChainSync.Message, { readonly _tag: "MsgFindIntersect" | "MsgRequestNext" | "MsgDone" }>
-
-/** What the client snapshot shows of local chain-sync: the last point sent and whether the client waits at our tip. */
-export interface ChainSyncView {
-  readonly cursor: Point
-  readonly awaiting: boolean
-}
 
 /** One client's local chain-sync state. */
 interface ChainSyncState {
@@ -33,7 +28,7 @@ interface ChainSyncState {
   awaiting: boolean
 }
 
-/** Local chain-sync's server side. */
+/** Local chain-sync's server side: the snapshot shows the last point sent and whether the client waits at our tip. */
 export type ChainSyncServer = SubBehavior<Request, ChainSyncView>
 
 /** Makes local chain-sync's server side; it follows the chain's changes in the current scope. */
