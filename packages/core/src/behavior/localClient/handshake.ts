@@ -19,7 +19,7 @@ export interface HandshakeClient extends SubBehavior<Handshake.Message> {
 }
 
 /** The version table a config proposes. */
-export const versionTableOf = (config: LocalClientConfig): Handshake.VersionTable =>
+const versionTableOf = (config: LocalClientConfig): Handshake.VersionTable =>
   config.versionTable ?? Handshake.n2cVersionTable({
     magic: config.networkMagic ?? NetworkMagic.mainnet,
     versions: config.versions ?? Handshake.N2C_VERSIONS,
