@@ -361,68 +361,69 @@ export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) 
     ctx.emit({ _tag: "Disconnected", peer, reason })
   })
 
-  const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
-    ctx.locked(Effect.gen(function*() {
-      switch (event._tag) {
-        case "Connected": {
-          const conn = connections.get(event.peer) ?? (yield* open(event.peer))
-          ctx.emit({ _tag: "Connected", peer: event.peer })
-          return yield* handshake.propose(conn)
-        }
-        case "Error": {
-          const conn = connections.get(event.peer)
-          if (conn !== undefined) conn.error ??= event.error.message
-          return
-        }
-        case "Disconnected":
-          return yield* onDisconnected(event.peer)
-        case "Recv": {
-          const conn = connections.get(event.peer)
-          if (conn === undefined) return
-          for (const m of event.messages) {
-            if (conn.closing !== undefined) return
-            const port = ports.get(m.protocol)
-            if (port !== undefined) yield* port(conn, m)
-          }
-          return
-        }
-        default:
-          return
+  // hoisted: a generator function written inline is built again at every call (as in the responder)
+  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent) {
+    switch (event._tag) {
+      case "Connected": {
+        const conn = connections.get(event.peer) ?? (yield* open(event.peer))
+        ctx.emit({ _tag: "Connected", peer: event.peer })
+        return yield* handshake.propose(conn)
       }
-    }))
+      case "Error": {
+        const conn = connections.get(event.peer)
+        if (conn !== undefined) conn.error ??= event.error.message
+        return
+      }
+      case "Disconnected":
+        return yield* onDisconnected(event.peer)
+      case "Recv": {
+        const conn = connections.get(event.peer)
+        if (conn === undefined) return
+        for (const m of event.messages) {
+          if (conn.closing !== undefined) return
+          const port = ports.get(m.protocol)
+          if (port !== undefined) yield* port(conn, m)
+        }
+        return
+      }
+      default:
+        return
+    }
+  })
+  const handleIo = (event: InterfaceEvent): Effect.Effect<void> => ctx.locked(onIo(event))
 
-  const execute = (command: LocalClientCommand): Effect.Effect<void> =>
-    ctx.locked(Effect.gen(function*() {
-      const conn = connections.get(command.peer)
-      if (command._tag === "Connect") {
-        if (conn !== undefined) return ctx.rejected(command, "already connected (or connecting)")
-        yield* open(command.peer)
-        return ctx.connect(command.peer)
-      }
-      if (conn === undefined) return ctx.rejected(command, "not connected")
-      if (command._tag === "Disconnect") return ctx.close(conn, command.reason ?? "closed by the application")
-      if (conn.closing !== undefined) return ctx.rejected(command, `the connection is closing: ${conn.closing}`)
-      if (conn.handshake !== "accepted") return ctx.rejected(command, "the handshake is not done")
-      switch (command._tag) {
-        case "FindIntersect":
-        case "RequestNext":
-          return yield* chainSync.onCommand(conn, command)
-        case "Acquire":
-        case "ReAcquire":
-        case "Query":
-        case "Release":
-          return yield* stateQuery.onCommand(conn, command)
-        case "SubmitTx":
-          return yield* txSubmission.onCommand(conn, command)
-        case "MonitorAcquire":
-        case "MonitorRelease":
-        case "NextTx":
-        case "HasTx":
-        case "GetSizes":
-        case "GetMeasures":
-          return yield* txMonitor.onCommand(conn, command)
-      }
-    }))
+  const onCommand = Effect.fnUntraced(function*(command: LocalClientCommand) {
+    const conn = connections.get(command.peer)
+    if (command._tag === "Connect") {
+      if (conn !== undefined) return ctx.rejected(command, "already connected (or connecting)")
+      yield* open(command.peer)
+      return ctx.connect(command.peer)
+    }
+    if (conn === undefined) return ctx.rejected(command, "not connected")
+    if (command._tag === "Disconnect") return ctx.close(conn, command.reason ?? "closed by the application")
+    if (conn.closing !== undefined) return ctx.rejected(command, `the connection is closing: ${conn.closing}`)
+    if (conn.handshake !== "accepted") return ctx.rejected(command, "the handshake is not done")
+    switch (command._tag) {
+      case "FindIntersect":
+      case "RequestNext":
+        return yield* chainSync.onCommand(conn, command)
+      case "Acquire":
+      case "ReAcquire":
+      case "Query":
+      case "Release":
+        return yield* stateQuery.onCommand(conn, command)
+      case "SubmitTx":
+        return yield* txSubmission.onCommand(conn, command)
+      case "MonitorAcquire":
+      case "MonitorRelease":
+      case "NextTx":
+      case "HasTx":
+      case "GetSizes":
+      case "GetMeasures":
+        return yield* txMonitor.onCommand(conn, command)
+    }
+  })
+  const execute = (command: LocalClientCommand): Effect.Effect<void> => ctx.locked(onCommand(command))
 
   const snapshot = (conn: Connection): LocalClientPeerState => ({
     handshake: conn.handshake,

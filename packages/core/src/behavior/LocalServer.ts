@@ -513,38 +513,39 @@ export const make = Effect.fnUntraced(function*(
     ctx.emit({ _tag: "ClientDisconnected", peer, reason, served: { ...conn.served } })
   })
 
-  const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
-    ctx.locked(Effect.gen(function*() {
-      switch (event._tag) {
-        case "Connected":
-          return yield* onConnected(event.peer, event.direction)
-        case "Disconnected":
-          return yield* onDisconnected(event.peer)
-        case "Error": {
-          const conn = connections.get(event.peer)
-          if (conn === undefined) return
-          conn.error ??= event.error.message
-          if (event.error._tag !== "TransportError") ctx.emit({ _tag: "ProtocolViolation", peer: event.peer, error: event.error })
-          return
-        }
-        case "Sent": {
-          const conn = connections.get(event.peer)
-          if (conn !== undefined) ports.get(event.message.protocol)?.sent(conn, event.message)
-          return
-        }
-        case "Recv": {
-          const conn = connections.get(event.peer)
-          if (conn === undefined) return
-          for (const m of event.messages) {
-            if (!reading(conn)) return
-            yield* onMessage(conn, m).pipe(Effect.catchTag("ChainSourceError", (e) => ctx.chainFailed(conn, e)))
-          }
-          return
-        }
-        default:
-          return
+  // hoisted: a generator function written inline is built again at every call (as in the responder)
+  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent) {
+    switch (event._tag) {
+      case "Connected":
+        return yield* onConnected(event.peer, event.direction)
+      case "Disconnected":
+        return yield* onDisconnected(event.peer)
+      case "Error": {
+        const conn = connections.get(event.peer)
+        if (conn === undefined) return
+        conn.error ??= event.error.message
+        if (event.error._tag !== "TransportError") ctx.emit({ _tag: "ProtocolViolation", peer: event.peer, error: event.error })
+        return
       }
-    }))
+      case "Sent": {
+        const conn = connections.get(event.peer)
+        if (conn !== undefined) ports.get(event.message.protocol)?.sent(conn, event.message)
+        return
+      }
+      case "Recv": {
+        const conn = connections.get(event.peer)
+        if (conn === undefined) return
+        for (const m of event.messages) {
+          if (!reading(conn)) return
+          yield* onMessage(conn, m).pipe(Effect.catchTag("ChainSourceError", (e) => ctx.chainFailed(conn, e)))
+        }
+        return
+      }
+      default:
+        return
+    }
+  })
+  const handleIo = (event: InterfaceEvent): Effect.Effect<void> => ctx.locked(onIo(event))
 
   const execute = (command: LocalServerCommand): Effect.Effect<void> =>
     ctx.locked(Effect.sync(() => {
