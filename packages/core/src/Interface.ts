@@ -55,7 +55,7 @@ export type Direction = "outbound" | "inbound"
  *
  * - `Connected`: a connection is up (`outbound`: we dialled; `inbound`: we accepted).
  * - `Disconnected`: the connection is gone (after an `Error`, or a clean close by either side).
- * - `Sent`: a message was written to the socket.
+ * - `Sent`: messages were written to the socket (those of one write, in order).
  * - `Recv`: whole messages arrived, in order.
  * - `Error`: the connection failed; a `Disconnected` follows.
  * - `Idle`: the connection has carried nothing for the interface's idle period.
@@ -66,7 +66,7 @@ export type Direction = "outbound" | "inbound"
 export type InterfaceEvent<M extends Message = Message> =
   | { readonly _tag: "Connected"; readonly peer: PeerId; readonly direction: Direction }
   | { readonly _tag: "Disconnected"; readonly peer: PeerId }
-  | { readonly _tag: "Sent"; readonly peer: PeerId; readonly message: M }
+  | { readonly _tag: "Sent"; readonly peer: PeerId; readonly messages: ReadonlyArray<M> }
   | { readonly _tag: "Recv"; readonly peer: PeerId; readonly messages: ReadonlyArray<M> }
   | { readonly _tag: "Error"; readonly peer: PeerId; readonly error: ConnectionError }
   | { readonly _tag: "Idle"; readonly peer: PeerId }
@@ -80,7 +80,7 @@ export type InterfaceEvent<M extends Message = Message> =
 export const InterfaceEvent = {
   Connected: (peer: PeerId, direction: Direction): InterfaceEvent<never> => ({ _tag: "Connected", peer, direction }),
   Disconnected: (peer: PeerId): InterfaceEvent<never> => ({ _tag: "Disconnected", peer }),
-  Sent: <M extends Message>(peer: PeerId, message: M): InterfaceEvent<M> => ({ _tag: "Sent", peer, message }),
+  Sent: <M extends Message>(peer: PeerId, ...messages: ReadonlyArray<M>): InterfaceEvent<M> => ({ _tag: "Sent", peer, messages }),
   Recv: <M extends Message>(peer: PeerId, messages: ReadonlyArray<M>): InterfaceEvent<M> => ({
     _tag: "Recv",
     peer,

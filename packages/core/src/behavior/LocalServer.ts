@@ -529,7 +529,7 @@ export const make = Effect.fnUntraced(function*(
       }
       case "Sent": {
         const conn = connections.get(event.peer)
-        if (conn !== undefined) ports.get(event.message.protocol)?.sent(conn, event.message)
+        if (conn !== undefined) for (const m of event.messages) ports.get(m.protocol)?.sent(conn, m)
         return
       }
       case "Recv": {

@@ -486,9 +486,9 @@ export const make = Effect.fnUntraced(function*(
 
   // ---- messages: each to the port of its mini-protocol ---------------------------------------------
 
-  const onSent = (peer: PeerId, message: Message) => {
+  const onSent = (peer: PeerId, messages: ReadonlyArray<Message>) => {
     const conn = connections.get(peer)
-    if (conn !== undefined) ports.get(message.protocol)?.sent(conn, message)
+    if (conn !== undefined) for (const m of messages) ports.get(m.protocol)?.sent(conn, m)
   }
 
   // hoisted: a generator function written inline is built again at every call, which costs more
@@ -502,7 +502,7 @@ export const make = Effect.fnUntraced(function*(
         case "Error":
           return yield* onError(event.peer, event.error)
         case "Sent":
-          return onSent(event.peer, event.message)
+          return onSent(event.peer, event.messages)
         case "Idle":
           return
         case "Recv": {
@@ -519,7 +519,7 @@ export const make = Effect.fnUntraced(function*(
       }
     })
   const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
-    event._tag === "Sent" ? ctx.locked(Effect.sync(() => onSent(event.peer, event.message))) : ctx.locked(onIo(event))
+    event._tag === "Sent" ? ctx.locked(Effect.sync(() => onSent(event.peer, event.messages))) : ctx.locked(onIo(event))
 
   // ---- commands: the connection's own, and the answers of `manual` mode -----------------------------
 

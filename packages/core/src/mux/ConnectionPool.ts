@@ -110,13 +110,9 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
         ...(options.sduTimeout === undefined ? {} : { sduTimeout: options.sduTimeout }),
         onReceive: (messages) => (probe.received(messages), emit(InterfaceEvent.Recv(peer, messages))),
         onSent: (messages) => {
-          const sent: Array<InterfaceEvent> = []
-          for (const m of messages) {
-            probe.sent(m)
-            sent.push(InterfaceEvent.Sent(peer, m))
-          }
-          // one offer for the write's messages
-          return Effect.asVoid(Queue.offerAll(events, sent))
+          for (const m of messages) probe.sent(m)
+          // one event for the write's messages
+          return emit(InterfaceEvent.Sent(peer, ...messages))
         },
         onActivity: () => {
           last++

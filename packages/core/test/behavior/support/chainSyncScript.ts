@@ -138,7 +138,7 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, Scrip
         case "Send": {
           const c = conns.get(peer)
           if (c === undefined || spec === undefined) return
-          Queue.offerUnsafe(events, { _tag: "Sent", peer, message: command.message })
+          Queue.offerUnsafe(events, { _tag: "Sent", peer, messages: [command.message] })
           answer(peer, c, spec, command.message)
           return
         }

@@ -86,7 +86,7 @@ export const make = Effect.fnUntraced(function*(servers: ReadonlyArray<ServerSpe
         if (!side.open) return
         switch (command._tag) {
           case "Send": {
-            Queue.offerUnsafe(events, { _tag: "Sent", peer: client, message: command.message })
+            Queue.offerUnsafe(events, { _tag: "Sent", peer: client, messages: [command.message] })
             const message = s.tamper === undefined ? command.message : s.tamper(command.message)
             side.down.push(s.rtt / 2 + (s.slow ?? 0), () => {
               if (side.open) Queue.offerUnsafe(clientEvents, { _tag: "Recv", peer: s.peer, messages: [message] })
@@ -132,7 +132,7 @@ export const make = Effect.fnUntraced(function*(servers: ReadonlyArray<ServerSpe
           return
         case "Send":
           if (side === undefined || !side.open) return
-          Queue.offerUnsafe(clientEvents, { _tag: "Sent", peer: command.peer, message: command.message })
+          Queue.offerUnsafe(clientEvents, { _tag: "Sent", peer: command.peer, messages: [command.message] })
           side.up.push(side.rtt / 2, () => {
             if (side.open) Queue.offerUnsafe(side.events, { _tag: "Recv", peer: client, messages: [command.message] })
           })
