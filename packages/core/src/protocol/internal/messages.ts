@@ -279,7 +279,7 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
 
   const toJson = (message: M): Record<string, unknown> => {
     const c = byName.get(message._tag)!
-    if (c.def.json !== undefined) return { msg: message._tag, ...c.def.json(message as never) }
+    if (c.def.json !== undefined) return { msg: message._tag, ...c.def.json(message) }
     const m = message
     const o: Record<string, unknown> = { msg: message._tag }
     for (const [k, f] of c.def.fields) {
