@@ -58,4 +58,17 @@ describe("Cbor", () => {
       assert.strictEqual(Cbor.toHex(Cbor.encode(Cbor.decode(bytes))), Cbor.toHex(bytes))
     }))
   })
+
+  it("encodings share a slab without aliasing: each output keeps its bytes whatever is encoded after it", () => {
+    const outputs: Array<[Uint8Array, string]> = []
+    for (let i = 0; i < 2_000; i++) {
+      const value: Cbor.Value = [i, new Uint8Array(i % 700).fill(i & 0xff), [i * 3, "x".repeat(i % 50)]]
+      const bytes = Cbor.encode(value)
+      outputs.push([bytes, Cbor.toHex(bytes)])
+    }
+    for (const [bytes, hex] of outputs) assert.strictEqual(Cbor.toHex(bytes), hex)
+    // and each decodes back to what was encoded
+    const [first] = outputs[1_999]!
+    assert.deepStrictEqual(Cbor.encode(Cbor.decode(first)), first)
+  })
 })

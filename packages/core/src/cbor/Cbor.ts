@@ -464,10 +464,24 @@ export class Writer {
   // made on first use only (64-bit heads and floats): taking `.buffer` moves a small array off V8's
   // heap into malloc'd memory, which most messages never need
   private dataView: DataView | undefined = undefined
+  /** Where {@link buf} starts in the shared slab, while it is a piece of it; -1 otherwise. */
+  private slabAt = -1
   /** Bytes written so far. */
   length = 0
   constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity)
+    // a small buffer is a piece of a shared slab: a typed array over 64 bytes gets a buffer of its
+    // own outside V8's heap, which cost more than encoding the message (a chain-sync roll-forward of
+    // 830 bytes: 3.2 -> 1.5 us; bench/probe notes in docs/BENCHMARKS.md). A piece kept alive keeps
+    // its slab (16 kB) alive, as Node's Buffer pool does.
+    if (capacity <= SLAB_PIECE) {
+      if (slabUsed + capacity > SLAB) {
+        slab = new Uint8Array(SLAB)
+        slabUsed = 0
+      }
+      this.slabAt = slabUsed
+      this.buf = slab.subarray(slabUsed, slabUsed + capacity)
+      slabUsed += capacity
+    } else this.buf = new Uint8Array(capacity)
   }
   private get view(): DataView {
     return this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
@@ -480,6 +494,7 @@ export class Writer {
     const next = new Uint8Array(size)
     next.set(this.buf.subarray(0, this.length))
     this.buf = next
+    this.slabAt = -1
     this.dataView = undefined
   }
   /** Writes a major type with its argument in the shortest form. */
@@ -626,9 +641,20 @@ export class Writer {
   }
   /** The bytes written so far: a view of the writer's buffer (no copy; the writer is done with). */
   finish(): Uint8Array {
+    // the rest of a slab piece goes back when no other writer took a piece after it
+    if (this.slabAt >= 0 && this.buf.buffer === slab.buffer && slabUsed === this.slabAt + this.buf.length) {
+      slabUsed = this.slabAt + ((this.length + 7) & ~7)
+    }
+    this.slabAt = -1
     return this.buf.subarray(0, this.length)
   }
 }
+
+/** The shared slab small writers cut their buffers from (a new one when it is full; the old one lives while its pieces do). */
+const SLAB = 16_384
+const SLAB_PIECE = 2_048
+let slab = new Uint8Array(SLAB)
+let slabUsed = 0
 
 const encodeHalf = (value: number): number => {
   const f32 = new Float32Array([value])
@@ -657,15 +683,18 @@ const encodeHalf = (value: number): number => {
  */
 export const encode = (value: Value): Uint8Array => new Writer(sizeHint(value)).value(value).finish()
 
-/** A first guess of the encoded size, so a message carrying a large byte string is written without regrowing. */
-const sizeHint = (value: Value): number => {
-  let n = 64
-  if (Array.isArray(value)) {
-    for (const v of value as ReadonlyArray<Value>) {
-      if (v instanceof Uint8Array) n += v.length + 9
-      else if (v instanceof Tag && v.value instanceof Uint8Array) n += v.value.length + 12
-    }
-  }
+/**
+ * A first guess of the encoded size, so a message carrying byte strings (a block, a header wrapped
+ * in an array, a transaction) is written without regrowing: the byte strings three levels down.
+ */
+const sizeHint = (value: Value): number => 64 + bytesIn(value, 3)
+const bytesIn = (value: Value, depth: number): number => {
+  if (value instanceof Uint8Array) return value.length + 9
+  if (depth === 0) return 0
+  if (value instanceof Tag) return 3 + bytesIn(value.value, depth - 1)
+  if (!Array.isArray(value)) return 0
+  let n = 0
+  for (const v of value as ReadonlyArray<Value>) n += bytesIn(v, depth - 1)
   return n
 }
 
