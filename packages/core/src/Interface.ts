@@ -103,10 +103,50 @@ export interface InterfaceShape<M extends Message = Message> {
 }
 
 /**
- * The Interface service. Layers: `TcpInterface.layer` and `UnixInterface.layer` in
- * `@pallas-network2/node`, `TestInterface.layer` in the emulation module.
+ * The identifier of an Interface whose connections carry the messages `M` (a type only: the
+ * Interface's place in a layer's or an effect's requirements). `Interface<Message>`, the default, is
+ * the untyped Interface. Two message unions are compatible when one contains the other: so the
+ * untyped Interface still meets any typed requirement (and a typed one any untyped requirement),
+ * while a node-to-client Interface does not meet a node-to-node behavior's.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface Interface<M extends Message = Message> {
+  /** Phantom: the messages the Interface carries (a method, so that the check goes both ways). */
+  "~@pallas-network2/core/Interface"(messages: M): void
+}
+
+/**
+ * The Interface service, untyped (its messages are any {@link Message}). Layers: `TcpInterface.layer`
+ * and `UnixInterface.layer` in `@pallas-network2/node`, `TestInterface.layer` in the emulation
+ * module; each provides the Interface of the messages its `protocols` carry ({@link key}).
  *
  * @category services
  * @since 0.1.0
  */
-export class Interface extends Context.Service<Interface, InterfaceShape>()("@pallas-network2/core/Interface") {}
+export const Interface: Context.Service<Interface, InterfaceShape> = Context.Service<Interface, InterfaceShape>(
+  "@pallas-network2/core/Interface"
+)
+
+/**
+ * The key of the Interface whose connections carry the messages `M`, as a behavior over `M` needs
+ * it. Every Interface occupies the one slot of {@link Interface} (the same runtime key): a context
+ * holds one Interface.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Interface } from "@pallas-network2/core"
+ * import type { NodeToNode } from "@pallas-network2/core/protocol"
+ * const program = Effect.gen(function*() {
+ *   const iface = yield* Interface.key<NodeToNode.AnyNodeToNodeMessage>()
+ *   return iface.events
+ * })
+ * ```
+ *
+ * @category services
+ * @since 0.3.0
+ */
+export const key = <M extends Message>(): Context.Service<Interface<M>, InterfaceShape<M>> =>
+  Context.Service<Interface<M>, InterfaceShape<M>>(Interface.key)

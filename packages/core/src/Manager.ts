@@ -16,7 +16,7 @@ import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Behavior, BehaviorKey } from "./Behavior.ts"
-import { Interface, type InterfaceShape } from "./Interface.ts"
+import * as Interface from "./Interface.ts"
 import type { Message } from "./Message.ts"
 
 /**
@@ -73,7 +73,7 @@ export interface ManagerOptions {
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function*<Event, Command, PeerState, M extends Message>(
-  iface: InterfaceShape,
+  iface: Interface.InterfaceShape<M>,
   behavior: Behavior<Event, Command, PeerState, M>,
   options: ManagerOptions = {}
 ): Effect.fn.Return<Manager<Event, Command>, never, Scope.Scope> {
@@ -98,14 +98,14 @@ export const make = Effect.fnUntraced(function*<Event, Command, PeerState, M ext
   }
   // interface -> behavior
   yield* iface.events.pipe(
-    Stream.runForEach((event) => behavior.handleIo(event as never)),
+    Stream.runForEach((event) => behavior.handleIo(event)),
     Effect.forkScoped
   )
   // behavior -> interface / user: a command goes out at once; an event never waits for the user
   yield* behavior.outputs.pipe(
     Stream.runForEach((output) =>
       output._tag === "InterfaceCommand"
-        ? iface.dispatch(output.command as never)
+        ? iface.dispatch(output.command)
         : toUser(output.event)
     ),
     Effect.forkScoped
@@ -129,7 +129,9 @@ export const key = <Event, Command, PeerState, M extends Message>(
   Context.Service<Manager<Event, Command>>(`${behavior.key}/Manager`)
 
 /**
- * The layer of the manager of a behavior: needs the {@link Interface} and the behavior's service.
+ * The layer of the manager of a behavior over the messages `M`: needs the Interface of `M`
+ * (`Interface.key<M>()`, which any Interface layer built from the same protocols provides) and the
+ * behavior's service.
  *
  * @example
  * ```ts
@@ -144,11 +146,11 @@ export const key = <Event, Command, PeerState, M extends Message>(
 export const layer = <Event, Command, PeerState, M extends Message>(
   behavior: BehaviorKey<Event, Command, PeerState, M>,
   options: ManagerOptions = {}
-): Layer.Layer<Manager<Event, Command>, never, Interface | Behavior<Event, Command, PeerState, M>> =>
+): Layer.Layer<Manager<Event, Command>, never, Interface.Interface<M> | Behavior<Event, Command, PeerState, M>> =>
   Layer.effect(
     key(behavior),
     Effect.gen(function*() {
-      const iface = yield* Interface
+      const iface = yield* Interface.key<M>()
       const b = yield* behavior
       return yield* make(iface, b, options)
     })

@@ -7,6 +7,7 @@
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
 import { ConnectionPool, Interface, PeerId, ProtocolError } from "@pallas-network2/core"
+import type { MessageOf, Protocol } from "@pallas-network2/core/protocol/Protocol"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -17,12 +18,12 @@ import { fromSocket } from "./internal/bearer.ts"
 import * as ListenError from "./ListenError.ts"
 
 /**
- * Options of the TCP Interface.
+ * Options of the TCP Interface (`Ps`: the type of its `protocols`).
  *
  * @category models
  * @since 0.1.0
  */
-export interface TcpOptions extends ConnectionPool.PoolOptions {
+export interface TcpOptions<Ps extends ReadonlyArray<Protocol<any>> = ReadonlyArray<Protocol<any>>> extends ConnectionPool.PoolOptions<Ps> {
   /** Listen for inbound connections here (port 0 picks a free port). Absent: outbound only. */
   readonly listen?: { readonly host: string; readonly port: number } | undefined
   /** Time to establish an outbound connection (ms). Default 10 s. */
@@ -46,7 +47,7 @@ export class TcpListenAddress extends Context.Service<TcpListenAddress, { readon
  * @category constructors
  * @since 0.1.0
  */
-export const make = Effect.fnUntraced(function*(options: TcpOptions) {
+export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protocol<any>>>(options: TcpOptions<Ps>) {
   let bound: { host: string; port: number } | undefined
   let listener: SocketServer.SocketServer["Service"] | undefined
   if (options.listen !== undefined) {
@@ -91,8 +92,8 @@ export const make = Effect.fnUntraced(function*(options: TcpOptions) {
 })
 
 /**
- * The TCP Interface layer (and its listen address); fails with a {@link ListenError.ListenError} when
- * it cannot listen.
+ * The TCP Interface layer (and its listen address), carrying the messages of its `protocols`; fails
+ * with a {@link ListenError.ListenError} when it cannot listen.
  *
  * @example
  * ```ts
@@ -105,11 +106,15 @@ export const make = Effect.fnUntraced(function*(options: TcpOptions) {
  * @category layers
  * @since 0.1.0
  */
-export function layer(
-  options: TcpOptions & { readonly listen?: undefined }
-): Layer.Layer<Interface.Interface | TcpListenAddress>
-export function layer(options: TcpOptions): Layer.Layer<Interface.Interface | TcpListenAddress, ListenError.ListenError>
-export function layer(options: TcpOptions): Layer.Layer<Interface.Interface | TcpListenAddress, ListenError.ListenError> {
+export function layer<Ps extends ReadonlyArray<Protocol<any>>>(
+  options: TcpOptions<Ps> & { readonly listen?: undefined }
+): Layer.Layer<Interface.Interface<MessageOf<Ps[number]>> | TcpListenAddress>
+export function layer<Ps extends ReadonlyArray<Protocol<any>>>(
+  options: TcpOptions<Ps>
+): Layer.Layer<Interface.Interface<MessageOf<Ps[number]>> | TcpListenAddress, ListenError.ListenError>
+export function layer<Ps extends ReadonlyArray<Protocol<any>>>(
+  options: TcpOptions<Ps>
+): Layer.Layer<Interface.Interface<MessageOf<Ps[number]>> | TcpListenAddress, ListenError.ListenError> {
   return Layer.effectContext(Effect.map(make(options), ({ bound, pool }) =>
-    Context.make(Interface.Interface, pool).pipe(Context.add(TcpListenAddress, bound))))
+    Context.make(Interface.key<MessageOf<Ps[number]>>(), pool).pipe(Context.add(TcpListenAddress, bound))))
 }

@@ -7,18 +7,19 @@
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
 import { ConnectionPool, Interface, PeerId, ProtocolError } from "@pallas-network2/core"
+import type { MessageOf, Protocol } from "@pallas-network2/core/protocol/Protocol"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { fromSocket } from "./internal/bearer.ts"
 import * as ListenError from "./ListenError.ts"
 
 /**
- * Options of the Unix-socket Interface.
+ * Options of the Unix-socket Interface (`Ps`: the type of its `protocols`).
  *
  * @category models
  * @since 0.1.0
  */
-export interface UnixOptions extends ConnectionPool.PoolOptions {
+export interface UnixOptions<Ps extends ReadonlyArray<Protocol<any>> = ReadonlyArray<Protocol<any>>> extends ConnectionPool.PoolOptions<Ps> {
   /** Listen on this socket path. Absent: outbound only. */
   readonly listen?: string | undefined
   readonly connectTimeout?: number
@@ -31,7 +32,7 @@ export interface UnixOptions extends ConnectionPool.PoolOptions {
  * @category constructors
  * @since 0.1.0
  */
-export const make = Effect.fnUntraced(function*(options: UnixOptions) {
+export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protocol<any>>>(options: UnixOptions<Ps>) {
   let accepted = 0
   const pool = yield* ConnectionPool.make((peer) =>
     Effect.gen(function*() {
@@ -56,13 +57,20 @@ export const make = Effect.fnUntraced(function*(options: UnixOptions) {
 })
 
 /**
- * The Unix-socket Interface layer; fails with a {@link ListenError.ListenError} when it cannot listen.
+ * The Unix-socket Interface layer, carrying the messages of its `protocols`; fails with a
+ * {@link ListenError.ListenError} when it cannot listen.
  *
  * @category layers
  * @since 0.1.0
  */
-export function layer(options: UnixOptions & { readonly listen?: undefined }): Layer.Layer<Interface.Interface>
-export function layer(options: UnixOptions): Layer.Layer<Interface.Interface, ListenError.ListenError>
-export function layer(options: UnixOptions): Layer.Layer<Interface.Interface, ListenError.ListenError> {
-  return Layer.effect(Interface.Interface, make(options))
+export function layer<Ps extends ReadonlyArray<Protocol<any>>>(
+  options: UnixOptions<Ps> & { readonly listen?: undefined }
+): Layer.Layer<Interface.Interface<MessageOf<Ps[number]>>>
+export function layer<Ps extends ReadonlyArray<Protocol<any>>>(
+  options: UnixOptions<Ps>
+): Layer.Layer<Interface.Interface<MessageOf<Ps[number]>>, ListenError.ListenError>
+export function layer<Ps extends ReadonlyArray<Protocol<any>>>(
+  options: UnixOptions<Ps>
+): Layer.Layer<Interface.Interface<MessageOf<Ps[number]>>, ListenError.ListenError> {
+  return Layer.effect(Interface.key<MessageOf<Ps[number]>>(), make(options))
 }

@@ -12,11 +12,12 @@ import * as Latch from "effect/Latch"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
-import { Interface } from "../Interface.ts"
+import * as Interface from "../Interface.ts"
 import * as ConnectionPool from "../mux/ConnectionPool.ts"
 import type * as Mux from "../mux/Mux.ts"
 import type { PeerId } from "../Primitives.ts"
 import { TransportError } from "../ProtocolError.ts"
+import type { MessageOf, Protocol } from "../protocol/Protocol.ts"
 
 /**
  * How the link to an endpoint behaves.
@@ -145,12 +146,14 @@ const pipeEnd = (
   })
 
 /**
- * Options of a TestInterface endpoint.
+ * Options of a TestInterface endpoint (`Ps`: the type of its `protocols`).
  *
  * @category models
  * @since 0.1.0
  */
-export interface TestInterfaceOptions extends ConnectionPool.PoolOptions {
+export interface TestInterfaceOptions<Ps extends ReadonlyArray<Protocol<any>> = ReadonlyArray<Protocol<any>>>
+  extends ConnectionPool.PoolOptions<Ps>
+{
   /** This endpoint's address: what its peers see, and where it listens when `listen` is set. */
   readonly address: PeerId
   /** Accept inbound connections at `address`. */
@@ -165,7 +168,7 @@ export interface TestInterfaceOptions extends ConnectionPool.PoolOptions {
  * @category constructors
  * @since 0.1.0
  */
-export const make = Effect.fnUntraced(function*(options: TestInterfaceOptions) {
+export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protocol<any>>>(options: TestInterfaceOptions<Ps>) {
   const network = yield* SimNetwork
   const pool = yield* ConnectionPool.make((peer) =>
     Effect.gen(function*() {
@@ -195,7 +198,8 @@ export const make = Effect.fnUntraced(function*(options: TestInterfaceOptions) {
 })
 
 /**
- * The TestInterface layer: an Interface on the simulated network (needs {@link SimNetwork}).
+ * The TestInterface layer: an Interface on the simulated network (needs {@link SimNetwork}), carrying
+ * the messages of its `protocols`.
  *
  * @example
  * ```ts
@@ -209,5 +213,7 @@ export const make = Effect.fnUntraced(function*(options: TestInterfaceOptions) {
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options: TestInterfaceOptions): Layer.Layer<Interface, never, SimNetwork> =>
-  Layer.effect(Interface, make(options))
+export const layer = <Ps extends ReadonlyArray<Protocol<any>>>(
+  options: TestInterfaceOptions<Ps>
+): Layer.Layer<Interface.Interface<MessageOf<Ps[number]>>, never, SimNetwork> =>
+  Layer.effect(Interface.key<MessageOf<Ps[number]>>(), make(options))

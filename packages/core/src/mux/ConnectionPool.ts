@@ -16,8 +16,8 @@ import * as Stream from "effect/Stream"
 import { type Direction, type InterfaceCommand, InterfaceEvent, type InterfaceShape } from "../Interface.ts"
 import type { Message } from "../Message.ts"
 import type { PeerId, Role } from "../Primitives.ts"
-import { type ConnectionError, TransportError } from "../ProtocolError.ts"
-import type { Protocol } from "../protocol/Protocol.ts"
+import { type ConnectionError, MuxError, TransportError } from "../ProtocolError.ts"
+import type { MessageOf, Protocol } from "../protocol/Protocol.ts"
 import * as Mux from "./Mux.ts"
 import * as Probe from "../internal/observability.ts"
 
@@ -30,14 +30,15 @@ import * as Probe from "../internal/observability.ts"
 export type Dialer = (peer: PeerId) => Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>
 
 /**
- * Options of a pool (and so of every Interface layer).
+ * Options of a pool (and so of every Interface layer). `Ps`, the type of `protocols`, gives the
+ * messages the pool's Interface carries (`MessageOf<Ps[number]>`).
  *
  * @category models
  * @since 0.1.0
  */
-export interface PoolOptions {
+export interface PoolOptions<Ps extends ReadonlyArray<Protocol<any>> = ReadonlyArray<Protocol<any>>> {
   /** The mini-protocols every connection runs (node-to-node or node-to-client). */
-  readonly protocols: ReadonlyArray<Protocol<any>>
+  readonly protocols: Ps
   /** Run our responder halves on connections we dialled too (duplex). Default false. */
   readonly duplex?: boolean
   /** Run our initiator halves on connections we accepted (duplex). Default false. */
@@ -64,37 +65,59 @@ export interface PoolOptions {
 export const PENDING_LIMIT = 1024
 
 /**
- * A running pool: the Interface it implements, and `adopt` for listeners.
+ * A running pool: the Interface of the messages `M` it implements, and `adopt` for listeners.
  *
  * @category models
  * @since 0.1.0
  */
-export interface Pool extends InterfaceShape {
+export interface Pool<M extends Message = Message> extends InterfaceShape<M> {
   /** Runs an accepted connection until it ends (the caller's fiber waits). */
   readonly adopt: (peer: PeerId, bearer: Mux.Bearer) => Effect.Effect<void>
   /** Peers with a live connection. */
   readonly connections: Effect.Effect<ReadonlyArray<PeerId>>
 }
 
-interface Connection {
+interface Connection<M extends Message> {
   mux: Mux.Mux | undefined
-  readonly pending: Array<Message>
+  readonly pending: Array<M>
   fiber: Fiber.Fiber<void, never> | undefined
 }
 
 /**
- * Makes a pool in the current scope; closing the scope closes every connection.
+ * Makes a pool in the current scope; closing the scope closes every connection. Its events carry the
+ * messages of `options.protocols`.
  *
  * @category constructors
  * @since 0.1.0
  */
-export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptions) {
-  const events = yield* Queue.bounded<InterfaceEvent>(Math.max(1, options.eventCapacity ?? 1024))
+export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protocol<any>>>(
+  dial: Dialer,
+  options: PoolOptions<Ps>
+): Effect.fn.Return<Pool<MessageOf<Ps[number]>>, never, Scope.Scope> {
+  type M = MessageOf<Ps[number]>
+  const events = yield* Queue.bounded<InterfaceEvent<M>>(Math.max(1, options.eventCapacity ?? 1024))
   const scope = yield* Effect.scope
-  const connections = new Map<PeerId, Connection>()
-  const emit = (event: InterfaceEvent) => Queue.offer(events, event)
+  const connections = new Map<PeerId, Connection<M>>()
+  const emit = (event: InterfaceEvent<M>) => Queue.offer(events, event)
 
-  const run = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>, entry: Connection) =>
+  // The mux decodes with `options.protocols` only, so what it hands over is of their messages; the
+  // check (one set lookup a message) is what lets the events say so. Should it ever fail, the
+  // connection is closed with the reason.
+  const names = new Set<string>(options.protocols.map((p) => p.name))
+  const carried = (messages: ReadonlyArray<Message>): messages is ReadonlyArray<M> => {
+    for (const m of messages) if (!names.has(m.protocol)) return false
+    return true
+  }
+  const foreign = (peer: PeerId, entry: Connection<M>, messages: ReadonlyArray<Message>) => {
+    const m = messages.find((x) => !names.has(x.protocol))
+    const detail = `${m?.protocol} ${m?._tag} is not of this interface's protocols (${[...names].join(", ")})`
+    return Effect.andThen(
+      emit(InterfaceEvent.Error(peer, new MuxError({ reason: "UnknownProtocol", detail }))),
+      Effect.forkIn(Effect.suspend(() => (entry.fiber === undefined ? Effect.void : Fiber.interrupt(entry.fiber))), scope)
+    )
+  }
+
+  const run = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>, entry: Connection<M>) =>
     Effect.gen(function*() {
       const probe = yield* Probe.connectionProbe(peer, direction)
       yield* Effect.addFinalizer((exit) => probe.closed(exit))
@@ -108,11 +131,14 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
         handshakeRole: role,
         ...(options.sduSize === undefined ? {} : { sduSize: options.sduSize }),
         ...(options.sduTimeout === undefined ? {} : { sduTimeout: options.sduTimeout }),
-        onReceive: (messages) => (probe.received(messages), emit(InterfaceEvent.Recv(peer, messages))),
+        onReceive: (messages) => {
+          probe.received(messages)
+          return carried(messages) ? emit(InterfaceEvent.Recv(peer, messages)) : foreign(peer, entry, messages)
+        },
         onSent: (messages) => {
           for (const m of messages) probe.sent(m)
           // one event for the write's messages
-          return emit(InterfaceEvent.Sent(peer, ...messages))
+          return carried(messages) ? emit(InterfaceEvent.Sent(peer, ...messages)) : foreign(peer, entry, messages)
         },
         onActivity: () => {
           last++
@@ -155,7 +181,7 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
 
   const start = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>) =>
     Effect.gen(function*() {
-      const entry: Connection = { mux: undefined, pending: [], fiber: undefined }
+      const entry: Connection<M> = { mux: undefined, pending: [], fiber: undefined }
       connections.set(peer, entry)
       const fiber = yield* Effect.forkIn(run(peer, direction, open, entry), scope)
       entry.fiber = fiber
@@ -163,7 +189,7 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
     })
 
   /** Every command but a send on an open connection. */
-  const control = Effect.fnUntraced(function*(command: InterfaceCommand) {
+  const control = Effect.fnUntraced(function*(command: InterfaceCommand<M>) {
         switch (command._tag) {
           case "Connect": {
             if (connections.has(command.peer)) return
@@ -198,7 +224,7 @@ export const make = Effect.fnUntraced(function*(dial: Dialer, options: PoolOptio
         }
   })
 
-  const pool: Pool = {
+  const pool: Pool<M> = {
     events: Stream.fromQueue(events),
     dispatch: (command) => {
       if (command._tag === "Send") {

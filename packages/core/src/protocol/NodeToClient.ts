@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type * as Handshake from "./Handshake.ts"
 import * as LocalChainSync from "./LocalChainSync.ts"
 import * as LocalStateQuery from "./LocalStateQuery.ts"
 import * as LocalTxMonitor from "./LocalTxMonitor.ts"
@@ -20,12 +21,25 @@ import type { Protocol } from "./Protocol.ts"
 export type Message = LocalChainSync.Message | LocalTxSubmission.Message | LocalStateQuery.Message | LocalTxMonitor.Message
 
 /**
+ * Any message of a node-to-client connection: the handshake's and the four local mini-protocols'.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export type AnyNodeToClientMessage = Handshake.Message | Message
+
+/**
  * The node-to-client mini-protocols, in channel order.
  *
  * @category protocols
  * @since 0.1.0
  */
-export const protocols: ReadonlyArray<Protocol<any>> = [
+export const protocols: ReadonlyArray<
+  | typeof LocalChainSync.protocol
+  | typeof LocalTxSubmission.protocol
+  | typeof LocalStateQuery.protocol
+  | typeof LocalTxMonitor.protocol
+> = [
   LocalChainSync.protocol,
   LocalTxSubmission.protocol,
   LocalStateQuery.protocol,

@@ -8,7 +8,6 @@ import * as ChainSync from "./ChainSync.ts"
 import * as Handshake from "./Handshake.ts"
 import * as KeepAlive from "./KeepAlive.ts"
 import * as PeerSharing from "./PeerSharing.ts"
-import type { Protocol } from "./Protocol.ts"
 import * as TxSubmission2 from "./TxSubmission2.ts"
 
 /**
@@ -26,12 +25,20 @@ export type AnyNodeToNodeMessage =
   | PeerSharing.Message
 
 /**
- * The node-to-node mini-protocols, for an Interface's `protocols` option.
+ * The node-to-node mini-protocols, for an Interface's `protocols` option: an Interface built from
+ * them carries {@link AnyNodeToNodeMessage}s.
  *
  * @category protocols
  * @since 0.1.0
  */
-export const protocols: ReadonlyArray<Protocol<any>> = [
+export const protocols: ReadonlyArray<
+  | typeof Handshake.protocol
+  | typeof ChainSync.protocol
+  | typeof BlockFetch.protocol
+  | typeof TxSubmission2.protocol
+  | typeof KeepAlive.protocol
+  | typeof PeerSharing.protocol
+> = [
   Handshake.protocol,
   ChainSync.protocol,
   BlockFetch.protocol,

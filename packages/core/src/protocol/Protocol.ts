@@ -113,3 +113,18 @@ export const define = <M extends Message>() =>
     readonly transitions: ReadonlyArray<Transition<M, NoInfer<S>>>
   }
 ): Protocol<M, S> => protocol
+
+/**
+ * The messages of a protocol, or of a list of protocols (`MessageOf<typeof protocols[number]>`):
+ * what an Interface built from those protocols carries.
+ *
+ * @example
+ * ```ts
+ * import type { NodeToNode, Protocol } from "@pallas-network2/core/protocol"
+ * type N2N = Protocol.MessageOf<typeof NodeToNode.protocols[number]> // NodeToNode.AnyNodeToNodeMessage
+ * ```
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export type MessageOf<P> = P extends Protocol<infer M, any> ? M : never

@@ -5,12 +5,14 @@
  * @internal
  */
 import * as Cbor from "../../cbor/Cbor.ts"
-import type { Protocol } from "../../protocol/Protocol.ts"
 import * as Handshake from "../../protocol/Handshake.ts"
 import * as NodeToClient from "../../protocol/NodeToClient.ts"
 
 /** The handshake and the four local mini-protocols: what a node-to-client connection runs. */
-export const protocols: ReadonlyArray<Protocol<any>> = [Handshake.protocol, ...NodeToClient.protocols]
+export const protocols: ReadonlyArray<typeof Handshake.protocol | typeof NodeToClient.protocols[number]> = [
+  Handshake.protocol,
+  ...NodeToClient.protocols
+]
 
 /** Era names by era index. */
 export const ERA_NAMES: ReadonlyArray<string> = ["Byron", "Shelley", "Allegra", "Mary", "Alonzo", "Babbage", "Conway", "Dijkstra"]
