@@ -43,11 +43,12 @@ import * as Stream from "effect/Stream"
 import * as LocalClient from "./behavior/LocalClient.ts"
 import * as W from "./behavior/internal/local-wire.ts"
 import * as Cbor from "./cbor/Cbor.ts"
-import { Interface } from "./Interface.ts"
+import * as Interface from "./Interface.ts"
 import * as Manager from "./Manager.ts"
 import type { PeerId } from "./Primitives.ts"
 import { EraTx, type EraTxId, Point, type Tip } from "./protocol/Common.ts"
 import type * as Handshake from "./protocol/Handshake.ts"
+import type { AnyNodeToClientMessage } from "./protocol/NodeToClient.ts"
 import * as LocalStateQuery from "./protocol/LocalStateQuery.ts"
 import * as TxRejection from "./protocol/TxRejection.ts"
 
@@ -485,7 +486,7 @@ interface Session {
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
-  const iface = yield* Interface
+  const iface = yield* Interface.key<AnyNodeToClientMessage>()
   const behavior = yield* LocalClient.make(options)
   const manager = yield* Manager.make(iface, behavior, options.manager ?? {})
   const peer = options.peer
@@ -834,4 +835,5 @@ export const make = Effect.fnUntraced(function*(options: LocalNodeOptions) {
  * @category layers
  * @since 0.1.0
  */
-export const layer = (options: LocalNodeOptions): Layer.Layer<LocalNode, never, Interface> => Layer.effect(LocalNode, make(options))
+export const layer = (options: LocalNodeOptions): Layer.Layer<LocalNode, never, Interface.Interface<AnyNodeToClientMessage>> =>
+  Layer.effect(LocalNode, make(options))

@@ -24,7 +24,8 @@ import * as Behavior from "../Behavior.ts"
 import * as Cbor from "../cbor/Cbor.ts"
 import type { Interface, InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
-import type { Message, ProtocolName } from "../Message.ts"
+import type { ProtocolName } from "../Message.ts"
+import type { AnyNodeToNodeMessage } from "../protocol/NodeToNode.ts"
 import type { PeerId } from "../Primitives.ts"
 import { type EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
 import * as Handshake from "../protocol/Handshake.ts"
@@ -450,7 +451,7 @@ export interface InitiatorPeerState {
  * @category services
  * @since 0.1.0
  */
-export const InitiatorBehavior = Behavior.key<InitiatorEvent, InitiatorCommand, InitiatorPeerState>(
+export const InitiatorBehavior = Behavior.key<InitiatorEvent, InitiatorCommand, InitiatorPeerState, AnyNodeToNodeMessage>(
   "@pallas-network2/core/InitiatorBehavior"
 )
 
@@ -468,7 +469,7 @@ export const InitiatorManager = Manager.key(InitiatorBehavior)
  * @category models
  * @since 0.1.0
  */
-export type InitiatorBehaviorShape = Behavior.Behavior<InitiatorEvent, InitiatorCommand, InitiatorPeerState>
+export type InitiatorBehaviorShape = Behavior.Behavior<InitiatorEvent, InitiatorCommand, InitiatorPeerState, AnyNodeToNodeMessage>
 
 /**
  * Makes the initiator behavior in the current scope (its timers are fibers of that scope).
@@ -492,11 +493,11 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
 
   /** A sub-behavior as the router sees it: any message of its protocol in. */
   interface Port {
-    readonly receive: (conn: Connection, message: Message) => void
-    readonly sent: (conn: Connection, message: Message) => void
+    readonly receive: (conn: Connection, message: AnyNodeToNodeMessage) => void
+    readonly sent: (conn: Connection, message: AnyNodeToNodeMessage) => void
   }
   /** The port of a sub-behavior: it sees the messages its client side reads. */
-  const port = <A extends Message, C, V>(client: SubBehavior<A, C, V>): readonly [ProtocolName, Port] => [
+  const port = <A extends AnyNodeToNodeMessage, C, V>(client: SubBehavior<A, C, V>): readonly [ProtocolName, Port] => [
     client.protocol,
     {
       receive: (conn, m) => {
@@ -517,7 +518,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
 
   // ---- interface events: the connection's life, and each message to the port of its protocol ------
 
-  const handleIo = (event: InterfaceEvent) =>
+  const handleIo = (event: InterfaceEvent<AnyNodeToNodeMessage>) =>
     Effect.sync(() => {
       const peer = event.peer
       switch (event._tag) {
@@ -668,5 +669,5 @@ export const managerLayer = (options: Manager.ManagerOptions = {}) => Manager.la
 export const layerManager = (
   config: InitiatorConfig = {},
   options: Manager.ManagerOptions = {}
-): Layer.Layer<Manager.Manager<InitiatorEvent, InitiatorCommand> | InitiatorBehaviorShape, never, Interface> =>
+): Layer.Layer<Manager.Manager<InitiatorEvent, InitiatorCommand> | InitiatorBehaviorShape, never, Interface<AnyNodeToNodeMessage>> =>
   Manager.layer(InitiatorBehavior, options).pipe(Layer.provideMerge(layer(config)))

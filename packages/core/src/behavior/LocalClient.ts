@@ -16,7 +16,8 @@ import * as Layer from "effect/Layer"
 import * as Behavior from "../Behavior.ts"
 import type { InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
-import type { Message, ProtocolName } from "../Message.ts"
+import type { ProtocolName } from "../Message.ts"
+import type { AnyNodeToClientMessage } from "../protocol/NodeToClient.ts"
 import type { PeerId } from "../Primitives.ts"
 import type { EraTx, EraTxId, Point, Tip } from "../protocol/Common.ts"
 import * as Handshake from "../protocol/Handshake.ts"
@@ -277,7 +278,7 @@ export interface LocalClientPeerState {
  * @category services
  * @since 0.1.0
  */
-export const LocalClientBehavior = Behavior.key<LocalClientEvent, LocalClientCommand, LocalClientPeerState>(
+export const LocalClientBehavior = Behavior.key<LocalClientEvent, LocalClientCommand, LocalClientPeerState, AnyNodeToClientMessage>(
   "@pallas-network2/core/LocalClientBehavior"
 )
 
@@ -295,7 +296,7 @@ export const LocalClientManager = Manager.key(LocalClientBehavior)
  * @category models
  * @since 0.1.0
  */
-export type LocalClientBehaviorShape = Behavior.Behavior<LocalClientEvent, LocalClientCommand, LocalClientPeerState>
+export type LocalClientBehaviorShape = Behavior.Behavior<LocalClientEvent, LocalClientCommand, LocalClientPeerState, AnyNodeToClientMessage>
 
 /**
  * Reads a block delivered by local chain-sync; throws `Block.BlockError` on bytes that are not a block.
@@ -331,8 +332,8 @@ export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) 
   const parts: ReadonlyArray<Lifecycle> = [handshake, chainSync, stateQuery, txSubmission, txMonitor]
 
   /** A sub-behavior as the router sees it: any message of its protocol in. */
-  type Port = (conn: Connection, message: Message) => Effect.Effect<void>
-  const port = <R extends Message, C, V>(part: SubBehavior<R, C, V>): readonly [ProtocolName, Port] => [
+  type Port = (conn: Connection, message: AnyNodeToClientMessage) => Effect.Effect<void>
+  const port = <R extends AnyNodeToClientMessage, C, V>(part: SubBehavior<R, C, V>): readonly [ProtocolName, Port] => [
     part.protocol,
     (conn, m) => part.isReply(m) ? part.onMessage(conn, m) : Effect.void
   ]
@@ -362,7 +363,7 @@ export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) 
   })
 
   // hoisted: a generator function written inline is built again at every call (as in the responder)
-  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent) {
+  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent<AnyNodeToClientMessage>) {
     switch (event._tag) {
       case "Connected": {
         const conn = connections.get(event.peer) ?? (yield* open(event.peer))
@@ -390,7 +391,7 @@ export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) 
         return
     }
   })
-  const handleIo = (event: InterfaceEvent): Effect.Effect<void> => ctx.locked(onIo(event))
+  const handleIo = (event: InterfaceEvent<AnyNodeToClientMessage>): Effect.Effect<void> => ctx.locked(onIo(event))
 
   const onCommand = Effect.fnUntraced(function*(command: LocalClientCommand) {
     const conn = connections.get(command.peer)

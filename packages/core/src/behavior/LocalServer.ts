@@ -30,7 +30,8 @@ import { ChainSource, type ChainSourceError, type ChainSourceShape } from "../ch
 import * as Cbor from "../cbor/Cbor.ts"
 import type { Direction, Interface, InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
-import type { Message, ProtocolName } from "../Message.ts"
+import type { ProtocolName } from "../Message.ts"
+import type { AnyNodeToClientMessage } from "../protocol/NodeToClient.ts"
 import type { PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
 import { EraTx, Point, type Tip } from "../protocol/Common.ts"
@@ -396,7 +397,7 @@ export interface LocalServerPeerState {
  * @category services
  * @since 0.1.0
  */
-export const LocalServerBehavior = Behavior.key<LocalServerEvent, LocalServerCommand, LocalServerPeerState>(
+export const LocalServerBehavior = Behavior.key<LocalServerEvent, LocalServerCommand, LocalServerPeerState, AnyNodeToClientMessage>(
   "@pallas-network2/core/LocalServerBehavior"
 )
 
@@ -414,7 +415,7 @@ export const LocalServerManager = Manager.key(LocalServerBehavior)
  * @category models
  * @since 0.1.0
  */
-export type LocalServerBehaviorShape = Behavior.Behavior<LocalServerEvent, LocalServerCommand, LocalServerPeerState>
+export type LocalServerBehaviorShape = Behavior.Behavior<LocalServerEvent, LocalServerCommand, LocalServerPeerState, AnyNodeToClientMessage>
 
 /**
  * Makes the stand-in in the current scope.
@@ -463,10 +464,10 @@ export const make = Effect.fnUntraced(function*(
 
   /** A sub-behavior as the router sees it: any message of its protocol in, and its messages written out. */
   interface Port {
-    readonly receive: (conn: Connection, message: Message) => Effect.Effect<void, ChainSourceError>
-    readonly sent: (conn: Connection, message: Message) => void
+    readonly receive: (conn: Connection, message: AnyNodeToClientMessage) => Effect.Effect<void, ChainSourceError>
+    readonly sent: (conn: Connection, message: AnyNodeToClientMessage) => void
   }
-  const port = <R extends Message, V>(server: SubBehavior<R, V>): readonly [ProtocolName, Port] => [
+  const port = <R extends AnyNodeToClientMessage, V>(server: SubBehavior<R, V>): readonly [ProtocolName, Port] => [
     server.protocol,
     { receive: (conn, m) => server.isRequest(m) ? server.onMessage(conn, m) : Effect.void, sent: server.onSent }
   ]
@@ -480,7 +481,7 @@ export const make = Effect.fnUntraced(function*(
   ])
 
   /** A client's message to the port of its protocol: the handshake's at any time, the others' once it is accepted. */
-  const onMessage = (conn: Connection, message: Message): Effect.Effect<void, ChainSourceError> => {
+  const onMessage = (conn: Connection, message: AnyNodeToClientMessage): Effect.Effect<void, ChainSourceError> => {
     const port = ports.get(message.protocol)
     if (message.protocol === "handshake") return port?.receive(conn, message) ?? Effect.void
     if (conn.handshake !== "accepted") {
@@ -514,7 +515,7 @@ export const make = Effect.fnUntraced(function*(
   })
 
   // hoisted: a generator function written inline is built again at every call (as in the responder)
-  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent) {
+  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent<AnyNodeToClientMessage>) {
     switch (event._tag) {
       case "Connected":
         return yield* onConnected(event.peer, event.direction)
@@ -545,7 +546,7 @@ export const make = Effect.fnUntraced(function*(
         return
     }
   })
-  const handleIo = (event: InterfaceEvent): Effect.Effect<void> => ctx.locked(onIo(event))
+  const handleIo = (event: InterfaceEvent<AnyNodeToClientMessage>): Effect.Effect<void> => ctx.locked(onIo(event))
 
   const execute = (command: LocalServerCommand): Effect.Effect<void> =>
     ctx.locked(Effect.sync(() => {
@@ -616,7 +617,7 @@ export const layerManager = (
 ): Layer.Layer<
   Manager.Manager<LocalServerEvent, LocalServerCommand> | LocalServerBehaviorShape,
   never,
-  Interface | ChainSource
+  Interface<AnyNodeToClientMessage> | ChainSource
 > => Manager.layer(LocalServerBehavior).pipe(Layer.provideMerge(layer(config)))
 
 /**

@@ -27,7 +27,8 @@ import * as Behavior from "../Behavior.ts"
 import { ChainSource, type ChainSourceShape } from "../chain/ChainSource.ts"
 import type { Direction, Interface, InterfaceEvent } from "../Interface.ts"
 import * as Manager from "../Manager.ts"
-import type { Message, ProtocolName } from "../Message.ts"
+import type { ProtocolName } from "../Message.ts"
+import type { AnyNodeToNodeMessage } from "../protocol/NodeToNode.ts"
 import type { PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
 import { type EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
@@ -369,7 +370,7 @@ export interface ResponderPeerState {
  * @category services
  * @since 0.1.0
  */
-export const ResponderBehavior = Behavior.key<ResponderEvent, ResponderCommand, ResponderPeerState>(
+export const ResponderBehavior = Behavior.key<ResponderEvent, ResponderCommand, ResponderPeerState, AnyNodeToNodeMessage>(
   "@pallas-network2/core/ResponderBehavior"
 )
 
@@ -401,7 +402,7 @@ export const ResponderManager = Manager.key(ResponderBehavior)
 export const make = Effect.fnUntraced(function*(
   config: ResponderConfig = {},
   chain?: ChainSourceShape | undefined
-): Effect.fn.Return<Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState>, never, Scope.Scope> {
+): Effect.fn.Return<Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState, AnyNodeToNodeMessage>, never, Scope.Scope> {
   const settings = settingsOf(config)
   if (settings.mode === "auto" && chain === undefined) {
     return yield* Effect.die(new Error("Responder: auto mode needs a ChainSource"))
@@ -424,15 +425,15 @@ export const make = Effect.fnUntraced(function*(
 
   /** A sub-behavior as the router sees it: any message of its protocol in. */
   interface Port {
-    readonly receive: (conn: Connection, message: Message) => Effect.Effect<void>
-    readonly sent: (conn: Connection, message: Message) => void
+    readonly receive: (conn: Connection, message: AnyNodeToNodeMessage) => Effect.Effect<void>
+    readonly sent: (conn: Connection, message: AnyNodeToNodeMessage) => void
   }
   /**
    * The port of a sub-behavior: it sees the requests it reads (the rest answer our own initiator on a
    * connection that carries both roles); unless `always`, only once the handshake was accepted on an
    * inbound connection and never once we are closing the connection.
    */
-  const port = <R extends Message, C, V>(server: SubBehavior<R, C, V>, always = false): readonly [ProtocolName, Port] => [
+  const port = <R extends AnyNodeToNodeMessage, C, V>(server: SubBehavior<R, C, V>, always = false): readonly [ProtocolName, Port] => [
     server.protocol,
     {
       receive: (conn, m) => {
@@ -486,14 +487,14 @@ export const make = Effect.fnUntraced(function*(
 
   // ---- messages: each to the port of its mini-protocol ---------------------------------------------
 
-  const onSent = (peer: PeerId, messages: ReadonlyArray<Message>) => {
+  const onSent = (peer: PeerId, messages: ReadonlyArray<AnyNodeToNodeMessage>) => {
     const conn = connections.get(peer)
     if (conn !== undefined) for (const m of messages) ports.get(m.protocol)?.sent(conn, m)
   }
 
   // hoisted: a generator function written inline is built again at every call, which costs more
   // than the whole event's work (bench/probe notes in docs/BENCHMARKS.md)
-  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent) {
+  const onIo = Effect.fnUntraced(function*(event: InterfaceEvent<AnyNodeToNodeMessage>) {
       switch (event._tag) {
         case "Connected":
           return yield* onConnected(event.peer, event.direction)
@@ -518,7 +519,7 @@ export const make = Effect.fnUntraced(function*(
         }
       }
     })
-  const handleIo = (event: InterfaceEvent): Effect.Effect<void> =>
+  const handleIo = (event: InterfaceEvent<AnyNodeToNodeMessage>): Effect.Effect<void> =>
     event._tag === "Sent" ? ctx.locked(Effect.sync(() => onSent(event.peer, event.messages))) : ctx.locked(onIo(event))
 
   // ---- commands: the connection's own, and the answers of `manual` mode -----------------------------
@@ -595,13 +596,13 @@ export const make = Effect.fnUntraced(function*(
  */
 export function layer(
   config: ResponderConfig & { readonly mode: "manual" }
-): Layer.Layer<Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState>>
+): Layer.Layer<Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState, AnyNodeToNodeMessage>>
 export function layer(
   config?: ResponderConfig
-): Layer.Layer<Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState>, never, ChainSource>
+): Layer.Layer<Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState, AnyNodeToNodeMessage>, never, ChainSource>
 export function layer(
   config: ResponderConfig = {}
-): Layer.Layer<Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState>, never, ChainSource> {
+): Layer.Layer<Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState, AnyNodeToNodeMessage>, never, ChainSource> {
   return Layer.effect(
     ResponderBehavior,
     Effect.gen(function*() {
@@ -624,7 +625,7 @@ export const layerManager = (
   config: ResponderConfig = {}
 ): Layer.Layer<
   | Manager.Manager<ResponderEvent, ResponderCommand>
-  | Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState>,
+  | Behavior.Behavior<ResponderEvent, ResponderCommand, ResponderPeerState, AnyNodeToNodeMessage>,
   never,
-  Interface | ChainSource
+  Interface<AnyNodeToNodeMessage> | ChainSource
 > => Manager.layer(ResponderBehavior).pipe(Layer.provideMerge(layer(config)))

@@ -8,7 +8,7 @@
  */
 import type * as Result from "effect/Result"
 import type * as Schema from "effect/Schema"
-import type { Message, ProtocolName } from "../Message.ts"
+import type { Message } from "../Message.ts"
 import type { Channel } from "../Primitives.ts"
 import type { DecodeError } from "../ProtocolError.ts"
 
@@ -58,8 +58,8 @@ export interface Transition<M extends Message, S extends string = string> {
  * @since 0.1.0
  */
 export interface Protocol<M extends Message = Message, S extends string = string> {
-  /** The protocol's name, as in `Message.protocol`. */
-  readonly name: ProtocolName
+  /** The protocol's name, as in its messages' `protocol`. */
+  readonly name: M["protocol"]
   /** The mini-protocol number on the wire. */
   readonly channel: Channel
   /** The state both sides start in. */

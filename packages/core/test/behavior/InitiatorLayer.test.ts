@@ -6,8 +6,9 @@ import * as Stream from "effect/Stream"
 import * as Clock from "../utils/clock.ts"
 import * as Initiator from "../../src/behavior/Initiator.ts"
 import * as GeneratedChain from "../../src/chain/GeneratedChain.ts"
-import { Interface } from "../../src/Interface.ts"
+import * as Interface from "../../src/Interface.ts"
 import { PeerId } from "../../src/Primitives.ts"
+import type { AnyNodeToNodeMessage } from "../../src/protocol/NodeToNode.ts"
 import * as FakeNet from "./support/initiatorFakeNet.ts"
 
 const chain = GeneratedChain.generate({ blocks: 20, seed: 3 })
@@ -19,7 +20,7 @@ describe("Initiator.layerManager", () => {
       const net = yield* FakeNet.make(new Map([[peer, { blocks: chain, rtt: 10 }]]))
       const context = yield* Layer.build(
         Initiator.layerManager({ networkMagic: 2, churnInterval: undefined }).pipe(
-          Layer.provide(Layer.succeed(Interface, net.iface))
+          Layer.provide(Layer.succeed(Interface.key<AnyNodeToNodeMessage>(), net.iface))
         )
       )
       const manager = Context.get(context, Initiator.InitiatorManager)

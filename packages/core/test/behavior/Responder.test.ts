@@ -16,7 +16,7 @@ import { pointOf } from "../../src/chain/Block.ts"
 import * as ChainSource from "../../src/chain/ChainSource.ts"
 import * as GeneratedChain from "../../src/chain/GeneratedChain.ts"
 import { InterfaceEvent } from "../../src/Interface.ts"
-import type { Message } from "../../src/Message.ts"
+import type { AnyNodeToNodeMessage } from "../../src/protocol/NodeToNode.ts"
 import { NetworkMagic, PeerId } from "../../src/Primitives.ts"
 import { ProtocolViolation } from "../../src/ProtocolError.ts"
 import { bytesEqual, Point } from "../../src/protocol/Common.ts"
@@ -24,7 +24,7 @@ import { vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
 import * as Msg from "./support/responderMessages.ts"
 import * as Block from "../../src/chain/Block.ts"
 
-type Output = BehaviorOutput<Responder.ResponderEvent>
+type Output = BehaviorOutput<Responder.ResponderEvent, AnyNodeToNodeMessage>
 
 const blocks = GeneratedChain.generate({ blocks: 12, seed: 3, minBodySize: 300, maxBodySize: 1500 })
 const peerA = PeerId.tcp("127.0.0.1", 40001)
@@ -51,7 +51,7 @@ const setup = Effect.fnUntraced(function*(
       all.push(o.value)
     }
   })
-  const sent = (outputs: ReadonlyArray<Output>, peer?: PeerId): Array<Message> =>
+  const sent = (outputs: ReadonlyArray<Output>, peer?: PeerId): Array<AnyNodeToNodeMessage> =>
     outputs.flatMap((o) =>
       o._tag === "InterfaceCommand" && o.command._tag === "Send" && (peer === undefined || o.command.peer === peer)
         ? [o.command.message]
@@ -65,17 +65,17 @@ const setup = Effect.fnUntraced(function*(
         ? [{ peer: o.command.peer, reason: o.command.reason }]
         : []
     )
-  const recv = (peer: PeerId, ...messages: Array<Message>) => behavior.handleIo(InterfaceEvent.Recv(peer, messages))
+  const recv = (peer: PeerId, ...messages: Array<AnyNodeToNodeMessage>) => behavior.handleIo(InterfaceEvent.Recv(peer, messages))
   /** An inbound connection with an accepted handshake (v14). */
-  const connect = Effect.fnUntraced(function*(peer: PeerId, data: Partial<Msg.VersionDataFields> = {}) {
+  const connect = Effect.fnUntraced(function*(peer: PeerId, data: Msg.TableOptions = {}) {
     yield* behavior.handleIo(InterfaceEvent.Connected(peer, "inbound"))
-    yield* recv(peer, Msg.propose([14], { networkMagic: NetworkMagic.preview, ...data }))
+    yield* recv(peer, Msg.propose([14], { magic: NetworkMagic.preview, ...data }))
     return yield* drain
   })
   return { chain, behavior, drain, sent, events, disconnects, recv, connect }
 })
 
-const tags = (messages: ReadonlyArray<Message>) => messages.map((m) => m._tag)
+const tags = (messages: ReadonlyArray<AnyNodeToNodeMessage>) => messages.map((m) => m._tag)
 
 describe("Responder (behavior)", () => {
   describe("handshake", () => {
@@ -83,7 +83,7 @@ describe("Responder (behavior)", () => {
       Effect.gen(function*() {
         const h = yield* setup()
         yield* h.behavior.handleIo(InterfaceEvent.Connected(peerA, "inbound"))
-        yield* h.recv(peerA, Msg.propose([13, 14, 15], { networkMagic: NetworkMagic.preview }))
+        yield* h.recv(peerA, Msg.propose([13, 14, 15], { magic: NetworkMagic.preview }))
         const out = yield* h.drain
         const [accept] = h.sent(out, peerA)
         assert.strictEqual(accept?._tag, "MsgAcceptVersion")
@@ -96,7 +96,7 @@ describe("Responder (behavior)", () => {
       Effect.gen(function*() {
         const h = yield* setup()
         yield* h.behavior.handleIo(InterfaceEvent.Connected(peerA, "inbound"))
-        yield* h.recv(peerA, Msg.propose([11, 12, 13], { networkMagic: NetworkMagic.preview }))
+        yield* h.recv(peerA, Msg.propose([11, 12, 13], { magic: NetworkMagic.preview }))
         const [accept] = h.sent(yield* h.drain, peerA)
         assert.strictEqual(Msg.acceptedVersion(accept!), 13)
       }))
@@ -105,7 +105,7 @@ describe("Responder (behavior)", () => {
       Effect.gen(function*() {
         const h = yield* setup()
         yield* h.behavior.handleIo(InterfaceEvent.Connected(peerA, "inbound"))
-        yield* h.recv(peerA, Msg.propose([14], { networkMagic: NetworkMagic.mainnet }))
+        yield* h.recv(peerA, Msg.propose([14], { magic: NetworkMagic.mainnet }))
         const out = yield* h.drain
         const [refuse] = h.sent(out, peerA)
         assert.strictEqual(refuse?._tag, "MsgRefuse")
@@ -119,7 +119,7 @@ describe("Responder (behavior)", () => {
       Effect.gen(function*() {
         const h = yield* setup()
         yield* h.behavior.handleIo(InterfaceEvent.Connected(peerA, "inbound"))
-        yield* h.recv(peerA, Msg.propose([14], { networkMagic: NetworkMagic.preview, query: true }))
+        yield* h.recv(peerA, Msg.propose([14], { magic: NetworkMagic.preview, query: true }))
         const out = yield* h.drain
         const [reply] = h.sent(out, peerA)
         assert.strictEqual(reply?._tag, "MsgQueryReply")
@@ -157,7 +157,7 @@ describe("Responder (behavior)", () => {
       Effect.gen(function*() {
         const h = yield* setup()
         yield* h.connect(peerA)
-        const got: Array<Message> = []
+        const got: Array<AnyNodeToNodeMessage> = []
         for (let i = 0; i < blocks.length + 2; i++) {
           yield* h.recv(peerA, Msg.requestNext())
           got.push(...h.sent(yield* h.drain, peerA))
@@ -308,7 +308,7 @@ describe("Responder (behavior)", () => {
       Effect.gen(function*() {
         const h = yield* setup({ sharedPeers: [PeerId.tcp("192.0.2.1", 3001)] })
         yield* h.connect(peerA)
-        yield* h.connect(peerB, { initiatorOnlyDiffusionMode: true })
+        yield* h.connect(peerB, { initiatorOnly: true })
         yield* h.connect(peerC)
         yield* h.recv(peerA, Msg.shareRequest(5))
         const [reply] = h.sent(yield* h.drain, peerA)
@@ -377,7 +377,7 @@ describe("Responder (behavior)", () => {
 
   describe("manual mode", () => {
     it("needs no ChainSource (checked by the type checker)", () => {
-      type Service = Behavior<Responder.ResponderEvent, Responder.ResponderCommand, Responder.ResponderPeerState>
+      type Service = Behavior<Responder.ResponderEvent, Responder.ResponderCommand, Responder.ResponderPeerState, AnyNodeToNodeMessage>
       const manual: Layer.Layer<Service, never, never> = Responder.layer({ mode: "manual" })
       const auto: Layer.Layer<Service, never, ChainSource.ChainSource> = Responder.layer()
       assert.ok(Layer.isLayer(manual) && Layer.isLayer(auto))
@@ -424,7 +424,7 @@ describe("Responder (behavior)", () => {
         const h = yield* setup()
         yield* h.behavior.handleIo(InterfaceEvent.Connected(peerC, "outbound"))
         // our initiator's proposal was answered: the responder learns the version
-        yield* h.recv(peerC, Msg.acceptVersion(14, { networkMagic: NetworkMagic.preview }))
+        yield* h.recv(peerC, Msg.acceptVersion(14, { magic: NetworkMagic.preview }))
         yield* h.recv(peerC, Msg.keepAlive(7), Msg.requestNext())
         const out = yield* h.drain
         assert.deepStrictEqual(tags(h.sent(out, peerC)), ["MsgKeepAliveResponse", "MsgRollBackward"])
@@ -444,11 +444,11 @@ describe("Responder (behavior)", () => {
         assert.strictEqual(real.length, 864)
         const h = yield* setup({ networkMagic: 1, blockFetchWindow: 8 }, real)
         yield* h.behavior.handleIo(InterfaceEvent.Connected(peerA, "inbound"))
-        yield* h.recv(peerA, Msg.propose([14], { networkMagic: 1 }))
+        yield* h.recv(peerA, Msg.propose([14], { magic: 1 }))
         yield* h.drain
         // chain-sync from the first block: IntersectFound, RollBackward, then 863 headers and AwaitReply
         yield* h.recv(peerA, Msg.findIntersect([pointOf(real[0]!)]))
-        const headers: Array<Message> = []
+        const headers: Array<AnyNodeToNodeMessage> = []
         for (let i = 0; i < 865; i++) {
           yield* h.recv(peerA, Msg.requestNext())
           headers.push(...h.sent(yield* h.drain, peerA))

@@ -11,13 +11,14 @@ import * as ChainSource from "../../src/chain/ChainSource.ts"
 import type { InterfaceShape } from "../../src/Interface.ts"
 import * as Manager from "../../src/Manager.ts"
 import type { PeerId } from "../../src/Primitives.ts"
+import type { AnyNodeToNodeMessage } from "../../src/protocol/NodeToNode.ts"
 
 /**
  * An initiator over `iface` (no churn unless asked) with its manager; every event is collected in
  * `events`. The `peers` are included and, with `start`, a sync begins.
  */
 export const runInitiator = Effect.fnUntraced(function*(
-  iface: InterfaceShape,
+  iface: InterfaceShape<AnyNodeToNodeMessage>,
   config: Initiator.InitiatorConfig,
   peers: ReadonlyArray<PeerId>,
   start?: Initiator.SyncStart
@@ -32,7 +33,7 @@ export const runInitiator = Effect.fnUntraced(function*(
 })
 
 /** A responder serving `blocks` from memory over `iface`, its events drained. */
-export const serveBlocks = Effect.fnUntraced(function*(iface: InterfaceShape, blocks: ReadonlyArray<ChainBlock>) {
+export const serveBlocks = Effect.fnUntraced(function*(iface: InterfaceShape<AnyNodeToNodeMessage>, blocks: ReadonlyArray<ChainBlock>) {
   const chain = yield* ChainSource.makeMemory(blocks)
   const manager = yield* Manager.make(iface, yield* Responder.make({}, chain))
   yield* manager.events.pipe(Stream.runDrain, Effect.forkScoped)

@@ -17,7 +17,7 @@ import type * as Stream from "effect/Stream"
 import type { BehaviorOutput } from "../../Behavior.ts"
 import { InterfaceCommand } from "../../Interface.ts"
 import { initiatorProbe } from "../../internal/observability.ts"
-import type { Message, ProtocolName } from "../../Message.ts"
+import type { AnyNodeToNodeMessage } from "../../protocol/NodeToNode.ts"
 import * as OutboundQueue from "../../OutboundQueue.ts"
 import { NetworkMagic, type PeerId } from "../../Primitives.ts"
 import type { ConnectionError } from "../../ProtocolError.ts"
@@ -155,9 +155,9 @@ export interface InitiatorContext {
   /** A number in [0, 1) from Effect's Random. */
   readonly random: () => number
   /** Everything the initiator emits, in order. */
-  readonly outputs: Stream.Stream<BehaviorOutput<InitiatorEvent>>
+  readonly outputs: Stream.Stream<BehaviorOutput<InitiatorEvent, AnyNodeToNodeMessage>>
   /** Queues a message to the peer. */
-  readonly send: (peer: PeerId, message: Message) => void
+  readonly send: (peer: PeerId, message: AnyNodeToNodeMessage) => void
   /** Asks the interface to dial a peer. */
   readonly dial: (peer: PeerId) => void
   /** Asks the interface to drop a peer's connection (or dial in flight), whatever our records say. */
@@ -184,7 +184,7 @@ export const makeContext = Effect.fnUntraced(function*(
   const rng = yield* Random.Random
   const now = () => clock.currentTimeMillisUnsafe()
   const random = () => rng.nextDoubleUnsafe()
-  const out = yield* OutboundQueue.make<InitiatorEvent>()
+  const out = yield* OutboundQueue.make<InitiatorEvent, AnyNodeToNodeMessage>()
   const peers = new PeerSet(settings.targets, settings.backoff, typeof roots === "function" ? roots : () => roots)
   const chain = new ChainView(settings.maxHeadersPerPeer, {
     securityParam: settings.securityParam,
@@ -297,15 +297,15 @@ export const still: Lifecycle = {
  *   server's requests, which the client answers).
  * - `Command`: the application commands it carries out; `View`: what the peer snapshot shows of it.
  */
-export interface SubBehavior<Answer extends Message, Command = never, View = undefined> extends Lifecycle {
+export interface SubBehavior<Answer extends AnyNodeToNodeMessage, Command = never, View = undefined> extends Lifecycle {
   /** The mini-protocol it runs: the composition routes that protocol's messages to it. */
-  readonly protocol: ProtocolName
+  readonly protocol: Answer["protocol"]
   /** Whether a received message is one this side reads. */
-  readonly isAnswer: (message: Message) => message is Answer
+  readonly isAnswer: (message: AnyNodeToNodeMessage) => message is Answer
   /** A message from the peer. */
   readonly onMessage: (conn: Connection, message: Answer) => void
   /** One of this protocol's messages was written to the peer. */
-  readonly onSent: (conn: Connection, message: Message) => void
+  readonly onSent: (conn: Connection, message: AnyNodeToNodeMessage) => void
   /** A command of the application's for this protocol. */
   readonly onCommand: (command: Command) => void
   /** What the peer snapshot shows of this protocol's state for a peer (connected or not). */

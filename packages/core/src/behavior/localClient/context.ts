@@ -11,7 +11,7 @@ import * as Semaphore from "effect/Semaphore"
 import type * as Stream from "effect/Stream"
 import type { BehaviorOutput } from "../../Behavior.ts"
 import { InterfaceCommand } from "../../Interface.ts"
-import type { Message, ProtocolName } from "../../Message.ts"
+import type { AnyNodeToClientMessage } from "../../protocol/NodeToClient.ts"
 import * as OutboundQueue from "../../OutboundQueue.ts"
 import type { PeerId } from "../../Primitives.ts"
 import * as Driver from "../../protocol/Driver.ts"
@@ -44,13 +44,13 @@ export interface ClientContext {
   /** Every connection (written by the composition only). */
   readonly connections: Map<PeerId, Connection>
   /** Everything the client emits, in order. */
-  readonly outputs: Stream.Stream<BehaviorOutput<LocalClientEvent>>
+  readonly outputs: Stream.Stream<BehaviorOutput<LocalClientEvent, AnyNodeToClientMessage>>
   /** Runs `effect` holding the client's one lock (every handler runs under it). */
   readonly locked: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Asks the interface to dial the node. */
   readonly connect: (peer: PeerId) => void
   /** Queues a message to the node. */
-  readonly send: (conn: Connection, message: Message) => void
+  readonly send: (conn: Connection, message: AnyNodeToClientMessage) => void
   /** Queues an event for the application. */
   readonly emit: (event: LocalClientEvent) => void
   /** Asks the interface to close the connection (once; the first reason is kept). */
@@ -61,7 +61,7 @@ export interface ClientContext {
 
 /** Makes the shared parts of a client. */
 export const makeContext: Effect.Effect<ClientContext> = Effect.gen(function*() {
-  const out = yield* OutboundQueue.make<LocalClientEvent>()
+  const out = yield* OutboundQueue.make<LocalClientEvent, AnyNodeToClientMessage>()
   const lock = yield* Semaphore.make(1)
   const emit = (event: LocalClientEvent) => out.event(event)
   return {
@@ -96,11 +96,11 @@ export interface Lifecycle {
  * - `Reply`: the messages of its protocol; `Command`: the application commands it sends;
  *   `View`: what the peer snapshot shows of it.
  */
-export interface SubBehavior<Reply extends Message, Command = never, View = undefined> extends Lifecycle {
+export interface SubBehavior<Reply extends AnyNodeToClientMessage, Command = never, View = undefined> extends Lifecycle {
   /** The mini-protocol it runs: the composition routes that protocol's messages to it. */
-  readonly protocol: ProtocolName
+  readonly protocol: Reply["protocol"]
   /** Whether a received message is one of its protocol. */
-  readonly isReply: (message: Message) => message is Reply
+  readonly isReply: (message: AnyNodeToClientMessage) => message is Reply
   /** A message from the node. */
   readonly onMessage: (conn: Connection, message: Reply) => Effect.Effect<void>
   /** A command of the application's for this protocol (the handshake is accepted, the connection open). */
@@ -116,7 +116,7 @@ export type LocalMiniProtocol = Exclude<LocalProtocol, "connection">
 export type ProtocolCommand = Exclude<LocalClientCommand, { readonly _tag: "Connect" | "Disconnect" }>
 
 /** The message each of a protocol's commands sends, by command tag. */
-export type CommandTable<C extends ProtocolCommand, M extends Message> = {
+export type CommandTable<C extends ProtocolCommand, M extends AnyNodeToClientMessage> = {
   readonly [K in C["_tag"]]: (command: C & { readonly _tag: K }) => M
 }
 
@@ -124,7 +124,7 @@ export type CommandTable<C extends ProtocolCommand, M extends Message> = {
  * A local mini-protocol's client side as data: its table, the message each command sends, the events
  * it reports, and what a message of the node's does.
  */
-export interface ClientSpec<M extends Message, C extends ProtocolCommand> {
+export interface ClientSpec<M extends AnyNodeToClientMessage, C extends ProtocolCommand> {
   /** Its name, as the events and commands report it. */
   readonly name: LocalMiniProtocol
   /** Its table: the shadow driver checks each command against it. */
@@ -138,14 +138,14 @@ export interface ClientSpec<M extends Message, C extends ProtocolCommand> {
 }
 
 /** A local mini-protocol's client side: its view is its shadow driver's state name. */
-export type ProtocolClient<M extends Message, C extends ProtocolCommand> = SubBehavior<M, C, string>
+export type ProtocolClient<M extends AnyNodeToClientMessage, C extends ProtocolCommand> = SubBehavior<M, C, string>
 
 /**
  * Makes a local mini-protocol's client side from its spec. Each peer has a shadow driver of the
  * protocol (our side, the initiator's) that tells which commands the state allows now: a command it
  * does not allow is rejected and never reaches the wire.
  */
-export const protocolClient = <M extends Message, C extends ProtocolCommand>(
+export const protocolClient = <M extends AnyNodeToClientMessage, C extends ProtocolCommand>(
   ctx: ClientContext,
   spec: ClientSpec<M, C>
 ): ProtocolClient<M, C> => {

@@ -14,7 +14,7 @@ import type * as Stream from "effect/Stream"
 import type { BehaviorOutput } from "../../Behavior.ts"
 import type { ChainSourceError, ChainSourceShape } from "../../chain/ChainSource.ts"
 import { InterfaceCommand } from "../../Interface.ts"
-import type { Message, ProtocolName } from "../../Message.ts"
+import type { AnyNodeToClientMessage } from "../../protocol/NodeToClient.ts"
 import * as OutboundQueue from "../../OutboundQueue.ts"
 import { NetworkMagic, type PeerId } from "../../Primitives.ts"
 import * as Handshake from "../../protocol/Handshake.ts"
@@ -85,11 +85,11 @@ export interface ServerContext {
   /** Per-client background work (`<peer>/monitor`). */
   readonly fibers: FiberMap.FiberMap<string>
   /** Everything the stand-in emits, in order. */
-  readonly outputs: Stream.Stream<BehaviorOutput<LocalServerEvent>>
+  readonly outputs: Stream.Stream<BehaviorOutput<LocalServerEvent, AnyNodeToClientMessage>>
   /** Runs `effect` holding the stand-in's one lock (every handler runs under it). */
   readonly locked: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Queues a message to the client. */
-  readonly send: (conn: Connection, message: Message) => void
+  readonly send: (conn: Connection, message: AnyNodeToClientMessage) => void
   /** Queues an event for the application. */
   readonly emit: (event: LocalServerEvent) => void
   /** Asks the interface to close the connection (once; the first reason is kept). */
@@ -104,7 +104,7 @@ export const makeContext = Effect.fnUntraced(function*(
   chain: ChainSourceShape,
   mempool: MempoolShape
 ): Effect.fn.Return<ServerContext, never, Scope.Scope> {
-  const out = yield* OutboundQueue.make<LocalServerEvent>()
+  const out = yield* OutboundQueue.make<LocalServerEvent, AnyNodeToClientMessage>()
   const lock = yield* Semaphore.make(1)
   const fibers = yield* FiberMap.make<string>()
   const close = (conn: Connection, reason: string) => {
@@ -148,24 +148,24 @@ export interface Lifecycle {
  *
  * - `Request`: the messages its server side reads; `View`: what the client snapshot shows of it.
  */
-export interface SubBehavior<Request extends Message, View = undefined> extends Lifecycle {
+export interface SubBehavior<Request extends AnyNodeToClientMessage, View = undefined> extends Lifecycle {
   /** The mini-protocol it serves: the composition routes that protocol's messages to it. */
-  readonly protocol: ProtocolName
+  readonly protocol: Request["protocol"]
   /** Whether a received message is one this side reads. */
-  readonly isRequest: (message: Message) => message is Request
+  readonly isRequest: (message: AnyNodeToClientMessage) => message is Request
   /** A request from the client. */
   readonly onMessage: (conn: Connection, message: Request) => Effect.Effect<void, ChainSourceError>
   /** One of this protocol's messages was written to the client. */
-  readonly onSent: (conn: Connection, message: Message) => void
+  readonly onSent: (conn: Connection, message: AnyNodeToClientMessage) => void
   /** What the client snapshot shows of this protocol's state. */
   readonly view: (conn: Connection) => View
 }
 
 /** The guard of a server side's requests: the messages of `protocol` with one of `tags`. */
-export const requests = <M extends Message>() =>
-<T extends M["_tag"]>(protocol: ProtocolName, tags: ReadonlyArray<T>) => {
+export const requests = <M extends AnyNodeToClientMessage>() =>
+<T extends M["_tag"]>(protocol: M["protocol"], tags: ReadonlyArray<T>) => {
   const read = new Set<string>(tags)
-  return (message: Message): message is Extract<M, { readonly _tag: T }> =>
+  return (message: AnyNodeToClientMessage): message is Extract<M, { readonly _tag: T }> =>
     message.protocol === protocol && read.has(message._tag)
 }
 

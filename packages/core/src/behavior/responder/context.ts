@@ -15,7 +15,7 @@ import type * as Stream from "effect/Stream"
 import type { BehaviorOutput } from "../../Behavior.ts"
 import type { ChainSourceError, ChainSourceShape } from "../../chain/ChainSource.ts"
 import { type Direction, InterfaceCommand } from "../../Interface.ts"
-import type { Message, ProtocolName } from "../../Message.ts"
+import type { AnyNodeToNodeMessage } from "../../protocol/NodeToNode.ts"
 import * as OutboundQueue from "../../OutboundQueue.ts"
 import { NetworkMagic, PeerId } from "../../Primitives.ts"
 import { ProtocolViolation } from "../../ProtocolError.ts"
@@ -106,11 +106,11 @@ export interface ResponderContext {
   /** Limits and bans by IP. */
   readonly admission: AdmissionControl
   /** Everything the responder emits, in order. */
-  readonly outputs: Stream.Stream<BehaviorOutput<ResponderEvent>>
+  readonly outputs: Stream.Stream<BehaviorOutput<ResponderEvent, AnyNodeToNodeMessage>>
   /** Runs `effect` holding the responder's one lock (every handler runs under it). */
   readonly locked: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Queues a message to the peer. */
-  readonly send: (conn: Connection, message: Message) => void
+  readonly send: (conn: Connection, message: AnyNodeToNodeMessage) => void
   /** Queues an event for the application. */
   readonly emit: (event: ResponderEvent) => void
   /** Asks the interface to close the connection (once; the first reason is kept). */
@@ -130,7 +130,7 @@ export const makeContext = Effect.fnUntraced(function*(
   settings: Settings,
   source: ChainSourceShape | undefined
 ): Effect.fn.Return<ResponderContext, never, Scope.Scope> {
-  const outbound = yield* OutboundQueue.make<ResponderEvent>()
+  const outbound = yield* OutboundQueue.make<ResponderEvent, AnyNodeToNodeMessage>()
   const lock = yield* Semaphore.make(1)
   const fibers = yield* FiberMap.make<string>()
   const admission = new AdmissionControl({
@@ -196,15 +196,15 @@ export interface Lifecycle {
  *   on a connection that carries both roles).
  * - `Command`: the application commands it answers; `View`: what the peer snapshot shows of it.
  */
-export interface SubBehavior<Request extends Message, Command = never, View = undefined> extends Lifecycle {
+export interface SubBehavior<Request extends AnyNodeToNodeMessage, Command = never, View = undefined> extends Lifecycle {
   /** The mini-protocol it serves: the composition routes that protocol's messages to it. */
-  readonly protocol: ProtocolName
+  readonly protocol: Request["protocol"]
   /** Whether a received message is one this side reads. */
-  readonly isRequest: (message: Message) => message is Request
+  readonly isRequest: (message: AnyNodeToNodeMessage) => message is Request
   /** A request from the peer. */
   readonly onMessage: (conn: Connection, message: Request) => Effect.Effect<void>
   /** One of this protocol's messages was written to the peer. */
-  readonly onSent: (conn: Connection, message: Message) => void
+  readonly onSent: (conn: Connection, message: AnyNodeToNodeMessage) => void
   /** A command of the application's for this protocol. */
   readonly onCommand: (conn: Connection, command: Command) => Effect.Effect<void>
   /** What the peer snapshot shows of this protocol's state. */

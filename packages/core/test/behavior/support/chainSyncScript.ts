@@ -11,10 +11,14 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import type { ChainBlock } from "../../../src/chain/Block.ts"
 import type { InterfaceCommand, InterfaceEvent, InterfaceShape } from "../../../src/Interface.ts"
-import type { Message } from "../../../src/Message.ts"
 import type { PeerId } from "../../../src/Primitives.ts"
-import type * as Handshake from "../../../src/protocol/Handshake.ts"
-import type { Point, Tip } from "../../../src/protocol/Common.ts"
+import * as ChainSync from "../../../src/protocol/ChainSync.ts"
+import { Point, type Tip } from "../../../src/protocol/Common.ts"
+import * as Handshake from "../../../src/protocol/Handshake.ts"
+import * as KeepAlive from "../../../src/protocol/KeepAlive.ts"
+import type { AnyNodeToNodeMessage } from "../../../src/protocol/NodeToNode.ts"
+
+type Message = AnyNodeToNodeMessage
 
 /** One scripted server. */
 export interface ScriptedPeer {
@@ -30,8 +34,6 @@ export interface ScriptedPeer {
   readonly next: (i: number) => Message | undefined
 }
 
-const m = (protocol: string, tag: string, fields: object = {}): Message => ({ protocol, _tag: tag, ...fields }) as Message
-
 /** The point of a block. */
 export const pointOf = (b: ChainBlock): Point => ({ _tag: "Specific", slot: b.slot, hash: b.hash })
 
@@ -40,10 +42,10 @@ export const tipOf = (b: ChainBlock): Tip => ({ point: pointOf(b), blockNo: b.bl
 
 /** MsgRollForward with a block's header. */
 export const rollForward = (b: ChainBlock, tip: Tip = tipOf(b)): Message =>
-  m("chain-sync", "MsgRollForward", { header: b.header, tip })
+  ChainSync.make.rollForward(b.header, tip)
 
 /** MsgRollBackward to a point. */
-export const rollBackward = (point: Point, tip: Tip): Message => m("chain-sync", "MsgRollBackward", { point, tip })
+export const rollBackward = (point: Point, tip: Tip): Message => ChainSync.make.rollBackward(point, tip)
 
 /** What the servers saw and sent. */
 export interface ScriptStats {
@@ -54,7 +56,7 @@ export interface ScriptStats {
 }
 
 export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, ScriptedPeer>) {
-  const events = yield* Queue.unbounded<InterfaceEvent>()
+  const events = yield* Queue.unbounded<InterfaceEvent<Message>>()
   const clock = yield* Clock.Clock
   const stats: ScriptStats = { requestNext: new Map(), answers: new Map() }
   interface ConnState {
@@ -90,37 +92,36 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, Scrip
       c.outbox.push([clock.currentTimeMillisUnsafe() + spec.rtt, reply])
       c.wake?.()
     }
-    const a = message as any
-    switch (message._tag) {
-      case "MsgProposeVersions": {
-        const table = a.versionTable as Handshake.VersionTable
-        const v = Math.max(...table.keys())
-        push(m("handshake", "MsgAcceptVersion", { version: v, versionData: { ...table.get(v), peerSharing: 0 } }))
+    switch (message.protocol) {
+      case "handshake": {
+        if (message._tag !== "MsgProposeVersions") return
+        const v = Math.max(...message.versionTable.keys())
+        push(Handshake.make.accept(v, { ...message.versionTable.get(v)!, peerSharing: 0 }))
         return
       }
-      case "MsgFindIntersect": {
-        const at = spec.intersect ?? { point: { _tag: "Origin" }, tip: { point: { _tag: "Origin" }, blockNo: 0 } }
-        push(m("chain-sync", "MsgIntersectFound", { point: at.point, tip: at.tip }))
-        return
-      }
-      case "MsgRequestNext": {
-        bump(stats.requestNext, peer)
-        const reply = spec.next(c.asked++)
-        if (reply === undefined) {
-          push(m("chain-sync", "MsgAwaitReply"))
-          return
+      case "chain-sync": {
+        if (message._tag === "MsgFindIntersect") {
+          const at = spec.intersect ?? { point: Point.origin, tip: { point: Point.origin, blockNo: 0 } }
+          push(ChainSync.make.intersectFound(at.point, at.tip))
+        } else if (message._tag === "MsgRequestNext") {
+          bump(stats.requestNext, peer)
+          const reply = spec.next(c.asked++)
+          if (reply === undefined) {
+            push(ChainSync.make.awaitReply())
+            return
+          }
+          bump(stats.answers, peer)
+          push(reply)
         }
-        bump(stats.answers, peer)
-        push(reply)
         return
       }
-      case "MsgKeepAlive":
-        push(m("keep-alive", "MsgKeepAliveResponse", { cookie: a.cookie }))
+      case "keep-alive":
+        if (message._tag === "MsgKeepAlive") push(KeepAlive.make.response(message.cookie))
         return
     }
   }
 
-  const dispatch = (command: InterfaceCommand) =>
+  const dispatch = (command: InterfaceCommand<Message>) =>
     Effect.gen(function*() {
       const peer = command.peer
       const spec = peers.get(peer)
@@ -154,6 +155,6 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, Scrip
       }
     })
 
-  const iface: InterfaceShape = { dispatch, events: Stream.fromQueue(events) }
+  const iface: InterfaceShape<Message> = { dispatch, events: Stream.fromQueue(events) }
   return { iface, stats, connected: (peer: PeerId) => conns.has(peer) }
 })

@@ -8,10 +8,14 @@ import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { InterfaceCommand, InterfaceEvent, InterfaceShape } from "../../../src/Interface.ts"
-import type { Message } from "../../../src/Message.ts"
+import type * as Interface from "../../../src/Interface.ts"
 import { PeerId } from "../../../src/Primitives.ts"
+import type { AnyNodeToNodeMessage } from "../../../src/protocol/NodeToNode.ts"
 import { TransportError } from "../../../src/ProtocolError.ts"
+
+type InterfaceShape = Interface.InterfaceShape<AnyNodeToNodeMessage>
+type InterfaceEvent = Interface.InterfaceEvent<AnyNodeToNodeMessage>
+type InterfaceCommand = Interface.InterfaceCommand<AnyNodeToNodeMessage>
 
 interface Link {
   readonly push: (delay: number, f: () => void) => void
@@ -61,7 +65,7 @@ export interface ServerSpec {
   /** The server drops its first connection this long (ms) after it came up. */
   readonly dropAfter?: number
   /** Rewrites what the server sends (a lying server). */
-  readonly tamper?: (message: Message) => Message
+  readonly tamper?: (message: AnyNodeToNodeMessage) => AnyNodeToNodeMessage
 }
 
 export const make = Effect.fnUntraced(function*(servers: ReadonlyArray<ServerSpec>) {

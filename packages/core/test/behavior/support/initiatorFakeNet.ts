@@ -9,11 +9,18 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import type { ChainBlock } from "../../../src/chain/Block.ts"
 import type { InterfaceCommand, InterfaceEvent, InterfaceShape } from "../../../src/Interface.ts"
-import type { Message } from "../../../src/Message.ts"
 import type { PeerId } from "../../../src/Primitives.ts"
-import type * as Handshake from "../../../src/protocol/Handshake.ts"
-import { bytesEqual, type Point, type Tip } from "../../../src/protocol/Common.ts"
+import * as BlockFetch from "../../../src/protocol/BlockFetch.ts"
+import * as ChainSync from "../../../src/protocol/ChainSync.ts"
+import { bytesEqual, Point, type Tip } from "../../../src/protocol/Common.ts"
+import * as Handshake from "../../../src/protocol/Handshake.ts"
+import * as KeepAlive from "../../../src/protocol/KeepAlive.ts"
+import type { AnyNodeToNodeMessage } from "../../../src/protocol/NodeToNode.ts"
+import * as PeerSharing from "../../../src/protocol/PeerSharing.ts"
+import * as TxSubmission2 from "../../../src/protocol/TxSubmission2.ts"
 import { TransportError } from "../../../src/ProtocolError.ts"
+
+type Message = AnyNodeToNodeMessage
 
 export interface FakePeer {
   readonly blocks: ReadonlyArray<ChainBlock>
@@ -31,12 +38,10 @@ export interface FakePeer {
   readonly share?: ReadonlyArray<PeerId>
 }
 
-const m = (protocol: string, tag: string, fields: object = {}): Message => ({ protocol, _tag: tag, ...fields }) as Message
-
 const tipOf = (blocks: ReadonlyArray<ChainBlock>): Tip => {
   const last = blocks[blocks.length - 1]
   return last === undefined
-    ? { point: { _tag: "Origin" }, blockNo: 0 }
+    ? { point: Point.origin, blockNo: 0 }
     : { point: { _tag: "Specific", slot: last.slot, hash: last.hash }, blockNo: last.blockNo }
 }
 
@@ -47,9 +52,9 @@ const indexOf = (blocks: ReadonlyArray<ChainBlock>, p: Point): number | undefine
 }
 
 export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakePeer>) {
-  const events = yield* Queue.unbounded<InterfaceEvent>()
+  const events = yield* Queue.unbounded<InterfaceEvent<Message>>()
   const clock = yield* Clock.Clock
-  const stats = { requestNext: 0, maxInFlight: 0, connects: new Map<PeerId, number>(), txs: [] as Array<unknown> }
+  const stats = { requestNext: 0, maxInFlight: 0, connects: new Map<PeerId, number>(), txs: new Array<unknown>() }
   interface ConnState {
     cursor: number
     answered: number
@@ -92,28 +97,28 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
       c.outbox.push([at, reply])
       c.wake?.()
     }
-    const a = message as any
     const tip = tipOf(spec.blocks)
-    switch (message._tag) {
-      case "MsgProposeVersions": {
-        const versions = [...(a.versionTable as Handshake.VersionTable).keys()]
-        const v = Math.max(...versions)
-        push(m("handshake", "MsgAcceptVersion", { version: v, versionData: { ...a.versionTable.get(v), initiatorOnlyDiffusionMode: false } }))
+    switch (message.protocol) {
+      case "handshake": {
+        if (message._tag !== "MsgProposeVersions") return
+        const v = Math.max(...message.versionTable.keys())
+        push(Handshake.make.accept(v, { ...message.versionTable.get(v)!, initiatorOnlyDiffusionMode: false }))
         return
       }
-      case "MsgFindIntersect": {
-        for (const p of a.points as ReadonlyArray<Point>) {
-          const i = indexOf(spec.blocks, p)
-          if (i !== undefined) {
-            c.cursor = i
-            push(m("chain-sync", "MsgIntersectFound", { point: p, tip }))
-            return
+      case "chain-sync": {
+        if (message._tag === "MsgFindIntersect") {
+          for (const p of message.points) {
+            const i = indexOf(spec.blocks, p)
+            if (i !== undefined) {
+              c.cursor = i
+              push(ChainSync.make.intersectFound(p, tip))
+              return
+            }
           }
+          push(ChainSync.make.intersectNotFound(tip))
+          return
         }
-        push(m("chain-sync", "MsgIntersectNotFound", { tip }))
-        return
-      }
-      case "MsgRequestNext": {
+        if (message._tag !== "MsgRequestNext") return
         stats.requestNext++
         c.inFlight++
         stats.maxInFlight = Math.max(stats.maxInFlight, c.inFlight)
@@ -124,54 +129,56 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
         }
         const next = spec.blocks[c.cursor + 1]
         if (next === undefined) {
-          push(m("chain-sync", "MsgAwaitReply"))
+          push(ChainSync.make.awaitReply())
           return
         }
         c.cursor++
         const lie = spec.lieAt !== undefined && c.cursor === spec.lieAt
         const header = lie ? spec.blocks[c.cursor + 1]!.header : next.header
         c.inFlight--
-        push(m("chain-sync", "MsgRollForward", { header, tip }))
+        push(ChainSync.make.rollForward(header, tip))
         return
       }
-      case "MsgRequestRange": {
-        const i = indexOf(spec.blocks, a.from)
-        const j = indexOf(spec.blocks, a.to)
+      case "block-fetch": {
+        if (message._tag !== "MsgRequestRange") return
+        const i = indexOf(spec.blocks, message.from)
+        const j = indexOf(spec.blocks, message.to)
         if (i === undefined || j === undefined || i < 0 || j < i) {
-          push(m("block-fetch", "MsgNoBlocks"))
+          push(BlockFetch.make.noBlocks())
           return
         }
-        push(m("block-fetch", "MsgStartBatch"))
-        for (let k = i; k <= j; k++) push(m("block-fetch", "MsgBlock", { block: { tag: 6, bytes: spec.blocks[k]!.bytes } }))
-        push(m("block-fetch", "MsgBatchDone"))
+        push(BlockFetch.make.startBatch())
+        for (let k = i; k <= j; k++) push(BlockFetch.make.block(spec.blocks[k]!.bytes))
+        push(BlockFetch.make.batchDone())
         return
       }
-      case "MsgKeepAlive":
-        push(m("keep-alive", "MsgKeepAliveResponse", { cookie: spec.badCookie ? (a.cookie + 1) & 0xffff : a.cookie }))
+      case "keep-alive":
+        if (message._tag === "MsgKeepAlive") {
+          push(KeepAlive.make.response(spec.badCookie ? (message.cookie + 1) & 0xffff : message.cookie))
+        }
         return
-      case "MsgShareRequest":
-        push(m("peer-sharing", "MsgSharePeers", {
-          peers: (spec.share ?? []).slice(0, a.amount).map((p) => {
+      case "peer-sharing":
+        if (message._tag === "MsgShareRequest") {
+          push(PeerSharing.make.sharePeers((spec.share ?? []).slice(0, message.amount).map((p) => {
             const [ip, port] = p.split(":")
-            return { ip, port: Number(port) }
-          })
-        }))
+            return { _tag: "IPv4", ip: ip!, port: Number(port) }
+          })))
+        }
         return
-      case "MsgInit":
-        push(m("tx-submission2", "MsgRequestTxIds", { blocking: true, ack: 0, req: 3 }))
-        return
-      case "MsgReplyTxIds":
-        c.announced = a.txIds.length
-        push(m("tx-submission2", "MsgRequestTxs", { txIds: a.txIds.map((x: any) => x.txId) }))
-        return
-      case "MsgReplyTxs":
-        stats.txs.push(...a.txs)
-        push(m("tx-submission2", "MsgRequestTxIds", { blocking: true, ack: c.announced, req: 3 }))
+      case "tx-submission2":
+        if (message._tag === "MsgInit") push(TxSubmission2.make.requestTxIds(true, 0, 3))
+        else if (message._tag === "MsgReplyTxIds") {
+          c.announced = message.txIds.length
+          push(TxSubmission2.make.requestTxs(message.txIds.map((x) => x.txId)))
+        } else if (message._tag === "MsgReplyTxs") {
+          stats.txs.push(...message.txs)
+          push(TxSubmission2.make.requestTxIds(true, c.announced, 3))
+        }
         return
     }
   }
 
-  const dispatch = (command: InterfaceCommand) =>
+  const dispatch = (command: InterfaceCommand<Message>) =>
     Effect.gen(function*() {
       const peer = command.peer
       const spec = peers.get(peer)
@@ -212,6 +219,6 @@ export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakeP
       }
     })
 
-  const iface: InterfaceShape = { dispatch, events: Stream.fromQueue(events) }
+  const iface: InterfaceShape<Message> = { dispatch, events: Stream.fromQueue(events) }
   return { iface, stats }
 })
