@@ -13,17 +13,21 @@ import * as Stream from "effect/Stream"
 import * as Command from "effect/cli/Command"
 import { Interface, InterfaceEvent, PeerId } from "@pallas-network2/core"
 import type { InterfaceCommand, InterfaceShape } from "@pallas-network2/core/Interface"
-import type { Message } from "@pallas-network2/core/Message"
+import { Handshake, KeepAlive } from "@pallas-network2/core/protocol"
+import type { AnyNodeToNodeMessage } from "@pallas-network2/core/protocol/NodeToNode"
 import * as Serve from "../src/commands/Serve.ts"
 
 /** An Interface that replays `script` and records what it was asked to do. */
-const scripted = (script: ReadonlyArray<InterfaceEvent>, commands: Array<InterfaceCommand>) =>
+const scripted = (
+  script: ReadonlyArray<InterfaceEvent<AnyNodeToNodeMessage>>,
+  commands: Array<InterfaceCommand<AnyNodeToNodeMessage>>
+) =>
   Layer.effect(
-    Interface.Interface,
+    Interface.key<AnyNodeToNodeMessage>(),
     Effect.gen(function*() {
-      const events = yield* Queue.unbounded<InterfaceEvent>()
+      const events = yield* Queue.unbounded<InterfaceEvent<AnyNodeToNodeMessage>>()
       for (const e of script) yield* Queue.offer(events, e)
-      const shape: InterfaceShape = {
+      const shape: InterfaceShape<AnyNodeToNodeMessage> = {
         dispatch: (command) =>
           Effect.gen(function*() {
             commands.push(command)
@@ -36,8 +40,6 @@ const scripted = (script: ReadonlyArray<InterfaceEvent>, commands: Array<Interfa
     })
   )
 
-const m = (protocol: string, tag: string, fields: object = {}): Message => ({ protocol, _tag: tag, ...fields }) as Message
-
 describe("network2 serve", () => {
   it.live("parses its flags, labels the generated chain as synthetic, logs each peer, and closes on interrupt", () =>
     Effect.gen(function*() {
@@ -47,16 +49,13 @@ describe("network2 serve", () => {
       })
       const peer = PeerId.tcp("127.0.0.1", 45000)
       const other = PeerId.tcp("127.0.0.1", 45001)
-      const commands: Array<InterfaceCommand> = []
-      const data = { networkMagic: 2, initiatorOnlyDiffusionMode: false, peerSharing: 1, query: false }
-      const script = [
+      const commands: Array<InterfaceCommand<AnyNodeToNodeMessage>> = []
+      const script: Array<InterfaceEvent<AnyNodeToNodeMessage>> = [
         InterfaceEvent.Connected(peer, "inbound"),
-        InterfaceEvent.Recv(peer, [m("handshake", "MsgProposeVersions", { versionTable: new Map([[14, data]]) })]),
-        InterfaceEvent.Recv(peer, [m("keep-alive", "MsgKeepAlive", { cookie: 9 })]),
+        InterfaceEvent.Recv(peer, [Handshake.make.propose(Handshake.n2nVersionTable({ magic: 2, versions: [14] }))]),
+        InterfaceEvent.Recv(peer, [KeepAlive.make.keepAlive(9)]),
         InterfaceEvent.Connected(other, "inbound"),
-        InterfaceEvent.Recv(other, [
-          m("handshake", "MsgProposeVersions", { versionTable: new Map([[14, { ...data, networkMagic: 1 }]]) })
-        ])
+        InterfaceEvent.Recv(other, [Handshake.make.propose(Handshake.n2nVersionTable({ magic: 1, versions: [14] }))])
       ]
       let listened: readonly [string, number] | undefined
       const cli = Command.runWith(

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { ChainSource, GeneratedChain, Initiator, Interface, Observability, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { ChainSource, GeneratedChain, Initiator, Observability, PeerId, Protocols, Responder } from "@pallas-network2/core"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
@@ -89,7 +89,7 @@ export const demo = (options: { readonly chain?: string | undefined; readonly bl
     const initiator = yield* Layer.build(
       Initiator.managerLayer().pipe(
         Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, targets: { known: 10, established: options.peers, active: options.peers } })),
-        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }) as Layer.Layer<Interface.Interface>)
+        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
       )
     )
     const summary = yield* Demo.run({ peers, expected, progress, behavior: Context.get(initiator, Initiator.InitiatorBehavior) }).pipe(

@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { ChainSource, GeneratedChain, type Interface, ReplayChain, Responder } from "@pallas-network2/core"
+import type { AnyNodeToNodeMessage } from "@pallas-network2/core/protocol/NodeToNode"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as Params from "../Params.ts"
 import * as Telemetry from "../Telemetry.ts"
@@ -169,7 +170,7 @@ export const run = Effect.fnUntraced(function*(options: ServeOptions) {
  * @since 0.1.0
  */
 export const command = <E, R>(
-  listen: (host: string, port: number, sduTimeout?: number) => Layer.Layer<Interface.Interface, E, R>
+  listen: (host: string, port: number, sduTimeout?: number) => Layer.Layer<Interface.Interface<AnyNodeToNodeMessage>, E, R>
 ) =>
   Command.make(
     "serve",
@@ -281,7 +282,7 @@ export const command = <E, R>(
  * @category layers
  * @since 0.1.0
  */
-export const layer = <E, R>(options: ServeOptions, transport: Layer.Layer<Interface.Interface, E, R>) =>
+export const layer = <E, R>(options: ServeOptions, transport: Layer.Layer<Interface.Interface<AnyNodeToNodeMessage>, E, R>) =>
   Responder.layerManager(responderConfig(options)).pipe(
     Layer.provideMerge(chainLayer(options)),
     Layer.provide(transport)
