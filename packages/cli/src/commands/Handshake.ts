@@ -8,6 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { Initiator, type PeerId } from "@pallas-network2/core"
+import { versionDataJson as dataJson } from "@pallas-network2/core/protocol/Handshake"
 
 /**
  * The result of a handshake run.
@@ -54,16 +55,7 @@ export const run = Effect.fnUntraced(function*(peer: PeerId) {
   return { _tag: "Failed", reason: e._tag === "ConnectFailed" || e._tag === "PeerBanned" ? e.reason : "no answer" } as HandshakeReport
 })
 
-const versionDataJson = (d: Initiator.VersionData | undefined) =>
-  d === undefined
-    ? null
-    : {
-      networkMagic: d.networkMagic,
-      initiatorOnlyDiffusionMode: d.initiatorOnlyDiffusionMode,
-      peerSharing: d.peerSharing,
-      query: d.query,
-      ...(d.perasSupport === undefined ? {} : { perasSupport: d.perasSupport })
-    }
+const versionDataJson = (d: Initiator.VersionData | undefined) => (d === undefined ? null : dataJson(d))
 
 /**
  * A report as a JSON value.

@@ -112,7 +112,7 @@ const messages = M.table("handshake", [
   }),
   M.msg(1, "MsgAcceptVersion", "accept", [
     ["version", M.F.uint("version", 0xffff)],
-    ["versionData", { schema: VersionDataSchema, json: (d) => dataJson(d) }]
+    ["versionData", { schema: VersionDataSchema, json: (d) => versionDataJson(d) }]
   ], {
     // the data's shape depends on the version before it
     wire: {
@@ -307,6 +307,24 @@ export const protocol = Protocol.define<Message>()({
 })
 
 /**
+ * The node-to-node versions a current node proposes (14 to 16): the default of
+ * {@link n2nVersionTable} and of the initiator.
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const N2N_VERSIONS: ReadonlyArray<number> = [14, 15, 16]
+
+/**
+ * The node-to-node versions a responder accepts by default (11 to 16): from the first whose data
+ * carries peer sharing and the query flag.
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const N2N_ACCEPTED_VERSIONS: ReadonlyArray<number> = [11, 12, 13, 14, 15, 16]
+
+/**
  * A node-to-node version table.
  *
  * @example
@@ -325,7 +343,7 @@ export const n2nVersionTable = (options: {
   readonly peerSharing?: boolean
   readonly query?: boolean
 }): VersionTable =>
-  new Map((options.versions ?? [14, 15, 16]).map((v) => [v, {
+  new Map((options.versions ?? N2N_VERSIONS).map((v) => [v, {
     networkMagic: options.magic,
     initiatorOnlyDiffusionMode: options.initiatorOnly ?? false,
     peerSharing: options.peerSharing === false ? 0 : 1,
@@ -387,10 +405,17 @@ export const negotiate = (local: VersionTable, remote: VersionTable): Negotiatio
   return { _tag: "Accept", version: best, data: out }
 }
 
-const dataJson = (d: VersionData): Record<string, unknown> =>
+/**
+ * Version data as JSON (its fields as they are; data kept undecoded as its CBOR in hex), as the CLI
+ * prints it.
+ *
+ * @category encoding
+ * @since 0.3.0
+ */
+export const versionDataJson = (d: VersionData): Record<string, unknown> =>
   d.undecoded !== undefined ? { undecoded: Cbor.toHex(Cbor.encode(d.undecoded as Cbor.Value)) } : { ...d }
 const tableJson = (t: VersionTable): Record<string, unknown> =>
-  Object.fromEntries([...t.entries()].sort((a, b) => a[0] - b[0]).map(([v, d]) => [String(v), dataJson(d)]))
+  Object.fromEntries([...t.entries()].sort((a, b) => a[0] - b[0]).map(([v, d]) => [String(v), versionDataJson(d)]))
 
 /**
  * The JSON form the CLI prints.

@@ -66,7 +66,7 @@ export const settingsOf = (config: InitiatorConfig): Settings => {
   return {
     table: config.versionTable ?? Handshake.n2nVersionTable({
       magic: networkMagic,
-      versions: [...(config.versions ?? [14, 15, 16])].sort((a, b) => a - b),
+      versions: [...(config.versions ?? Handshake.N2N_VERSIONS)].sort((a, b) => a - b),
       initiatorOnly: config.initiatorOnly ?? true,
       peerSharing: config.peerSharing ?? true,
       query

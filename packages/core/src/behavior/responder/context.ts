@@ -19,7 +19,7 @@ import type { AnyNodeToNodeMessage } from "../../protocol/NodeToNode.ts"
 import * as OutboundQueue from "../../OutboundQueue.ts"
 import { NetworkMagic, PeerId } from "../../Primitives.ts"
 import { ProtocolViolation } from "../../ProtocolError.ts"
-import type * as Handshake from "../../protocol/Handshake.ts"
+import * as Handshake from "../../protocol/Handshake.ts"
 import type { ResponderCommand, ResponderConfig, ResponderEvent, ResponderPeerState, ServedStats } from "../Responder.ts"
 import { AdmissionControl } from "../internal/admission.ts"
 
@@ -46,7 +46,7 @@ export interface Settings {
 export const settingsOf = (config: ResponderConfig): Settings => ({
   mode: config.mode ?? "auto",
   networkMagic: config.networkMagic ?? NetworkMagic.mainnet,
-  versions: config.versions ?? [11, 12, 13, 14, 15, 16],
+  versions: config.versions ?? Handshake.N2N_ACCEPTED_VERSIONS,
   initiatorOnly: config.initiatorOnly ?? false,
   peerSharing: config.peerSharing ?? true,
   sharedPeers: config.sharedPeers ?? [],
