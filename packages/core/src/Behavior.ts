@@ -1,7 +1,8 @@
 /**
  * The protocol-logic side of the stack. A behavior reacts to interface events and user commands and
  * emits {@link BehaviorOutput}s: commands for the interface, and events for the user. It defines its
- * own Event, Command and PeerState types.
+ * own Event, Command and PeerState types, and names the messages `M` of the connections it runs (the
+ * node-to-node or the node-to-client union): the Manager pairs it with an Interface of the same `M`.
  *
  * @since 0.1.0
  */

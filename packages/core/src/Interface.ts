@@ -2,7 +2,9 @@
  * The IO side of the stack. An Interface takes {@link InterfaceCommand}s (connect, send, disconnect)
  * and reports {@link InterfaceEvent}s (connected, disconnected, sent, recv, error, idle). TCP, Unix
  * sockets and the in-memory emulation all provide the same {@link Interface} service, so a behavior
- * runs unchanged over any of them.
+ * runs unchanged over any of them. An Interface is typed by the messages its connections carry (those
+ * of the protocols it was built with): `Interface<M>`, reached with {@link key}; a behavior over the
+ * same messages runs on it without a cast.
  *
  * @since 0.1.0
  */

@@ -59,7 +59,8 @@ export interface ManagerOptions {
 }
 
 /**
- * Runs the pumps in the current scope and returns the manager.
+ * Runs the pumps in the current scope and returns the manager. The Interface and the behavior carry
+ * the same messages `M`.
  *
  * @example
  * ```ts
