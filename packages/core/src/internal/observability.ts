@@ -107,7 +107,8 @@ export interface MuxMeter {
   readonly wrote: (bytes: number) => void
 }
 
-const noMeter: MuxMeter = { in: () => {}, out: () => {}, read: () => {}, wrote: () => {} }
+/** The meter of a multiplexer when metrics are off: it records nothing. */
+export const noMeter: MuxMeter = { in: () => {}, out: () => {}, read: () => {}, wrote: () => {} }
 
 class LiveMeter implements MuxMeter {
   readonly context: Ctx

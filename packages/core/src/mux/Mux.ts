@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -24,7 +25,7 @@ import { type ConnectionError, MuxError, ProtocolViolation, TransportError } fro
 import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
 import { Framer } from "./internal/Framer.ts"
-import { muxMeter } from "../internal/observability.ts"
+import { type MuxMeter, muxMeter, noMeter } from "../internal/observability.ts"
 
 /**
  * The byte pipe under a connection: `read` gives the next pieces (`undefined` at a clean end of
@@ -99,7 +100,18 @@ interface Batch {
   readonly bytes: number
 }
 
-interface Instance {
+/** A message cut into segments, waiting to be written: header, payload piece, header, ... */
+interface Outgoing {
+  readonly pieces: Array<Uint8Array>
+  readonly message: Message | undefined
+}
+
+/**
+ * One side of one mini-protocol on this connection. What it holds beyond its driver is made when
+ * first needed (its framer at its first payload, its queue and fiber at its first message): a
+ * connection keeps an instance of every protocol it runs, most of them idle.
+ */
+class Instance {
   readonly protocol: Protocol<any>
   readonly driver: Driver.Driver<any>
   readonly role: Role
@@ -107,24 +119,46 @@ interface Instance {
    * Batches not yet delivered; `undefined` while the instance sleeps (no message received yet, or its
    * protocol ended): it then runs no fiber either.
    */
-  ingress: Queue.Queue<Batch> | undefined
+  ingress: Queue.Queue<Batch> | undefined = undefined
   /** The bytes of the batches {@link ingress} holds. */
-  ingressBytes: number
-  /** Frames the payload bytes the reader hands over; holds a message still arriving. */
-  readonly framer: Framer
+  ingressBytes = 0
+  /** Frames the payload bytes the reader hands over; holds a message still arriving. Made at the first payload, dropped when the instance sleeps. */
+  framer: Framer | undefined = undefined
   /** What the current read gave this instance: whole messages stepped through the driver, their bytes, segment bytes in all (headers included). */
-  batch: Array<Message>
-  batchBytes: number
-  readBytes: number
+  batch: Array<Message> | undefined = undefined
+  batchBytes = 0
+  readBytes = 0
   /** Whether the current read touched this instance. */
-  touched: boolean
-  readonly egress: Array<{ readonly pieces: Array<Uint8Array>; readonly message: Message | undefined }>
+  touched = false
+  /** Messages waiting to be written (made at the first). */
+  egress: Array<Outgoing> | undefined = undefined
   /** When the peer's next message is due (Clock ms; the connection's one timer watches it). */
-  deadline: number | undefined
+  deadline: number | undefined = undefined
   /** The state {@link deadline} was armed in. */
-  waitingIn: string | undefined
+  waitingIn: string | undefined = undefined
   /** Set while the reader waits for {@link ingress} to drain below half the ingress limit. */
-  drained: Deferred.Deferred<void> | undefined
+  drained: Deferred.Deferred<void> | undefined = undefined
+
+  constructor(protocol: Protocol<any>, role: Role, driver: Driver.Driver<any>) {
+    this.protocol = protocol
+    this.role = role
+    this.driver = driver
+  }
+}
+
+/** What every connection over the same protocol list shares: the protocols by name. */
+interface Shared {
+  readonly byName: ReadonlyMap<string, Protocol<any>>
+  readonly handshake: boolean
+}
+const sharedOf = new WeakMap<ReadonlyArray<Protocol<any>>, Shared>()
+const shared = (protocols: ReadonlyArray<Protocol<any>>): Shared => {
+  let s = sharedOf.get(protocols)
+  if (s === undefined) {
+    s = { byName: new Map(protocols.map((p) => [p.name, p])), handshake: protocols.some((p) => p.channel === 0) }
+    sharedOf.set(protocols, s)
+  }
+  return s
 }
 
 const WRITE_BATCH = 131_072
@@ -154,6 +188,511 @@ export const FREE_SEGMENTS_PER_MESSAGE = 32
  * @since 0.1.0
  */
 export const MIN_AVERAGE_SEGMENT = 256
+const DEFAULT_SDU_TIMEOUT = { handshake: 10_000, after: 30_000 }
+
+/**
+ * One connection's multiplexer: its state in one object, its loops (reader, writer, timer, instance
+ * delivery) functions of it shared by every connection, so that a connection costs its data and
+ * its fibers, not a set of closures.
+ */
+class MuxImpl implements Mux, Segment.SegmentSink {
+  readonly bearer: Bearer
+  readonly options: MuxOptions
+  readonly sduSize: number
+  readonly sduTimeout: { readonly handshake: number; readonly after: number }
+  readonly writeTurns: number
+  readonly done: Deferred.Deferred<void, ConnectionError>
+  readonly closed: Effect.Effect<void, ConnectionError>
+  readonly clock: Clock.Clock
+  readonly started: number
+  /** Instance fibers and the timer start later, from any fiber: in the connection's scope and context, as if forked at the start. */
+  readonly scope: Scope.Scope
+  readonly context: Context.Context<never>
+  readonly byName: ReadonlyMap<string, Protocol<any>>
+  /** Instances by protocol number, per side. */
+  readonly initiators: Array<Instance | undefined> = []
+  readonly responders: Array<Instance | undefined> = []
+  readonly instances: Array<Instance> = []
+  handshaking: boolean
+  meter: MuxMeter = noMeter
+
+  // ---- egress
+  readonly wake: Queue.Queue<void>
+  egressBytes = 0
+  egressIndex = 0
+
+  // ---- the connection's one timer: every deadline of the connection (each instance's wait for the
+  // peer, the write in progress, the segment being read). It sleeps until the earliest; a deadline
+  // that moves later costs nothing (the timer wakes, finds it moved, and sleeps again), one set
+  // earlier than the timer's wake-up restarts it.
+  timer: Fiber.Fiber<unknown> | undefined = undefined
+  /** When the running timer wakes next (Infinity: no timer runs). */
+  timerAt = Infinity
+  writeDeadline: number | undefined = undefined
+  writeTimeout = 0
+  segmentDeadline: number | undefined = undefined
+  /** While the reader holds back for backpressure, the peer cannot be heard: only writes are timed. */
+  paused = false
+
+  // ---- ingress
+  readonly segments = new Segment.SegmentReader()
+  /**
+   * The segment in progress (by its number in the stream) and when its first byte arrived: the
+   * timeout runs from there to its last byte, however the bytes trickle in (as the reference's SDU
+   * read timeout).
+   */
+  partial = -1
+  partialSince = 0
+  readonly touched: Array<Instance> = []
+  readonly framed: Array<Uint8Array> = []
+  /** Why the current read stopped early: the connection's error. */
+  stop: ConnectionError | undefined = undefined
+
+  constructor(
+    bearer: Bearer,
+    options: MuxOptions,
+    done: Deferred.Deferred<void, ConnectionError>,
+    wake: Queue.Queue<void>,
+    clock: Clock.Clock,
+    scope: Scope.Scope,
+    context: Context.Context<never>,
+    random: Random.Random
+  ) {
+    this.bearer = bearer
+    this.options = options
+    this.sduSize = options.sduSize ?? DEFAULT_SDU_SIZE
+    this.sduTimeout = options.sduTimeout ?? DEFAULT_SDU_TIMEOUT
+    this.writeTurns = Math.max(1, bearer.writeTurns ?? 1)
+    this.done = done
+    this.closed = Deferred.await(done)
+    this.wake = wake
+    this.clock = clock
+    this.scope = scope
+    this.context = context
+    this.started = clock.currentTimeMillisUnsafe()
+    const s = shared(options.protocols)
+    this.byName = s.byName
+    this.handshaking = s.handshake
+    for (const protocol of options.protocols) {
+      if (protocol.channel === 0) this.add(protocol, options.handshakeRole, random)
+      else {
+        if (options.initiator) this.add(protocol, "initiator", random)
+        if (options.responder) this.add(protocol, "responder", random)
+      }
+    }
+  }
+
+  private add(protocol: Protocol<any>, role: Role, random: Random.Random): void {
+    const instance = new Instance(protocol, role, Driver.make(protocol, role, random))
+    // the initial state's timeout (a responder awaiting the proposal, the first request) runs from now
+    const t = instance.driver.timeout()
+    if (t !== undefined) {
+      instance.deadline = this.started + t
+      instance.waitingIn = instance.driver.state
+    }
+    ;(role === "initiator" ? this.initiators : this.responders)[protocol.channel] = instance
+    this.instances.push(instance)
+  }
+
+  now(): number {
+    return this.clock.currentTimeMillisUnsafe()
+  }
+
+  fail(error: ConnectionError): Effect.Effect<boolean> {
+    return Deferred.fail(this.done, error)
+  }
+
+  awake(): ReadonlyArray<string> {
+    return this.instances.filter((i) => i.ingress !== undefined).map((i) => `${i.protocol.name} ${i.role}`)
+  }
+
+  /** The bytes of every instance's queued batches (for the meter). */
+  ingressWaiting(): number {
+    let n = 0
+    for (const i of this.instances) n += i.ingressBytes
+    return n
+  }
+
+  segmentTimeout(): number {
+    return this.handshaking ? this.sduTimeout.handshake : this.sduTimeout.after
+  }
+
+  /**
+   * Starts a new wait for the peer where the instance's state calls for one: a state of theirs with a
+   * timeout, entered since the last wait (or the peer answered since). Returns the new deadline.
+   */
+  rearm(instance: Instance): number | undefined {
+    const state = instance.driver.state
+    const t = instance.driver.timeout()
+    if (t === undefined) {
+      instance.deadline = undefined
+      instance.waitingIn = undefined
+      return undefined
+    }
+    if (instance.waitingIn !== state || instance.deadline === undefined) {
+      instance.waitingIn = state
+      instance.deadline = this.now() + t
+      return instance.deadline
+    }
+    return undefined
+  }
+
+  send(message: Message): Effect.Effect<void> {
+    return Effect.suspend(() => this.sendNow(message))
+  }
+
+  private sendNow(message: Message): Effect.Effect<void> {
+    const protocol = this.byName.get(message.protocol)
+    if (protocol === undefined) {
+      return this.fail(new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` }))
+    }
+    const sender = Driver.senderOf(protocol, message._tag)
+    const instance = (sender === "client" ? this.initiators : this.responders)[protocol.channel]
+    if (instance === undefined) {
+      return this.fail(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
+    }
+    const step = instance.driver.send(message)
+    if (step._tag === "Violation") return this.fail(step.error)
+    // a new state may start a wait for the peer (a responder streaming blocks stays in one state)
+    const at = this.rearm(instance)
+    // our last message ended the protocol: its awake instance goes to sleep (an empty batch wakes it to look)
+    if (instance.ingress !== undefined && instance.driver.done()) Queue.offerUnsafe(instance.ingress, NO_MESSAGES)
+    const payload = protocol.encode(message)
+    const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", this.sduSize, Math.floor((this.now() - this.started) * 1000))
+    ;(instance.egress ??= []).push({ pieces, message })
+    this.egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
+    Queue.offerUnsafe(this.wake, undefined)
+    if (this.egressBytes > EGRESS_LIMIT) {
+      return this.fail(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
+    }
+    // messages the driver held until this answer of ours (a pipelining peer) are delivered now
+    const early = step.messages.length > 0 ? this.options.onReceive(step.messages) : Effect.void
+    return at !== undefined && at < this.timerAt ? Effect.andThen(this.restartTimer(), early) : early
+  }
+
+  timedOut(instance: Instance): Effect.Effect<boolean> {
+    return this.fail(new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind: "Timeout", detail: "the peer did not answer in time" }))
+  }
+
+  earliest(): number | undefined {
+    let next = this.writeDeadline
+    if (this.paused) return next
+    const segmentDeadline = this.segmentDeadline
+    if (segmentDeadline !== undefined && (next === undefined || segmentDeadline < next)) next = segmentDeadline
+    const instances = this.instances
+    for (let k = 0; k < instances.length; k++) {
+      const d = instances[k]!.deadline
+      if (d !== undefined && (next === undefined || d < next)) next = d
+    }
+    return next
+  }
+
+  expired(t: number): Effect.Effect<unknown> {
+    if (this.writeDeadline !== undefined && this.writeDeadline <= t) {
+      return this.fail(new TransportError({ detail: `the peer is not reading: a write did not complete within ${this.writeTimeout} ms (${this.egressBytes} bytes wait to be sent)` }))
+    }
+    if (this.segmentDeadline !== undefined && this.segmentDeadline <= t) {
+      return this.fail(new MuxError({ reason: "SegmentTimeout", detail: `a segment did not arrive whole within ${this.segmentTimeout()} ms of its first byte` }))
+    }
+    for (const instance of this.instances) {
+      if (instance.deadline !== undefined && instance.deadline <= t) return this.timedOut(instance)
+    }
+    return Effect.void
+  }
+
+  /** (Re)starts the timer: a deadline earlier than its wake-up was set, or none ran. */
+  restartTimer(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.timer !== undefined) this.timer.interruptUnsafe()
+      this.timer = undefined
+      // until the new fiber has looked, every deadline is later than its wake-up
+      this.timerAt = -Infinity
+      return Effect.map(Effect.forkIn(Effect.provideContext(timerLoop(this), this.context), this.scope), (f) => {
+        this.timer = f
+      })
+    })
+  }
+
+  /** The instance's queue, starting its fiber if it sleeps (called by the reader: its fiber runs in the connection's context). */
+  wakeUp(instance: Instance): Effect.Effect<Queue.Queue<Batch>> {
+    if (instance.ingress !== undefined) return Effect.succeed(instance.ingress)
+    return Effect.flatMap(Queue.unbounded<Batch>(), (ingress) => {
+      instance.ingress = ingress
+      return Effect.as(Effect.forkIn(instanceLoop(this, instance, ingress), this.scope), ingress)
+    })
+  }
+
+  violation(instance: Instance, kind: ProtocolViolation["kind"], detail: string): ProtocolViolation {
+    return new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind, detail })
+  }
+
+  /**
+   * The reader's sink: a whole segment's payload goes to its instance's framer (no per-segment object;
+   * a copy only for a segment split over reads), each whole message is decoded and stepped through
+   * the driver there and then.
+   */
+  payload(protocol: number, fromResponder: boolean, chunk: Uint8Array, start: number, end: number): boolean {
+    const instance = (fromResponder ? this.initiators : this.responders)[protocol]
+    if (instance === undefined) {
+      const known = this.initiators[protocol] !== undefined || this.responders[protocol] !== undefined
+      this.stop = known
+        ? new MuxError({ reason: "WrongDirection", detail: `protocol ${protocol} from the peer's ${fromResponder ? "responder" : "initiator"}, but our ${fromResponder ? "initiator" : "responder"} side does not run it` })
+        : new MuxError({ reason: "UnknownProtocol", detail: `protocol number ${protocol} is not running on this connection` })
+      return false
+    }
+    if (!instance.touched) {
+      instance.touched = true
+      this.touched.push(instance)
+    }
+    instance.readBytes += end - start + Segment.HEADER_LENGTH
+    const framer = instance.framer ??= new Framer()
+    // a segment counts in full once it is read (as the reference's ingress queue): with what is
+    // queued, held early by the driver and still being framed
+    const held = end - start + framer.pending + instance.ingressBytes + instance.batchBytes + instance.driver.heldBytes()
+    if (held > instance.protocol.ingressLimit) {
+      this.stop = new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` })
+      return false
+    }
+    const framed = this.framed
+    try {
+      framer.push(chunk, framed, start, end)
+    } catch (e) {
+      framed.length = 0
+      this.stop = this.violation(instance, "Decode", e instanceof Error ? e.message : String(e))
+      return false
+    }
+    for (let k = 0; k < framed.length; k++) {
+      const bytes = framed[k]!
+      const decoded = instance.protocol.decode(bytes)
+      if (Result.isFailure(decoded)) {
+        framed.length = 0
+        this.stop = this.violation(instance, "Decode", decoded.failure.detail)
+        return false
+      }
+      const step = instance.driver.recv(decoded.success, bytes.length)
+      if (step._tag === "Violation") {
+        framed.length = 0
+        this.stop = step.error
+        return false
+      }
+      if (step.messages.length > 0) {
+        const batch = instance.batch ??= []
+        for (const m of step.messages) batch.push(m)
+      }
+      instance.batchBytes += bytes.length
+    }
+    framed.length = 0
+    // a message in far more segments than its bytes call for (a drip): closed, not timed out
+    if (framer.segments > FREE_SEGMENTS_PER_MESSAGE && !framer.idle && framer.pending < framer.segments * MIN_AVERAGE_SEGMENT) {
+      this.stop = new MuxError({
+        reason: "IngressOverrun",
+        detail: `${instance.protocol.name}: ${framer.segments} segments carried only ${framer.pending} bytes of one message (under ${MIN_AVERAGE_SEGMENT} bytes a segment)`
+      })
+      return false
+    }
+    return true
+  }
+}
+
+// ---- egress: the round-robin writer
+const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
+  Effect.gen(function*() {
+    const instances = self.instances
+    while (true) {
+      yield* Queue.take(self.wake)
+      // give way before collecting the batch: the fibers about to send (answers to pipelined
+      // requests) add theirs, and they leave in one write. The bearer says how many turns: stopping
+      // at the first turn that adds nothing wrote 1.4-2 messages per write in scenario 3 (an answer
+      // passes several fibers, so the turn right after a message often adds none), six turns 3-7.
+      for (let turn = 0; turn < self.writeTurns; turn++) yield* Effect.yieldNow
+      while (true) {
+        const batch: Array<Uint8Array> = []
+        const sent: Array<Message> = []
+        let bytes = 0
+        let progress = true
+        while (bytes < WRITE_BATCH && progress) {
+          progress = false
+          for (let k = 0; k < instances.length && bytes < WRITE_BATCH; k++) {
+            const instance = instances[(self.egressIndex + k) % instances.length]!
+            const head = instance.egress?.[0]
+            if (head === undefined) continue
+            // one segment (header + payload piece) per instance per turn
+            const header = head.pieces.shift()!
+            const piece = head.pieces.shift()!
+            batch.push(header, piece)
+            self.meter.out(instance.protocol.channel, header.length + piece.length)
+            bytes += header.length + piece.length
+            progress = true
+            if (head.pieces.length === 0) {
+              instance.egress!.shift()
+              if (head.message !== undefined) sent.push(head.message)
+            }
+          }
+          self.egressIndex = (self.egressIndex + 1) % Math.max(1, instances.length)
+        }
+        if (batch.length === 0) break
+        // a write that cannot complete (the peer stopped reading) is bounded by the segment timeout,
+        // as the reference bounds each SDU it sends (SDUWriteTimeout); otherwise the connection is held forever
+        // (the connection's timer watches it: no timer per write)
+        self.writeTimeout = self.segmentTimeout()
+        self.writeDeadline = self.now() + self.writeTimeout
+        if (self.writeDeadline < self.timerAt) yield* self.restartTimer()
+        yield* self.bearer.write(batch)
+        self.writeDeadline = undefined
+        self.egressBytes -= bytes
+        self.meter.wrote(bytes)
+        if (sent.length > 0) yield* self.options.onSent(sent)
+      }
+    }
+  }).pipe(Effect.catch((e: TransportError) => self.fail(e)))
+
+// ---- the timer: sleeps until the earliest deadline, fails the connection at one that passed
+const timerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
+  Effect.gen(function*() {
+    while (true) {
+      const next = self.earliest()
+      const t = self.now()
+      if (next === undefined || next <= t) {
+        self.timer = undefined
+        self.timerAt = Infinity
+        if (next !== undefined) yield* self.expired(t)
+        return
+      }
+      self.timerAt = next
+      yield* Effect.sleep(next - t)
+    }
+  })
+
+// ---- per instance: delivery (the reader frames, decodes, steps the driver and re-arms its wait)
+const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Queue.Queue<Batch>): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    while (true) {
+      let batch: Batch | undefined = yield* Queue.take(ingress)
+      // whatever else is queued goes out with it, as one delivery
+      let delivered: Array<Message> | undefined
+      while (batch !== undefined) {
+        instance.ingressBytes -= batch.bytes
+        if (delivered === undefined) delivered = batch.messages
+        else for (const m of batch.messages) delivered.push(m)
+        const next = Queue.sizeUnsafe(ingress) > 0 ? Queue.takeUnsafe(ingress) : undefined
+        batch = next !== undefined && next._tag === "Success" ? next.value : undefined
+      }
+      if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
+        yield* Deferred.succeed(instance.drained, undefined)
+      }
+      // waits while the interface's event queue is full: this instance then takes no more
+      // batches, and the ones still arriving count against the ingress limit
+      if (delivered !== undefined && delivered.length > 0) yield* self.options.onReceive(delivered)
+      // the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it,
+      // and its message is then the driver's violation)
+      if (instance.driver.done() && (instance.framer === undefined || instance.framer.idle) && Queue.sizeUnsafe(ingress) === 0) {
+        instance.ingress = undefined
+        instance.framer = undefined
+        return
+      }
+    }
+  })
+
+/** After a read: each touched instance's limits checked and its batch queued (one offer). */
+const flush = Effect.fnUntraced(function*(self: MuxImpl) {
+  const touched = self.touched
+  for (let k = 0; k < touched.length; k++) {
+    const instance = touched[k]!
+    instance.touched = false
+    self.meter.in(instance.protocol.channel, instance.readBytes)
+    instance.readBytes = 0
+    if (self.stop !== undefined) continue
+    const framer = instance.framer
+    if (framer !== undefined && framer.pending > 0) {
+      const limit = instance.driver.byteLimit()
+      if (limit !== undefined && framer.pending > limit) {
+        self.stop = self.violation(instance, "ByteLimit", `a message of more than ${limit} bytes is still arriving`)
+        continue
+      }
+    }
+    if (instance.batch !== undefined && instance.batch.length > 0) {
+      if (instance.protocol.channel === 0) self.handshaking = false
+      // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
+      instance.deadline = undefined
+      const at = self.rearm(instance)
+      if (at !== undefined && at < self.timerAt) yield* self.restartTimer()
+      const batch: Batch = { messages: instance.batch, bytes: instance.batchBytes }
+      instance.batch = undefined
+      instance.ingressBytes += batch.bytes
+      instance.batchBytes = 0
+      // the common case, an awake instance, builds no effect to look its queue up
+      Queue.offerUnsafe(instance.ingress ?? (yield* self.wakeUp(instance)), batch)
+    }
+  }
+  touched.length = 0
+})
+
+// ---- ingress: the reader. Each socket read is scanned once: every whole segment's payload goes to
+// its instance's framer, each whole message is decoded and stepped through the driver there and
+// then, and each instance gets one batch per read.
+const readerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
+  Effect.gen(function*() {
+    const instances = self.instances
+    const segments = self.segments
+    while (true) {
+      // Backpressure: while an instance has more than half its ingress limit queued and not yet
+      // delivered, the socket is not read (an honest peer streaming faster than we consume is slowed
+      // down, not closed for an overrun). Messages held by the driver and the message being framed
+      // still count against the limit, so a peer sending what nobody consumes is still closed. The
+      // time spent waiting here does not count against the segment timeout.
+      const behind = instances.find((i) => i.ingressBytes > i.protocol.ingressLimit / 2)
+      if (behind !== undefined) {
+        const since = self.now()
+        const drained = yield* Deferred.make<void>()
+        behind.drained = drained
+        self.paused = true
+        if (behind.ingressBytes > behind.protocol.ingressLimit / 2) yield* Deferred.await(drained)
+        self.paused = false
+        behind.drained = undefined
+        // the peer could not be heard meanwhile: its waits and the segment's time move on by as much
+        const waited = self.now() - since
+        for (const i of instances) if (i.deadline !== undefined) i.deadline += waited
+        self.partialSince += waited
+        if (self.segmentDeadline !== undefined) self.segmentDeadline += waited
+        const next = self.earliest()
+        if (next !== undefined && next < self.timerAt) yield* self.restartTimer()
+        continue
+      }
+      const chunks = yield* self.bearer.read
+      if (chunks === undefined) {
+        if (segments.inSegment) {
+          return yield* Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "the connection closed in the middle of a segment" }))
+        }
+        return
+      }
+      self.options.onActivity?.()
+      self.meter.read(chunks)
+      for (let c = 0; c < chunks.length && self.stop === undefined; c++) {
+        if (!segments.scan(chunks[c]!, self) && self.stop === undefined && segments.error !== undefined) {
+          self.stop = new MuxError({ reason: "ZeroLength", detail: segments.error.message })
+        }
+      }
+      // the messages before a fault still go to their instances first, as the reference reads
+      // segments one by one
+      const error = self.stop
+      self.stop = undefined
+      yield* flush(self)
+      if (error !== undefined) return yield* Effect.fail(error)
+      if (self.stop !== undefined) return yield* Effect.fail(self.stop)
+      if (!segments.inSegment) self.segmentDeadline = undefined
+      else if (segments.begun !== self.partial) {
+        self.partial = segments.begun
+        self.partialSince = self.now()
+        self.segmentDeadline = self.partialSince + self.segmentTimeout()
+        if (self.segmentDeadline < self.timerAt) yield* self.restartTimer()
+      }
+    }
+  }).pipe(
+    Effect.matchEffect({
+      onFailure: (e: ConnectionError) => self.fail(e),
+      onSuccess: () => Deferred.succeed(self.done, undefined)
+    })
+  )
 
 /**
  * Runs a multiplexer over a bearer in the current scope.
@@ -174,440 +713,23 @@ export const make = Effect.fnUntraced(function*(
   bearer: Bearer,
   options: MuxOptions
 ): Effect.fn.Return<Mux, never, Scope.Scope> {
-  const sduSize = options.sduSize ?? DEFAULT_SDU_SIZE
-  const sduTimeout = options.sduTimeout ?? { handshake: 10_000, after: 30_000 }
-  const writeTurns = Math.max(1, bearer.writeTurns ?? 1)
   const done = yield* Deferred.make<void, ConnectionError>()
-  const fail = (error: ConnectionError) => Deferred.fail(done, error)
-  const clock = yield* Clock.Clock
-  const now = () => clock.currentTimeMillisUnsafe()
-  const started = now()
-  // instance fibers start later (at a first message, sent from any fiber): in the connection's scope
-  // and context, as if forked here
-  const scope = yield* Effect.scope
-  const context = yield* Effect.context<never>()
-
-  // instances by protocol number and side
-  const byName = new Map<string, Protocol<any>>()
-  const initiators = new Map<number, Instance>()
-  const responders = new Map<number, Instance>()
-  const instances: Array<Instance> = []
-  for (const protocol of options.protocols) {
-    byName.set(protocol.name, protocol)
-    const roles: Array<Role> = protocol.channel === 0
-      ? [options.handshakeRole]
-      : [...(options.initiator ? ["initiator" as const] : []), ...(options.responder ? ["responder" as const] : [])]
-    for (const role of roles) {
-      const instance: Instance = {
-        protocol,
-        driver: Driver.make(protocol, role, yield* Random.Random),
-        role,
-        ingress: undefined,
-        ingressBytes: 0,
-        framer: new Framer(),
-        batch: [],
-        batchBytes: 0,
-        readBytes: 0,
-        touched: false,
-        egress: [],
-        deadline: undefined,
-        waitingIn: undefined,
-        drained: undefined
-      }
-      // the initial state's timeout (a responder awaiting the proposal, the first request) runs from now
-      const t = instance.driver.timeout()
-      if (t !== undefined) {
-        instance.deadline = started + t
-        instance.waitingIn = instance.driver.state
-      }
-      ;(role === "initiator" ? initiators : responders).set(protocol.channel, instance)
-      instances.push(instance)
-    }
-  }
-  let handshaking = options.protocols.some((p) => p.channel === 0)
-
-  // ---- egress: round-robin writer
   const wake = yield* Queue.sliding<void>(1)
-  let egressBytes = 0
-  let egressIndex = 0
-  const meter = yield* muxMeter(options.protocols, () => egressBytes, () => instances.reduce((n, i) => n + i.ingressBytes, 0))
-  const writer = Effect.gen(function*() {
-    while (true) {
-      yield* Queue.take(wake)
-      // give way before collecting the batch: the fibers about to send (answers to pipelined
-      // requests) add theirs, and they leave in one write. The bearer says how many turns: stopping
-      // at the first turn that adds nothing wrote 1.4-2 messages per write in scenario 3 (an answer
-      // passes several fibers, so the turn right after a message often adds none), six turns 3-7.
-      for (let turn = 0; turn < writeTurns; turn++) yield* Effect.yieldNow
-      while (true) {
-        const batch: Array<Uint8Array> = []
-        const sent: Array<Message> = []
-        let bytes = 0
-        let progress = true
-        while (bytes < WRITE_BATCH && progress) {
-          progress = false
-          for (let k = 0; k < instances.length && bytes < WRITE_BATCH; k++) {
-            const instance = instances[(egressIndex + k) % instances.length]!
-            const head = instance.egress[0]
-            if (head === undefined) continue
-            // one segment (header + payload piece) per instance per turn
-            const header = head.pieces.shift()!
-            const piece = head.pieces.shift()!
-            batch.push(header, piece)
-            meter.out(instance.protocol.channel, header.length + piece.length)
-            bytes += header.length + piece.length
-            progress = true
-            if (head.pieces.length === 0) {
-              instance.egress.shift()
-              if (head.message !== undefined) sent.push(head.message)
-            }
-          }
-          egressIndex = (egressIndex + 1) % Math.max(1, instances.length)
-        }
-        if (batch.length === 0) break
-        // a write that cannot complete (the peer stopped reading) is bounded by the segment timeout,
-        // as the reference bounds each SDU it sends (SDUWriteTimeout); otherwise the connection is held forever
-        // (the connection's timer watches it: no timer per write)
-        writeTimeout = handshaking ? sduTimeout.handshake : sduTimeout.after
-        writeDeadline = now() + writeTimeout
-        if (writeDeadline < timerAt) yield* restartTimer
-        yield* bearer.write(batch)
-        writeDeadline = undefined
-        egressBytes -= bytes
-        meter.wrote(bytes)
-        if (sent.length > 0) yield* options.onSent(sent)
-      }
-    }
-  }).pipe(Effect.catch((e: TransportError) => fail(e)))
-
-  /**
-   * Starts a new wait for the peer where the instance's state calls for one: a state of theirs with a
-   * timeout, entered since the last wait (or the peer answered since). Returns the new deadline.
-   */
-  const rearm = (instance: Instance): number | undefined => {
-    const state = instance.driver.state
-    const t = instance.driver.timeout()
-    if (t === undefined) {
-      instance.deadline = undefined
-      instance.waitingIn = undefined
-      return undefined
-    }
-    if (instance.waitingIn !== state || instance.deadline === undefined) {
-      instance.waitingIn = state
-      instance.deadline = now() + t
-      return instance.deadline
-    }
-    return undefined
-  }
-
-  const send = (message: Message): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      const protocol = byName.get(message.protocol)
-      if (protocol === undefined) {
-        return fail(new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` }))
-      }
-      const sender = Driver.senderOf(protocol, message._tag)
-      const instance = (sender === "client" ? initiators : responders).get(protocol.channel)
-      if (instance === undefined) {
-        return fail(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
-      }
-      const step = instance.driver.send(message)
-      if (step._tag === "Violation") return fail(step.error)
-      // a new state may start a wait for the peer (a responder streaming blocks stays in one state)
-      const at = rearm(instance)
-      // our last message ended the protocol: its awake instance goes to sleep (an empty batch wakes it to look)
-      if (instance.ingress !== undefined && instance.driver.done()) Queue.offerUnsafe(instance.ingress, NO_MESSAGES)
-      const payload = protocol.encode(message)
-      const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", sduSize, Math.floor((now() - started) * 1000))
-      instance.egress.push({ pieces, message })
-      egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
-      Queue.offerUnsafe(wake, undefined)
-      if (egressBytes > EGRESS_LIMIT) {
-        return fail(new TransportError({ detail: `the peer is not reading: ${egressBytes} bytes wait to be sent` }))
-      }
-      // messages the driver held until this answer of ours (a pipelining peer) are delivered now
-      const early = step.messages.length > 0 ? options.onReceive(step.messages) : Effect.void
-      return at !== undefined && at < timerAt ? Effect.andThen(restartTimer, early) : early
-    })
-
-  const timedOut = (instance: Instance) =>
-    fail(new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind: "Timeout", detail: "the peer did not answer in time" }))
-
-  // ---- the connection's one timer: every deadline of the connection (each instance's wait for the
-  // peer, the write in progress, the segment being read). It sleeps until the earliest; a deadline
-  // that moves later costs nothing (the timer wakes, finds it moved, and sleeps again), one set
-  // earlier than the timer's wake-up restarts it.
-  let timer: Fiber.Fiber<unknown> | undefined
-  /** When the running timer wakes next (Infinity: no timer runs). */
-  let timerAt = Infinity
-  let writeDeadline: number | undefined
-  let writeTimeout = 0
-  let segmentDeadline: number | undefined
-  /** While the reader holds back for backpressure, the peer cannot be heard: only writes are timed. */
-  let paused = false
-  const earliest = (): number | undefined => {
-    let next = writeDeadline
-    if (paused) return next
-    if (segmentDeadline !== undefined && (next === undefined || segmentDeadline < next)) next = segmentDeadline
-    for (let k = 0; k < instances.length; k++) {
-      const d = instances[k]!.deadline
-      if (d !== undefined && (next === undefined || d < next)) next = d
-    }
-    return next
-  }
-  const expired = (t: number): Effect.Effect<void> => {
-    if (writeDeadline !== undefined && writeDeadline <= t) {
-      return fail(new TransportError({ detail: `the peer is not reading: a write did not complete within ${writeTimeout} ms (${egressBytes} bytes wait to be sent)` }))
-    }
-    if (segmentDeadline !== undefined && segmentDeadline <= t) {
-      return fail(new MuxError({ reason: "SegmentTimeout", detail: `a segment did not arrive whole within ${segmentTimeout()} ms of its first byte` }))
-    }
-    for (const instance of instances) {
-      if (instance.deadline !== undefined && instance.deadline <= t) return timedOut(instance)
-    }
-    return Effect.void
-  }
-  const timerLoop = Effect.gen(function*() {
-    while (true) {
-      const next = earliest()
-      const t = now()
-      if (next === undefined || next <= t) {
-        timer = undefined
-        timerAt = Infinity
-        if (next !== undefined) yield* expired(t)
-        return
-      }
-      timerAt = next
-      yield* Effect.sleep(next - t)
-    }
-  })
-  /** (Re)starts the timer: a deadline earlier than its wake-up was set, or none ran. */
-  const restartTimer = Effect.suspend(() => {
-    if (timer !== undefined) timer.interruptUnsafe()
-    timer = undefined
-    // until the new fiber has looked, every deadline is later than its wake-up
-    timerAt = -Infinity
-    return Effect.map(Effect.forkIn(Effect.provideContext(timerLoop, context), scope), (f) => {
-      timer = f
-    })
-  })
-
-  /** The instance's queue, starting its fiber if it sleeps. */
-  const wakeUp = (instance: Instance): Effect.Effect<Queue.Queue<Batch>> =>
-    Effect.gen(function*() {
-      if (instance.ingress !== undefined) return instance.ingress
-      const ingress = yield* Queue.unbounded<Batch>()
-      instance.ingress = ingress
-      yield* Effect.forkIn(Effect.provideContext(runInstance(instance, ingress), context), scope)
-      return ingress
-    })
-
-  // ---- per instance: delivery (the reader frames, decodes, steps the driver and re-arms its wait)
-  const runInstance = (instance: Instance, ingress: Queue.Queue<Batch>): Effect.Effect<void> =>
-    Effect.gen(function*() {
-      while (true) {
-        let batch: Batch | undefined = yield* Queue.take(ingress)
-        // whatever else is queued goes out with it, as one delivery
-        let delivered: Array<Message> | undefined
-        while (batch !== undefined) {
-          instance.ingressBytes -= batch.bytes
-          if (delivered === undefined) delivered = batch.messages
-          else for (const m of batch.messages) delivered.push(m)
-          const next = Queue.sizeUnsafe(ingress) > 0 ? Queue.takeUnsafe(ingress) : undefined
-          batch = next !== undefined && next._tag === "Success" ? next.value : undefined
-        }
-        if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
-          yield* Deferred.succeed(instance.drained, undefined)
-        }
-        // waits while the interface's event queue is full: this instance then takes no more
-        // batches, and the ones still arriving count against the ingress limit
-        if (delivered !== undefined && delivered.length > 0) yield* options.onReceive(delivered)
-        // the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it,
-        // and its message is then the driver's violation)
-        if (instance.driver.done() && instance.framer.idle && Queue.sizeUnsafe(ingress) === 0) {
-          instance.ingress = undefined
-          return
-        }
-      }
-    })
-
-  // ---- ingress: the reader. Each socket read is scanned once: every whole segment's payload goes to
-  // its instance's framer (no per-segment object; a copy only for a segment split over reads), each
-  // whole message is decoded and stepped through the driver there and then, and each instance gets
-  // one batch per read.
-  const segments = new Segment.SegmentReader()
-  const segmentTimeout = () => handshaking ? sduTimeout.handshake : sduTimeout.after
-  // the segment in progress (by its number in the stream) and when its first byte arrived: the
-  // timeout runs from there to its last byte, however the bytes trickle in (as the reference's SDU
-  // read timeout)
-  let partial = -1
-  let partialSince = 0
-  const touched: Array<Instance> = []
-  const framed: Array<Uint8Array> = []
-  /** Why the current read stopped early: the connection's error. */
-  let stop: ConnectionError | undefined
-  const violation = (instance: Instance, kind: ProtocolViolation["kind"], detail: string) =>
-    new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind, detail })
-  const sink: Segment.SegmentSink = {
-    payload: (protocol, fromResponder, chunk, start, end) => {
-      const instance = (fromResponder ? initiators : responders).get(protocol)
-      if (instance === undefined) {
-        const known = initiators.has(protocol) || responders.has(protocol)
-        stop = known
-          ? new MuxError({ reason: "WrongDirection", detail: `protocol ${protocol} from the peer's ${fromResponder ? "responder" : "initiator"}, but our ${fromResponder ? "initiator" : "responder"} side does not run it` })
-          : new MuxError({ reason: "UnknownProtocol", detail: `protocol number ${protocol} is not running on this connection` })
-        return false
-      }
-      if (!instance.touched) {
-        instance.touched = true
-        touched.push(instance)
-      }
-      instance.readBytes += end - start + Segment.HEADER_LENGTH
-      const framer = instance.framer
-      // a segment counts in full once it is read (as the reference's ingress queue): with what is
-      // queued, held early by the driver and still being framed
-      const held = end - start + framer.pending + instance.ingressBytes + instance.batchBytes + instance.driver.heldBytes()
-      if (held > instance.protocol.ingressLimit) {
-        stop = new MuxError({ reason: "IngressOverrun", detail: `more than ${instance.protocol.ingressLimit} bytes held for ${instance.protocol.name} (${held})` })
-        return false
-      }
-      try {
-        framer.push(chunk, framed, start, end)
-      } catch (e) {
-        framed.length = 0
-        stop = violation(instance, "Decode", e instanceof Error ? e.message : String(e))
-        return false
-      }
-      for (let k = 0; k < framed.length; k++) {
-        const bytes = framed[k]!
-        const decoded = instance.protocol.decode(bytes)
-        if (Result.isFailure(decoded)) {
-          framed.length = 0
-          stop = violation(instance, "Decode", decoded.failure.detail)
-          return false
-        }
-        const step = instance.driver.recv(decoded.success, bytes.length)
-        if (step._tag === "Violation") {
-          framed.length = 0
-          stop = step.error
-          return false
-        }
-        for (const m of step.messages) instance.batch.push(m)
-        instance.batchBytes += bytes.length
-      }
-      framed.length = 0
-      // a message in far more segments than its bytes call for (a drip): closed, not timed out
-      if (framer.segments > FREE_SEGMENTS_PER_MESSAGE && !framer.idle && framer.pending < framer.segments * MIN_AVERAGE_SEGMENT) {
-        stop = new MuxError({
-          reason: "IngressOverrun",
-          detail: `${instance.protocol.name}: ${framer.segments} segments carried only ${framer.pending} bytes of one message (under ${MIN_AVERAGE_SEGMENT} bytes a segment)`
-        })
-        return false
-      }
-      return true
-    }
-  }
-  /** After a read: each touched instance's limits checked and its batch queued (one offer). */
-  const flush = Effect.fnUntraced(function*() {
-    for (let k = 0; k < touched.length; k++) {
-      const instance = touched[k]!
-      instance.touched = false
-      meter.in(instance.protocol.channel, instance.readBytes)
-      instance.readBytes = 0
-      if (stop !== undefined) continue
-      const framer = instance.framer
-      if (framer.pending > 0) {
-        const limit = instance.driver.byteLimit()
-        if (limit !== undefined && framer.pending > limit) {
-          stop = violation(instance, "ByteLimit", `a message of more than ${limit} bytes is still arriving`)
-          continue
-        }
-      }
-      if (instance.batch.length > 0) {
-        if (instance.protocol.channel === 0) handshaking = false
-        // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
-        instance.deadline = undefined
-        const at = rearm(instance)
-        if (at !== undefined && at < timerAt) yield* restartTimer
-        const batch: Batch = { messages: instance.batch, bytes: instance.batchBytes }
-        instance.batch = []
-        instance.ingressBytes += batch.bytes
-        instance.batchBytes = 0
-        // the common case, an awake instance, builds no effect to look its queue up
-        Queue.offerUnsafe(instance.ingress ?? (yield* wakeUp(instance)), batch)
-      }
-    }
-    touched.length = 0
-  })
-  const reader = Effect.gen(function*() {
-    while (true) {
-      // Backpressure: while an instance has more than half its ingress limit queued and not yet
-      // delivered, the socket is not read (an honest peer streaming faster than we consume is slowed
-      // down, not closed for an overrun). Messages held by the driver and the message being framed
-      // still count against the limit, so a peer sending what nobody consumes is still closed. The
-      // time spent waiting here does not count against the segment timeout.
-      const behind = instances.find((i) => i.ingressBytes > i.protocol.ingressLimit / 2)
-      if (behind !== undefined) {
-        const since = now()
-        const drained = yield* Deferred.make<void>()
-        behind.drained = drained
-        paused = true
-        if (behind.ingressBytes > behind.protocol.ingressLimit / 2) yield* Deferred.await(drained)
-        paused = false
-        behind.drained = undefined
-        // the peer could not be heard meanwhile: its waits and the segment's time move on by as much
-        const waited = now() - since
-        for (const i of instances) if (i.deadline !== undefined) i.deadline += waited
-        partialSince += waited
-        if (segmentDeadline !== undefined) segmentDeadline += waited
-        const next = earliest()
-        if (next !== undefined && next < timerAt) yield* restartTimer
-        continue
-      }
-      const chunks = yield* bearer.read
-      if (chunks === undefined) {
-        if (segments.inSegment) {
-          return yield* Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "the connection closed in the middle of a segment" }))
-        }
-        return
-      }
-      options.onActivity?.()
-      meter.read(chunks)
-      for (let c = 0; c < chunks.length && stop === undefined; c++) {
-        if (!segments.scan(chunks[c]!, sink) && stop === undefined && segments.error !== undefined) {
-          stop = new MuxError({ reason: "ZeroLength", detail: segments.error.message })
-        }
-      }
-      // the messages before a fault still go to their instances first, as the reference reads
-      // segments one by one
-      const error = stop
-      stop = undefined
-      yield* flush()
-      if (error !== undefined) return yield* Effect.fail(error)
-      if (stop !== undefined) return yield* Effect.fail(stop)
-      if (!segments.inSegment) segmentDeadline = undefined
-      else if (segments.begun !== partial) {
-        partial = segments.begun
-        partialSince = now()
-        segmentDeadline = partialSince + segmentTimeout()
-        if (segmentDeadline < timerAt) yield* restartTimer
-      }
-    }
-  }).pipe(
-    Effect.matchEffect({
-      onFailure: (e) => fail(e),
-      onSuccess: () => Deferred.succeed(done, undefined)
-    })
+  const self = new MuxImpl(
+    bearer,
+    options,
+    done,
+    wake,
+    yield* Clock.Clock,
+    yield* Effect.scope,
+    yield* Effect.context<never>(),
+    yield* Random.Random
   )
-
-  yield* Effect.forkScoped(reader)
-  yield* Effect.forkScoped(writer)
-  if (earliest() !== undefined) yield* restartTimer
-  return {
-    send,
-    closed: Deferred.await(done),
-    awake: () => instances.filter((i) => i.ingress !== undefined).map((i) => `${i.protocol.name} ${i.role}`)
-  }
+  self.meter = yield* muxMeter(options.protocols, () => self.egressBytes, () => self.ingressWaiting())
+  yield* Effect.forkScoped(readerLoop(self))
+  yield* Effect.forkScoped(writerLoop(self))
+  if (self.earliest() !== undefined) yield* self.restartTimer()
+  return self
 })
 
 /**

@@ -161,6 +161,8 @@ const reachOf = (protocol: Protocol<any>, table: Table, ours: Agency, state: str
   return out
 }
 
+const NOWHERE: ReadonlyArray<string> = []
+
 /**
  * The driver as a class: one small object per protocol instance, its methods shared (a connection
  * runs one driver per instance, and a responder may hold a thousand connections).
@@ -172,14 +174,14 @@ class DriverImpl<M extends Message> implements Driver<M> {
   private readonly ours: Agency
   private readonly theirs: Agency
   private readonly table: Table
-  /** Our pipelined messages, not yet applied. */
-  private readonly outbox: Array<M> = []
-  /** Their early messages, not yet checked in full. */
-  private readonly inbox: Array<readonly [M, number]> = []
+  /** Our pipelined messages, not yet applied (the array is made at the first). */
+  private outbox: Array<M> | undefined = undefined
+  /** Their early messages, not yet checked in full (the array is made at the first). */
+  private inbox: Array<readonly [M, number]> | undefined = undefined
   /** Bytes in {@link inbox}. */
   private held = 0
   /** The states the protocol may be in after the early messages, had we answered as they assume. */
-  private ahead: ReadonlyArray<string> = []
+  private ahead: ReadonlyArray<string> = NOWHERE
   /** Our requests whose answers are still due. */
   private inFlight = 0
   private readonly random: Random.Random
@@ -212,7 +214,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
   private settle(delivered: Array<M>): Step<M> {
     while (true) {
       const agency = this.agencyOf(this.state)
-      if (agency === this.ours && this.outbox.length > 0) {
+      if (agency === this.ours && this.outbox !== undefined && this.outbox.length > 0) {
         const message = this.outbox.shift()!
         const next = this.move(message)
         if (next === undefined) return this.violation("UnexpectedMessage", `our pipelined ${message._tag} is not allowed`)
@@ -220,7 +222,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
         if (this.agencyOf(this.state) === this.theirs) this.inFlight++
         continue
       }
-      if (agency === this.theirs && this.inbox.length > 0) {
+      if (agency === this.theirs && this.inbox !== undefined && this.inbox.length > 0) {
         const [message, size] = this.inbox.shift()!
         this.held -= size + HELD_MESSAGE_CHARGE
         const limit = this.protocol.states[this.state]?.byteLimit
@@ -243,7 +245,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
     if (sender !== this.ours) {
       return this.violation("Agency", `we may not send ${message._tag} as the ${this.role}`)
     }
-    if (this.agencyOf(this.state) === this.ours && this.outbox.length === 0) {
+    if (this.agencyOf(this.state) === this.ours && (this.outbox === undefined || this.outbox.length === 0)) {
       const next = this.move(message)
       if (next === undefined) return this.violation("UnexpectedMessage", `our ${message._tag} is not allowed`)
       this.state = next
@@ -251,10 +253,10 @@ class DriverImpl<M extends Message> implements Driver<M> {
       return this.settle([])
     }
     if (this.agencyOf(this.state) === "nobody") return this.violation("UnexpectedMessage", `${message._tag} after the protocol ended`)
-    if (this.inFlight + this.outbox.length >= this.protocol.maxInFlight) {
+    if (this.inFlight + (this.outbox?.length ?? 0) >= this.protocol.maxInFlight) {
       return this.violation("Pipelining", `more than ${this.protocol.maxInFlight} requests in flight`)
     }
-    this.outbox.push(message)
+    ;(this.outbox ??= []).push(message)
     return this.settle([])
   }
 
@@ -269,7 +271,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
       // a pipelining peer (we have the agency): keep it until our answer gives the agency back, if
       // some answer of ours can make it allowed (how many wait is bounded by the ingress limit)
       const next = new Set<string>()
-      for (const s of this.inbox.length === 0 ? [this.state] : this.ahead) {
+      for (const s of this.inbox === undefined || this.inbox.length === 0 ? [this.state] : this.ahead) {
         for (const r of reachOf(this.protocol, this.table, this.ours, s)) {
           const to = this.move(message, r)
           if (to !== undefined) next.add(to)
@@ -279,17 +281,17 @@ class DriverImpl<M extends Message> implements Driver<M> {
         return this.violation("UnexpectedMessage", `${message._tag} is not allowed here, nor after any answer of ours`)
       }
       this.ahead = [...next]
-      this.inbox.push([message, size])
+      ;(this.inbox ??= []).push([message, size])
       this.held += size + HELD_MESSAGE_CHARGE
       return { _tag: "Deliver", messages: [] }
     }
-    this.inbox.push([message, size])
+    ;(this.inbox ??= []).push([message, size])
     this.held += size + HELD_MESSAGE_CHARGE
     return this.settle([])
   }
 
   timeout(): number | undefined {
-    if (this.agencyOf(this.state) !== this.theirs || this.inbox.length > 0) return undefined
+    if (this.agencyOf(this.state) !== this.theirs || (this.inbox !== undefined && this.inbox.length > 0)) return undefined
     const t = this.protocol.states[this.state]?.timeout
     if (t === undefined || typeof t === "number") return t
     return t[0] + Math.floor(this.random.nextDoubleUnsafe() * (t[1] - t[0] + 1))

@@ -46,8 +46,8 @@ export class Framer {
   private readonly stack: Array<number> = []
   /** Content bytes of a string still to pass over. */
   private skip = 0
-  /** A head split between segments: its bytes so far, and how many it has in all. */
-  private readonly head = new Uint8Array(9)
+  /** A head split between segments: its bytes so far (made at the first split head), and how many it has in all. */
+  private head: Uint8Array | undefined
   private headFill = 0
   private headLength = 0
   /** The earlier pieces of the pending message. */
@@ -85,15 +85,16 @@ export class Framer {
         let argument: number
         if (this.headFill > 0) {
           // finish a head begun in an earlier segment
+          const head = this.head!
           const n = Math.min(this.headLength - this.headFill, len - pos)
-          this.head.set(chunk.subarray(pos, pos + n), this.headFill)
+          head.set(chunk.subarray(pos, pos + n), this.headFill)
           this.headFill += n
           pos += n
           if (this.headFill < this.headLength) break
           this.headFill = 0
-          major = this.head[0]! >> 5
-          info = this.head[0]! & 0x1f
-          argument = readArgument(this.head, 1, info)
+          major = head[0]! >> 5
+          info = head[0]! & 0x1f
+          argument = readArgument(head, 1, info)
         } else {
           const initial = chunk[pos]!
           major = initial >> 5
@@ -102,7 +103,7 @@ export class Framer {
           const size = info < 24 || info === 31 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : 9
           if (pos + size > len) {
             // the head runs into the next segment
-            this.head.set(chunk.subarray(pos, len), 0)
+            ;(this.head ??= new Uint8Array(9)).set(chunk.subarray(pos, len), 0)
             this.headFill = len - pos
             this.headLength = size
             pos = len
