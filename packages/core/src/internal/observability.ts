@@ -25,10 +25,21 @@ type Attrs = Readonly<Record<string, string>>
  * What a metric update reads from its context (the registry and the contextual attributes), in a
  * context of its own: a connection's context holds many services, and every update looks these two up.
  */
-export const metricContext = (context: Ctx): Ctx =>
-  Context.make(Metric.MetricRegistry, Context.get(context, Metric.MetricRegistry)).pipe(
-    Context.add(Metric.CurrentMetricAttributes, Context.get(context, Metric.CurrentMetricAttributes))
-  ) as Ctx
+export const metricContext = (context: Ctx): Ctx => {
+  const registry = Context.get(context, Metric.MetricRegistry)
+  const attributes = Context.get(context, Metric.CurrentMetricAttributes)
+  // one per registry and attribute set, shared by every connection (a connection would otherwise
+  // carry two of its own)
+  let byAttributes = metricContexts.get(registry)
+  if (byAttributes === undefined) metricContexts.set(registry, byAttributes = new WeakMap())
+  let made = byAttributes.get(attributes)
+  if (made === undefined) {
+    made = Context.make(Metric.MetricRegistry, registry).pipe(Context.add(Metric.CurrentMetricAttributes, attributes)) as Ctx
+    byAttributes.set(attributes, made)
+  }
+  return made
+}
+const metricContexts = new WeakMap<object, WeakMap<object, Ctx>>()
 
 // ---- series: one Metric per label set, built once
 
@@ -129,21 +140,41 @@ class LiveMeter implements MuxMeter {
     this.peerIn = peerIn
     this.peerOut = peerOut
   }
-  in = (channel: number, segmentBytes: number): void => {
+  in(channel: number, segmentBytes: number): void {
     this.inBy[channel]?.updateUnsafe(segmentBytes, this.context)
   }
-  out = (channel: number, segmentLength: number): void => {
+  out(channel: number, segmentLength: number): void {
     this.outBy[channel]?.updateUnsafe(segmentLength, this.context)
   }
-  read = (chunks: ReadonlyArray<Uint8Array>): void => {
+  read(chunks: ReadonlyArray<Uint8Array>): void {
     if (this.peerIn === undefined) return
     let n = 0
     for (const c of chunks) n += c.length
     this.peerIn.updateUnsafe(n, this.context)
   }
-  wrote = (bytes: number): void => {
+  wrote(bytes: number): void {
     this.peerOut?.updateUnsafe(bytes, this.context)
   }
+}
+
+/** The byte counters by channel, in and out, of a protocol list (shared by every multiplexer over it). */
+const channelCounters = new WeakMap<
+  ReadonlyArray<{ readonly name: string; readonly channel: number }>,
+  { readonly inBy: ReadonlyArray<Metric.Counter<number> | undefined>; readonly outBy: ReadonlyArray<Metric.Counter<number> | undefined> }
+>()
+const countersOf = (protocols: ReadonlyArray<{ readonly name: string; readonly channel: number }>) => {
+  let c = channelCounters.get(protocols)
+  if (c === undefined) {
+    const inBy: Array<Metric.Counter<number> | undefined> = []
+    const outBy: Array<Metric.Counter<number> | undefined> = []
+    for (const p of protocols) {
+      inBy[p.channel] = counter(O.bytes, { protocol: p.name, direction: "in" })
+      outBy[p.channel] = counter(O.bytes, { protocol: p.name, direction: "out" })
+    }
+    c = { inBy, outBy }
+    channelCounters.set(protocols, c)
+  }
+  return c
 }
 
 /**
@@ -158,12 +189,7 @@ export const muxMeter = (
   Effect.gen(function*() {
     const context = yield* Effect.context<never>()
     if (!Context.get(context, O.MetricsEnabled)) return noMeter
-    const inBy: Array<Metric.Counter<number> | undefined> = []
-    const outBy: Array<Metric.Counter<number> | undefined> = []
-    for (const p of protocols) {
-      inBy[p.channel] = counter(O.bytes, { protocol: p.name, direction: "in" })
-      outBy[p.channel] = counter(O.bytes, { protocol: p.name, direction: "out" })
-    }
+    const { inBy, outBy } = countersOf(protocols)
     const peer = Context.get(context, O.CurrentPeer)
     const removeEgress = pullGauge(context, O.egressBacklogBytes, egress)
     const removeIngress = pullGauge(context, O.ingressBytesWaiting, ingress)
@@ -230,15 +256,20 @@ const reasonOf = (exit: Exit.Exit<unknown, unknown>): { readonly reason: string;
 export class ConnectionProbe {
   private readonly messagesIn = messagesIn
   private readonly messagesOut = messagesOut
-  private readonly peerBlocks: Metric.Counter<number>
   private readonly peerRtt: Metric.Gauge<number>
+  /** This peer's blocks (made at the first). */
+  private peerBlocks: Metric.Counter<number> | undefined
   private opened = false
   private handshake: Tracer.Span | undefined
   private proposedAt: number | undefined
   private intersect: Tracer.Span | undefined
-  private readonly ranges: Array<Pending> = []
-  private readonly queries: Array<Pending> = []
-  private readonly keepAlives = new Map<number, number>()
+  /** What is pending, made at the first (most connections never fetch a range nor query). */
+  private ranges: Array<Pending> | undefined
+  private queries: Array<Pending> | undefined
+  /** The keep-alives sent and not answered: cookie and when (one at a time, as the protocol allows; more are kept in {@link keepAlivesMore}). */
+  private keepAliveCookie: number | undefined
+  private keepAliveAt = 0
+  private keepAlivesMore: Map<number, number> | undefined
 
   readonly context: Ctx
   readonly enabled: boolean
@@ -264,7 +295,6 @@ export class ConnectionProbe {
     this.tracer = tracer
     this.clock = clock
     this.parent = parent
-    this.peerBlocks = counter(O.peerBlocks, { peer })
     this.peerRtt = gauge(O.peerRtt, { peer })
   }
 
@@ -290,6 +320,26 @@ export class ConnectionProbe {
 
   private add(metric: Metric.Metric<number, any>, n: number): void {
     if (this.enabled) metric.updateUnsafe(n, this.context)
+  }
+
+  /** A keep-alive sent with `cookie` at `at` (ms). */
+  private keepAlive(cookie: number, at: number): void {
+    if (this.keepAliveCookie === undefined || this.keepAliveCookie === cookie) {
+      this.keepAliveCookie = cookie
+      this.keepAliveAt = at
+      this.keepAlivesMore?.delete(cookie)
+    } else (this.keepAlivesMore ??= new Map()).set(cookie, at)
+  }
+
+  /** When the keep-alive with `cookie` was sent (forgotten now), if it was. */
+  private keepAliveSent(cookie: number): number | undefined {
+    if (this.keepAliveCookie === cookie) {
+      this.keepAliveCookie = undefined
+      return this.keepAliveAt
+    }
+    const at = this.keepAlivesMore?.get(cookie)
+    if (at !== undefined) this.keepAlivesMore!.delete(cookie)
+    return at
   }
 
   /** The bearer is up and the multiplexer runs. */
@@ -349,7 +399,7 @@ export class ConnectionProbe {
             blocks++
             bytes += (m as unknown as { readonly block: { readonly bytes: Uint8Array } }).block.bytes.length
           } else if (m._tag === "MsgBatchDone" || m._tag === "MsgNoBlocks") {
-            const r = this.ranges.shift()
+            const r = this.ranges?.shift()
             if (r !== undefined) {
               this.add(O.blockFetchRangeSeconds, (this.clock.currentTimeMillisUnsafe() - r.at) / 1000)
               r.span.attribute("network2.blockfetch.outcome", m._tag === "MsgBatchDone" ? "done" : "noBlocks")
@@ -360,8 +410,8 @@ export class ConnectionProbe {
         if (blocks > 0) {
           this.add(O.blockFetchBlocks, blocks)
           this.add(O.blockFetchBytes, bytes)
-          this.add(this.peerBlocks, blocks)
-          const r = this.ranges[0]
+          this.add(this.peerBlocks ??= counter(O.peerBlocks, { peer: this.peer }), blocks)
+          const r = this.ranges?.[0]
           if (r !== undefined) r.span.attribute("network2.blockfetch.blocks", blocks)
         }
         return
@@ -370,9 +420,8 @@ export class ConnectionProbe {
         for (const m of batch) {
           if (m._tag !== "MsgKeepAliveResponse") continue
           const cookie = (m as unknown as { readonly cookie: number }).cookie
-          const at = this.keepAlives.get(cookie)
+          const at = this.keepAliveSent(cookie)
           if (at === undefined) continue
-          this.keepAlives.delete(cookie)
           const rtt = (this.clock.currentTimeMillisUnsafe() - at) / 1000
           this.add(O.keepAliveRtt, rtt)
           if (this.enabled) this.peerRtt.updateUnsafe(rtt, this.context)
@@ -390,7 +439,7 @@ export class ConnectionProbe {
       case "local-state-query": {
         for (const m of batch) {
           if (m._tag !== "MsgResult" && m._tag !== "MsgFailure") continue
-          const q = this.queries.shift()
+          const q = this.queries?.shift()
           if (q === undefined) continue
           this.add(counter(O.stateQueries, { outcome: m._tag === "MsgResult" ? "result" : "failure" }), 1)
           this.end(q.span)
@@ -415,13 +464,11 @@ export class ConnectionProbe {
         return
       case "block-fetch":
         if (m._tag === "MsgRequestRange") {
-          this.ranges.push({ at: this.clock.currentTimeMillisUnsafe(), span: this.span("network2.blockfetch.range") })
+          ;(this.ranges ??= []).push({ at: this.clock.currentTimeMillisUnsafe(), span: this.span("network2.blockfetch.range") })
         }
         return
       case "keep-alive":
-        if (m._tag === "MsgKeepAlive") {
-          this.keepAlives.set((m as unknown as { readonly cookie: number }).cookie, this.clock.currentTimeMillisUnsafe())
-        }
+        if (m._tag === "MsgKeepAlive") this.keepAlive((m as unknown as { readonly cookie: number }).cookie, this.clock.currentTimeMillisUnsafe())
         return
       case "handshake":
         if (m._tag === "MsgProposeVersions") this.proposedAt = this.clock.currentTimeMillisUnsafe()
@@ -431,7 +478,7 @@ export class ConnectionProbe {
         return
       case "local-state-query":
         if (m._tag === "MsgQuery") {
-          this.queries.push({ at: this.clock.currentTimeMillisUnsafe(), span: this.span("network2.localstatequery.query") })
+          ;(this.queries ??= []).push({ at: this.clock.currentTimeMillisUnsafe(), span: this.span("network2.localstatequery.query") })
         }
         return
     }
@@ -443,8 +490,8 @@ export class ConnectionProbe {
     const failed = Exit.fail(reason)
     if (this.handshake !== undefined) this.end(this.handshake, failed)
     if (this.intersect !== undefined) this.end(this.intersect, failed)
-    for (const r of this.ranges.splice(0)) this.end(r.span, failed)
-    for (const q of this.queries.splice(0)) this.end(q.span, failed)
+    for (const r of this.ranges?.splice(0) ?? []) this.end(r.span, failed)
+    for (const q of this.queries?.splice(0) ?? []) this.end(q.span, failed)
     this.handshake = undefined
     this.intersect = undefined
     if (!this.opened) {
