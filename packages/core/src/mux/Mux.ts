@@ -14,9 +14,9 @@ import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
-import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
+import type { SchedulerDispatcher } from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
 import * as Segment from "../bearer/Segment.ts"
 import type { Message } from "../Message.ts"
@@ -25,6 +25,7 @@ import { type ConnectionError, MuxError, ProtocolViolation, TransportError } fro
 import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
 import { Framer } from "./internal/Framer.ts"
+import { Mailbox, Signal } from "./internal/Mailbox.ts"
 import { type MuxMeter, muxMeter, noMeter } from "../internal/observability.ts"
 
 /**
@@ -119,7 +120,7 @@ class Instance {
    * Batches not yet delivered; `undefined` while the instance sleeps (no message received yet, or its
    * protocol ended): it then runs no fiber either.
    */
-  ingress: Queue.Queue<Batch> | undefined = undefined
+  ingress: Mailbox<Batch> | undefined = undefined
   /** The bytes of the batches {@link ingress} holds. */
   ingressBytes = 0
   /** Frames the payload bytes the reader hands over; holds a message still arriving. Made at the first payload, dropped when the instance sleeps. */
@@ -217,7 +218,9 @@ class MuxImpl implements Mux, Segment.SegmentSink {
   meter: MuxMeter = noMeter
 
   // ---- egress
-  readonly wake: Queue.Queue<void>
+  readonly wake: Signal
+  /** Where the hand-offs between the connection's fibers resume the one that waits. */
+  readonly dispatcher: SchedulerDispatcher
   egressBytes = 0
   egressIndex = 0
 
@@ -252,7 +255,7 @@ class MuxImpl implements Mux, Segment.SegmentSink {
     bearer: Bearer,
     options: MuxOptions,
     done: Deferred.Deferred<void, ConnectionError>,
-    wake: Queue.Queue<void>,
+    dispatcher: SchedulerDispatcher,
     clock: Clock.Clock,
     scope: Scope.Scope,
     context: Context.Context<never>,
@@ -265,7 +268,8 @@ class MuxImpl implements Mux, Segment.SegmentSink {
     this.writeTurns = Math.max(1, bearer.writeTurns ?? 1)
     this.done = done
     this.closed = Deferred.await(done)
-    this.wake = wake
+    this.dispatcher = dispatcher
+    this.wake = new Signal(dispatcher)
     this.clock = clock
     this.scope = scope
     this.context = context
@@ -356,12 +360,12 @@ class MuxImpl implements Mux, Segment.SegmentSink {
     // a new state may start a wait for the peer (a responder streaming blocks stays in one state)
     const at = this.rearm(instance)
     // our last message ended the protocol: its awake instance goes to sleep (an empty batch wakes it to look)
-    if (instance.ingress !== undefined && instance.driver.done()) Queue.offerUnsafe(instance.ingress, NO_MESSAGES)
+    if (instance.ingress !== undefined && instance.driver.done()) instance.ingress.offer(NO_MESSAGES)
     const payload = protocol.encode(message)
     const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", this.sduSize, Math.floor((this.now() - this.started) * 1000))
     ;(instance.egress ??= []).push({ pieces, message })
     this.egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
-    Queue.offerUnsafe(this.wake, undefined)
+    this.wake.offer()
     if (this.egressBytes > EGRESS_LIMIT) {
       return this.fail(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
     }
@@ -413,13 +417,12 @@ class MuxImpl implements Mux, Segment.SegmentSink {
     })
   }
 
-  /** The instance's queue, starting its fiber if it sleeps (called by the reader: its fiber runs in the connection's context). */
-  wakeUp(instance: Instance): Effect.Effect<Queue.Queue<Batch>> {
+  /** The instance's mailbox, starting its fiber if it sleeps (called by the reader: its fiber runs in the connection's context). */
+  wakeUp(instance: Instance): Effect.Effect<Mailbox<Batch>> {
     if (instance.ingress !== undefined) return Effect.succeed(instance.ingress)
-    return Effect.flatMap(Queue.unbounded<Batch>(), (ingress) => {
-      instance.ingress = ingress
-      return Effect.as(Effect.forkIn(instanceLoop(this, instance, ingress), this.scope), ingress)
-    })
+    const ingress = new Mailbox<Batch>(this.dispatcher)
+    instance.ingress = ingress
+    return Effect.as(Effect.forkIn(instanceLoop(this, instance, ingress), this.scope), ingress)
   }
 
   violation(instance: Instance, kind: ProtocolViolation["kind"], detail: string): ProtocolViolation {
@@ -499,7 +502,7 @@ const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
   Effect.gen(function*() {
     const instances = self.instances
     while (true) {
-      yield* Queue.take(self.wake)
+      yield* self.wake.take
       // give way before collecting the batch: the fibers about to send (answers to pipelined
       // requests) add theirs, and they leave in one write. The bearer says how many turns: stopping
       // at the first turn that adds nothing wrote 1.4-2 messages per write in scenario 3 (an answer
@@ -564,18 +567,17 @@ const timerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
   })
 
 // ---- per instance: delivery (the reader frames, decodes, steps the driver and re-arms its wait)
-const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Queue.Queue<Batch>): Effect.Effect<void> =>
+const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>): Effect.Effect<void> =>
   Effect.gen(function*() {
     while (true) {
-      let batch: Batch | undefined = yield* Queue.take(ingress)
+      let batch: Batch | undefined = yield* ingress.take
       // whatever else is queued goes out with it, as one delivery
       let delivered: Array<Message> | undefined
       while (batch !== undefined) {
         instance.ingressBytes -= batch.bytes
         if (delivered === undefined) delivered = batch.messages
         else for (const m of batch.messages) delivered.push(m)
-        const next = Queue.sizeUnsafe(ingress) > 0 ? Queue.takeUnsafe(ingress) : undefined
-        batch = next !== undefined && next._tag === "Success" ? next.value : undefined
+        batch = ingress.poll()
       }
       if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
         yield* Deferred.succeed(instance.drained, undefined)
@@ -585,7 +587,7 @@ const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Queue.Queue<Ba
       if (delivered !== undefined && delivered.length > 0) yield* self.options.onReceive(delivered)
       // the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it,
       // and its message is then the driver's violation)
-      if (instance.driver.done() && (instance.framer === undefined || instance.framer.idle) && Queue.sizeUnsafe(ingress) === 0) {
+      if (instance.driver.done() && (instance.framer === undefined || instance.framer.idle) && ingress.size === 0) {
         instance.ingress = undefined
         instance.framer = undefined
         return
@@ -621,7 +623,7 @@ const flush = Effect.fnUntraced(function*(self: MuxImpl) {
       instance.ingressBytes += batch.bytes
       instance.batchBytes = 0
       // the common case, an awake instance, builds no effect to look its queue up
-      Queue.offerUnsafe(instance.ingress ?? (yield* self.wakeUp(instance)), batch)
+      ;(instance.ingress ?? (yield* self.wakeUp(instance))).offer(batch)
     }
   }
   touched.length = 0
@@ -714,12 +716,12 @@ export const make = Effect.fnUntraced(function*(
   options: MuxOptions
 ): Effect.fn.Return<Mux, never, Scope.Scope> {
   const done = yield* Deferred.make<void, ConnectionError>()
-  const wake = yield* Queue.sliding<void>(1)
+  const dispatcher = yield* Effect.withFiber((fiber) => Effect.succeed(fiber.currentDispatcher))
   const self = new MuxImpl(
     bearer,
     options,
     done,
-    wake,
+    dispatcher,
     yield* Clock.Clock,
     yield* Effect.scope,
     yield* Effect.context<never>(),
