@@ -291,7 +291,13 @@ export const run = Effect.fnUntraced(function*(
   const recent = new Map<PeerId, Array<Wanted>>()
   const keepRecent = (options.securityParam ?? 2160) + batch
   let pending: Array<Batch> = []
-  let inFlight: { readonly id: number; readonly batch: Batch; got: number; stale: boolean } | undefined
+  interface InFlight {
+    readonly id: number
+    readonly batch: Batch
+    got: number
+    stale: boolean
+  }
+  let inFlight: InFlight | undefined
   let nextId = 1
 
   const startPoints = Effect.gen(function*() {
@@ -373,6 +379,25 @@ export const run = Effect.fnUntraced(function*(
     if (old !== undefined) old.items = undefined
   }
 
+  /** A block of the range in flight: parsed, appended, announced (hoisted: every block passes here). */
+  const onBlock = Effect.fnUntraced(function*(e: Initiator.InitiatorEvent & { readonly _tag: "BlockReceived" }, flight: InFlight) {
+    const block = yield* Effect.try(() => Block.parse(e.block.bytes)).pipe(Effect.result)
+    if (block._tag === "Failure") {
+      flight.stale = true
+      return yield* Effect.logWarning(`relay: a block from ${e.peer} does not parse: ${String(block.failure)}`)
+    }
+    const appended = yield* Effect.result(store.append(block.success))
+    if (appended._tag === "Failure") {
+      flight.stale = true
+      yield* Effect.logWarning(`relay: ${appended.failure.message}`)
+      return yield* restart("a block did not follow the stored tip")
+    }
+    flight.got = e.index + 1
+    stats.appended++
+    yield* Effect.logDebug(`relay: stored block ${block.success.blockNo} ${Point.toString(e.block.point)}`)
+    if (options.onAppend !== undefined) yield* options.onAppend(block.success)
+  })
+
   const onEvent = (e: Initiator.InitiatorEvent): Effect.Effect<void, ChainSource.ChainSourceError> => {
     switch (e._tag) {
       case "IntersectionFound":
@@ -448,23 +473,7 @@ export const run = Effect.fnUntraced(function*(
         const flight = inFlight
         if (flight === undefined || flight.id !== e.rangeId || flight.stale) return Effect.void
         if (e.index >= flight.batch.count) return Effect.void
-        return Effect.gen(function*() {
-          const block = yield* Effect.try(() => Block.parse(e.block.bytes)).pipe(Effect.result)
-          if (block._tag === "Failure") {
-            flight.stale = true
-            return yield* Effect.logWarning(`relay: a block from ${e.peer} does not parse: ${String(block.failure)}`)
-          }
-          const appended = yield* Effect.result(store.append(block.success))
-          if (appended._tag === "Failure") {
-            flight.stale = true
-            yield* Effect.logWarning(`relay: ${appended.failure.message}`)
-            return yield* restart("a block did not follow the stored tip")
-          }
-          flight.got = e.index + 1
-          stats.appended++
-          yield* Effect.logDebug(`relay: stored block ${block.success.blockNo} ${Point.toString(e.block.point)}`)
-          if (options.onAppend !== undefined) yield* options.onAppend(block.success)
-        })
+        return onBlock(e, flight)
       }
       case "RangeFetched":
       case "RangeFailed": {
