@@ -19,6 +19,7 @@ import type { PeerId, Role } from "../Primitives.ts"
 import { type ConnectionError, MuxError, TransportError } from "../ProtocolError.ts"
 import type { MessageOf, Protocol } from "../protocol/Protocol.ts"
 import * as Mux from "./Mux.ts"
+import { Timers } from "./internal/Timers.ts"
 import * as Probe from "../internal/observability.ts"
 
 /**
@@ -97,6 +98,8 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
   type M = MessageOf<Ps[number]>
   const events = yield* Queue.bounded<InterfaceEvent<M>>(Math.max(1, options.eventCapacity ?? 1024))
   const scope = yield* Effect.scope
+  // one timer watches the deadlines of every connection (not a sleeping fiber per connection)
+  const timers = yield* Timers.make
   const connections = new Map<PeerId, Connection<M>>()
   const emit = (event: InterfaceEvent<M>) => Queue.offer(events, event)
 
@@ -129,6 +132,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
         initiator: direction === "outbound" || options.initiatorOnInbound === true,
         responder: direction === "inbound" || options.duplex === true,
         handshakeRole: role,
+        timers,
         ...(options.sduSize === undefined ? {} : { sduSize: options.sduSize }),
         ...(options.sduTimeout === undefined ? {} : { sduTimeout: options.sduTimeout }),
         onReceive: (messages) => {

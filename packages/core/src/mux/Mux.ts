@@ -10,10 +10,8 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
-import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import type { SchedulerDispatcher } from "effect/Scheduler"
@@ -26,6 +24,7 @@ import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
 import { Framer } from "./internal/Framer.ts"
 import { Mailbox, Signal } from "./internal/Mailbox.ts"
+import { Timers, type Watched } from "./internal/Timers.ts"
 import { type MuxMeter, muxMeter, noMeter } from "../internal/observability.ts"
 
 /**
@@ -74,6 +73,13 @@ export interface MuxOptions {
   readonly onSent: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
   /** Bytes arrived (for idle tracking). */
   readonly onActivity?: () => void
+  /**
+   * The timer that watches this connection's deadlines, shared by the connections of a pool (see
+   * `ConnectionPool`); by default the multiplexer has a timer of its own.
+   *
+   * @internal
+   */
+  readonly timers?: Timers
 }
 
 /**
@@ -196,7 +202,7 @@ const DEFAULT_SDU_TIMEOUT = { handshake: 10_000, after: 30_000 }
  * delivery) functions of it shared by every connection, so that a connection costs its data and
  * its fibers, not a set of closures.
  */
-class MuxImpl implements Mux, Segment.SegmentSink {
+class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   readonly bearer: Bearer
   readonly options: MuxOptions
   readonly sduSize: number
@@ -206,9 +212,8 @@ class MuxImpl implements Mux, Segment.SegmentSink {
   readonly closed: Effect.Effect<void, ConnectionError>
   readonly clock: Clock.Clock
   readonly started: number
-  /** Instance fibers and the timer start later, from any fiber: in the connection's scope and context, as if forked at the start. */
+  /** Instance fibers start later (from the reader): in the connection's scope, as if forked at the start. */
   readonly scope: Scope.Scope
-  readonly context: Context.Context<never>
   readonly byName: ReadonlyMap<string, Protocol<any>>
   /** Instances by protocol number, per side. */
   readonly initiators: Array<Instance | undefined> = []
@@ -224,13 +229,15 @@ class MuxImpl implements Mux, Segment.SegmentSink {
   egressBytes = 0
   egressIndex = 0
 
-  // ---- the connection's one timer: every deadline of the connection (each instance's wait for the
-  // peer, the write in progress, the segment being read). It sleeps until the earliest; a deadline
-  // that moves later costs nothing (the timer wakes, finds it moved, and sleeps again), one set
-  // earlier than the timer's wake-up restarts it.
-  timer: Fiber.Fiber<unknown> | undefined = undefined
-  /** When the running timer wakes next (Infinity: no timer runs). */
+  // ---- the connection's deadlines (each instance's wait for the peer, the write in progress, the
+  // segment being read), watched by one timer (the pool's: one for all its connections). The
+  // connection is in it at the earliest it has registered; a deadline that moves later costs nothing
+  // (the timer wakes, asks for the earliest now, and puts the connection back), one set earlier
+  // moves it up.
+  readonly timers: Timers
+  /** Where the connection is in {@link timers} (Infinity: not in it). */
   timerAt = Infinity
+  timerIndex = 0
   writeDeadline: number | undefined = undefined
   writeTimeout = 0
   segmentDeadline: number | undefined = undefined
@@ -256,9 +263,9 @@ class MuxImpl implements Mux, Segment.SegmentSink {
     options: MuxOptions,
     done: Deferred.Deferred<void, ConnectionError>,
     dispatcher: SchedulerDispatcher,
+    timers: Timers,
     clock: Clock.Clock,
     scope: Scope.Scope,
-    context: Context.Context<never>,
     random: Random.Random
   ) {
     this.bearer = bearer
@@ -269,10 +276,10 @@ class MuxImpl implements Mux, Segment.SegmentSink {
     this.done = done
     this.closed = Deferred.await(done)
     this.dispatcher = dispatcher
+    this.timers = timers
     this.wake = new Signal(dispatcher)
     this.clock = clock
     this.scope = scope
-    this.context = context
     this.started = clock.currentTimeMillisUnsafe()
     const s = shared(options.protocols)
     this.byName = s.byName
@@ -371,7 +378,7 @@ class MuxImpl implements Mux, Segment.SegmentSink {
     }
     // messages the driver held until this answer of ours (a pipelining peer) are delivered now
     const early = step.messages.length > 0 ? this.options.onReceive(step.messages) : Effect.void
-    return at !== undefined && at < this.timerAt ? Effect.andThen(this.restartTimer(), early) : early
+    return at !== undefined && at < this.timerAt ? Effect.andThen(this.timers.schedule(this, at), early) : early
   }
 
   timedOut(instance: Instance): Effect.Effect<boolean> {
@@ -402,19 +409,6 @@ class MuxImpl implements Mux, Segment.SegmentSink {
       if (instance.deadline !== undefined && instance.deadline <= t) return this.timedOut(instance)
     }
     return Effect.void
-  }
-
-  /** (Re)starts the timer: a deadline earlier than its wake-up was set, or none ran. */
-  restartTimer(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      if (this.timer !== undefined) this.timer.interruptUnsafe()
-      this.timer = undefined
-      // until the new fiber has looked, every deadline is later than its wake-up
-      this.timerAt = -Infinity
-      return Effect.map(Effect.forkIn(Effect.provideContext(timerLoop(this), this.context), this.scope), (f) => {
-        this.timer = f
-      })
-    })
   }
 
   /** The instance's mailbox, starting its fiber if it sleeps (called by the reader: its fiber runs in the connection's context). */
@@ -539,7 +533,7 @@ const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
         // (the connection's timer watches it: no timer per write)
         self.writeTimeout = self.segmentTimeout()
         self.writeDeadline = self.now() + self.writeTimeout
-        if (self.writeDeadline < self.timerAt) yield* self.restartTimer()
+        if (self.writeDeadline < self.timerAt) yield* self.timers.schedule(self, self.writeDeadline)
         yield* self.bearer.write(batch)
         self.writeDeadline = undefined
         self.egressBytes -= bytes
@@ -548,23 +542,6 @@ const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
       }
     }
   }).pipe(Effect.catch((e: TransportError) => self.fail(e)))
-
-// ---- the timer: sleeps until the earliest deadline, fails the connection at one that passed
-const timerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
-  Effect.gen(function*() {
-    while (true) {
-      const next = self.earliest()
-      const t = self.now()
-      if (next === undefined || next <= t) {
-        self.timer = undefined
-        self.timerAt = Infinity
-        if (next !== undefined) yield* self.expired(t)
-        return
-      }
-      self.timerAt = next
-      yield* Effect.sleep(next - t)
-    }
-  })
 
 // ---- per instance: delivery (the reader frames, decodes, steps the driver and re-arms its wait)
 const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>): Effect.Effect<void> =>
@@ -617,7 +594,7 @@ const flush = Effect.fnUntraced(function*(self: MuxImpl) {
       // the peer answered: a new wait begins even if the state looks the same (pipelined requests)
       instance.deadline = undefined
       const at = self.rearm(instance)
-      if (at !== undefined && at < self.timerAt) yield* self.restartTimer()
+      if (at !== undefined && at < self.timerAt) yield* self.timers.schedule(self, at)
       const batch: Batch = { messages: instance.batch, bytes: instance.batchBytes }
       instance.batch = undefined
       instance.ingressBytes += batch.bytes
@@ -657,7 +634,7 @@ const readerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
         self.partialSince += waited
         if (self.segmentDeadline !== undefined) self.segmentDeadline += waited
         const next = self.earliest()
-        if (next !== undefined && next < self.timerAt) yield* self.restartTimer()
+        if (next !== undefined && next < self.timerAt) yield* self.timers.schedule(self, next)
         continue
       }
       const chunks = yield* self.bearer.read
@@ -686,7 +663,7 @@ const readerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
         self.partial = segments.begun
         self.partialSince = self.now()
         self.segmentDeadline = self.partialSince + self.segmentTimeout()
-        if (self.segmentDeadline < self.timerAt) yield* self.restartTimer()
+        if (self.segmentDeadline < self.timerAt) yield* self.timers.schedule(self, self.segmentDeadline)
       }
     }
   }).pipe(
@@ -717,20 +694,24 @@ export const make = Effect.fnUntraced(function*(
 ): Effect.fn.Return<Mux, never, Scope.Scope> {
   const done = yield* Deferred.make<void, ConnectionError>()
   const dispatcher = yield* Effect.withFiber((fiber) => Effect.succeed(fiber.currentDispatcher))
+  const timers = options.timers ?? (yield* Timers.make)
   const self = new MuxImpl(
     bearer,
     options,
     done,
     dispatcher,
+    timers,
     yield* Clock.Clock,
     yield* Effect.scope,
-    yield* Effect.context<never>(),
     yield* Random.Random
   )
   self.meter = yield* muxMeter(options.protocols, () => self.egressBytes, () => self.ingressWaiting())
   yield* Effect.forkScoped(readerLoop(self))
   yield* Effect.forkScoped(writerLoop(self))
-  if (self.earliest() !== undefined) yield* self.restartTimer()
+  // a connection that closed is no longer watched (its place in a pool's timer would hold it)
+  yield* Effect.addFinalizer(() => Effect.sync(() => timers.remove(self)))
+  const first = self.earliest()
+  if (first !== undefined) yield* timers.schedule(self, first)
   return self
 })
 
