@@ -14,7 +14,8 @@ import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import type * as Tracer from "effect/Tracer"
+import * as References from "effect/References"
+import * as Tracer from "effect/Tracer"
 import type { Message } from "../Message.ts"
 import * as O from "../Observability.ts"
 
@@ -525,13 +526,21 @@ export const connectionProbe = (peer: string, direction: string): Effect.Effect<
     )
   })
 
-/** Runs a connection in its span, with the peer as log annotation and {@link O.CurrentPeer}. */
+/**
+ * Runs a connection in its span, with the peer as log annotation and {@link O.CurrentPeer}: the three
+ * in one change of context (a connection's fiber would otherwise hold a context, and the one before
+ * it, for each), and no call-site stack captured for the span (it is always this one).
+ */
 export const withConnection = (peer: string, direction: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  self.pipe(
-    Effect.provideService(O.CurrentPeer, peer),
-    Effect.annotateLogs("peer", peer),
-    Effect.withSpan("network2.connection", { attributes: { "network2.peer": peer, "network2.direction": direction } })
-  )
+  Effect.useSpan("network2.connection", { attributes: { "network2.peer": peer, "network2.direction": direction } }, (span) =>
+    Effect.updateContext(self, (context: Context.Context<R>) => {
+      const annotations = Context.get(context, References.CurrentLogAnnotations)
+      return Context.add(
+        Context.add(Context.add(context, O.CurrentPeer, peer), Tracer.ParentSpan, span),
+        References.CurrentLogAnnotations,
+        { ...annotations, peer }
+      )
+    }))
 
 // ---- the initiator: bans, peers by temperature, best tip
 

@@ -101,6 +101,19 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
   // one timer watches the deadlines of every connection (not a sleeping fiber per connection)
   const timers = yield* Timers.make
   const connections = new Map<PeerId, Connection<M>>()
+  // The fibers running connections: closing the pool interrupts them, latest first (one finalizer
+  // for all, rather than one per connection in the scope). An accepted connection runs in the
+  // fiber of the caller of `adopt`.
+  const live = new Set<Fiber.Fiber<unknown, unknown>>()
+  let closing = false
+  yield* Effect.addFinalizer(() =>
+    Effect.suspend(() => {
+      closing = true
+      const fibers = [...live].reverse()
+      live.clear()
+      return Effect.forEach(fibers, (f) => Fiber.interrupt(f), { discard: true })
+    })
+  )
   const emit = (event: InterfaceEvent<M>) => Queue.offer(events, event)
 
   // The mux decodes with `options.protocols` only, so what it hands over is of their messages; the
@@ -183,13 +196,22 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       Effect.ignore
     )
 
+  /** Runs a connection (its own fiber: `start`; the caller's: `adopt`) as one of the pool's live ones. */
+  const tracked = (fiber: Fiber.Fiber<unknown, unknown>, effect: Effect.Effect<void>) =>
+    Effect.ensuring(effect, Effect.sync(() => live.delete(fiber)))
+
   const start = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>) =>
-    Effect.gen(function*() {
+    Effect.suspend(() => {
       const entry: Connection<M> = { mux: undefined, pending: [], fiber: undefined }
       connections.set(peer, entry)
-      const fiber = yield* Effect.forkIn(run(peer, direction, open, entry), scope)
-      entry.fiber = fiber
-      return fiber
+      // the pool closed: the connection is not started, and its peer is forgotten (as a fiber forked
+      // into a closed scope is interrupted before it begins)
+      if (closing) return Effect.sync(() => connections.get(peer) === entry && connections.delete(peer))
+      // the fiber begins on a later turn: it is live (and interrupted by the pool's closing) from here
+      return Effect.map(Effect.forkDetach(Effect.withFiber((self) => tracked(self, run(peer, direction, open, entry)))), (fiber) => {
+        entry.fiber = fiber
+        live.add(fiber)
+      })
     })
 
   /** Every command but a send on an open connection. */
@@ -239,7 +261,13 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       return control(command)
     },
     adopt: (peer, bearer) =>
-      Effect.flatMap(start(peer, "inbound", Effect.succeed(bearer)), (fiber) => Effect.asVoid(Fiber.await(fiber))),
+      Effect.withFiber((fiber) => {
+        if (closing) return Effect.void
+        const entry: Connection<M> = { mux: undefined, pending: [], fiber: fiber as Fiber.Fiber<void, never> }
+        connections.set(peer, entry)
+        live.add(fiber)
+        return tracked(fiber, run(peer, "inbound", Effect.succeed(bearer), entry))
+      }),
     connections: Effect.sync(() => [...connections.keys()])
   }
   return pool
