@@ -16,6 +16,8 @@ import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import type { SchedulerDispatcher } from "effect/Scheduler"
 import type * as Scope from "effect/Scope"
+import type * as Context from "effect/Context"
+import * as Fiber from "effect/Fiber"
 import * as Segment from "../bearer/Segment.ts"
 import type { Message } from "../Message.ts"
 import { DEFAULT_SDU_SIZE, type Role } from "../Primitives.ts"
@@ -23,7 +25,7 @@ import { type ConnectionError, MuxError, ProtocolViolation, TransportError } fro
 import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
 import { Framer } from "./internal/Framer.ts"
-import { Mailbox, Signal } from "./internal/Mailbox.ts"
+import { Mailbox } from "./internal/Mailbox.ts"
 import { Timers, type Watched } from "./internal/Timers.ts"
 import { type MuxMeter, muxMeter, noMeter } from "../internal/observability.ts"
 
@@ -145,6 +147,8 @@ class Instance {
   waitingIn: string | undefined = undefined
   /** Set while the reader waits for {@link ingress} to drain below half the ingress limit. */
   drained: Deferred.Deferred<void> | undefined = undefined
+  /** Its fiber while it is awake. */
+  fiber: Fiber.Fiber<unknown> | undefined = undefined
 
   constructor(protocol: Protocol<any>, role: Role, driver: Driver.Driver<any>) {
     this.protocol = protocol
@@ -212,8 +216,16 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   readonly closed: Effect.Effect<void, ConnectionError>
   readonly clock: Clock.Clock
   readonly started: number
-  /** Instance fibers start later (from the reader): in the connection's scope, as if forked at the start. */
-  readonly scope: Scope.Scope
+  /**
+   * The connection's context: its writer (started by any fiber that sends) runs in it. Its fibers are
+   * the multiplexer's own (not registered in the scope one by one): closing the scope ends them.
+   */
+  readonly context: Context.Context<never>
+  reader: Fiber.Fiber<unknown> | undefined = undefined
+  /** The writer while it has something to write; the next message sent starts one. */
+  writer: Fiber.Fiber<unknown> | undefined = undefined
+  /** The scope closed: nothing starts any more. */
+  closing = false
   readonly byName: ReadonlyMap<string, Protocol<any>>
   /** Instances by protocol number, per side. */
   readonly initiators: Array<Instance | undefined> = []
@@ -223,7 +235,6 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   meter: MuxMeter = noMeter
 
   // ---- egress
-  readonly wake: Signal
   /** Where the hand-offs between the connection's fibers resume the one that waits. */
   readonly dispatcher: SchedulerDispatcher
   egressBytes = 0
@@ -265,7 +276,7 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     dispatcher: SchedulerDispatcher,
     timers: Timers,
     clock: Clock.Clock,
-    scope: Scope.Scope,
+    context: Context.Context<never>,
     random: Random.Random
   ) {
     this.bearer = bearer
@@ -277,9 +288,8 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     this.closed = Deferred.await(done)
     this.dispatcher = dispatcher
     this.timers = timers
-    this.wake = new Signal(dispatcher)
     this.clock = clock
-    this.scope = scope
+    this.context = context
     this.started = clock.currentTimeMillisUnsafe()
     const s = shared(options.protocols)
     this.byName = s.byName
@@ -372,7 +382,10 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", this.sduSize, Math.floor((this.now() - this.started) * 1000))
     ;(instance.egress ??= []).push({ pieces, message })
     this.egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
-    this.wake.offer()
+    if (this.writer === undefined && !this.closing) {
+      // the writer starts here, in the connection's context, and gives way at once (see writerLoop)
+      this.writer = Effect.runForkWith(this.context)(writerLoop(this))
+    }
     if (this.egressBytes > EGRESS_LIMIT) {
       return this.fail(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
     }
@@ -416,7 +429,11 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     if (instance.ingress !== undefined) return Effect.succeed(instance.ingress)
     const ingress = new Mailbox<Batch>(this.dispatcher)
     instance.ingress = ingress
-    return Effect.as(Effect.forkIn(instanceLoop(this, instance, ingress), this.scope), ingress)
+    return Effect.map(Effect.forkDetach(instanceLoop(this, instance, ingress)), (fiber) => {
+      // it begins on a later turn (and ends by itself when its protocol ended)
+      if (instance.ingress === ingress) instance.fiber = fiber
+      return ingress
+    })
   }
 
   violation(instance: Instance, kind: ProtocolViolation["kind"], detail: string): ProtocolViolation {
@@ -491,12 +508,12 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   }
 }
 
-// ---- egress: the round-robin writer
+// ---- egress: the round-robin writer. It runs while there is something to write: the first message
+// sent starts it, and it ends when it finds nothing more (an idle connection holds no writer fiber).
 const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
   Effect.gen(function*() {
     const instances = self.instances
-    while (true) {
-      yield* self.wake.take
+    {
       // give way before collecting the batch: the fibers about to send (answers to pipelined
       // requests) add theirs, and they leave in one write. The bearer says how many turns: stopping
       // at the first turn that adds nothing wrote 1.4-2 messages per write in scenario 3 (an answer
@@ -527,7 +544,12 @@ const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
           }
           self.egressIndex = (self.egressIndex + 1) % Math.max(1, instances.length)
         }
-        if (batch.length === 0) break
+        if (batch.length === 0) {
+          // nothing more: the writer ends (in the same step as it looked, so a message sent from
+          // now on starts the next one)
+          self.writer = undefined
+          return
+        }
         // a write that cannot complete (the peer stopped reading) is bounded by the segment timeout,
         // as the reference bounds each SDU it sends (SDUWriteTimeout); otherwise the connection is held forever
         // (the connection's timer watches it: no timer per write)
@@ -541,7 +563,10 @@ const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
         if (sent.length > 0) yield* self.options.onSent(sent)
       }
     }
-  }).pipe(Effect.catch((e: TransportError) => self.fail(e)))
+  }).pipe(Effect.catch((e: TransportError) => {
+    self.writer = undefined
+    return self.fail(e)
+  }))
 
 // ---- per instance: delivery (the reader frames, decodes, steps the driver and re-arms its wait)
 const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>): Effect.Effect<void> =>
@@ -567,6 +592,7 @@ const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>
       if (instance.driver.done() && (instance.framer === undefined || instance.framer.idle) && ingress.size === 0) {
         instance.ingress = undefined
         instance.framer = undefined
+        instance.fiber = undefined
         return
       }
     }
@@ -702,14 +728,27 @@ export const make = Effect.fnUntraced(function*(
     dispatcher,
     timers,
     yield* Clock.Clock,
-    yield* Effect.scope,
+    yield* Effect.context<never>(),
     yield* Random.Random
   )
   self.meter = yield* muxMeter(options.protocols, () => self.egressBytes, () => self.ingressWaiting())
-  yield* Effect.forkScoped(readerLoop(self))
-  yield* Effect.forkScoped(writerLoop(self))
-  // a connection that closed is no longer watched (its place in a pool's timer would hold it)
-  yield* Effect.addFinalizer(() => Effect.sync(() => timers.remove(self)))
+  // closing the scope: the connection is no longer watched (its place in a pool's timer would hold
+  // it), and its fibers end, latest first (one finalizer for all of them)
+  yield* Effect.addFinalizer(() =>
+    Effect.suspend(() => {
+      self.closing = true
+      timers.remove(self)
+      const fibers: Array<Fiber.Fiber<unknown>> = []
+      if (self.writer !== undefined) fibers.push(self.writer)
+      for (let k = self.instances.length - 1; k >= 0; k--) {
+        const f = self.instances[k]!.fiber
+        if (f !== undefined) fibers.push(f)
+      }
+      if (self.reader !== undefined) fibers.push(self.reader)
+      return Effect.forEach(fibers, (f) => Fiber.interrupt(f), { discard: true })
+    })
+  )
+  self.reader = yield* Effect.forkDetach(readerLoop(self))
   const first = self.earliest()
   if (first !== undefined) yield* timers.schedule(self, first)
   return self

@@ -1,10 +1,8 @@
 /**
- * The two hand-offs a multiplexer needs between its fibers, each one object with one consumer: a
- * {@link Mailbox} (an instance's batches, taken by its fiber) and a {@link Signal} (the writer's
- * wake-up, many offers coalesced into one). An `effect/Queue` does the same with three sets, a list
- * and a state object (about 1.3 kB each); a connection has one of these per awake instance and one
- * for its writer. A waiting consumer is resumed from a task on the connection's dispatcher, as a
- * queue releases its takers: never inside the fiber that offered.
+ * The hand-off from a multiplexer's reader to an instance's fiber: a {@link Mailbox} with one
+ * consumer. An `effect/Queue` does the same with three sets, a list and a state object (about
+ * 1.3 kB); a connection has one per awake instance. A waiting consumer is resumed from a task on the
+ * connection's dispatcher, as a queue releases its takers: never inside the fiber that offered.
  *
  * @internal
  */
@@ -89,29 +87,5 @@ export class Mailbox<A> extends Waiting {
   readonly take: Effect.Effect<A> = Effect.suspend(() => {
     const value = this.poll()
     return value !== undefined ? Effect.succeed(value) : Effect.flatMap(this.await, () => this.take)
-  })
-}
-
-/**
- * A wake-up: offers made while nobody takes count as one.
- *
- * @internal
- */
-export class Signal extends Waiting {
-  private pending = false
-
-  protected ready(): boolean {
-    return this.pending
-  }
-
-  offer(): void {
-    this.pending = true
-    this.notify()
-  }
-
-  /** Waits until an offer made since the last take, and takes it. */
-  readonly take: Effect.Effect<void> = Effect.flatMap(this.await, () => {
-    this.pending = false
-    return Effect.void
   })
 }
