@@ -569,34 +569,39 @@ const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
   }))
 
 // ---- per instance: delivery (the reader frames, decodes, steps the driver and re-arms its wait)
-const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>): Effect.Effect<void> =>
-  Effect.gen(function*() {
-    while (true) {
-      let batch: Batch | undefined = yield* ingress.take
-      // whatever else is queued goes out with it, as one delivery
-      let delivered: Array<Message> | undefined
-      while (batch !== undefined) {
-        instance.ingressBytes -= batch.bytes
-        if (delivered === undefined) delivered = batch.messages
-        else for (const m of batch.messages) delivered.push(m)
-        batch = ingress.poll()
-      }
-      if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
-        yield* Deferred.succeed(instance.drained, undefined)
-      }
-      // waits while the interface's event queue is full: this instance then takes no more
-      // batches, and the ones still arriving count against the ingress limit
-      if (delivered !== undefined && delivered.length > 0) yield* self.options.onReceive(delivered)
-      // the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it,
-      // and its message is then the driver's violation)
-      if (instance.driver.done() && (instance.framer === undefined || instance.framer.idle) && ingress.size === 0) {
-        instance.ingress = undefined
-        instance.framer = undefined
-        instance.fiber = undefined
-        return
-      }
+const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>): Effect.Effect<void> => {
+  // Written as a chain of effects, not a generator: a fiber waiting in a generator keeps its
+  // registers, the last batch delivered among them; here nothing but the continuation is kept.
+  /** After a delivery: the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it, and its message is then the driver's violation). */
+  const next: Effect.Effect<void> = Effect.suspend(() => {
+    if (instance.driver.done() && (instance.framer === undefined || instance.framer.idle) && ingress.size === 0) {
+      instance.ingress = undefined
+      instance.framer = undefined
+      instance.fiber = undefined
+      return Effect.void
     }
+    return loop
   })
+  const loop: Effect.Effect<void> = Effect.flatMap(ingress.take, (first) => {
+    // whatever else is queued goes out with it, as one delivery
+    let delivered: Array<Message> | undefined
+    let batch: Batch | undefined = first
+    while (batch !== undefined) {
+      instance.ingressBytes -= batch.bytes
+      if (delivered === undefined) delivered = batch.messages
+      else for (const m of batch.messages) delivered.push(m)
+      batch = ingress.poll()
+    }
+    // waits while the interface's event queue is full: this instance then takes no more
+    // batches, and the ones still arriving count against the ingress limit
+    let then = delivered !== undefined && delivered.length > 0 ? Effect.andThen(self.options.onReceive(delivered), next) : next
+    if (instance.drained !== undefined && instance.ingressBytes <= instance.protocol.ingressLimit / 2) {
+      then = Effect.andThen(Deferred.succeed(instance.drained, undefined), then)
+    }
+    return then
+  })
+  return loop
+}
 
 /** After a read: each touched instance's limits checked and its batch queued (one offer). */
 const flush = Effect.fnUntraced(function*(self: MuxImpl) {
@@ -635,69 +640,84 @@ const flush = Effect.fnUntraced(function*(self: MuxImpl) {
 // ---- ingress: the reader. Each socket read is scanned once: every whole segment's payload goes to
 // its instance's framer, each whole message is decoded and stepped through the driver there and
 // then, and each instance gets one batch per read.
-const readerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
-  Effect.gen(function*() {
-    const instances = self.instances
-    const segments = self.segments
-    while (true) {
-      // Backpressure: while an instance has more than half its ingress limit queued and not yet
-      // delivered, the socket is not read (an honest peer streaming faster than we consume is slowed
-      // down, not closed for an overrun). Messages held by the driver and the message being framed
-      // still count against the limit, so a peer sending what nobody consumes is still closed. The
-      // time spent waiting here does not count against the segment timeout.
-      const behind = instances.find((i) => i.ingressBytes > i.protocol.ingressLimit / 2)
-      if (behind !== undefined) {
-        const since = self.now()
-        const drained = yield* Deferred.make<void>()
-        behind.drained = drained
-        self.paused = true
-        if (behind.ingressBytes > behind.protocol.ingressLimit / 2) yield* Deferred.await(drained)
-        self.paused = false
-        behind.drained = undefined
-        // the peer could not be heard meanwhile: its waits and the segment's time move on by as much
-        const waited = self.now() - since
-        for (const i of instances) if (i.deadline !== undefined) i.deadline += waited
-        self.partialSince += waited
-        if (self.segmentDeadline !== undefined) self.segmentDeadline += waited
-        const next = self.earliest()
-        if (next !== undefined && next < self.timerAt) yield* self.timers.schedule(self, next)
-        continue
-      }
-      const chunks = yield* self.bearer.read
-      if (chunks === undefined) {
-        if (segments.inSegment) {
-          return yield* Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "the connection closed in the middle of a segment" }))
-        }
-        return
-      }
-      self.options.onActivity?.()
-      self.meter.read(chunks)
-      for (let c = 0; c < chunks.length && self.stop === undefined; c++) {
-        if (!segments.scan(chunks[c]!, self) && self.stop === undefined && segments.error !== undefined) {
-          self.stop = new MuxError({ reason: "ZeroLength", detail: segments.error.message })
-        }
-      }
-      // the messages before a fault still go to their instances first, as the reference reads
-      // segments one by one
-      const error = self.stop
-      self.stop = undefined
-      yield* flush(self)
-      if (error !== undefined) return yield* Effect.fail(error)
-      if (self.stop !== undefined) return yield* Effect.fail(self.stop)
-      if (!segments.inSegment) self.segmentDeadline = undefined
-      else if (segments.begun !== self.partial) {
-        self.partial = segments.begun
-        self.partialSince = self.now()
-        self.segmentDeadline = self.partialSince + self.segmentTimeout()
-        if (self.segmentDeadline < self.timerAt) yield* self.timers.schedule(self, self.segmentDeadline)
-      }
+/**
+ * Backpressure: while an instance has more than half its ingress limit queued and not yet
+ * delivered, the socket is not read (an honest peer streaming faster than we consume is slowed
+ * down, not closed for an overrun). Messages held by the driver and the message being framed still
+ * count against the limit, so a peer sending what nobody consumes is still closed. The time spent
+ * waiting here does not count against the segment timeout.
+ */
+const holdBack = Effect.fnUntraced(function*(self: MuxImpl, behind: Instance) {
+  const since = self.now()
+  const drained = yield* Deferred.make<void>()
+  behind.drained = drained
+  self.paused = true
+  if (behind.ingressBytes > behind.protocol.ingressLimit / 2) yield* Deferred.await(drained)
+  self.paused = false
+  behind.drained = undefined
+  // the peer could not be heard meanwhile: its waits and the segment's time move on by as much
+  const waited = self.now() - since
+  for (const i of self.instances) if (i.deadline !== undefined) i.deadline += waited
+  self.partialSince += waited
+  if (self.segmentDeadline !== undefined) self.segmentDeadline += waited
+  const next = self.earliest()
+  if (next !== undefined && next < self.timerAt) yield* self.timers.schedule(self, next)
+})
+
+/** After a read's batches went out: the read's fault, if any, else the segment in progress is timed. */
+const afterRead = (self: MuxImpl, error: ConnectionError | undefined): Effect.Effect<void, ConnectionError> => {
+  if (error !== undefined) return Effect.fail(error)
+  if (self.stop !== undefined) return Effect.fail(self.stop)
+  const segments = self.segments
+  if (!segments.inSegment) self.segmentDeadline = undefined
+  else if (segments.begun !== self.partial) {
+    self.partial = segments.begun
+    self.partialSince = self.now()
+    self.segmentDeadline = self.partialSince + self.segmentTimeout()
+    if (self.segmentDeadline < self.timerAt) return self.timers.schedule(self, self.segmentDeadline)
+  }
+  return Effect.void
+}
+
+/** A read: every segment scanned, then each touched instance's batch queued. */
+const onRead = (self: MuxImpl, chunks: ReadonlyArray<Uint8Array> | undefined): Effect.Effect<boolean, ConnectionError> => {
+  const segments = self.segments
+  if (chunks === undefined) {
+    return segments.inSegment
+      ? Effect.fail(new MuxError({ reason: "SegmentTimeout", detail: "the connection closed in the middle of a segment" }))
+      : Effect.succeed(false)
+  }
+  self.options.onActivity?.()
+  self.meter.read(chunks)
+  for (let c = 0; c < chunks.length && self.stop === undefined; c++) {
+    if (!segments.scan(chunks[c]!, self) && self.stop === undefined && segments.error !== undefined) {
+      self.stop = new MuxError({ reason: "ZeroLength", detail: segments.error.message })
     }
-  }).pipe(
+  }
+  // the messages before a fault still go to their instances first, as the reference reads
+  // segments one by one
+  const error = self.stop
+  self.stop = undefined
+  return Effect.as(Effect.andThen(flush(self), () => afterRead(self, error)), true)
+}
+
+/**
+ * The reader, as a chain of effects rather than a generator: a fiber waiting for the socket keeps
+ * only its continuation, not the last read's chunks in a generator's registers.
+ */
+const readerLoop = (self: MuxImpl): Effect.Effect<unknown> => {
+  const loop: Effect.Effect<void, ConnectionError> = Effect.suspend(() => {
+    const behind = self.instances.find((i) => i.ingressBytes > i.protocol.ingressLimit / 2)
+    if (behind !== undefined) return Effect.andThen(holdBack(self, behind), loop)
+    return Effect.flatMap(Effect.flatMap(self.bearer.read, (chunks) => onRead(self, chunks)), (more) => (more ? loop : Effect.void))
+  })
+  return loop.pipe(
     Effect.matchEffect({
       onFailure: (e: ConnectionError) => self.fail(e),
       onSuccess: () => Deferred.succeed(self.done, undefined)
     })
   )
+}
 
 /**
  * Runs a multiplexer over a bearer in the current scope.
