@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
 import type { Message } from "../Message.ts"
@@ -526,21 +526,20 @@ export const connectionProbe = (peer: string, direction: string): Effect.Effect<
     )
   })
 
+/** A connection's span, ended when the scope in the context closes (with its exit). */
+export const connectionSpan = (peer: string, direction: string): Effect.Effect<Tracer.Span, never, Scope.Scope> =>
+  Effect.makeSpanScoped("network2.connection", { attributes: { "network2.peer": peer, "network2.direction": direction } })
+
 /**
- * Runs a connection in its span, with the peer as log annotation and {@link O.CurrentPeer}: the three
- * in one change of context (a connection's fiber would otherwise hold a context, and the one before
- * it, for each), and no call-site stack captured for the span (it is always this one).
+ * The context a connection runs in: its scope, its span as the parent span, the peer as
+ * {@link O.CurrentPeer} and as log annotation. One change of context for the four (a connection's
+ * fiber would otherwise hold a context, and the one before it, for each).
  */
-export const withConnection = (peer: string, direction: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.useSpan("network2.connection", { attributes: { "network2.peer": peer, "network2.direction": direction } }, (span) =>
-    Effect.updateContext(self, (context: Context.Context<R>) => {
-      const annotations = Context.get(context, References.CurrentLogAnnotations)
-      return Context.add(
-        Context.add(Context.add(context, O.CurrentPeer, peer), Tracer.ParentSpan, span),
-        References.CurrentLogAnnotations,
-        { ...annotations, peer }
-      )
-    }))
+export const connectionContext = <R>(context: Context.Context<R>, scope: Scope.Scope, span: Tracer.Span, peer: string): Context.Context<R | Scope.Scope> => {
+  const annotations = Context.get(context, References.CurrentLogAnnotations)
+  const withPeer = Context.add(Context.add(context, O.CurrentPeer, peer), References.CurrentLogAnnotations, { ...annotations, peer })
+  return Context.add(Context.add(withPeer, Tracer.ParentSpan, span), Scope.Scope, scope)
+}
 
 // ---- the initiator: bans, peers by temperature, best tip
 

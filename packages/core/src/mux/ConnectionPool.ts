@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -133,7 +134,8 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
     )
   }
 
-  const run = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>, entry: Connection<M>) =>
+  /** A connection's start: probe, bearer, multiplexer, `Connected`, the messages that waited. */
+  const setup = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>, entry: Connection<M>) =>
     Effect.gen(function*() {
       const probe = yield* Probe.connectionProbe(peer, direction)
       yield* Effect.addFinalizer((exit) => probe.closed(exit))
@@ -176,29 +178,42 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
           }
         }))
       }
-      return yield* mux.closed
-    }).pipe(
-      Effect.scoped,
-      Probe.withConnection(peer, direction),
-      Effect.onExit((exit) =>
-        Effect.gen(function*() {
-          if (connections.get(peer) === entry) connections.delete(peer)
-          if (Exit.isFailure(exit)) {
-            const error = Cause.findErrorOption(exit.cause)
-            if (error._tag === "Some") yield* emit(InterfaceEvent.Error(peer, error.value as ConnectionError))
-            else if (!Cause.hasInterruptsOnly(exit.cause)) {
-              yield* emit(InterfaceEvent.Error(peer, new TransportError({ detail: Cause.pretty(exit.cause) })))
-            }
-          }
-          yield* emit(InterfaceEvent.Disconnected(peer))
-        })
-      ),
-      Effect.ignore
-    )
+      return mux
+    })
 
-  /** Runs a connection (its own fiber: `start`; the caller's: `adopt`) as one of the pool's live ones. */
-  const tracked = (fiber: Fiber.Fiber<unknown, unknown>, effect: Effect.Effect<void>) =>
-    Effect.ensuring(effect, Effect.sync(() => live.delete(fiber)))
+  /**
+   * Runs a connection in `fiber` (its own, or the caller's of `adopt`) until it ends. Its start is
+   * done before it waits (a generator waiting would keep its registers).
+   */
+  /** A connection ended (its scope closed): forgotten, and reported. */
+  const ended = (peer: PeerId, entry: Connection<M>, fiber: Fiber.Fiber<unknown, unknown>, exit: Exit.Exit<unknown, unknown>) =>
+    Effect.gen(function*() {
+      live.delete(fiber)
+      if (connections.get(peer) === entry) connections.delete(peer)
+      if (Exit.isFailure(exit)) {
+        const error = Cause.findErrorOption(exit.cause)
+        if (error._tag === "Some") yield* emit(InterfaceEvent.Error(peer, error.value as ConnectionError))
+        else if (!Cause.hasInterruptsOnly(exit.cause)) {
+          yield* emit(InterfaceEvent.Error(peer, new TransportError({ detail: Cause.pretty(exit.cause) })))
+        }
+      }
+      yield* emit(InterfaceEvent.Disconnected(peer))
+    })
+
+  /**
+   * Runs a connection in `fiber` (its own, or the caller's of `adopt`) until it ends. Its start is
+   * done before it waits (a generator waiting would keep its registers). Its scope, its span (ended
+   * when the scope closes, after everything else in it) and the peer go into its context in one
+   * change; the scope closes before the connection is reported ended, as with `Effect.scoped`.
+   */
+  const run = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>, entry: Connection<M>, fiber: Fiber.Fiber<unknown, unknown>) =>
+    Effect.suspend(() => {
+      const scope = Scope.makeUnsafe()
+      return Effect.flatMap(Scope.provide(Probe.connectionSpan(peer, direction), scope), (span) =>
+        Effect.flatMap(setup(peer, direction, open, entry), (mux) => mux.closed).pipe(
+          Effect.updateContext((context: Context.Context<never>) => Probe.connectionContext(context, scope, span, peer))
+        )).pipe(Effect.onExit((exit) => Effect.andThen(Scope.close(scope, exit), ended(peer, entry, fiber, exit))))
+    }).pipe(Effect.ignore)
 
   const start = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>) =>
     Effect.suspend(() => {
@@ -208,7 +223,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       // into a closed scope is interrupted before it begins)
       if (closing) return Effect.sync(() => connections.get(peer) === entry && connections.delete(peer))
       // the fiber begins on a later turn: it is live (and interrupted by the pool's closing) from here
-      return Effect.map(Effect.forkDetach(Effect.withFiber((self) => tracked(self, run(peer, direction, open, entry)))), (fiber) => {
+      return Effect.map(Effect.forkDetach(Effect.withFiber((self) => run(peer, direction, open, entry, self))), (fiber) => {
         entry.fiber = fiber
         live.add(fiber)
       })
@@ -266,7 +281,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
         const entry: Connection<M> = { mux: undefined, pending: [], fiber: fiber as Fiber.Fiber<void, never> }
         connections.set(peer, entry)
         live.add(fiber)
-        return tracked(fiber, run(peer, "inbound", Effect.succeed(bearer), entry))
+        return run(peer, "inbound", Effect.succeed(bearer), entry, fiber)
       }),
     connections: Effect.sync(() => [...connections.keys()])
   }
