@@ -117,10 +117,12 @@ export interface MuxMeter {
   readonly out: (channel: number, segmentLength: number) => void
   readonly read: (chunks: ReadonlyArray<Uint8Array>) => void
   readonly wrote: (bytes: number) => void
+  /** The multiplexer closed: its backlog gauges stop reading it. */
+  readonly close: () => void
 }
 
 /** The meter of a multiplexer when metrics are off: it records nothing. */
-export const noMeter: MuxMeter = { in: () => {}, out: () => {}, read: () => {}, wrote: () => {} }
+export const noMeter: MuxMeter = { in: () => {}, out: () => {}, read: () => {}, wrote: () => {}, close: () => {} }
 
 class LiveMeter implements MuxMeter {
   readonly context: Ctx
@@ -128,18 +130,24 @@ class LiveMeter implements MuxMeter {
   readonly outBy: ReadonlyArray<Metric.Counter<number> | undefined>
   readonly peerIn: Metric.Counter<number> | undefined
   readonly peerOut: Metric.Counter<number> | undefined
+  private readonly removals: ReadonlyArray<() => void>
   constructor(
     context: Ctx,
     inBy: ReadonlyArray<Metric.Counter<number> | undefined>,
     outBy: ReadonlyArray<Metric.Counter<number> | undefined>,
     peerIn: Metric.Counter<number> | undefined,
-    peerOut: Metric.Counter<number> | undefined
+    peerOut: Metric.Counter<number> | undefined,
+    removals: ReadonlyArray<() => void>
   ) {
     this.context = context
     this.inBy = inBy
     this.outBy = outBy
     this.peerIn = peerIn
     this.peerOut = peerOut
+    this.removals = removals
+  }
+  close(): void {
+    for (const r of this.removals) r()
   }
   in(channel: number, segmentBytes: number): void {
     this.inBy[channel]?.updateUnsafe(segmentBytes, this.context)
@@ -179,35 +187,27 @@ const countersOf = (protocols: ReadonlyArray<{ readonly name: string; readonly c
 }
 
 /**
- * The meter of one multiplexer, for its protocols; `egress` and `ingress` give the bytes waiting
- * (read when scraped, while the scope is open).
+ * The meter of one multiplexer running in `context`, for its protocols; `egress` and `ingress`
+ * give the bytes waiting (read when scraped, until the meter is closed).
  */
 export const muxMeter = (
+  context: Ctx,
   protocols: ReadonlyArray<{ readonly name: string; readonly channel: number }>,
   egress: () => number,
   ingress: () => number
-): Effect.Effect<MuxMeter, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const context = yield* Effect.context<never>()
-    if (!Context.get(context, O.MetricsEnabled)) return noMeter
-    const { inBy, outBy } = countersOf(protocols)
-    const peer = Context.get(context, O.CurrentPeer)
-    const removeEgress = pullGauge(context, O.egressBacklogBytes, egress)
-    const removeIngress = pullGauge(context, O.ingressBytesWaiting, ingress)
-    yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        removeEgress()
-        removeIngress()
-      })
-    )
-    return new LiveMeter(
-      metricContext(context),
-      inBy,
-      outBy,
-      peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "in" }),
-      peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "out" })
-    )
-  })
+): MuxMeter => {
+  if (!Context.get(context, O.MetricsEnabled)) return noMeter
+  const { inBy, outBy } = countersOf(protocols)
+  const peer = Context.get(context, O.CurrentPeer)
+  return new LiveMeter(
+    metricContext(context),
+    inBy,
+    outBy,
+    peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "in" }),
+    peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "out" }),
+    [pullGauge(context, O.egressBacklogBytes, egress), pullGauge(context, O.ingressBytesWaiting, ingress)]
+  )
+}
 
 // ---- per connection: messages, handshake, round trips, chain-sync, block-fetch, state queries, spans
 

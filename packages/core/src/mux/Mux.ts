@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import type { SchedulerDispatcher } from "effect/Scheduler"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import type * as Context from "effect/Context"
 import * as Fiber from "effect/Fiber"
 import * as Segment from "../bearer/Segment.ts"
@@ -751,13 +751,16 @@ export const make = Effect.fnUntraced(function*(
     yield* Effect.context<never>(),
     yield* Random.Random
   )
-  self.meter = yield* muxMeter(options.protocols, () => self.egressBytes, () => self.ingressWaiting())
+  self.meter = muxMeter(self.context, options.protocols, () => self.egressBytes, () => self.ingressWaiting())
   // closing the scope: the connection is no longer watched (its place in a pool's timer would hold
-  // it), and its fibers end, latest first (one finalizer for all of them)
-  yield* Effect.addFinalizer(() =>
+  // it), its meter stops, and its fibers end, latest first (one finalizer for all of them; it needs
+  // no context of its own)
+  yield* Scope.addFinalizer(
+    yield* Effect.scope,
     Effect.suspend(() => {
       self.closing = true
       timers.remove(self)
+      self.meter.close()
       const fibers: Array<Fiber.Fiber<unknown>> = []
       if (self.writer !== undefined) fibers.push(self.writer)
       for (let k = self.instances.length - 1; k >= 0; k--) {
