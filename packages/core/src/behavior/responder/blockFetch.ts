@@ -36,8 +36,11 @@ interface BlockFetchState {
   readonly ranges: Array<{ readonly from: Point; readonly to: Point }>
   /** `auto` mode: whether the streaming fiber runs. */
   streaming: boolean
-  /** `auto` mode: one credit per block that may wait to be written. */
-  readonly credits: Queue.Queue<void>
+  /**
+   * `auto` mode: one credit per block that may wait to be written (made at the peer's first range:
+   * most connections never fetch a block).
+   */
+  credits: Queue.Queue<void> | undefined
   /** `manual` mode: the range the application has to answer. */
   pending: { readonly from: Point; readonly to: Point } | undefined
 }
@@ -74,7 +77,7 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
         Effect.gen(function*() {
           let i = 0
           while (i < chunk.length) {
-            const granted = (yield* Queue.takeBetween(st.credits, 1, chunk.length - i)).length
+            const granted = (yield* Queue.takeBetween(st.credits!, 1, chunk.length - i)).length
             const end = i + granted
             yield* locked(Effect.sync(() => {
               for (; i < end; i++) {
@@ -140,21 +143,25 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
     protocol: "block-fetch",
     isRequest: (m): m is Request =>
       m.protocol === "block-fetch" && (m._tag === "MsgRequestRange" || m._tag === "MsgClientDone"),
-    connected: Effect.fnUntraced(function*(conn: Connection) {
-      const credits = yield* Queue.unbounded<void>()
-      for (let i = 0; i < ctx.settings.blockFetchWindow; i++) Queue.offerUnsafe(credits, undefined)
-      states.set(conn.peer, { conn, ranges: [], streaming: false, credits, pending: undefined })
-    }),
+    connected: (conn: Connection) =>
+      Effect.sync(() => {
+        states.set(conn.peer, { conn, ranges: [], streaming: false, credits: undefined, pending: undefined })
+      }),
     disconnected: Effect.fnUntraced(function*(conn: Connection) {
       const st = states.get(conn.peer)
       states.delete(conn.peer)
       yield* FiberMap.remove(ctx.fibers, fiberKey(conn))
-      if (st !== undefined) yield* Queue.shutdown(st.credits)
+      if (st?.credits !== undefined) yield* Queue.shutdown(st.credits)
     }),
     onMessage: Effect.fnUntraced(function*(conn: Connection, message: Request) {
       const st = states.get(conn.peer)
       if (st === undefined || message._tag === "MsgClientDone") return
       if (ctx.source !== undefined) {
+        if (st.credits === undefined) {
+          const credits = yield* Queue.unbounded<void>()
+          for (let i = 0; i < ctx.settings.blockFetchWindow; i++) Queue.offerUnsafe(credits, undefined)
+          st.credits = credits
+        }
         st.ranges.push({ from: message.from, to: message.to })
         return yield* startStreaming(st, ctx.source)
       }
@@ -164,7 +171,7 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
     onSent: (conn, message) => {
       if (message._tag !== "MsgBlock") return
       const st = states.get(conn.peer)
-      if (st !== undefined) Queue.offerUnsafe(st.credits, undefined)
+      if (st?.credits !== undefined) Queue.offerUnsafe(st.credits, undefined)
     },
     onCommand: (conn, command) =>
       Effect.sync(() => {
