@@ -51,8 +51,12 @@ const keyOf = (id: string, attributes: Attrs): string => {
   return k
 }
 
-/** The counter `base` with these labels (cached). */
-export const counter = (base: Metric.Counter<number>, attributes: Attrs): Metric.Counter<number> => {
+/**
+ * The counter `base` with these labels (cached, but for a per-peer series: `cache` false; such a
+ * series is held by its connection, and a cache would keep one of each for every peer ever seen).
+ */
+export const counter = (base: Metric.Counter<number>, attributes: Attrs, cache = true): Metric.Counter<number> => {
+  if (!cache) return Metric.counter(base.id, { description: base.description, incremental: true, attributes })
   const key = keyOf(base.id, attributes)
   let m = seriesCache.get(key)
   if (m === undefined) {
@@ -62,8 +66,9 @@ export const counter = (base: Metric.Counter<number>, attributes: Attrs): Metric
   return m as Metric.Counter<number>
 }
 
-/** The gauge `base` with these labels (cached). */
-export const gauge = (base: Metric.Gauge<number>, attributes: Attrs): Metric.Gauge<number> => {
+/** The gauge `base` with these labels (cached, but for a per-peer series: `cache` false, as {@link counter}). */
+export const gauge = (base: Metric.Gauge<number>, attributes: Attrs, cache = true): Metric.Gauge<number> => {
+  if (!cache) return Metric.gauge(base.id, { description: base.description, attributes })
   const key = keyOf(base.id, attributes)
   let m = seriesCache.get(key)
   if (m === undefined) {
@@ -203,8 +208,8 @@ export const muxMeter = (
     metricContext(context),
     inBy,
     outBy,
-    peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "in" }),
-    peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "out" }),
+    peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "in" }, false),
+    peer === undefined ? undefined : counter(O.peerBytes, { peer, direction: "out" }, false),
     [pullGauge(context, O.egressBacklogBytes, egress), pullGauge(context, O.ingressBytesWaiting, ingress)]
   )
 }
@@ -296,7 +301,7 @@ export class ConnectionProbe {
     this.tracer = tracer
     this.clock = clock
     this.parent = parent
-    this.peerRtt = gauge(O.peerRtt, { peer })
+    this.peerRtt = gauge(O.peerRtt, { peer }, false)
   }
 
   private span(name: string, attributes?: Record<string, unknown>): Tracer.Span {
@@ -411,7 +416,7 @@ export class ConnectionProbe {
         if (blocks > 0) {
           this.add(O.blockFetchBlocks, blocks)
           this.add(O.blockFetchBytes, bytes)
-          this.add(this.peerBlocks ??= counter(O.peerBlocks, { peer: this.peer }), blocks)
+          this.add(this.peerBlocks ??= counter(O.peerBlocks, { peer: this.peer }, false), blocks)
           const r = this.ranges?.[0]
           if (r !== undefined) r.span.attribute("network2.blockfetch.blocks", blocks)
         }

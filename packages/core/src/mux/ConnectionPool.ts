@@ -81,7 +81,8 @@ export interface Pool<M extends Message = Message> extends InterfaceShape<M> {
 
 interface Connection<M extends Message> {
   mux: Mux.Mux | undefined
-  readonly pending: Array<M>
+  /** Messages sent before the connection opened (the array is made at the first). */
+  pending: Array<M> | undefined
   fiber: Fiber.Fiber<void, never> | undefined
 }
 
@@ -134,47 +135,66 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
     )
   }
 
+  /**
+   * What a connection's multiplexer is told and reports to the pool: one object per connection, its
+   * callbacks methods (no closures).
+   */
+  class Hooks implements Mux.MuxOptions {
+    readonly protocols = options.protocols
+    readonly initiator: boolean
+    readonly responder: boolean
+    readonly handshakeRole: Role
+    readonly timers = timers
+    readonly sduSize = options.sduSize
+    readonly sduTimeout = options.sduTimeout
+    /** Reads seen (for idle tracking). */
+    last = 0
+    readonly peer: PeerId
+    readonly entry: Connection<M>
+    readonly probe: Probe.ConnectionProbe
+    constructor(peer: PeerId, direction: Direction, entry: Connection<M>, probe: Probe.ConnectionProbe) {
+      this.peer = peer
+      this.entry = entry
+      this.probe = probe
+      this.initiator = direction === "outbound" || options.initiatorOnInbound === true
+      this.responder = direction === "inbound" || options.duplex === true
+      this.handshakeRole = direction === "outbound" ? "initiator" : "responder"
+    }
+    onReceive(messages: ReadonlyArray<Message>): Effect.Effect<void> {
+      this.probe.received(messages)
+      return carried(messages) ? emit(InterfaceEvent.Recv(this.peer, messages)) : foreign(this.peer, this.entry, messages)
+    }
+    onSent(messages: ReadonlyArray<Message>): Effect.Effect<void> {
+      for (const m of messages) this.probe.sent(m)
+      // one event for the write's messages
+      return carried(messages) ? emit(InterfaceEvent.Sent(this.peer, ...messages)) : foreign(this.peer, this.entry, messages)
+    }
+    onActivity(): void {
+      this.last++
+    }
+  }
+
   /** A connection's start: probe, bearer, multiplexer, `Connected`, the messages that waited. */
   const setup = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>, entry: Connection<M>) =>
     Effect.gen(function*() {
       const probe = yield* Probe.connectionProbe(peer, direction)
       yield* Effect.addFinalizer((exit) => probe.closed(exit))
       const bearer = yield* open
-      let last = 0
-      const role: Role = direction === "outbound" ? "initiator" : "responder"
-      const mux = yield* Mux.make(bearer, {
-        protocols: options.protocols,
-        initiator: direction === "outbound" || options.initiatorOnInbound === true,
-        responder: direction === "inbound" || options.duplex === true,
-        handshakeRole: role,
-        timers,
-        ...(options.sduSize === undefined ? {} : { sduSize: options.sduSize }),
-        ...(options.sduTimeout === undefined ? {} : { sduTimeout: options.sduTimeout }),
-        onReceive: (messages) => {
-          probe.received(messages)
-          return carried(messages) ? emit(InterfaceEvent.Recv(peer, messages)) : foreign(peer, entry, messages)
-        },
-        onSent: (messages) => {
-          for (const m of messages) probe.sent(m)
-          // one event for the write's messages
-          return carried(messages) ? emit(InterfaceEvent.Sent(peer, ...messages)) : foreign(peer, entry, messages)
-        },
-        onActivity: () => {
-          last++
-        }
-      })
+      const hooks = new Hooks(peer, direction, entry, probe)
+      const mux = yield* Mux.make(bearer, hooks)
       entry.mux = mux
       yield* probe.open()
       yield* emit(InterfaceEvent.Connected(peer, direction))
-      for (const m of entry.pending.splice(0)) yield* mux.send(m)
+      if (entry.pending !== undefined) for (const m of entry.pending.splice(0)) yield* mux.send(m)
+      entry.pending = undefined
       if (options.idleAfter !== undefined) {
         const idleAfter = options.idleAfter
         yield* Effect.forkScoped(Effect.gen(function*() {
-          let seen = last
+          let seen = hooks.last
           while (true) {
             yield* Effect.sleep(idleAfter)
-            if (last === seen) yield* emit(InterfaceEvent.Idle(peer))
-            seen = last
+            if (hooks.last === seen) yield* emit(InterfaceEvent.Idle(peer))
+            seen = hooks.last
           }
         }))
       }
@@ -217,7 +237,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
 
   const start = (peer: PeerId, direction: Direction, open: Effect.Effect<Mux.Bearer, TransportError, Scope.Scope>) =>
     Effect.suspend(() => {
-      const entry: Connection<M> = { mux: undefined, pending: [], fiber: undefined }
+      const entry: Connection<M> = { mux: undefined, pending: undefined, fiber: undefined }
       connections.set(peer, entry)
       // the pool closed: the connection is not started, and its peer is forgotten (as a fiber forked
       // into a closed scope is interrupted before it begins)
@@ -244,7 +264,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
               return
             }
             if (entry.mux !== undefined) yield* entry.mux.send(command.message)
-            else if (entry.pending.length < PENDING_LIMIT) entry.pending.push(command.message)
+            else if ((entry.pending?.length ?? 0) < PENDING_LIMIT) (entry.pending ??= []).push(command.message)
             else {
               yield* emit(InterfaceEvent.Error(command.peer, new TransportError({ detail: `${PENDING_LIMIT} messages already wait for the connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
             }
@@ -278,7 +298,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
     adopt: (peer, bearer) =>
       Effect.withFiber((fiber) => {
         if (closing) return Effect.void
-        const entry: Connection<M> = { mux: undefined, pending: [], fiber: fiber as Fiber.Fiber<void, never> }
+        const entry: Connection<M> = { mux: undefined, pending: undefined, fiber: fiber as Fiber.Fiber<void, never> }
         connections.set(peer, entry)
         live.add(fiber)
         return run(peer, "inbound", Effect.succeed(bearer), entry, fiber)

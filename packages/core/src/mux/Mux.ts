@@ -63,12 +63,12 @@ export interface MuxOptions {
   /** Who runs the client half of the handshake (channel 0): the side that dialled. */
   readonly handshakeRole: Role
   /** Payload bytes per segment sent. Default 12 288. */
-  readonly sduSize?: number
+  readonly sduSize?: number | undefined
   /**
    * Time for a started segment to arrive whole (ms), and for a write to complete: during the handshake,
    * then after. Default 10 s / 30 s.
    */
-  readonly sduTimeout?: { readonly handshake: number; readonly after: number }
+  readonly sduTimeout?: { readonly handshake: number; readonly after: number } | undefined
   /** Whole messages received, in order, per instance. */
   readonly onReceive: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
   /** Messages written out, in order: those of one write. */
