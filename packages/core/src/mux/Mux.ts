@@ -122,7 +122,8 @@ interface Outgoing {
  */
 class Instance {
   readonly protocol: Protocol<any>
-  readonly driver: Driver.Driver<any>
+  private made: Driver.Driver<any> | undefined = undefined
+  private readonly random: Random.Random
   readonly role: Role
   /**
    * Batches not yet delivered; `undefined` while the instance sleeps (no message received yet, or its
@@ -150,10 +151,15 @@ class Instance {
   /** Its fiber while it is awake. */
   fiber: Fiber.Fiber<unknown> | undefined = undefined
 
-  constructor(protocol: Protocol<any>, role: Role, driver: Driver.Driver<any>) {
+  constructor(protocol: Protocol<any>, role: Role, random: Random.Random) {
     this.protocol = protocol
     this.role = role
-    this.driver = driver
+    this.random = random
+  }
+
+  /** Its driver, made at its first message either way (its initial state's wait is armed without it). */
+  get driver(): Driver.Driver<any> {
+    return this.made ??= Driver.make(this.protocol, this.role, this.random)
   }
 }
 
@@ -161,15 +167,29 @@ class Instance {
 interface Shared {
   readonly byName: ReadonlyMap<string, Protocol<any>>
   readonly handshake: boolean
+  /** One more than the highest protocol number. */
+  readonly channels: number
 }
 const sharedOf = new WeakMap<ReadonlyArray<Protocol<any>>, Shared>()
 const shared = (protocols: ReadonlyArray<Protocol<any>>): Shared => {
   let s = sharedOf.get(protocols)
   if (s === undefined) {
-    s = { byName: new Map(protocols.map((p) => [p.name, p])), handshake: protocols.some((p) => p.channel === 0) }
+    s = {
+      byName: new Map(protocols.map((p) => [p.name, p])),
+      handshake: protocols.some((p) => p.channel === 0),
+      channels: protocols.reduce((n, p) => Math.max(n, p.channel + 1), 0)
+    }
     sharedOf.set(protocols, s)
   }
   return s
+}
+
+/** A side's instances by protocol number, in an array of the size it needs (empty if the side does not run). */
+const bySide = (instances: ReadonlyArray<Instance>, role: Role, channels: number): Array<Instance | undefined> => {
+  if (!instances.some((i) => i.role === role)) return []
+  const out = new Array<Instance | undefined>(channels)
+  for (const i of instances) if (i.role === role) out[i.protocol.channel] = i
+  return out
 }
 
 const WRITE_BATCH = 131_072
@@ -227,10 +247,10 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   /** The scope closed: nothing starts any more. */
   closing = false
   readonly byName: ReadonlyMap<string, Protocol<any>>
-  /** Instances by protocol number, per side. */
-  readonly initiators: Array<Instance | undefined> = []
-  readonly responders: Array<Instance | undefined> = []
-  readonly instances: Array<Instance> = []
+  /** Instances by protocol number, per side (arrays of the size they need). */
+  readonly initiators: Array<Instance | undefined>
+  readonly responders: Array<Instance | undefined>
+  readonly instances: Array<Instance>
   handshaking: boolean
   meter: MuxMeter = noMeter
 
@@ -294,25 +314,27 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     const s = shared(options.protocols)
     this.byName = s.byName
     this.handshaking = s.handshake
+    const instances: Array<Instance> = []
+    const add = (protocol: Protocol<any>, role: Role) => {
+      const instance = new Instance(protocol, role, random)
+      // the initial state's timeout (a responder awaiting the proposal, the first request) runs from now
+      const t = Driver.initialTimeout(protocol, role, random)
+      if (t !== undefined) {
+        instance.deadline = this.started + t
+        instance.waitingIn = protocol.initialState
+      }
+      instances.push(instance)
+    }
     for (const protocol of options.protocols) {
-      if (protocol.channel === 0) this.add(protocol, options.handshakeRole, random)
+      if (protocol.channel === 0) add(protocol, options.handshakeRole)
       else {
-        if (options.initiator) this.add(protocol, "initiator", random)
-        if (options.responder) this.add(protocol, "responder", random)
+        if (options.initiator) add(protocol, "initiator")
+        if (options.responder) add(protocol, "responder")
       }
     }
-  }
-
-  private add(protocol: Protocol<any>, role: Role, random: Random.Random): void {
-    const instance = new Instance(protocol, role, Driver.make(protocol, role, random))
-    // the initial state's timeout (a responder awaiting the proposal, the first request) runs from now
-    const t = instance.driver.timeout()
-    if (t !== undefined) {
-      instance.deadline = this.started + t
-      instance.waitingIn = instance.driver.state
-    }
-    ;(role === "initiator" ? this.initiators : this.responders)[protocol.channel] = instance
-    this.instances.push(instance)
+    this.instances = instances.slice()
+    this.initiators = bySide(instances, "initiator", s.channels)
+    this.responders = bySide(instances, "responder", s.channels)
   }
 
   now(): number {

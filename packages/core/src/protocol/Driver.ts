@@ -84,6 +84,29 @@ export const senderOf = <M extends Message>(protocol: Protocol<M>, tag: string):
   tableOf(protocol).senders.get(tag)
 
 /**
+ * How long the side `role` waits for the peer in the protocol's initial state (ms), drawn as
+ * {@link Driver.timeout} would from a driver just made: for a caller that makes the driver only when
+ * the instance first carries a message.
+ *
+ * @category utils
+ * @since 0.1.0
+ */
+export const initialTimeout = (
+  protocol: Protocol<any>,
+  role: Role,
+  random: Random.Random = Random.Random.defaultValue()
+): number | undefined => {
+  const agency = protocol.states[protocol.initialState]?.agency ?? "nobody"
+  if (agency !== (role === "initiator" ? "server" : "client")) return undefined
+  return drawTimeout(protocol.states[protocol.initialState]?.timeout, random)
+}
+
+const drawTimeout = (t: number | readonly [number, number] | undefined, random: Random.Random): number | undefined => {
+  if (t === undefined || typeof t === "number") return t
+  return t[0] + Math.floor(random.nextDoubleUnsafe() * (t[1] - t[0] + 1))
+}
+
+/**
  * Makes a driver in the protocol's initial state. `random` draws the timeouts of states with a range
  * (pass `yield* Random.Random` so that a seeded or test Random decides them); default: Effect's own.
  *
@@ -292,9 +315,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
 
   timeout(): number | undefined {
     if (this.agencyOf(this.state) !== this.theirs || (this.inbox !== undefined && this.inbox.length > 0)) return undefined
-    const t = this.protocol.states[this.state]?.timeout
-    if (t === undefined || typeof t === "number") return t
-    return t[0] + Math.floor(this.random.nextDoubleUnsafe() * (t[1] - t[0] + 1))
+    return drawTimeout(this.protocol.states[this.state]?.timeout, this.random)
   }
 
   byteLimit(): number | undefined {

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
-import { BlockFetch, ChainSync, Driver } from "../../src/protocol/index.ts"
+import { BlockFetch, ChainSync, Driver, NodeToClient, NodeToNode } from "../../src/protocol/index.ts"
 import { Point } from "../../src/protocol/Common.ts"
+import type { Protocol } from "../../src/protocol/Protocol.ts"
 import { ping, pingProtocol, pong } from "../utils/pingProtocol.ts"
 
 const violation = (step: Driver.Step<any>) => (step._tag === "Violation" ? step.error.kind : undefined)
@@ -78,5 +79,25 @@ describe("Driver: a range of timeouts is drawn from Effect's Random", () => {
       assert.notDeepEqual(a, c)
       for (const t of a) assert.isTrue(t !== undefined && t >= 601_000 && t <= 911_000, `${t} in range`)
       assert.isAbove(new Set(a).size, 1, "drawn, not fixed")
+    }))
+})
+
+describe("Driver: the initial wait without a driver", () => {
+  it.effect("initialTimeout is what a driver just made would wait, for every protocol and side, ranges drawn alike", () =>
+    Effect.gen(function*() {
+      const protocols: ReadonlyArray<Protocol<any>> = [...NodeToNode.protocols, ...NodeToClient.protocols]
+      const seeded = (seed: string) => Effect.gen(function*() { return yield* Random.Random }).pipe(Random.withSeed(seed))
+      let armed = 0
+      for (const protocol of protocols) {
+        for (const role of ["initiator", "responder"] as const) {
+          const a = Driver.initialTimeout(protocol, role, yield* seeded(`${protocol.name} ${role}`))
+          const b = Driver.make(protocol, role, yield* seeded(`${protocol.name} ${role}`)).timeout()
+          assert.strictEqual(a, b, `${protocol.name} ${role}`)
+          if (a !== undefined) armed++
+        }
+      }
+      // the responder's handshake, keep-alive and chain-sync (and more) wait from the start
+      assert.isAtLeast(armed, 3)
+      assert.strictEqual(Driver.initialTimeout(ChainSync.protocol, "initiator"), undefined, "our agency: no wait")
     }))
 })
