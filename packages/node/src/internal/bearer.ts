@@ -21,6 +21,28 @@ const describe = (e: Socket.SocketError): string => {
  */
 const WRITE_TURNS = 6
 
+/**
+ * The bearer over a socket's pull and writer. Made apart from {@link fromSocket} so that its
+ * functions hold these two only, not the socket (which a dialled connection would otherwise keep
+ * alive through them).
+ */
+const bearerOf = (
+  pull: Effect.Effect<ReadonlyArray<Uint8Array>, Socket.SocketError>,
+  writer: { readonly writeAll: (chunks: readonly [Uint8Array, ...Array<Uint8Array>]) => Effect.Effect<void, Socket.SocketError> }
+): Mux.Bearer => ({
+  read: pull.pipe(
+    Effect.catchReason("SocketError", "SocketCloseError", () => Effect.succeed(undefined)),
+    Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
+  ),
+  writeTurns: WRITE_TURNS,
+  write: (chunks) =>
+    chunks.length === 0
+      ? Effect.void
+      : writer.writeAll(chunks as unknown as readonly [Uint8Array, ...Array<Uint8Array>]).pipe(
+        Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e) }))
+      )
+})
+
 export const fromSocket = (
   socket: Socket.Socket
 ): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> =>
@@ -28,20 +50,5 @@ export const fromSocket = (
     const pull = yield* Socket.readerBytes(socket).pipe(
       Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e) }))
     )
-    const writer = yield* socket.writer
-    const read: Mux.Bearer["read"] = pull.pipe(
-      Effect.map((chunks): ReadonlyArray<Uint8Array> | undefined => chunks),
-      Effect.catchReason("SocketError", "SocketCloseError", () => Effect.succeed(undefined)),
-      Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
-    )
-    return {
-      read,
-      writeTurns: WRITE_TURNS,
-      write: (chunks) =>
-        chunks.length === 0
-          ? Effect.void
-          : writer.writeAll(chunks as unknown as readonly [Uint8Array, ...Array<Uint8Array>]).pipe(
-            Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e) }))
-          )
-    }
+    return bearerOf(pull, yield* socket.writer)
   })
