@@ -1,10 +1,11 @@
 /**
- * One connection's multiplexer. In the connection's scope it runs one reader fiber (segments in),
- * one writer fiber (segments out, round-robin between protocol instances, batched writes) and one
- * fiber per protocol instance in use (reassembly, CBOR framing, decoding, the protocol driver and
- * its timeouts). An instance whose channel has carried no message yet (or whose protocol ended)
- * holds no fiber and no queue: its fiber starts at its first message in either direction, and the
- * timeouts its initial state arms run on one timer per connection. A fault ends the connection with
+ * One connection's multiplexer. In the connection's scope it runs one reader fiber (segments in:
+ * reassembly, CBOR framing, decoding, the protocol drivers), a writer fiber while there is
+ * something to write (segments out, round-robin between protocol instances, batched writes) and one
+ * fiber per protocol instance in use (delivery). An instance whose channel has carried no message
+ * yet (or whose protocol ended) holds no fiber, no queue and no framer; the timeouts its initial
+ * state arms, and every other deadline of the connection, are watched by one timer (a pool's, shared
+ * by all its connections; a multiplexer made alone has its own). A fault ends the connection with
  * one typed error; other connections never notice.
  *
  * @since 0.1.0
