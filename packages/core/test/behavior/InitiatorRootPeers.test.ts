@@ -4,7 +4,8 @@
  * last, churn leaving roots and trusted peers alone, and new root addresses replacing old ones.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { type GovernorAction, PeerSet, type RootPeers } from "../../src/behavior/internal/initiator-peers.ts"
+import type { RootPeers } from "../../src/behavior/Initiator.ts"
+import { type GovernorAction, PeerSet } from "../../src/behavior/internal/initiator-peers.ts"
 import { PeerId } from "../../src/Primitives.ts"
 
 const peer = (n: number) => PeerId.tcp("127.0.0.1", 5000 + n)

@@ -14,6 +14,8 @@
  * @internal
  */
 import type { PeerId } from "../../Primitives.ts"
+// the public shapes of the root peers (a type-only import: no cycle at run time)
+import type { RootPeers } from "../Initiator.ts"
 
 /** How warm a peer is: cold (known), warm (connected and handshaken), hot (syncing), banned. */
 export type Temperature = "cold" | "warm" | "hot" | "banned"
@@ -32,21 +34,6 @@ export interface PeerTargets {
   readonly established: number
   /** Active peers: hot. */
   readonly active: number
-}
-
-/** A local root group: its peers, how many of them to keep hot and established, whether they are trusted. */
-export interface RootGroup {
-  readonly peers: ReadonlyArray<PeerId>
-  readonly hotValency: number
-  readonly warmValency: number
-  readonly trustable: boolean
-}
-
-/** The root peers: local root groups, public roots, bootstrap peers (trustable). */
-export interface RootPeers {
-  readonly localRoots: ReadonlyArray<RootGroup>
-  readonly publicRoots: ReadonlyArray<PeerId>
-  readonly bootstrapPeers: ReadonlyArray<PeerId>
 }
 
 /** What the roots say of one peer: its local root group (index), and whether it is trusted. */
