@@ -270,8 +270,8 @@ export const governorTargets = {
 
 /**
  * The responder's limits of `relay`, to bound downstream connections: `--hard-limit`,
- * `--soft-limit`, `--per-ip-limit`, and as `serve` has them `--handshake-timeout MS`,
- * `--ban-duration MS` and `--sdu-timeout MS`.
+ * `--soft-limit`, `--per-ip-limit`, `--handshake-timeout MS`, `--ban-duration MS` and
+ * `--sdu-timeout MS` (the last three `serve` takes too).
  *
  * @category flags
  * @since 0.2.0

@@ -214,21 +214,10 @@ export const command = <E, R>(
         Flag.optional,
         Flag.withDescription("--live: how many blocks each rollback undoes")
       ),
-      sduTimeout: Params.positive("sdu-timeout").pipe(
-        Flag.withMetavar("MS"),
-        Flag.optional,
-        Flag.withDescription("time for a started segment to arrive whole, during and after the handshake (default 10000 / 30000)")
-      ),
-      handshakeTimeout: Params.positive("handshake-timeout").pipe(
-        Flag.withMetavar("MS"),
-        Flag.optional,
-        Flag.withDescription("close an inbound connection that has not completed its handshake after MS (default 5000)")
-      ),
-      banDuration: Params.natural("ban-duration").pipe(
-        Flag.withMetavar("MS"),
-        Flag.optional,
-        Flag.withDescription("how long an IP stays banned after a protocol violation (default 900000, 15 minutes)")
-      ),
+      // the same flags as relay's downstream limits
+      sduTimeout: Params.responderLimits.sduTimeout,
+      handshakeTimeout: Params.responderLimits.handshakeTimeout,
+      banDuration: Params.responderLimits.banDuration,
       metrics: Params.metrics,
       otlp: Params.otlp,
       logFormat: Params.logFormat
