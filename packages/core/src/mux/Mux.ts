@@ -113,6 +113,8 @@ interface Batch {
 /** A message cut into segments, waiting to be written: header, payload piece, header, ... */
 interface Outgoing {
   readonly pieces: Array<Uint8Array>
+  /** The next piece to write (a header; its payload piece follows): an index, not a shift per segment. */
+  at: number
   readonly message: Message | undefined
 }
 
@@ -403,7 +405,7 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     if (instance.ingress !== undefined && instance.driver.done()) instance.ingress.offer(NO_MESSAGES)
     const payload = protocol.encode(message)
     const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", this.sduSize, Math.floor((this.now() - this.started) * 1000))
-    ;(instance.egress ??= []).push({ pieces, message })
+    ;(instance.egress ??= []).push({ pieces, at: 0, message })
     this.egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
     if (this.writer === undefined && !this.closing) {
       // the writer starts here, in the connection's context, and gives way at once (see writerLoop)
@@ -533,8 +535,8 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
 
 // ---- egress: the round-robin writer. It runs while there is something to write: the first message
 // sent starts it, and it ends when it finds nothing more (an idle connection holds no writer fiber).
-const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
-  Effect.gen(function*() {
+const writerLoop = Effect.fnUntraced(
+  function*(self: MuxImpl) {
     const instances = self.instances
     {
       // give way before collecting the batch: the fibers about to send (answers to pipelined
@@ -554,13 +556,14 @@ const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
             const head = instance.egress?.[0]
             if (head === undefined) continue
             // one segment (header + payload piece) per instance per turn
-            const header = head.pieces.shift()!
-            const piece = head.pieces.shift()!
+            const header = head.pieces[head.at]!
+            const piece = head.pieces[head.at + 1]!
+            head.at += 2
             batch.push(header, piece)
             self.meter.out(instance.protocol.channel, header.length + piece.length)
             bytes += header.length + piece.length
             progress = true
-            if (head.pieces.length === 0) {
+            if (head.at === head.pieces.length) {
               instance.egress!.shift()
               if (head.message !== undefined) sent.push(head.message)
             }
@@ -586,10 +589,15 @@ const writerLoop = (self: MuxImpl): Effect.Effect<unknown> =>
         if (sent.length > 0) yield* self.options.onSent(sent)
       }
     }
-  }).pipe(Effect.catch((e: TransportError) => {
-    self.writer = undefined
-    return self.fail(e)
-  }))
+  },
+  // hoisted (a writer starts at each burst, one message of a ping-pong each): no generator function
+  // built per start
+  (effect, self) =>
+    Effect.catch(effect, (e: TransportError) => {
+      self.writer = undefined
+      return self.fail(e)
+    })
+)
 
 // ---- per instance: delivery (the reader frames, decodes, steps the driver and re-arms its wait)
 const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>): Effect.Effect<void> => {
