@@ -520,7 +520,7 @@ export const make = Effect.fnUntraced(function*(
       }
     })
   const handleIo = (event: InterfaceEvent<AnyNodeToNodeMessage>): Effect.Effect<void> =>
-    event._tag === "Sent" ? ctx.locked(Effect.sync(() => onSent(event.peer, event.messages))) : ctx.locked(onIo(event))
+    ctx.locked(onIo(event))
 
   // ---- commands: the connection's own, and the answers of `manual` mode -----------------------------
 
