@@ -203,10 +203,24 @@ const pushAll = (chunks: ReadonlyArray<Uint8Array>): Pushed => {
 
 const segmentKey = (s: Segment.Segment) => `${s.protocol}/${s.fromResponder}/${s.length}/${Cbor.toHex(s.payload)}`
 
+/** The same bytes through `scan` (the multiplexer's path): each segment's key, and whether it stopped at a zero-length header. */
+const scanAll = (chunks: ReadonlyArray<Uint8Array>): { readonly keys: ReadonlyArray<string>; readonly error: boolean } => {
+  const reader = new Segment.SegmentReader()
+  const keys: Array<string> = []
+  const sink: Segment.SegmentSink = {
+    payload: (protocol, fromResponder, chunk, start, end) => {
+      keys.push(`${protocol}/${fromResponder}/${end - start}/${Cbor.toHex(chunk.subarray(start, end))}`)
+      return true
+    }
+  }
+  for (const c of chunks) if (!reader.scan(c, sink)) break
+  return { keys, error: reader.error !== undefined }
+}
+
 const segmentReader: Target = {
   name: "segment-reader",
   checks:
-    "SegmentReader fed arbitrary bytes (random, or valid segments mutated) cut at arbitrary points: never throws, stops only at a zero-length header; yields the same segments and the same stop whatever the cuts; every segment's payload has its header's length; a valid stream pushed after a fuzzed one that ended between segments comes out exactly",
+    "SegmentReader fed arbitrary bytes (random, or valid segments mutated) cut at arbitrary points: never throws, stops only at a zero-length header; yields the same segments and the same stop whatever the cuts, through push and through scan (the multiplexer's path); every segment's payload has its header's length; a valid stream pushed after a fuzzed one that ended between segments comes out exactly",
   property: () =>
     fc.property(
       fc.oneof(fc.uint8Array({ maxLength: 600 }), fc.tuple(validSegments, fc.array(mutation, { maxLength: 3 })).map(([s, ms]) => mutate(encodeSegments(s), ms))),
@@ -219,6 +233,9 @@ const segmentReader: Target = {
         // the same segments and the same verdict however the bytes arrive
         if (whole.segments.map(segmentKey).join() !== split.segments.map(segmentKey).join()) return false
         if ((whole.error === undefined) !== (split.error === undefined)) return false
+        // scan, the multiplexer's path, hands over the same segments and stops the same way
+        const scanned = scanAll(splitAt(fuzzed, cuts))
+        if (scanned.keys.join() !== whole.segments.map(segmentKey).join() || scanned.error !== (whole.error !== undefined)) return false
         for (const s of split.segments) if (s.payload.length !== s.length || s.length === 0) return false
         // a valid stream after a fuzzed one that ended on a segment boundary still works
         if (split.error === undefined && !split.reader.inSegment) {
