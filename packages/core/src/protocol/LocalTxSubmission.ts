@@ -9,7 +9,6 @@ import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
 import { EraTx, EraTxSchema } from "./Common.ts"
 import * as M from "./internal/messages.ts"
-import * as Protocol from "./Protocol.ts"
 
 /**
  * The era index of a reject reason wrapped as `[[era, ...]]`, if it is.
@@ -32,60 +31,55 @@ export const reasonEra = (reason: Uint8Array): number | undefined => {
   return undefined
 }
 
-const messages = M.table("local-tx-submission", [
-  M.msg(0, "MsgSubmitTx", "submitTx", [["tx", M.F.of(EraTxSchema, EraTx, EraTx.toJson)]]),
-  M.msg(1, "MsgAcceptTx", "acceptTx", []),
-  M.msg(2, "MsgRejectTx", "rejectTx", [
-    ["reason", M.withJson(M.F.raw(), "reason_cbor")],
-    ["era", {
-      schema: Schema.optional(Schema.UndefinedOr(Schema.Number)),
-      compute: (m: { readonly reason: Uint8Array }) => reasonEra(m.reason),
-      jsonKey: "era_index"
-    }]
-  ], { args: (reason: Uint8Array) => [reason] }),
-  M.msg(3, "MsgDone", "done", [])
-])
+const localTxSubmission = M.protocol({
+  name: "local-tx-submission",
+  channel: 6,
+  ingressLimit: 0xffffffff,
+  maxInFlight: 1,
+  messages: [
+    M.msg(0, "MsgSubmitTx", "submitTx", [["tx", M.F.of(EraTxSchema, EraTx, EraTx.toJson)]]),
+    M.msg(1, "MsgAcceptTx", "acceptTx", []),
+    M.msg(2, "MsgRejectTx", "rejectTx", [
+      ["reason", M.withJson(M.F.raw(), "reason_cbor")],
+      ["era", {
+        schema: Schema.optional(Schema.UndefinedOr(Schema.Number)),
+        compute: (m: { readonly reason: Uint8Array }) => reasonEra(m.reason),
+        jsonKey: "era_index"
+      }]
+    ], { args: (reason: Uint8Array) => [reason] }),
+    M.msg(3, "MsgDone", "done", [])
+  ],
+  // node-to-client: no byte limits or timeouts
+  initialState: "Idle",
+  states: { Idle: { agency: "client" }, Busy: { agency: "server" }, Done: { agency: "nobody" } },
+  transitions: {
+    Idle: { MsgSubmitTx: "Busy", MsgDone: "Done" },
+    Busy: { MsgAcceptTx: "Idle", MsgRejectTx: "Idle" }
+  }
+})
 
 /**
- * `[0, tx]`: submit a transaction (`[era, #6.24(bytes)]`).
+ * The local tx-submission messages, a Schema each:
+ * - `MsgSubmitTx`: submit a transaction (`[era, #6.24(bytes)]`). `[0, tx]`.
+ * - `MsgAcceptTx`: the transaction was accepted into the mempool. `[1]`.
+ * - `MsgRejectTx`: the transaction was rejected; `reason` is the exact CBOR bytes of the ledger
+ *   error, `era` its era index when the reason is wrapped as `[[era, ...]]`. `[2, reason]`.
+ * - `MsgDone`: the client ends the protocol. `[3]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgSubmitTx = messages.schemas.MsgSubmitTx
+export const { MsgSubmitTx, MsgAcceptTx, MsgRejectTx, MsgDone } = localTxSubmission.schemas
 
 /**
- * `[1]`: the transaction was accepted into the mempool.
+ * The local tx-submission protocol (channel 6, no byte limits or timeouts) and its messages:
+ * `MessageSchema` (every message), `make` (their constructors), `codec` (the exact CBOR codec) and
+ * `toJson` (the JSON form the CLI prints).
  *
- * @category schemas
+ * @category protocols
  * @since 0.1.0
  */
-export const MsgAcceptTx = messages.schemas.MsgAcceptTx
-
-/**
- * `[2, reason]`: the transaction was rejected; `reason` is the exact CBOR bytes of the ledger error,
- * `era` its era index when the reason is wrapped as `[[era, ...]]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgRejectTx = messages.schemas.MsgRejectTx
-
-/**
- * `[3]`: the client ends the protocol.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgDone = messages.schemas.MsgDone
-
-/**
- * Every local tx-submission message.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MessageSchema = messages.MessageSchema
+export const { protocol, MessageSchema, make, codec, toJson } = localTxSubmission
 
 /**
  * A local tx-submission message.
@@ -94,53 +88,3 @@ export const MessageSchema = messages.MessageSchema
  * @since 0.1.0
  */
 export type Message = typeof MessageSchema.Type
-
-/**
- * Message constructors.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = messages.make
-
-/**
- * The CBOR codec (exact bytes).
- *
- * @category encoding
- * @since 0.1.0
- */
-export const codec = messages.codec
-
-/**
- * The local tx-submission protocol: channel 6, no byte limits or timeouts.
- *
- * @category protocol
- * @since 0.1.0
- */
-export const protocol = Protocol.define<Message>()({
-  name: "local-tx-submission",
-  channel: 6,
-  initialState: "Idle",
-  states: {
-    Idle: { agency: "client" },
-    Busy: { agency: "server" },
-    Done: { agency: "nobody" }
-  },
-  transitions: [
-    { from: "Idle", message: "MsgSubmitTx", to: "Busy" },
-    { from: "Busy", message: "MsgAcceptTx", to: "Idle" },
-    { from: "Busy", message: "MsgRejectTx", to: "Idle" },
-    { from: "Idle", message: "MsgDone", to: "Done" }
-  ],
-  ingressLimit: 0xffffffff,
-  maxInFlight: 1,
-  ...codec
-})
-
-/**
- * The JSON form the CLI prints.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const toJson = messages.toJson

@@ -12,7 +12,6 @@ import * as Schema from "effect/Schema"
 import type * as Cbor from "../cbor/Cbor.ts"
 import * as C from "./internal/codec.ts"
 import * as M from "./internal/messages.ts"
-import * as Protocol from "./Protocol.ts"
 
 /**
  * A shared peer address.
@@ -88,44 +87,52 @@ export const PeerAddressCodec = {
   }
 } as const
 
-const messages = M.table("peer-sharing", [
-  M.msg(0, "MsgShareRequest", "shareRequest", [["amount", M.F.uint("amount", 0xff)]]),
-  M.msg(1, "MsgSharePeers", "sharePeers", [[
-    "peers",
-    M.F.list(PeerAddressSchema, "peers", PeerAddressCodec, (a) => ({ ip: a.ip, port: a.port }))
-  ]]),
-  M.msg(2, "MsgDone", "done", [])
-])
+const peerSharing = M.protocol({
+  name: "peer-sharing",
+  channel: 10,
+  ingressLimit: 5_760,
+  maxInFlight: 1,
+  messages: [
+    M.msg(0, "MsgShareRequest", "shareRequest", [["amount", M.F.uint("amount", 0xff)]]),
+    M.msg(1, "MsgSharePeers", "sharePeers", [[
+      "peers",
+      M.F.list(PeerAddressSchema, "peers", PeerAddressCodec, (a) => ({ ip: a.ip, port: a.port }))
+    ]]),
+    M.msg(2, "MsgDone", "done", [])
+  ],
+  initialState: "Idle",
+  states: {
+    Idle: { agency: "client", byteLimit: 5_760 },
+    Busy: { agency: "server", byteLimit: 5_760, timeout: 60_000 },
+    Done: { agency: "nobody" }
+  },
+  transitions: {
+    Idle: { MsgShareRequest: "Busy", MsgDone: "Done" },
+    Busy: { MsgSharePeers: "Idle" }
+  }
+})
 
 /**
- * Client: asks for up to `amount` peer addresses. `[0, amount]`.
+ * The peer-sharing messages, a Schema each:
+ * - `MsgShareRequest`, client: asks for up to `amount` peer addresses. `[0, amount]`.
+ * - `MsgSharePeers`, server: the addresses it shares, at most the amount asked. `[1, [*peerAddress]]`.
+ * - `MsgDone`, client: ends the protocol. `[2]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgShareRequest = messages.schemas.MsgShareRequest
-/**
- * Server: the addresses it shares, at most the amount asked. `[1, [*peerAddress]]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgSharePeers = messages.schemas.MsgSharePeers
-/**
- * Client: ends the protocol. `[2]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgDone = messages.schemas.MsgDone
+export const { MsgShareRequest, MsgSharePeers, MsgDone } = peerSharing.schemas
 
 /**
- * Every peer-sharing message.
+ * The peer-sharing protocol (channel 10; 5 760-byte limits, 60 s to answer) and its messages:
+ * `MessageSchema` (every message), `make` (their constructors), `codec` (the exact CBOR codec) and
+ * `toJson` (the JSON form the CLI prints).
  *
- * @category schemas
+ * @category protocols
  * @since 0.1.0
  */
-export const MessageSchema = messages.MessageSchema
+export const { protocol, MessageSchema, make, codec, toJson } = peerSharing
+
 /**
  * A peer-sharing message.
  *
@@ -133,52 +140,3 @@ export const MessageSchema = messages.MessageSchema
  * @since 0.1.0
  */
 export type Message = typeof MessageSchema.Type
-
-/**
- * Constructors.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = messages.make
-
-/**
- * The exact codec.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const codec = messages.codec
-
-/**
- * The peer-sharing protocol (channel 10; 5 760-byte limits, 60 s to answer).
- *
- * @category protocols
- * @since 0.1.0
- */
-export const protocol = Protocol.define<Message>()({
-  name: "peer-sharing",
-  channel: 10,
-  initialState: "Idle",
-  states: {
-    Idle: { agency: "client", byteLimit: 5_760 },
-    Busy: { agency: "server", byteLimit: 5_760, timeout: 60_000 },
-    Done: { agency: "nobody" }
-  },
-  transitions: [
-    { from: "Idle", message: "MsgShareRequest", to: "Busy" },
-    { from: "Busy", message: "MsgSharePeers", to: "Idle" },
-    { from: "Idle", message: "MsgDone", to: "Done" }
-  ],
-  ingressLimit: 5_760,
-  maxInFlight: 1,
-  ...codec
-})
-
-/**
- * The JSON form the CLI prints.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const toJson = messages.toJson

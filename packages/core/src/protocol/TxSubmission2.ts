@@ -10,7 +10,6 @@ import * as Cbor from "../cbor/Cbor.ts"
 import { EraTx, EraTxId, EraTxIdSchema, EraTxSchema } from "./Common.ts"
 import * as C from "./internal/codec.ts"
 import * as M from "./internal/messages.ts"
-import * as Protocol from "./Protocol.ts"
 
 /**
  * A transaction id with its size in bytes.
@@ -28,108 +27,31 @@ const txIdAndSize = {
   }
 }
 
-const messages = M.table("tx-submission2", [
-  M.msg(6, "MsgInit", "init", []),
-  M.msg(0, "MsgRequestTxIds", "requestTxIds", [
-    ["blocking", M.F.bool("blocking")],
-    ["ack", M.F.uint("ack", 0xffff)],
-    ["req", M.F.uint("req", 0xffff)]
-  ]),
-  M.msg(1, "MsgReplyTxIds", "replyTxIds", [[
-    "txIds",
-    M.withJson(
-      M.F.indefiniteList(TxIdAndSizeSchema, "txIdsAndSizes", txIdAndSize, (t) => [EraTxId.toJson(t.txId), t.size]),
-      "txIdsAndSizes"
-    )
-  ]]),
-  M.msg(2, "MsgRequestTxs", "requestTxs", [["txIds", M.F.indefiniteList(EraTxIdSchema, "txIdList", EraTxId, EraTxId.toJson)]]),
-  M.msg(3, "MsgReplyTxs", "replyTxs", [["txs", M.F.indefiniteList(EraTxSchema, "txList", EraTx, EraTx.toJson)]]),
-  M.msg(4, "MsgDone", "done", [])
-])
-
-/**
- * Client (the side that has transactions): opens the protocol; from then on the server asks. `[6]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgInit = messages.schemas.MsgInit
-/**
- * Server: acknowledges `ack` ids and asks for up to `req` new ones; a blocking request waits for at least one. `[0, blocking, ack, req]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgRequestTxIds = messages.schemas.MsgRequestTxIds
-/**
- * Client: transaction ids with their sizes in bytes. `[1, [_ *[txId, size]]]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgReplyTxIds = messages.schemas.MsgReplyTxIds
-/**
- * Server: asks for the transactions of these ids. `[2, [_ *txId]]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgRequestTxs = messages.schemas.MsgRequestTxs
-/**
- * Client: the transactions asked for. `[3, [_ *tx]]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgReplyTxs = messages.schemas.MsgReplyTxs
-/**
- * Client: ends the protocol, in answer to a blocking request. `[4]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgDone = messages.schemas.MsgDone
-
-/**
- * Every tx-submission2 message.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MessageSchema = messages.MessageSchema
-/**
- * A tx-submission2 message.
- *
- * @category models
- * @since 0.1.0
- */
-export type Message = typeof MessageSchema.Type
-
-/**
- * Constructors.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = messages.make
-
-/**
- * The exact codec.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const codec = messages.codec
-
-/**
- * The tx-submission2 protocol (channel 4; the spec's limits: 5 760 bytes in Init/Idle, 2.5 MB for replies).
- *
- * @category protocols
- * @since 0.1.0
- */
-export const protocol = Protocol.define<Message>()({
+const txSubmission2 = M.protocol({
   name: "tx-submission2",
   channel: 4,
+  // 1.1 x maxUnacked (10) x (44 + 65 540)
+  ingressLimit: 721_424,
+  maxInFlight: 1,
+  messages: [
+    M.msg(6, "MsgInit", "init", []),
+    M.msg(0, "MsgRequestTxIds", "requestTxIds", [
+      ["blocking", M.F.bool("blocking")],
+      ["ack", M.F.uint("ack", 0xffff)],
+      ["req", M.F.uint("req", 0xffff)]
+    ]),
+    M.msg(1, "MsgReplyTxIds", "replyTxIds", [[
+      "txIds",
+      M.withJson(
+        M.F.indefiniteList(TxIdAndSizeSchema, "txIdsAndSizes", txIdAndSize, (t) => [EraTxId.toJson(t.txId), t.size]),
+        "txIdsAndSizes"
+      )
+    ]]),
+    M.msg(2, "MsgRequestTxs", "requestTxs", [["txIds", M.F.indefiniteList(EraTxIdSchema, "txIdList", EraTxId, EraTxId.toJson)]]),
+    M.msg(3, "MsgReplyTxs", "replyTxs", [["txs", M.F.indefiniteList(EraTxSchema, "txList", EraTx, EraTx.toJson)]]),
+    M.msg(4, "MsgDone", "done", [])
+  ],
+  // the spec's limits: 5 760 bytes in Init and Idle, 2.5 MB for the replies
   initialState: "Init",
   states: {
     Init: { agency: "client", byteLimit: 5_760 },
@@ -139,25 +61,45 @@ export const protocol = Protocol.define<Message>()({
     Txs: { agency: "client", byteLimit: 2_500_000, timeout: 10_000 },
     Done: { agency: "nobody" }
   },
-  transitions: [
-    { from: "Init", message: "MsgInit", to: "Idle" },
-    { from: "Idle", message: "MsgRequestTxIds", to: (m) => (m._tag === "MsgRequestTxIds" && m.blocking ? "TxIdsBlocking" : "TxIdsNonBlocking") },
-    { from: "Idle", message: "MsgRequestTxs", to: "Txs" },
-    { from: "TxIdsBlocking", message: "MsgReplyTxIds", to: "Idle" },
-    { from: "TxIdsBlocking", message: "MsgDone", to: "Done" },
-    { from: "TxIdsNonBlocking", message: "MsgReplyTxIds", to: "Idle" },
-    { from: "Txs", message: "MsgReplyTxs", to: "Idle" }
-  ],
-  // 1.1 x maxUnacked (10) x (44 + 65 540)
-  ingressLimit: 721_424,
-  maxInFlight: 1,
-  ...codec
+  transitions: {
+    Init: { MsgInit: "Idle" },
+    Idle: { MsgRequestTxIds: (m) => (m.blocking ? "TxIdsBlocking" : "TxIdsNonBlocking"), MsgRequestTxs: "Txs" },
+    TxIdsBlocking: { MsgReplyTxIds: "Idle", MsgDone: "Done" },
+    TxIdsNonBlocking: { MsgReplyTxIds: "Idle" },
+    Txs: { MsgReplyTxs: "Idle" }
+  }
 })
 
 /**
- * The JSON form the CLI prints.
+ * The tx-submission2 messages, a Schema each:
+ * - `MsgInit`, client (the side that has transactions): opens the protocol; from then on the server
+ *   asks. `[6]`.
+ * - `MsgRequestTxIds`, server: acknowledges `ack` ids and asks for up to `req` new ones; a blocking
+ *   request waits for at least one. `[0, blocking, ack, req]`.
+ * - `MsgReplyTxIds`, client: transaction ids with their sizes in bytes. `[1, [_ *[txId, size]]]`.
+ * - `MsgRequestTxs`, server: asks for the transactions of these ids. `[2, [_ *txId]]`.
+ * - `MsgReplyTxs`, client: the transactions asked for. `[3, [_ *tx]]`.
+ * - `MsgDone`, client: ends the protocol, in answer to a blocking request. `[4]`.
  *
- * @category encoding
+ * @category schemas
  * @since 0.1.0
  */
-export const toJson = messages.toJson
+export const { MsgInit, MsgRequestTxIds, MsgReplyTxIds, MsgRequestTxs, MsgReplyTxs, MsgDone } = txSubmission2.schemas
+
+/**
+ * The tx-submission2 protocol (channel 4; the spec's limits: 5 760 bytes in Init/Idle, 2.5 MB for
+ * replies) and its messages: `MessageSchema` (every message), `make` (their constructors), `codec`
+ * (the exact CBOR codec) and `toJson` (the JSON form the CLI prints).
+ *
+ * @category protocols
+ * @since 0.1.0
+ */
+export const { protocol, MessageSchema, make, codec, toJson } = txSubmission2
+
+/**
+ * A tx-submission2 message.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export type Message = typeof MessageSchema.Type

@@ -15,7 +15,9 @@ import * as Schema from "effect/Schema"
 import * as Cbor from "../../cbor/Cbor.ts"
 import type * as Result from "effect/Result"
 import type { Message, ProtocolName } from "../../Message.ts"
+import type { Channel } from "../../Primitives.ts"
 import type { DecodeError } from "../../ProtocolError.ts"
+import * as Protocol from "../Protocol.ts"
 import * as C from "./codec.ts"
 import { encodeTagged, rawSecond } from "./raw.ts"
 
@@ -296,6 +298,58 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     codec: C.makeCodec<M, typeof MessageSchema>(protocol, MessageSchema, toValue, fromValue, encodeBytes),
     toJson
   } as unknown as Table<P, Ds>
+}
+
+/**
+ * A protocol's moves, by state and then message: the state each message sent in that state leads to
+ * (a function of the message when its contents decide).
+ */
+export type Moves<S extends string, Msg extends Message> = {
+  readonly [From in S]?: { readonly [T in Msg["_tag"]]?: S | ((message: Extract<Msg, { readonly _tag: T }>) => S) }
+}
+
+/** The messages of a table, as the protocol's message type. */
+export type MessageOf<P extends string, Ds extends ReadonlyArray<Def>> = UnionOf<P, Ds>["Type"] extends infer X extends Message ? X
+  : never
+
+/** A whole mini-protocol: its name, channel and limits, its messages' table, its states and its moves. */
+export interface Spec<P extends ProtocolName, Ds extends ReadonlyArray<Def>, S extends string> {
+  readonly name: P
+  readonly channel: Channel
+  readonly ingressLimit: number
+  readonly maxInFlight: number
+  readonly messages: Ds
+  readonly initialState: NoInfer<S>
+  readonly states: Readonly<Record<S, Protocol.StateSpec>>
+  /** By state (`Moves`), or as the protocol's own list of transitions. */
+  readonly transitions:
+    | Moves<NoInfer<S>, MessageOf<P, Ds>>
+    | ReadonlyArray<Protocol.Transition<MessageOf<P, Ds>, NoInfer<S>>>
+}
+
+/** What a protocol's table gives: its messages' table, and the protocol itself. */
+export interface ProtocolTable<P extends ProtocolName, Ds extends ReadonlyArray<Def>, S extends string> extends Table<P, Ds> {
+  readonly protocol: Protocol.Protocol<MessageOf<P, Ds>, S>
+}
+
+/**
+ * A mini-protocol from one table: the messages (as {@link table}) and the state machine, whose state
+ * names are checked (a move from or to a state not in `states` does not compile).
+ */
+export const protocol = <const P extends ProtocolName, const Ds extends ReadonlyArray<Def>, const S extends string>(
+  spec: Spec<P, Ds, S>
+): ProtocolTable<P, Ds, S> => {
+  type T = Protocol.Transition<Message, S>
+  const { messages, transitions, ...machine } = spec
+  const t = table(spec.name, messages)
+  const list = Array.isArray(transitions)
+    ? transitions as ReadonlyArray<T>
+    : Object.entries<Record<string, T["to"]>>(transitions as Record<S, Record<string, T["to"]>>).flatMap(([from, byTag]) =>
+      Object.entries(byTag).map(([message, to]): T => ({ from: from as S, message, to }))
+    )
+  const codec = t.codec as unknown as Pick<Protocol.Protocol, "encode" | "decode" | "schema">
+  const protocol = Protocol.define<Message>()<S>({ ...machine, transitions: list, ...codec })
+  return { ...t, protocol } as unknown as ProtocolTable<P, Ds, S>
 }
 
 /** The CBOR helpers of a list's items. */
