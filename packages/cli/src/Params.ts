@@ -28,15 +28,30 @@ export const magic = Flag.Int("magic").pipe(
 )
 
 /**
+ * A boolean flag, off unless given.
+ *
+ * @category flags
+ * @since 0.2.0
+ */
+export const toggle = (name: string, description: string): Flag.Flag<boolean> =>
+  Flag.Boolean(name).pipe(Flag.withDefault(false), Flag.withDescription(description))
+
+/**
+ * A flag made optional (`Option.none()` when absent), with its description.
+ *
+ * @category flags
+ * @since 0.2.0
+ */
+export const optional = <A>(flag: Flag.Flag<A>, description: string): Flag.Flag<Option.Option<A>> =>
+  flag.pipe(Flag.optional, Flag.withDescription(description))
+
+/**
  * `--json`: one JSON value per line instead of readable lines.
  *
  * @category flags
  * @since 0.1.0
  */
-export const json = Flag.Boolean("json").pipe(
-  Flag.withDefault(false),
-  Flag.withDescription("print JSON lines instead of readable lines")
-)
+export const json = toggle("json", "print JSON lines instead of readable lines")
 
 /**
  * A non-negative integer flag.
@@ -99,17 +114,24 @@ export const peer: Argument.Argument<PeerId> = Argument.String("peer").pipe(
 )
 
 /**
+ * A duration flag with a default, and its description.
+ *
+ * @category flags
+ * @since 0.2.0
+ */
+export const durationOr = (name: string, fallback: Duration.Duration, description: string) =>
+  duration(name).pipe(Flag.withDefault(fallback), Flag.withDescription(description))
+
+const peerList = (min: number, description: string): Argument.Argument<ReadonlyArray<PeerId>> =>
+  peer.pipe(Argument.variadic({ min }), Argument.withDescription(description))
+
+/**
  * One or more `HOST:PORT` peer arguments.
  *
  * @category arguments
  * @since 0.1.0
  */
-export const peers: Argument.Argument<ReadonlyArray<PeerId>> = Argument.String("peer").pipe(
-  Argument.withMetavar("HOST:PORT"),
-  Argument.filterMap(peerOf, () => "a HOST:PORT address"),
-  Argument.variadic({ min: 1 }),
-  Argument.withDescription("the peers' addresses")
-)
+export const peers = peerList(1, "the peers' addresses")
 
 /**
  * A `SLOT.HASH` point flag (not origin).
@@ -157,7 +179,7 @@ export const socketPath = Flag.String("socket-path").pipe(
  * @since 0.1.0
  */
 export const network = {
-  mainnet: Flag.Boolean("mainnet").pipe(Flag.withDefault(false), Flag.withDescription("the mainnet (magic 764824073; the default)")),
+  mainnet: toggle("mainnet", "the mainnet (magic 764824073; the default)"),
   testnetMagic: Flag.Int("testnet-magic").pipe(
     Flag.filter(magicRange, magicRangeMessage),
     Flag.optional,
@@ -184,10 +206,7 @@ export const networkMagic = (flags: { readonly mainnet: boolean; readonly testne
  * @category flags
  * @since 0.1.0
  */
-export const nodeTimeout = duration("timeout").pipe(
-  Flag.withDefault(Duration.seconds(30)),
-  Flag.withDescription("give up after this long without the node's answer (default 30s)")
-)
+export const nodeTimeout = durationOr("timeout", Duration.seconds(30), "give up after this long without the node's answer (default 30s)")
 
 /**
  * Zero or more `HOST:PORT` peer arguments (for a command that can use a socket instead).
@@ -195,12 +214,7 @@ export const nodeTimeout = duration("timeout").pipe(
  * @category arguments
  * @since 0.1.0
  */
-export const peersOrSocket: Argument.Argument<ReadonlyArray<PeerId>> = Argument.String("peer").pipe(
-  Argument.withMetavar("HOST:PORT"),
-  Argument.filterMap(peerOf, () => "a HOST:PORT address"),
-  Argument.variadic({ min: 0 }),
-  Argument.withDescription("the peers' addresses (none with --socket-path)")
-)
+export const peersOrSocket = peerList(0, "the peers' addresses (none with --socket-path)")
 
 /**
  * `--metrics HOST:PORT`: serve the Prometheus scrape endpoint (`/metrics`) there (port 0: a free
@@ -254,18 +268,9 @@ export const logFormat = Flag.Literals("log-format", ["pretty", "json", "logfmt"
  * @since 0.2.0
  */
 export const governorTargets = {
-  targetKnown: natural("target-known").pipe(
-    Flag.optional,
-    Flag.withDescription("peers to know (default 150, or what the topology's local roots need)")
-  ),
-  targetEstablished: natural("target-established").pipe(
-    Flag.optional,
-    Flag.withDescription("peers to keep connected, warm or hot (default 30, or what the topology's local roots need)")
-  ),
-  targetHot: natural("target-hot").pipe(
-    Flag.optional,
-    Flag.withDescription("peers to keep hot, syncing (default 20, or what the topology's local roots need)")
-  )
+  targetKnown: optional(natural("target-known"), "peers to know (default 150, or what the topology's local roots need)"),
+  targetEstablished: optional(natural("target-established"), "peers to keep connected, warm or hot (default 30, or what the topology's local roots need)"),
+  targetHot: optional(natural("target-hot"), "peers to keep hot, syncing (default 20, or what the topology's local roots need)")
 } as const
 
 /**
@@ -277,18 +282,9 @@ export const governorTargets = {
  * @since 0.2.0
  */
 export const responderLimits = {
-  hardLimit: natural("hard-limit").pipe(
-    Flag.optional,
-    Flag.withDescription("refuse inbound connections above this many (default 512)")
-  ),
-  softLimit: natural("soft-limit").pipe(
-    Flag.optional,
-    Flag.withDescription("above this many inbound connections, each new one closes the least recently active idle one (default 384)")
-  ),
-  perIpLimit: positive("per-ip-limit").pipe(
-    Flag.optional,
-    Flag.withDescription("at most this many inbound connections from one IP (default 10)")
-  ),
+  hardLimit: optional(natural("hard-limit"), "refuse inbound connections above this many (default 512)"),
+  softLimit: optional(natural("soft-limit"), "above this many inbound connections, each new one closes the least recently active idle one (default 384)"),
+  perIpLimit: optional(positive("per-ip-limit"), "at most this many inbound connections from one IP (default 10)"),
   handshakeTimeout: positive("handshake-timeout").pipe(
     Flag.withMetavar("MS"),
     Flag.optional,
@@ -305,3 +301,12 @@ export const responderLimits = {
     Flag.withDescription("time for a started segment to arrive whole, during and after the handshake (default 10000 / 30000)")
   )
 } as const
+
+/**
+ * The telemetry flags every long-running command takes: `--metrics`, `--otlp` and `--log-format`
+ * (what `Telemetry.layer` reads).
+ *
+ * @category flags
+ * @since 0.2.0
+ */
+export const telemetry = { metrics, otlp, logFormat } as const

@@ -11,7 +11,7 @@ import process from "node:process"
 import * as Cbor from "@pallas-network2/core/cbor/Cbor"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
-import * as Flag from "effect/cli/Flag"
+import * as Params from "../Params.ts"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { CommandFailed, InputError, UsageError } from "../Errors.ts"
@@ -291,18 +291,9 @@ export const command = Command.make(
       Argument.optional,
       Argument.withDescription("the message in hex (absent: one hex input per stdin line, one JSON line each)")
     ),
-    checkRoundtrip: Flag.Boolean("check-roundtrip").pipe(
-      Flag.withDefault(false),
-      Flag.withDescription("re-encode each message and fail unless the bytes are identical")
-    ),
-    frames: Flag.Boolean("frames").pipe(
-      Flag.withDefault(false),
-      Flag.withDescription("the input is a stream of mux segments: print each segment's header and messages")
-    ),
-    n2c: Flag.Boolean("n2c").pipe(
-      Flag.withDefault(false),
-      Flag.withDescription("--frames without a protocol: node-to-client numbering (5 local chain-sync, 6, 7, 9) instead of node-to-node")
-    )
+    checkRoundtrip: Params.toggle("check-roundtrip", "re-encode each message and fail unless the bytes are identical"),
+    frames: Params.toggle("frames", "the input is a stream of mux segments: print each segment's header and messages"),
+    n2c: Params.toggle("n2c", "--frames without a protocol: node-to-client numbering (5 local chain-sync, 6, 7, 9) instead of node-to-node")
   },
   Effect.fnUntraced(function*(flags) {
     const named = Option.filter(flags.protocol, (t) => (protocolNames as ReadonlyArray<string>).includes(t))

@@ -128,9 +128,7 @@ export const command = Command.make(
     blocks: Params.positive("blocks").pipe(Flag.withDefault(1000), Flag.withDescription("blocks in the generated chain")),
     peers: Params.positive("peers").pipe(Flag.withDefault(3), Flag.withDescription("responders to start and sync from")),
     json: Params.json,
-    metrics: Params.metrics,
-    otlp: Params.otlp,
-    logFormat: Params.logFormat
+    ...Params.telemetry
   },
   (flags) =>
     demo({ chain: Option.getOrUndefined(flags.chain), blocks: flags.blocks, peers: flags.peers, json: flags.json }).pipe(

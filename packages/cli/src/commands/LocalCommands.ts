@@ -305,6 +305,15 @@ const currentEra = (node: LocalNode.LocalNodeShape, stage: Stage) => {
   return node.query(LocalNode.Queries.currentEra)
 }
 
+/** An era's query on the node: the ledger's current era first, then `query(era)`, waiting for `what`. */
+const queryInEra = <A>(options: NodeOptions, what: string, query: (era: number) => LocalNode.LocalQuery<A>) =>
+  withNode(options, (node, stage) =>
+    Effect.gen(function*() {
+      const era = yield* currentEra(node, stage)
+      stage.waitingFor = what
+      return yield* node.query(query(era))
+    }))
+
 const utxoCommand = Command.make(
   "utxo",
   {
@@ -318,12 +327,7 @@ const utxoCommand = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const options = yield* nodeOptions(flags)
-      const result = yield* withNode(options, (node, stage) =>
-        Effect.gen(function*() {
-          const era = yield* currentEra(node, stage)
-          stage.waitingFor = "the UTxO query's result"
-          return yield* node.query(LocalNode.Queries.utxoByAddress(era, [flags.address]))
-        }))
+      const result = yield* queryInEra(options, "the UTxO query's result", (era) => LocalNode.Queries.utxoByAddress(era, [flags.address]))
       const entries = readUtxo(result.cbor)
       if (entries === undefined) {
         return yield* new CommandFailed({ detail: `the node's UTxO result is not a UTxO map: ${Cbor.toHex(result.cbor)}` })
@@ -344,12 +348,7 @@ const utxoCommand = Command.make(
 const protocolParametersCommand = Command.make("protocol-parameters", nodeFlags, (flags) =>
   Effect.gen(function*() {
     const options = yield* nodeOptions(flags)
-    const result = yield* withNode(options, (node, stage) =>
-      Effect.gen(function*() {
-        const era = yield* currentEra(node, stage)
-        stage.waitingFor = "the protocol parameters"
-        return yield* node.query(LocalNode.Queries.protocolParameters(era))
-      }))
+    const result = yield* queryInEra(options, "the protocol parameters", LocalNode.Queries.protocolParameters)
     // the parameters' shape is the era's; kept as its exact CBOR
     yield* out(
       flags.json
@@ -542,14 +541,9 @@ export const mempool = Command.make(
   "mempool",
   {
     ...nodeFlags,
-    watch: Flag.Boolean("watch").pipe(Flag.withDefault(false), Flag.withDescription("print each change until interrupted")),
-    interval: Params.duration("interval").pipe(
-      Flag.withDefault(Duration.seconds(1)),
-      Flag.withDescription("--watch: time between snapshots (default 1s)")
-    ),
-    metrics: Params.metrics,
-    otlp: Params.otlp,
-    logFormat: Params.logFormat
+    watch: Params.toggle("watch", "print each change until interrupted"),
+    interval: Params.durationOr("interval", Duration.seconds(1), "--watch: time between snapshots (default 1s)"),
+    ...Params.telemetry
   },
   (flags) =>
     Effect.gen(function*() {

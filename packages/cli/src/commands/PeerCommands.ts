@@ -53,15 +53,9 @@ export const handshake = Command.make(
   {
     peer: Params.peer,
     magic: Params.magic,
-    query: Flag.Boolean("query").pipe(
-      Flag.withDefault(false),
-      Flag.withDescription("ask for the peer's whole version table instead of negotiating one")
-    ),
+    query: Params.toggle("query", "ask for the peer's whole version table instead of negotiating one"),
     json: Params.json,
-    timeout: Params.duration("timeout").pipe(
-      Flag.withDefault(Duration.seconds(30)),
-      Flag.withDescription("give up after this long without an answer (default 30s)")
-    )
+    timeout: Params.durationOr("timeout", Duration.seconds(30), "give up after this long without an answer (default 30s)")
   },
   (flags) =>
     Effect.gen(function*() {
@@ -117,22 +111,11 @@ export const follow = Command.make(
     ),
     magic: Params.magic,
     from: Params.syncStart,
-    limit: Params.positive("limit").pipe(
-      Flag.optional,
-      Flag.withDescription("stop after this many roll forwards (default: follow until interrupted)")
-    ),
-    keepTrying: Flag.Boolean("keep-trying").pipe(
-      Flag.withDefault(false),
-      Flag.withDescription("when every peer is banned, wait for the bans to end instead of exiting 1")
-    ),
-    banDuration: Params.duration("ban-duration").pipe(
-      Flag.withDefault(Duration.minutes(30)),
-      Flag.withDescription("how long a peer that broke the protocol stays banned (default 30m)")
-    ),
+    limit: Params.optional(Params.positive("limit"), "stop after this many roll forwards (default: follow until interrupted)"),
+    keepTrying: Params.toggle("keep-trying", "when every peer is banned, wait for the bans to end instead of exiting 1"),
+    banDuration: Params.durationOr("ban-duration", Duration.minutes(30), "how long a peer that broke the protocol stays banned (default 30m)"),
     json: Params.json,
-    metrics: Params.metrics,
-    otlp: Params.otlp,
-    logFormat: Params.logFormat
+    ...Params.telemetry
   },
   (flags) =>
     Effect.gen(function*() {
@@ -200,10 +183,7 @@ export const fetch = Command.make(
       Flag.withDescription("write the blocks' CBOR to FILE, one after another (a chunk file's layout)")
     ),
     magic: Params.magic,
-    timeout: Params.duration("timeout").pipe(
-      Flag.withDefault(Duration.seconds(60)),
-      Flag.withDescription("give up after this long, saying what it was waiting for (default 60s)")
-    ),
+    timeout: Params.durationOr("timeout", Duration.seconds(60), "give up after this long, saying what it was waiting for (default 60s)"),
     json: Params.json
   },
   (flags) =>

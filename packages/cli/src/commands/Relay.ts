@@ -88,14 +88,9 @@ export const command = Command.make(
       Flag.withDescription("k: how many of the newest blocks stay in memory and can roll back (default 2160)")
     ),
     ...Params.governorTargets,
-    resolveInterval: Params.duration("resolve-interval").pipe(
-      Flag.withDefault(Duration.seconds(60)),
-      Flag.withDescription("resolve the topology's host names again this often (default 60s)")
-    ),
+    resolveInterval: Params.durationOr("resolve-interval", Duration.seconds(60), "resolve the topology's host names again this often (default 60s)"),
     ...Params.responderLimits,
-    metrics: Params.metrics,
-    otlp: Params.otlp,
-    logFormat: Params.logFormat
+    ...Params.telemetry
   },
   (flags) =>
     Effect.gen(function*() {

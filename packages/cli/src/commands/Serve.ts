@@ -190,37 +190,17 @@ export const command = <E, R>(
         Flag.withDefault(defaults.blocks),
         Flag.withDescription("blocks in the generated chain")
       ),
-      maxBodySize: Params.positive("max-body-size").pipe(
-        Flag.optional,
-        Flag.withDescription("largest block body of the generated chain, in bytes")
-      ),
-      live: Flag.Boolean("live").pipe(
-        Flag.withDefault(false),
-        Flag.withDescription("serve the chain as a live one: a block appended per block time, a rollback now and then")
-      ),
-      start: Params.natural("start").pipe(
-        Flag.optional,
-        Flag.withDescription("--live: blocks on the chain at the start (default: half of them)")
-      ),
-      blockTime: Params.duration("block-time").pipe(
-        Flag.withDefault(Duration.seconds(20)),
-        Flag.withDescription("--live: time between blocks (default 20s)")
-      ),
-      rollbackEvery: Params.positive("rollback-every").pipe(
-        Flag.optional,
-        Flag.withDescription("--live: roll back after every K blocks")
-      ),
-      rollbackDepth: Params.positive("rollback-depth").pipe(
-        Flag.optional,
-        Flag.withDescription("--live: how many blocks each rollback undoes")
-      ),
+      maxBodySize: Params.optional(Params.positive("max-body-size"), "largest block body of the generated chain, in bytes"),
+      live: Params.toggle("live", "serve the chain as a live one: a block appended per block time, a rollback now and then"),
+      start: Params.optional(Params.natural("start"), "--live: blocks on the chain at the start (default: half of them)"),
+      blockTime: Params.durationOr("block-time", Duration.seconds(20), "--live: time between blocks (default 20s)"),
+      rollbackEvery: Params.optional(Params.positive("rollback-every"), "--live: roll back after every K blocks"),
+      rollbackDepth: Params.optional(Params.positive("rollback-depth"), "--live: how many blocks each rollback undoes"),
       // the same flags as relay's downstream limits
       sduTimeout: Params.responderLimits.sduTimeout,
       handshakeTimeout: Params.responderLimits.handshakeTimeout,
       banDuration: Params.responderLimits.banDuration,
-      metrics: Params.metrics,
-      otlp: Params.otlp,
-      logFormat: Params.logFormat
+      ...Params.telemetry
     },
     (flags): Effect.Effect<void, E | ChainSource.ChainSourceError | ImmutableDb.ImmutableDbError | ListenError.ListenError | Telemetry.TelemetryError, R> => {
       const live = (): ReplayChain.ReplayOptions => {
