@@ -39,11 +39,12 @@ const wire = (message: Uint8Array, size: number): Array<Uint8Array> => {
 /** The receive path as the multiplexer runs it (`SegmentReader.scan` into the framer, by offsets); returns the messages framed. */
 const receive = (reads: ReadonlyArray<Uint8Array>): number => {
   const reader = new Segment.SegmentReader()
-  const framer = new Framer()
+  const framer = new Framer(Infinity) // the drip rule lifted: the bytes are timed, not the verdict
   const out: Array<Uint8Array> = []
   const sink: Segment.SegmentSink = {
-    payload: (_protocol, _fromResponder, chunk, start, end) => {
-      framer.push(chunk, out, start, end)
+    runs: true,
+    payload: (_protocol, _fromResponder, chunk, start, end, segments, ends) => {
+      framer.push(chunk, out, start, end, segments, ends)
       return true
     }
   }

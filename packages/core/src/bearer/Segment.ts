@@ -107,8 +107,37 @@ export interface Segment extends Header {
  * @since 0.3.0
  */
 export interface SegmentSink {
-  readonly payload: (protocol: number, fromResponder: boolean, chunk: Uint8Array, start: number, end: number) => boolean
+  /**
+   * One whole segment, or (with {@link runs}) a run of `segments` small segments of one mini-protocol
+   * and direction that followed each other in a read, their payloads gathered into `chunk[start, end)`;
+   * the first `segments` entries of `ends` are where each one's payload ends (`ends` is the reader's,
+   * valid during the call only; undefined for one segment).
+   */
+  readonly payload: (
+    protocol: number,
+    fromResponder: boolean,
+    chunk: Uint8Array,
+    start: number,
+    end: number,
+    segments: number,
+    ends: Int32Array | undefined
+  ) => boolean
+  /**
+   * When true, consecutive segments under {@link RUN_SEGMENT} bytes of one mini-protocol and direction
+   * in one read are gathered and handed as one run: a peer cutting its messages into tiny segments
+   * costs a header's read and a copy per segment, not a call. Off by default: one call a segment.
+   */
+  readonly runs?: boolean
 }
+
+/**
+ * Segments with fewer payload bytes than this are gathered into runs for a sink that asks for
+ * {@link SegmentSink.runs}; larger ones are always handed as views of the read.
+ *
+ * @category constants
+ * @since 0.3.0
+ */
+export const RUN_SEGMENT = 256
 
 /**
  * A stateful reader fed the byte stream in whatever pieces it arrives: a header split over two
@@ -163,7 +192,14 @@ export class SegmentReader {
             // the common case, header and payload in this piece: no object, no copy
             const start = pos + HEADER_LENGTH
             pos = start + length
-            if (!sink.payload(p & 0x7fff, (p & 0x8000) !== 0, chunk, start, pos)) return false
+            if (length < RUN_SEGMENT && sink.runs === true && end - pos > HEADER_LENGTH && chunk[pos + 4] === chunk[start - 4] && chunk[pos + 5] === chunk[start - 3]) {
+              // small segments of one channel back to back: gathered, one call for the run
+              const next = this.run(chunk, start, end, p, sink)
+              if (next < 0) return false
+              pos = next
+              continue
+            }
+            if (!sink.payload(p & 0x7fff, (p & 0x8000) !== 0, chunk, start, pos, 1, undefined)) return false
             continue
           }
           h = readHeader(chunk, pos)
@@ -184,7 +220,7 @@ export class SegmentReader {
           const start = pos
           pos += h.length
           this.current = undefined
-          if (!sink.payload(h.protocol, h.fromResponder, chunk, start, pos)) return false
+          if (!sink.payload(h.protocol, h.fromResponder, chunk, start, pos, 1, undefined)) return false
           continue
         }
         this.payload = new Uint8Array(h.length)
@@ -198,10 +234,53 @@ export class SegmentReader {
       if (this.payloadFilled === payload.length) {
         this.payload = undefined
         this.current = undefined
-        if (!sink.payload(h.protocol, h.fromResponder, payload, 0, payload.length)) return false
+        if (!sink.payload(h.protocol, h.fromResponder, payload, 0, payload.length, 1, undefined)) return false
       }
     }
     return true
+  }
+
+  /** Where each segment of a run ends in its gathered payload (see {@link SegmentSink.runs}). */
+  private ends = new Int32Array(256)
+  /** Where a run's payloads are gathered before they are handed over as a copy of their length. */
+  private gather = new Uint8Array(8192)
+
+  /**
+   * A run of small whole segments of mini-protocol word `word` (number and mode bit) in `chunk`, the
+   * first one's payload at `first`: their payloads gathered in one pass and handed in one call, as
+   * one buffer of their length. Returns where the scan goes on, or -1 when the sink said stop.
+   */
+  private run(chunk: Uint8Array, first: number, end: number, word: number, sink: SegmentSink): number {
+    const w4 = chunk[first - 4]!
+    const w5 = chunk[first - 3]!
+    let gather = this.gather
+    let ends = this.ends
+    let count = 0
+    let fill = 0
+    let at = first - HEADER_LENGTH
+    // the run goes on while whole small segments of the same word follow
+    while (end - at > HEADER_LENGTH && chunk[at + 4] === w4 && chunk[at + 5] === w5) {
+      const length = (chunk[at + 6]! << 8) | chunk[at + 7]!
+      if (length === 0 || length >= RUN_SEGMENT || end - at - HEADER_LENGTH < length) break
+      if (fill + length > gather.length) {
+        const grown = new Uint8Array(gather.length * 2)
+        grown.set(gather.subarray(0, fill))
+        gather = this.gather = grown
+      }
+      if (count === ends.length) {
+        const grown = new Int32Array(ends.length * 2)
+        grown.set(ends)
+        ends = this.ends = grown
+      }
+      const from = at + HEADER_LENGTH
+      if (length <= 16) for (let k = 0; k < length; k++) gather[fill + k] = chunk[from + k]!
+      else gather.set(chunk.subarray(from, from + length), fill)
+      fill += length
+      ends[count++] = fill
+      at = from + length
+    }
+    this.begun += count - 1
+    return sink.payload(word & 0x7fff, (word & 0x8000) !== 0, gather.slice(0, fill), 0, fill, count, count > 1 ? ends : undefined) ? at : -1
   }
 
   /**

@@ -25,7 +25,7 @@ import { DEFAULT_SDU_SIZE, type Role } from "../Primitives.ts"
 import { type ConnectionError, MuxError, ProtocolViolation, TransportError } from "../ProtocolError.ts"
 import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
-import { Framer } from "./internal/Framer.ts"
+import { Framer, FREE_SEGMENTS, MIN_AVERAGE_SEGMENT as MIN_AVERAGE } from "./internal/Framer.ts"
 import { Mailbox } from "./internal/Mailbox.ts"
 import { Timers, type Watched } from "./internal/Timers.ts"
 import { type MuxMeter, muxMeter, noMeter } from "../internal/observability.ts"
@@ -213,7 +213,7 @@ const EGRESS_LIMIT = 64 * 1024 * 1024
  * @category constants
  * @since 0.1.0
  */
-export const FREE_SEGMENTS_PER_MESSAGE = 32
+export const FREE_SEGMENTS_PER_MESSAGE: number = FREE_SEGMENTS
 /**
  * The average payload, in bytes, that a message's segments must carry beyond the first
  * {@link FREE_SEGMENTS_PER_MESSAGE}.
@@ -221,7 +221,7 @@ export const FREE_SEGMENTS_PER_MESSAGE = 32
  * @category constants
  * @since 0.1.0
  */
-export const MIN_AVERAGE_SEGMENT = 256
+export const MIN_AVERAGE_SEGMENT: number = MIN_AVERAGE
 const DEFAULT_SDU_TIMEOUT = { handshake: 10_000, after: 30_000 }
 
 /**
@@ -470,7 +470,10 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
    * a copy only for a segment split over reads), each whole message is decoded and stepped through
    * the driver there and then.
    */
-  payload(protocol: number, fromResponder: boolean, chunk: Uint8Array, start: number, end: number): boolean {
+  /** Runs of small segments of one channel come in one call (see `Segment.SegmentSink.runs`). */
+  readonly runs = true
+
+  payload(protocol: number, fromResponder: boolean, chunk: Uint8Array, start: number, end: number, segments: number, ends: Int32Array | undefined): boolean {
     const instance = (fromResponder ? this.initiators : this.responders)[protocol]
     if (instance === undefined) {
       const known = this.initiators[protocol] !== undefined || this.responders[protocol] !== undefined
@@ -483,7 +486,7 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       instance.touched = true
       this.touched.push(instance)
     }
-    instance.readBytes += end - start + Segment.HEADER_LENGTH
+    instance.readBytes += end - start + segments * Segment.HEADER_LENGTH
     const framer = instance.framer ??= new Framer()
     // a segment counts in full once it is read (as the reference's ingress queue): with what is
     // queued, held early by the driver and still being framed
@@ -494,7 +497,7 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     }
     const framed = this.framed
     try {
-      framer.push(chunk, framed, start, end)
+      framer.push(chunk, framed, start, end, segments, ends)
     } catch (e) {
       framed.length = 0
       this.stop = this.violation(instance, "Decode", e instanceof Error ? e.message : String(e))
@@ -522,6 +525,14 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     }
     framed.length = 0
     // a message in far more segments than its bytes call for (a drip): closed, not timed out
+    const dripped = framer.dripped
+    if (dripped !== undefined) {
+      this.stop = new MuxError({
+        reason: "IngressOverrun",
+        detail: `${instance.protocol.name}: ${dripped.segments} segments carried only ${dripped.bytes} bytes of one message (under ${MIN_AVERAGE_SEGMENT} bytes a segment)`
+      })
+      return false
+    }
     if (framer.segments > FREE_SEGMENTS_PER_MESSAGE && !framer.idle && framer.pending < framer.segments * MIN_AVERAGE_SEGMENT) {
       this.stop = new MuxError({
         reason: "IngressOverrun",

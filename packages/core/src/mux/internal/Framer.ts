@@ -20,6 +20,20 @@ const SMALL = 1024
 const TAIL = 16_384
 
 /**
+ * A message may take this many segments whatever their size; beyond it, its segments must carry
+ * {@link MIN_AVERAGE_SEGMENT} payload bytes on average (the multiplexer closes the peer otherwise).
+ *
+ * @internal
+ */
+export const FREE_SEGMENTS = 32
+/**
+ * The average payload a message's segments must carry beyond the first {@link FREE_SEGMENTS}.
+ *
+ * @internal
+ */
+export const MIN_AVERAGE_SEGMENT = 256
+
+/**
  * The framer of one instance. `push` may throw {@link CborError} on bytes that cannot be CBOR; the
  * framer is not used after that.
  *
@@ -32,6 +46,18 @@ export class Framer {
   segments = 0
   /** Bytes scanned in all (for tests). */
   scanned = 0
+  /**
+   * Set when a message completed within a run of segments (see `push`) after more than
+   * {@link FREE_SEGMENTS} segments carrying under {@link MIN_AVERAGE_SEGMENT} bytes on average: its
+   * segment count and length. The framer stops there; its user closes the peer.
+   */
+  dripped: { readonly segments: number; readonly bytes: number } | undefined = undefined
+
+  /** `freeSegments`: where the rule of {@link dripped} begins ({@link FREE_SEGMENTS}; a benchmark may lift it). */
+  readonly freeSegments: number
+  constructor(freeSegments: number = FREE_SEGMENTS) {
+    this.freeSegments = freeSegments
+  }
 
   private active = false
   /** Where the piece being pushed begins in its chunk (error offsets count from it). */
@@ -57,22 +83,29 @@ export class Framer {
   private tailFill = 0
 
   /**
-   * Feeds payload bytes `chunk[from, to)` (by default all of it); appends the messages they complete,
-   * in order, to `out`. `newSegment` when these bytes begin a segment (the default), false when they
-   * continue the segment of the previous call: segments are counted, not pieces.
+   * Feeds payload bytes `chunk[from, to)` (by default all of it), the payload of one segment or of a
+   * run of `count` segments whose payloads end at `ends[0..count)`; appends the messages they
+   * complete, in order, to `out`. Every message's segments are counted, in a run too.
    */
-  push(chunk: Uint8Array, out: Array<Uint8Array>, from = 0, to = chunk.length, newSegment = true): void {
+  push(chunk: Uint8Array, out: Array<Uint8Array>, from = 0, to = chunk.length, count = 1, ends?: Int32Array): void {
     const len = to
     let pos = from
     let start = from
     this.from = from
-    if (this.active && newSegment) this.segments++
+    if (this.active) this.segments++
+    // in a run: the segment at `pos`, and the one the current message began in
+    let seg = 0
+    let first = 0
     while (pos < len) {
       if (!this.active) {
         this.active = true
         this.remaining = 1
         this.segments = 1
         start = pos
+        if (ends !== undefined) {
+          while (ends[seg]! <= pos) seg++
+          first = seg
+        }
       }
       if (this.skip > 0) {
         const n = Math.min(this.skip, len - pos)
@@ -119,13 +152,25 @@ export class Framer {
       // close the levels that are complete; the message is whole when the outermost one is
       while (this.remaining === 0 && this.stack.length > 0) this.remaining = this.stack.pop()!
       if (this.remaining === 0 && this.skip === 0 && this.headFill === 0) {
-        out.push(this.take(chunk, start, pos))
+        const message = this.take(chunk, start, pos)
         this.active = false
         start = pos
+        if (ends !== undefined) {
+          while (ends[seg]! < pos) seg++
+          const segments = this.segments + seg - first
+          if (segments > this.freeSegments && message.length < segments * MIN_AVERAGE_SEGMENT) {
+            this.dripped = { segments, bytes: message.length }
+            return
+          }
+        }
+        out.push(message)
       }
     }
     this.scanned += len - from
-    if (this.active && len > start) this.keep(chunk, start, len)
+    if (this.active) {
+      if (ends !== undefined) this.segments += count - 1 - first
+      if (len > start) this.keep(chunk, start, len)
+    }
   }
 
   /** Keeps a piece of the pending message: large ones as views, small ones copied into the tail. */
