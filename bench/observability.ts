@@ -9,8 +9,9 @@
  *   node --conditions=@pallas-network2/source bench/observability.ts [ROUNDS=6] [3: scenario 3 only]
  */
 import "./sources.ts"
-import { Block, ChainSource, GeneratedChain, Interface, Observability, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { Block, ChainSource, GeneratedChain, Interface, Observability, PeerId, Protocols } from "@pallas-network2/core"
 import type { InterfaceEvent, Message } from "@pallas-network2/core"
+import { startResponder } from "@pallas-network2/cli/commands/DemoCommand"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -24,17 +25,7 @@ const rounds = Number(process.argv[2] ?? 6)
 const only3 = process.argv[3] === "3"
 
 const responder = (blocks: ReadonlyArray<any>) =>
-  Effect.gen(function*() {
-    const chain = yield* ChainSource.makeMemory(blocks, "generated")
-    const context = yield* Layer.build(
-      Responder.layerManager({ networkMagic: MAGIC }).pipe(
-        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provideMerge(TcpInterface.layer({ protocols: NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
-      )
-    )
-    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
-    return Context.get(context, TcpInterface.TcpListenAddress)!.port
-  })
+  Effect.flatMap(ChainSource.makeMemory(blocks, "generated"), (chain) => Effect.map(startResponder(chain, MAGIC), (r) => r.port))
 
 const session = (port: number, start: (send: (m: Message) => Effect.Effect<void>) => Effect.Effect<void>, onMessage: (m: any, send: (m: Message) => Effect.Effect<void>) => Effect.Effect<boolean>) =>
   Effect.gen(function*() {

@@ -15,12 +15,9 @@
  * Run alone: node --conditions=@pallas-network2/source bench/scenarios/diffusion.ts [FOLLOWERS] [BLOCKS] [BLOCK_MS]
  */
 import { sourceCondition } from "../sources.ts"
-import { type Block, ChainSource, GeneratedChain, Protocols, Responder } from "@pallas-network2/core"
-import * as TcpInterface from "@pallas-network2/node/TcpInterface"
-import * as Context from "effect/Context"
+import { startResponder } from "@pallas-network2/cli/commands/DemoCommand"
+import { type Block, ChainSource, GeneratedChain } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
 import * as cp from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -105,14 +102,7 @@ const json = (line: string): any => {
 const startUpstream = async (initial: ReadonlyArray<Block.ChainBlock>) => {
   const program = Effect.gen(function*() {
     const chain = yield* ChainSource.makeMemory(initial)
-    const context = yield* Layer.build(
-      Responder.layerManager({ networkMagic: MAGIC }).pipe(
-        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
-      )
-    )
-    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
-    return { chain, port: Context.get(context, TcpInterface.TcpListenAddress)!.port }
+    return { chain, port: (yield* startResponder(chain, MAGIC)).port }
   })
   let release: () => void = () => {}
   const released = new Promise<void>((r) => (release = r))

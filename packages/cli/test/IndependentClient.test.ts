@@ -5,31 +5,18 @@
  * small blocks; every header and block it receives is checked against the served bytes.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Block, Cbor, ChainSource, GeneratedChain, Protocols, ReplayChain, Responder } from "@pallas-network2/core"
-import * as TcpInterface from "@pallas-network2/node/TcpInterface"
-import * as Context from "effect/Context"
+import { Block, Cbor, ChainSource, GeneratedChain, ReplayChain } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
+import { startResponder } from "../src/commands/DemoCommand.ts"
 import * as Harmonic from "./support/harmonicClient.ts"
 
 const MAGIC = 42
 
 const serve = (blocks: ReadonlyArray<Block.ChainBlock>) =>
-  Effect.gen(function*() {
-    const chain = yield* ChainSource.makeMemory(blocks)
-    const context = yield* Layer.build(
-      Responder.layerManager({ networkMagic: MAGIC }).pipe(
-        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
-      )
-    )
-    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
-    return Context.get(context, TcpInterface.TcpListenAddress)!.port
-  })
+  Effect.flatMap(ChainSource.makeMemory(blocks), (chain) => Effect.map(startResponder(chain, MAGIC), (r) => r.port))
 
 describe("@harmoniclabs/ouroboros-miniprotocols-ts against our responder", () => {
   const blocks = GeneratedChain.generate({ blocks: 40, seed: 11, minBodySize: 200, maxBodySize: 2000 })
@@ -79,14 +66,7 @@ describe("@harmoniclabs client following a live chain from its tip", () => {
     Effect.gen(function*() {
       const blocks = GeneratedChain.generate({ blocks: 30, seed: 12, minBodySize: 200, maxBodySize: 1500 })
       const chain = yield* ReplayChain.make(blocks, { start: 10, blockTime: "300 millis" })
-      const context = yield* Layer.build(
-        Responder.layerManager({ networkMagic: MAGIC }).pipe(
-          Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-          Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
-        )
-      )
-      yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
-      const port = Context.get(context, TcpInterface.TcpListenAddress)!.port
+      const { port } = yield* startResponder(chain, MAGIC)
       const { mplexer } = yield* Harmonic.connect(port)
       assert.strictEqual((yield* Harmonic.handshake(mplexer, MAGIC))._tag, "Accept")
       const sync = Harmonic.chainSync(mplexer)

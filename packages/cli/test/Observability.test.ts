@@ -7,14 +7,13 @@
  *   receiver on node:http: the spans arrive with their parents, the metrics, and the logs carry the peer.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { type Block, ChainSource, GeneratedChain, Initiator, Observability, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { type Block, ChainSource, GeneratedChain, Initiator, Observability, PeerId, Protocols } from "@pallas-network2/core"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as References from "effect/References"
-import * as Stream from "effect/Stream"
 import * as http from "node:http"
 import type * as net from "node:net"
 import parsePrometheus, { type Family } from "parse-prometheus-text-format"
@@ -26,17 +25,9 @@ const MAGIC = 42
 
 /** A responder on a free loopback port serving `blocks`, its metrics in `registry`. */
 const responder = (blocks: ReadonlyArray<Block.ChainBlock>, registry: Metric.MetricRegistry) =>
-  Effect.gen(function*() {
-    const chain = yield* ChainSource.makeMemory(blocks, "generated")
-    const context = yield* Layer.build(
-      Responder.layerManager({ networkMagic: MAGIC }).pipe(
-        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
-      )
-    )
-    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
-    return Context.get(context, TcpInterface.TcpListenAddress)!.port
-  }).pipe(Effect.provideService(Metric.MetricRegistry, registry))
+  Effect.flatMap(ChainSource.makeMemory(blocks, "generated"), (chain) => Effect.map(DemoCommand.startResponder(chain, MAGIC), (r) => r.port)).pipe(
+    Effect.provideService(Metric.MetricRegistry, registry)
+  )
 
 const value = (families: ReadonlyArray<Family>, name: string, labels: Record<string, string> = {}): number => {
   const family = families.find((f) => f.name === name)

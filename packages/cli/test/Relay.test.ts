@@ -7,7 +7,7 @@
  * client on the relay's port and socket.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Block, Cbor, ChainSource, GeneratedChain, Initiator, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { Block, Cbor, ChainSource, GeneratedChain, Initiator, PeerId, Protocols } from "@pallas-network2/core"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as ChainStore from "@pallas-network2/node/ChainStore"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
@@ -24,6 +24,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import { startResponder } from "../src/commands/DemoCommand.ts"
 import * as Serve from "../src/commands/Serve.ts"
 import * as Harmonic from "./support/harmonicClient.ts"
 import * as HarmonicLocal from "./support/harmonicLocal.ts"
@@ -46,14 +47,7 @@ const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, R>, wit
 const upstream = (initial: ReadonlyArray<Block.ChainBlock>) =>
   Effect.gen(function*() {
     const chain = yield* ChainSource.makeMemory(initial)
-    const context = yield* Layer.build(
-      Responder.layerManager({ networkMagic: MAGIC }).pipe(
-        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
-      )
-    )
-    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
-    return { chain, peer: PeerId.tcp("127.0.0.1", Context.get(context, TcpInterface.TcpListenAddress)!.port) }
+    return { chain, peer: (yield* startResponder(chain, MAGIC)).peer }
   })
 
 /** A relay in its own scope, with its sync running; `close` stops it. */

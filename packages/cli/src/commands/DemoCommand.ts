@@ -41,20 +41,25 @@ export const peerTable = (figures: ReadonlyArray<Observability.PeerFigures>, pee
   return { rows, text: `per peer (from the metrics):\n${text}` }
 }
 
-/** Starts one responder on a free loopback port; returns its address. */
-const startResponder = (chain: ChainSource.ChainSourceShape) =>
+/**
+ * A node-to-node responder over TCP serving `chain` on a free 127.0.0.1 port until the scope closes,
+ * its events drained so it is never held back: its port and peer id. The demo starts its responders
+ * with it.
+ *
+ * @category constructors
+ * @since 0.2.0
+ */
+export const startResponder = (chain: ChainSource.ChainSourceShape, networkMagic: number = MAGIC) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      Responder.layerManager({ networkMagic: MAGIC }).pipe(
+      Responder.layerManager({ networkMagic }).pipe(
         Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
         Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
       )
     )
-    const bound = Context.get(context, TcpInterface.TcpListenAddress)!
-    // drain the responder's events so it is never held back
-    const manager = Context.get(context, Responder.ResponderManager)
-    yield* Effect.forkScoped(Stream.runDrain(manager.events))
-    return PeerId.tcp("127.0.0.1", bound.port)
+    const { port } = Context.get(context, TcpInterface.TcpListenAddress)!
+    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
+    return { port, peer: PeerId.tcp("127.0.0.1", port) }
   })
 
 
@@ -84,7 +89,7 @@ export const demo = (options: { readonly chain?: string | undefined; readonly bl
       { event: "start", blocks: blocks.length, synthetic: options.chain === undefined, responders: options.peers }
     )
     const peers: Array<PeerId> = []
-    for (let i = 0; i < options.peers; i++) peers.push(yield* startResponder(chain))
+    for (let i = 0; i < options.peers; i++) peers.push((yield* startResponder(chain)).peer)
     const expected = Demo.expectedChain(blocks)
     const initiator = yield* Layer.build(
       Initiator.managerLayer().pipe(
