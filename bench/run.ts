@@ -92,6 +92,33 @@ const medianOf = (xs: ReadonlyArray<number>): number => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
+/**
+ * Scenario `id`'s fresh-process runs (4 and 7): `once` run `runs` times, each run's figures printed;
+ * a run that throws is a failure of that run, and the others go on.
+ */
+const freshRuns = async <F>(id: string, title: string, once: () => Promise<F>): Promise<Array<F>> => {
+  process.stderr.write(`\n# ${id}: ${title}\n`)
+  const runsOf: Array<F> = []
+  for (let r = 0; r < runs; r++) {
+    try {
+      const f = await once()
+      runsOf.push(f)
+      process.stderr.write(`  run ${r + 1}: ${JSON.stringify(f)}\n`)
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e)
+      failures.push({ scenario: id.split("-")[0]!, side: `run ${r + 1}`, error, runs: 1 })
+      process.stderr.write(`  FAILED run ${r + 1}: ${error}\n`)
+    }
+  }
+  return runsOf
+}
+
+/** One side of a fresh-process scenario: a figure picked from each run, with its median and range. */
+const sideOf = <F>(runsOf: ReadonlyArray<F>, name: string, pick: (f: F) => number) => {
+  const xs = runsOf.map(pick)
+  return { name, runs: xs, median: medianOf(xs), min: Math.min(...xs), max: Math.max(...xs) }
+}
+
 /** Runs `f` with a side process started (printing its port) and stops the process after. */
 const withProcess = async <A>(script: string, args: ReadonlyArray<string>, f: (child: cp.ChildProcess, port: number) => Promise<A>): Promise<A> => {
   const { child, line } = await spawnWithPort(script, args)
@@ -289,29 +316,14 @@ if (want("4")) {
   const keepAliveMs = 1000
   const measureMs = quick ? 2000 : 10_000
   const title = `${connections} node-to-node connections from one client process (ConnectionPool, as under TcpInterface) to one responder process on 127.0.0.1: handshake, chain-sync until MsgAwaitReply at the tip, then a keep-alive per connection every ${keepAliveMs} ms (10x the reference's 10 s), event-loop delay over ${measureMs / 1000} s; fresh processes each run, no warm-up`
-  process.stderr.write(`\n# 4-scale: ${title}\n`)
-  const runsOf: Array<ScaleFigures> = []
-  for (let r = 0; r < runs; r++) {
-    try {
-      const f = await scaleRun(connections, keepAliveMs, measureMs)
-      runsOf.push(f)
-      process.stderr.write(`  run ${r + 1}: ${JSON.stringify(f)}\n`)
-    } catch (e) {
-      const error = e instanceof Error ? e.message : String(e)
-      failures.push({ scenario: "4", side: `run ${r + 1}`, error, runs: 1 })
-      process.stderr.write(`  FAILED run ${r + 1}: ${error}\n`)
-    }
-  }
+  const runsOf = await freshRuns("4-scale", title, () => scaleRun(connections, keepAliveMs, measureMs))
   const figures = (
     id: string,
     unit: string,
     goal: string,
     sides: ReadonlyArray<[string, (f: ScaleFigures) => number]>
   ): ScenarioResult => {
-    const ss = sides.map(([name, pick]) => {
-      const xs = runsOf.map(pick)
-      return { name, runs: xs, median: medianOf(xs), min: Math.min(...xs), max: Math.max(...xs) }
-    })
+    const ss = sides.map(([name, pick]) => sideOf(runsOf, name, pick))
     // the full description once, on the first of the four
     return { id, title: id === "4-scale-establish" ? title : "the same runs", unit, goal, sides: ss, ratios: [], extra: { connections, keepAliveMs, measureMs } }
   }
@@ -353,23 +365,8 @@ if (want("7")) {
   const blocks = quick ? 10 : 20
   const blockMs = 500
   const title = `diffusion: an upstream (the Responder over a generated chain in memory, bodies up to 64 000 bytes, in the bench process) appending a block every ${blockMs} ms -> one \`network2 relay\` process -> ${followers} downstream followers (one process, ${followers} node-to-node connections, chain-sync at the tip) over loopback TCP; milliseconds from the append upstream to each follower's MsgRollForward of that block, over ${blocks} blocks after 3 of warm-up (every block x follower); fresh processes each run`
-  process.stderr.write(`\n# 7-diffusion: ${title}\n`)
-  const runsOf: Array<DiffusionFigures> = []
-  for (let r = 0; r < runs; r++) {
-    try {
-      const f = await diffusionRun(followers, blocks, blockMs)
-      runsOf.push(f)
-      process.stderr.write(`  run ${r + 1}: ${JSON.stringify(f)}\n`)
-    } catch (e) {
-      const error = e instanceof Error ? e.message : String(e)
-      failures.push({ scenario: "7", side: `run ${r + 1}`, error, runs: 1 })
-      process.stderr.write(`  FAILED run ${r + 1}: ${error}\n`)
-    }
-  }
-  const side = (name: string, pick: (f: DiffusionFigures) => number) => {
-    const xs = runsOf.map(pick)
-    return { name, runs: xs, median: medianOf(xs), min: Math.min(...xs), max: Math.max(...xs) }
-  }
+  const runsOf = await freshRuns("7-diffusion", title, () => diffusionRun(followers, blocks, blockMs))
+  const side = (name: string, pick: (f: DiffusionFigures) => number) => sideOf(runsOf, name, pick)
   results.push({
     id: "7-diffusion",
     title,

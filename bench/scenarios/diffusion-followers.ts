@@ -12,21 +12,15 @@
  * `report BLOCK_NO` (waits up to 10 s until every follower has BLOCK_NO, then prints
  * `{"arrivals": {blockNo: [ms per follower]}, "missing": n}`), `quit`.
  */
-import { Block, ConnectionPool, Protocols } from "@pallas-network2/core"
-import type { InterfaceEvent, PeerId } from "@pallas-network2/core"
-import * as Deferred from "effect/Deferred"
+import { Block, Protocols } from "@pallas-network2/core"
+import type { PeerId } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
-import * as readline from "node:readline"
-import { dialTo } from "../../packages/node/src/internal/dialTo.ts"
+import { commandLoop, poolClients, runSide } from "./poolClient.ts"
 
-const { ChainSync, Handshake, NodeToNode } = Protocols
-export const MAGIC = 764824073
+const { ChainSync } = Protocols
 const [portArg, countArg, tipArg] = process.argv.slice(2)
-const port = Number(portArg)
 const count = Number(countArg)
 const tipBlockNo = Number(tipArg)
-const clock = () => performance.timeOrigin + performance.now()
 
 interface Follower {
   readonly id: PeerId
@@ -35,89 +29,51 @@ interface Follower {
 }
 
 const program = Effect.gen(function*() {
-  const pool = yield* ConnectionPool.make(dialTo("127.0.0.1", port, 30_000), { protocols: NodeToNode.protocols })
-  const followers = new Map<string, Follower>()
-  const ready = yield* Deferred.make<void, Error>()
   const arrivals = new Map<number, Array<number>>()
-  let atTip = 0
-  const send = (peer: PeerId, message: any) => pool.dispatch({ _tag: "Send", peer, message })
-
-  const onEvent = (e: InterfaceEvent): Effect.Effect<void> =>
-    Effect.gen(function*() {
-      const f = followers.get(e.peer)
-      if (f === undefined) return
-      if (e._tag === "Disconnected" || e._tag === "Error") {
-        yield* Deferred.fail(ready, new Error(`${e.peer}: ${e._tag} ${e._tag === "Error" ? String(e.error) : ""}`))
-        return
-      }
-      if (e._tag !== "Recv") return
-      const t = clock()
-      for (const m of e.messages as ReadonlyArray<any>) {
-        switch (m._tag) {
-          case "MsgAcceptVersion":
-            yield* send(f.id, ChainSync.make.requestNext())
-            break
-          case "MsgRefuse":
-            yield* Deferred.fail(ready, new Error(`${f.id}: handshake refused`))
-            break
-          case "MsgRollBackward":
-            yield* send(f.id, ChainSync.make.requestNext())
-            break
-          case "MsgRollForward": {
-            const blockNo = Block.headerInfo(m.header).blockNo
-            f.highest = Math.max(f.highest, blockNo)
-            if (f.atTip) {
-              const list = arrivals.get(blockNo) ?? []
-              list.push(t)
-              arrivals.set(blockNo, list)
-            }
-            yield* send(f.id, ChainSync.make.requestNext())
-            break
+  const clients = yield* poolClients<Follower>({
+    port: Number(portArg),
+    count,
+    prefix: "follower",
+    make: (id) => ({ id, highest: -1, atTip: false }),
+    onMessage: (f, m, at, { reached, send }) => {
+      switch (m._tag) {
+        case "MsgAcceptVersion":
+        case "MsgRollBackward":
+          return send(f.id, ChainSync.make.requestNext())
+        case "MsgRollForward": {
+          const blockNo = Block.headerInfo(m.header).blockNo
+          f.highest = Math.max(f.highest, blockNo)
+          if (f.atTip) {
+            const list = arrivals.get(blockNo) ?? []
+            list.push(performance.timeOrigin + at)
+            arrivals.set(blockNo, list)
           }
-          case "MsgAwaitReply":
-            if (!f.atTip && f.highest >= tipBlockNo) {
-              f.atTip = true
-              if (++atTip === count) yield* Deferred.succeed(ready, undefined)
-            }
-            break
+          return send(f.id, ChainSync.make.requestNext())
         }
+        case "MsgAwaitReply":
+          if (f.atTip || f.highest < tipBlockNo) return Effect.void
+          f.atTip = true
+          return reached
+        default:
+          return Effect.void
       }
-    })
-  yield* Effect.forkScoped(Stream.runForEach(pool.events, onEvent))
+    }
+  })
+  const ms = yield* clients.connectAll
+  process.stdout.write(JSON.stringify({ ready: true, ms }) + "\n")
 
-  const started = performance.now()
-  for (let i = 0; i < count; i++) {
-    const id = `follower-${i}` as PeerId
-    followers.set(id, { id, highest: -1, atTip: false })
-    yield* pool.dispatch({ _tag: "Connect", peer: id })
-    yield* send(id, Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC })))
-  }
-  yield* Deferred.await(ready)
-  process.stdout.write(JSON.stringify({ ready: true, ms: performance.now() - started }) + "\n")
-
-  const lines = readline.createInterface({ input: process.stdin })
-  yield* Effect.callback<void>((resume) => {
-    lines.on("line", (line) => {
-      const report = /^report (\d+)$/.exec(line)
-      if (report !== null) {
-        const last = Number(report[1])
-        const deadline = performance.now() + 10_000
-        const check = () => {
-          const got = arrivals.get(last)?.length ?? 0
-          if (got < count && performance.now() < deadline) return void setTimeout(check, 20)
-          process.stdout.write(JSON.stringify({ arrivals: Object.fromEntries(arrivals), missing: count - got }) + "\n")
-        }
-        check()
-      } else if (line === "quit") resume(Effect.void)
-    })
-    lines.on("close", () => resume(Effect.void))
+  yield* commandLoop((line) => {
+    const report = /^report (\d+)$/.exec(line)
+    if (report === null) return
+    const last = Number(report[1])
+    const deadline = performance.now() + 10_000
+    const check = () => {
+      const got = arrivals.get(last)?.length ?? 0
+      if (got < count && performance.now() < deadline) return void setTimeout(check, 20)
+      process.stdout.write(JSON.stringify({ arrivals: Object.fromEntries(arrivals), missing: count - got }) + "\n")
+    }
+    check()
   })
 }).pipe(Effect.scoped)
 
-Effect.runPromise(program).then(
-  () => process.exit(0),
-  (e) => {
-    process.stdout.write(JSON.stringify({ error: String(e) }) + "\n")
-    process.exit(1)
-  }
-)
+runSide(program)

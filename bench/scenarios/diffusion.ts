@@ -14,20 +14,17 @@
  *
  * Run alone: node --conditions=@pallas-network2/source bench/scenarios/diffusion.ts [FOLLOWERS] [BLOCKS] [BLOCK_MS]
  */
-import { sourceCondition } from "../sources.ts"
+import "../sources.ts"
 import { startResponder } from "@pallas-network2/cli/commands/DemoCommand"
 import { type Block, ChainSource, GeneratedChain } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
-import * as cp from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import * as readline from "node:readline"
-import { root, waitExit } from "./util.ts"
+import { json, lineChild, root, runAlone, sleep, stopChild } from "./util.ts"
 
 const MAGIC = 764824073
 const clock = () => performance.timeOrigin + performance.now()
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** One run's figures (milliseconds). */
 export interface DiffusionFigures {
@@ -47,55 +44,6 @@ const quantile = (xs: ReadonlyArray<number>, q: number): number => {
   if (xs.length === 0) return Number.NaN
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!
-}
-
-/** A child speaking lines on stdout: `next` resolves with the next line (or fails when it exits). */
-const lineChild = (args: ReadonlyArray<string>, stdout: "lines" | "log") => {
-  const child = cp.spawn(process.execPath, [sourceCondition, ...args], { stdio: ["pipe", "pipe", "pipe"], cwd: root })
-  let log = ""
-  const waiting: Array<(line: string) => void> = []
-  const early: Array<string> = []
-  readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-    if (stdout === "log") {
-      log += `${line}\n`
-      return
-    }
-    const w = waiting.shift()
-    if (w !== undefined) w(line)
-    else early.push(line)
-  })
-  child.stderr!.on("data", (d) => (log += d.toString()))
-  const next = (timeoutMs: number) =>
-    new Promise<string>((resolve, reject) => {
-      const e = early.shift()
-      if (e !== undefined) return resolve(e)
-      const timer = setTimeout(() => reject(new Error(`${args[0]}: no answer in ${timeoutMs} ms`)), timeoutMs)
-      child.once("exit", (code) => reject(new Error(`${args[0]} exited with ${code}: ${log.slice(-500)}`)))
-      waiting.push((line) => {
-        clearTimeout(timer)
-        resolve(line)
-      })
-    })
-  /** Waits until the child's output (stdout when logging, and stderr) matches. */
-  const waitFor = (pattern: RegExp, timeoutMs: number) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const deadline = Date.now() + timeoutMs
-      const check = () => {
-        const m = pattern.exec(log)
-        if (m !== null) return resolve(m)
-        if (child.exitCode !== null) return reject(new Error(`${args[0]} exited with ${child.exitCode}: ${log.slice(-500)}`))
-        if (Date.now() > deadline) return reject(new Error(`${args[0]}: ${pattern} not seen in ${timeoutMs} ms: ${log.slice(-500)}`))
-        setTimeout(check, 20)
-      }
-      check()
-    })
-  return { child, next, waitFor }
-}
-
-const json = (line: string): any => {
-  const v = JSON.parse(line)
-  if (v.error !== undefined) throw new Error(v.error)
-  return v
 }
 
 /** The upstream in this process: a Responder over a memory chain on a free port, until `close`. */
@@ -124,16 +72,15 @@ export const diffusionRun = async (followers: number, blocks: number, blockMs: n
   const chain = GeneratedChain.generate({ blocks: initialCount + warmup + blocks, maxBodySize: 64_000, minBodySize: 1000 })
   const up = await startUpstream(chain.slice(0, initialCount))
   const db = fs.mkdtempSync(path.join(os.tmpdir(), "bench-diffusion-"))
-  const relay = lineChild([
-    path.join(root, "packages/cli/bin/network2.js"),
+  const relay = lineChild(path.join(root, "packages/cli/bin/network2.js"), [
     "relay", "--db", db, "--peer", `127.0.0.1:${up.port}`, "--port", "0", "--magic", String(MAGIC),
     "--per-ip-limit", String(followers + 10), "--hard-limit", String(followers + 50), "--soft-limit", String(followers + 40)
-  ], "log")
+  ], { stdout: "log" })
   let downstream: ReturnType<typeof lineChild> | undefined
   try {
     const listening = await relay.waitFor(/listening on 127\.0\.0\.1:(\d+)/, 30_000)
     const relayPort = Number(listening[1])
-    downstream = lineChild(["bench/scenarios/diffusion-followers.ts", String(relayPort), String(followers), String(initialCount - 1)], "lines")
+    downstream = lineChild("bench/scenarios/diffusion-followers.ts", [String(relayPort), String(followers), String(initialCount - 1)])
     json(await downstream.next(120_000))
     const produced = new Map<number, number>()
     for (const b of chain.slice(initialCount)) {
@@ -164,16 +111,8 @@ export const diffusionRun = async (followers: number, blocks: number, blockMs: n
       missing
     }
   } finally {
-    if (downstream !== undefined) {
-      downstream.child.stdin!.end("quit\n")
-      const timer = setTimeout(() => downstream!.child.kill("SIGKILL"), 10_000)
-      await waitExit(downstream.child)
-      clearTimeout(timer)
-    }
-    relay.child.kill("SIGINT")
-    const timer = setTimeout(() => relay.child.kill("SIGKILL"), 10_000)
-    await waitExit(relay.child)
-    clearTimeout(timer)
+    if (downstream !== undefined) await stopChild(downstream.child, "quit")
+    await stopChild(relay.child, "SIGINT")
     up.close()
     fs.rmSync(db, { recursive: true, force: true })
   }
@@ -181,14 +120,5 @@ export const diffusionRun = async (followers: number, blocks: number, blockMs: n
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [n, b, ms] = process.argv.slice(2).map(Number)
-  diffusionRun(n || 100, b || 20, ms || 500).then(
-    (f) => {
-      process.stdout.write(JSON.stringify(f, null, 2) + "\n")
-      process.exit(0)
-    },
-    (e) => {
-      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`)
-      process.exit(1)
-    }
-  )
+  runAlone(() => diffusionRun(n || 100, b || 20, ms || 500))
 }

@@ -17,22 +17,16 @@
  * again after a last-resort GC;
  * SCALE_HEAP_SNAPSHOT=DIR writes heap snapshots before connecting and once all are ready.
  */
-import { ConnectionPool, Protocols } from "@pallas-network2/core"
+import { Protocols } from "@pallas-network2/core"
 import type { PeerId } from "@pallas-network2/core"
-import type { InterfaceEvent } from "@pallas-network2/core"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
-import * as readline from "node:readline"
 import * as v8 from "node:v8"
 import { monitorEventLoopDelay } from "node:perf_hooks"
-import { dialTo } from "../../packages/node/src/internal/dialTo.ts"
+import { commandLoop, poolClients, runSide } from "./poolClient.ts"
 
-const { ChainSync, Handshake, KeepAlive, NodeToNode } = Protocols
-const MAGIC = 764824073
+const { ChainSync, KeepAlive } = Protocols
 const [portArg, countArg, intervalArg] = process.argv.slice(2)
-const port = Number(portArg)
 const count = Number(countArg)
 const keepAliveMs = Number(intervalArg)
 
@@ -84,65 +78,38 @@ interface Peer {
 }
 
 const program = Effect.gen(function*() {
-  const pool = yield* ConnectionPool.make(dialTo("127.0.0.1", port, 30_000), { protocols: NodeToNode.protocols })
-  const peers = new Map<string, Peer>()
-  const ready = yield* Deferred.make<void, Error>()
-  let atTip = 0
   let answered = 0
-  const send = (peer: PeerId, message: any) => pool.dispatch({ _tag: "Send", peer, message })
-
-  const onEvent = (e: InterfaceEvent): Effect.Effect<void> =>
-    Effect.gen(function*() {
-      const p = peers.get(e.peer)
-      if (p === undefined) return
-      if (e._tag === "Disconnected" || e._tag === "Error") {
-        yield* Deferred.fail(ready, new Error(`${e.peer}: ${e._tag} ${e._tag === "Error" ? String(e.error) : ""}`))
-        return
+  const clients = yield* poolClients<Peer>({
+    port: Number(portArg),
+    count,
+    prefix: "scale",
+    make: (id) => ({ id, atTip: false, cookie: 0, outstanding: false }),
+    onMessage: (p, m, _at, { fail, reached, send }) => {
+      switch (m._tag) {
+        case "MsgAcceptVersion":
+          if (!process.env.SCALE_HANDSHAKE_ONLY) return send(p.id, ChainSync.make.requestNext())
+          p.atTip = true
+          return reached
+        case "MsgRollBackward":
+        case "MsgRollForward":
+          return p.atTip ? Effect.void : send(p.id, ChainSync.make.requestNext())
+        case "MsgAwaitReply":
+          p.atTip = true
+          return reached
+        case "MsgKeepAliveResponse":
+          p.outstanding = false
+          answered++
+          return m.cookie === p.cookie ? Effect.void : fail(`${p.id}: cookie ${m.cookie} for ${p.cookie}`)
+        default:
+          return Effect.void
       }
-      if (e._tag !== "Recv") return
-      for (const m of e.messages as ReadonlyArray<any>) {
-        switch (m._tag) {
-          case "MsgAcceptVersion":
-            if (process.env.SCALE_HANDSHAKE_ONLY) {
-              p.atTip = true
-              if (++atTip === count) yield* Deferred.succeed(ready, undefined)
-              break
-            }
-            yield* send(p.id, ChainSync.make.requestNext())
-            break
-          case "MsgRefuse":
-            yield* Deferred.fail(ready, new Error(`${p.id}: handshake refused`))
-            break
-          case "MsgRollBackward":
-          case "MsgRollForward":
-            if (!p.atTip) yield* send(p.id, ChainSync.make.requestNext())
-            break
-          case "MsgAwaitReply":
-            p.atTip = true
-            atTip++
-            if (atTip === count) yield* Deferred.succeed(ready, undefined)
-            break
-          case "MsgKeepAliveResponse":
-            if (m.cookie !== p.cookie) yield* Deferred.fail(ready, new Error(`${p.id}: cookie ${m.cookie} for ${p.cookie}`))
-            p.outstanding = false
-            answered++
-            break
-        }
-      }
-    })
-  yield* Effect.forkScoped(Stream.runForEach(pool.events, onEvent))
+    }
+  })
+  const { peers, pool, send } = clients
 
   const before = memory()
   if (process.env.SCALE_HEAP_SNAPSHOT) v8.writeHeapSnapshot(`${process.env.SCALE_HEAP_SNAPSHOT}/before.heapsnapshot`)
-  const started = performance.now()
-  for (let i = 0; i < count; i++) {
-    const id = `scale-${i}` as PeerId
-    peers.set(id, { id, atTip: false, cookie: 0, outstanding: false })
-    yield* pool.dispatch({ _tag: "Connect", peer: id })
-    yield* send(id, Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC })))
-  }
-  yield* Deferred.await(ready)
-  const establishMs = performance.now() - started
+  const establishMs = yield* clients.connectAll
   const after = memory()
   if (process.env.SCALE_HEAP_SNAPSHOT) v8.writeHeapSnapshot(`${process.env.SCALE_HEAP_SNAPSHOT}/after.heapsnapshot`)
 
@@ -176,30 +143,19 @@ const program = Effect.gen(function*() {
 
   const lag = monitorEventLoopDelay({ resolution: 1 })
   lag.enable()
-  const lines = readline.createInterface({ input: process.stdin })
-  yield* Effect.callback<void>((resume) => {
-    lines.on("line", (line) => {
-      if (line === "lag") {
-        process.stdout.write(JSON.stringify({
-          p50: lag.percentile(50) / 1e6,
-          p99: lag.percentile(99) / 1e6,
-          max: lag.max / 1e6,
-          keepAlivesAnswered: answered,
-          rss: process.memoryUsage().rss,
-          connections: peers.size
-        }) + "\n")
-        lag.reset()
-        answered = 0
-      } else if (line === "quit") resume(Effect.void)
-    })
-    lines.on("close", () => resume(Effect.void))
+  yield* commandLoop((line) => {
+    if (line !== "lag") return
+    process.stdout.write(JSON.stringify({
+      p50: lag.percentile(50) / 1e6,
+      p99: lag.percentile(99) / 1e6,
+      max: lag.max / 1e6,
+      keepAlivesAnswered: answered,
+      rss: process.memoryUsage().rss,
+      connections: peers.size
+    }) + "\n")
+    lag.reset()
+    answered = 0
   })
 }).pipe(Effect.scoped)
 
-Effect.runPromise(program).then(
-  () => process.exit(0),
-  (e) => {
-    process.stdout.write(JSON.stringify({ error: String(e) }) + "\n")
-    process.exit(1)
-  }
-)
+runSide(program)

@@ -4,10 +4,7 @@
  * the tip, the memory each side gained per connection (heap + external after a GC, and RSS), and the
  * event-loop delay of both sides over `measureMs` while keep-alives flow.
  */
-import { sourceCondition } from "../sources.ts"
-import * as cp from "node:child_process"
-import * as readline from "node:readline"
-import { root, waitExit } from "./util.ts"
+import { json, lineChild, runAlone, sleep, stopChild } from "./util.ts"
 
 /** One run's figures. */
 export interface ScaleFigures {
@@ -29,53 +26,16 @@ export interface ScaleFigures {
   readonly keepAlivesAnswered: number
 }
 
-/** A child process speaking JSON lines: `ask` writes a line and resolves with the next line printed. */
-const lineChild = (script: string, args: ReadonlyArray<string>) => {
-  const child = cp.spawn(process.execPath, ["--expose-gc", sourceCondition, ...(process.env.SCALE_NODE_FLAGS ?? "").split(" ").filter((f) => f !== ""), script, ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root })
-  const waiting: Array<(line: string) => void> = []
-  const early: Array<string> = []
-  readline.createInterface({ input: child.stdout! }).on("line", (line) => {
-    const w = waiting.shift()
-    if (w !== undefined) w(line)
-    else early.push(line)
-  })
-  const next = (timeoutMs: number) =>
-    new Promise<string>((resolve, reject) => {
-      const e = early.shift()
-      if (e !== undefined) return resolve(e)
-      const timer = setTimeout(() => reject(new Error(`${script}: no answer in ${timeoutMs} ms`)), timeoutMs)
-      const onExit = (code: number | null) => reject(new Error(`${script} exited with ${code}`))
-      child.once("exit", onExit)
-      waiting.push((line) => {
-        clearTimeout(timer)
-        child.off("exit", onExit)
-        resolve(line)
-      })
-    })
-  const ask = (command: string, timeoutMs = 30_000) => {
-    child.stdin!.write(`${command}\n`)
-    return next(timeoutMs)
-  }
-  return { child, next, ask }
-}
-
-const json = (line: string): any => {
-  const v = JSON.parse(line)
-  if (v.error !== undefined) throw new Error(v.error)
-  return v
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 /** Runs scenario 4 once. */
 export const scaleRun = async (connections: number, keepAliveMs: number, measureMs: number): Promise<ScaleFigures> => {
-  const responder = lineChild("bench/scenarios/responder-process.ts", ["scale", "20"])
+  const nodeArgs = ["--expose-gc", ...(process.env.SCALE_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "")]
+  const responder = lineChild("bench/scenarios/responder-process.ts", ["scale", "20"], { nodeArgs, stderr: "inherit" })
   let client: ReturnType<typeof lineChild> | undefined
   try {
     const port = Number(await responder.next(30_000))
     await sleep(500) // let start-up garbage settle before the baseline
     const r0 = json(await responder.ask("mem"))
-    client = lineChild("bench/scenarios/scale-client.ts", [String(port), String(connections), String(keepAliveMs)])
+    client = lineChild("bench/scenarios/scale-client.ts", [String(port), String(connections), String(keepAliveMs)], { nodeArgs, stderr: "inherit" })
     const established = json(await client.next(120_000))
     if (established.connections !== connections) throw new Error(`${established.connections} of ${connections} connections`)
     const r1 = json(await responder.ask("mem"))
@@ -102,28 +62,13 @@ export const scaleRun = async (connections: number, keepAliveMs: number, measure
       keepAlivesAnswered: cLag.keepAlivesAnswered
     }
   } finally {
-    if (client !== undefined) {
-      client.child.stdin!.end("quit\n")
-      const timer = setTimeout(() => client!.child.kill("SIGKILL"), 10_000)
-      await waitExit(client.child)
-      clearTimeout(timer)
-    }
-    responder.child.kill("SIGTERM")
-    await waitExit(responder.child)
+    if (client !== undefined) await stopChild(client.child, "quit")
+    await stopChild(responder.child, "SIGTERM")
   }
 }
 
 // run alone: node bench/scenarios/scale.ts [CONNECTIONS] [KEEPALIVE_MS] [MEASURE_MS]
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [n, k, m] = process.argv.slice(2).map(Number)
-  scaleRun(n || 1000, k || 1000, m || 5000).then(
-    (f) => {
-      process.stdout.write(JSON.stringify(f, null, 2) + "\n")
-      process.exit(0)
-    },
-    (e) => {
-      process.stderr.write(`${e}\n`)
-      process.exit(1)
-    }
-  )
+  runAlone(() => scaleRun(n || 1000, k || 1000, m || 5000))
 }

@@ -41,6 +41,100 @@ export const waitExit = (child: cp.ChildProcess) =>
     else child.once("exit", (code) => resolve(code))
   })
 
+/** Stops a child: `quit` on its stdin, or `signal`; SIGKILL when it has not exited 10 s later. */
+export const stopChild = async (child: cp.ChildProcess, how: "quit" | NodeJS.Signals): Promise<void> => {
+  if (how === "quit") child.stdin!.end("quit\n")
+  else child.kill(how)
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000)
+  await waitExit(child)
+  clearTimeout(timer)
+}
+
+/** A side process's JSON line; a line `{"error": ...}` is thrown. */
+export const json = (line: string): any => {
+  const v = JSON.parse(line)
+  if (v.error !== undefined) throw new Error(v.error)
+  return v
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * A child `node <nodeArgs> script args` speaking lines on stdout: `next` resolves with the next line
+ * (or fails when it exits or `timeoutMs` passes), `ask` writes a command line first. With
+ * `stdout: "log"` its stdout is kept in the log instead, read by `waitFor`; its stderr goes to the log
+ * too unless `stderr: "inherit"`.
+ */
+export const lineChild = (
+  script: string,
+  args: ReadonlyArray<string>,
+  options: { readonly nodeArgs?: ReadonlyArray<string>; readonly stdout?: "lines" | "log"; readonly stderr?: "log" | "inherit" } = {}
+) => {
+  const child: cp.ChildProcess = cp.spawn(process.execPath, [sourceCondition, ...(options.nodeArgs ?? []), script, ...args], {
+    stdio: ["pipe", "pipe", options.stderr === "inherit" ? "inherit" : "pipe"],
+    cwd: root
+  })
+  let log = ""
+  const waiting: Array<(line: string) => void> = []
+  const early: Array<string> = []
+  readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+    if (options.stdout === "log") {
+      log += `${line}\n`
+      return
+    }
+    const w = waiting.shift()
+    if (w !== undefined) w(line)
+    else early.push(line)
+  })
+  child.stderr?.on("data", (d: Buffer) => (log += d.toString()))
+  const exitedWith = (code: number | null) => new Error(`${script} exited with ${code}: ${log.slice(-500)}`)
+  const next = (timeoutMs: number) =>
+    new Promise<string>((resolve, reject) => {
+      const e = early.shift()
+      if (e !== undefined) return resolve(e)
+      const timer = setTimeout(() => reject(new Error(`${script}: no answer in ${timeoutMs} ms`)), timeoutMs)
+      const onExit = (code: number | null) => reject(exitedWith(code))
+      child.once("exit", onExit)
+      waiting.push((line) => {
+        clearTimeout(timer)
+        child.off("exit", onExit)
+        resolve(line)
+      })
+    })
+  const ask = (command: string, timeoutMs = 30_000) => {
+    child.stdin!.write(`${command}\n`)
+    return next(timeoutMs)
+  }
+  /** Waits until the child's log matches. */
+  const waitFor = (pattern: RegExp, timeoutMs: number) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const deadline = Date.now() + timeoutMs
+      const check = () => {
+        const m = pattern.exec(log)
+        if (m !== null) return resolve(m)
+        if (child.exitCode !== null) return reject(exitedWith(child.exitCode))
+        if (Date.now() > deadline) return reject(new Error(`${script}: ${pattern} not seen in ${timeoutMs} ms: ${log.slice(-500)}`))
+        setTimeout(check, 20)
+      }
+      check()
+    })
+  return { child, next, ask, waitFor }
+}
+
+/** Runs a scenario alone from the command line: its figures as JSON on stdout, exit 0; or the error, exit 1. */
+export const runAlone = (run: () => Promise<unknown>): void => {
+  run().then(
+    (f) => {
+      process.stdout.write(JSON.stringify(f, null, 2) + "\n")
+      process.exit(0)
+    },
+    (e) => {
+      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`)
+      process.exit(1)
+    }
+  )
+}
+
 /** CPU time this process has used so far, in microseconds (user + system). */
 export const cpuMicros = (): number => {
   const u = process.cpuUsage()

@@ -49,6 +49,7 @@ import type { PeerId } from "./Primitives.ts"
 import { EraTx, type EraTxId, Point, type Tip } from "./protocol/Common.ts"
 import type * as Handshake from "./protocol/Handshake.ts"
 import type { AnyNodeToClientMessage } from "./protocol/NodeToClient.ts"
+import { decodeOrUndefined } from "./protocol/internal/codec.ts"
 import * as LocalStateQuery from "./protocol/LocalStateQuery.ts"
 import * as TxRejection from "./protocol/TxRejection.ts"
 
@@ -283,7 +284,7 @@ export const Queries = {
   /** The epoch number, asked of an era (1 Shelley ... 6 Conway). */
   epochNo: (era: number): LocalQuery<number> =>
     ifCurrent("GetEpochNo", era, [1], (r) => {
-      const v = safeDecode(r)
+      const v = decodeOrUndefined(r)
       return typeof v === "number" ? v : undefined
     }),
   /** The current protocol parameters (raw CBOR). */
@@ -301,14 +302,6 @@ export const Queries = {
   /** Any query (its exact bytes, one CBOR item); the result's exact bytes. */
   raw: (query: Uint8Array, name = "raw query"): LocalQuery<Uint8Array> => ({ name, bytes: query, decode: Result.succeed })
 } as const
-
-const safeDecode = (bytes: Uint8Array): Cbor.Value | undefined => {
-  try {
-    return Cbor.decode(bytes)
-  } catch {
-    return undefined
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------
 // the service

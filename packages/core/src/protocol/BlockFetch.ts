@@ -31,7 +31,7 @@ const blockFetch = M.protocol({
     Idle: { agency: "client", byteLimit: 65_535 },
     Busy: { agency: "server", byteLimit: 65_535, timeout: 60_000 },
     Streaming: { agency: "server", byteLimit: 2_500_000, timeout: 60_000 },
-    Done: { agency: "nobody" }
+    Done: "nobody"
   },
   transitions: {
     Idle: { MsgRequestRange: "Busy", MsgClientDone: "Done" },

@@ -22,7 +22,7 @@ const keepAlive = M.protocol({
   states: {
     Client: { agency: "client", byteLimit: 65_535, timeout: 97_000 },
     Server: { agency: "server", byteLimit: 65_535, timeout: 60_000 },
-    Done: { agency: "nobody" }
+    Done: "nobody"
   },
   transitions: {
     Client: { MsgKeepAlive: "Server", MsgDone: "Done" },

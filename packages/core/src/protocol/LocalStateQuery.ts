@@ -10,7 +10,6 @@ import * as Cbor from "../cbor/Cbor.ts"
 import { Point, PointSchema } from "./Common.ts"
 import * as C from "./internal/codec.ts"
 import * as M from "./internal/messages.ts"
-import * as Protocol from "./Protocol.ts"
 
 /**
  * What to acquire: a specific point (`[0, point]` / `[6, point]`), the volatile tip (`[8]` / `[9]`)
@@ -64,102 +63,73 @@ const targetJson = (t: Target, tags: readonly [number, number]): Record<string, 
     ? { target: `VolatileTip ([${tags[0]}])` }
     : { target: `ImmutableTip ([${tags[1]}])` }
 
-const messages = M.table("local-state-query", [
-  M.msg(0, "MsgAcquire", "acquire", [["target", targetField]], {
-    wire: targetWire("MsgAcquire", [0, 8, 10]),
-    json: (m) => targetJson(m.target, [8, 10])
-  }),
-  M.msg(1, "MsgAcquired", "acquired", []),
-  M.msg(2, "MsgFailure", "failure", [[
-    "failure",
-    M.withJson(M.F.uint("failure", 1), "reason", (f) => f === 0 ? "AcquireFailurePointTooOld(0)" : "AcquireFailurePointNotOnChain(1)")
-  ]]),
-  M.msg(3, "MsgQuery", "query", [["query", M.F.raw()]], {
-    json: (m) => {
-      const query = describeQuery(m.query)
-      return query === undefined ? { query_cbor: Cbor.toHex(m.query) } : { query, query_cbor: Cbor.toHex(m.query) }
-    }
-  }),
-  M.msg(4, "MsgResult", "result", [["result", M.withJson(M.F.raw(), "result_cbor")]]),
-  M.msg(5, "MsgRelease", "release", []),
-  M.msg(6, "MsgReAcquire", "reAcquire", [["target", targetField]], {
-    wire: targetWire("MsgReAcquire", [6, 9, 11]),
-    json: (m) => targetJson(m.target, [9, 11])
-  }),
-  M.msg(7, "MsgDone", "done", [])
-])
+const localStateQuery = M.protocol({
+  name: "local-state-query",
+  channel: 7,
+  ingressLimit: 0xffffffff,
+  maxInFlight: 1,
+  messages: [
+    M.msg(0, "MsgAcquire", "acquire", [["target", targetField]], {
+      wire: targetWire("MsgAcquire", [0, 8, 10]),
+      json: (m) => targetJson(m.target, [8, 10])
+    }),
+    M.msg(1, "MsgAcquired", "acquired", []),
+    M.msg(2, "MsgFailure", "failure", [[
+      "failure",
+      M.withJson(M.F.uint("failure", 1), "reason", (f) => f === 0 ? "AcquireFailurePointTooOld(0)" : "AcquireFailurePointNotOnChain(1)")
+    ]]),
+    M.msg(3, "MsgQuery", "query", [["query", M.F.raw()]], {
+      json: (m) => {
+        const query = describeQuery(m.query)
+        return query === undefined ? { query_cbor: Cbor.toHex(m.query) } : { query, query_cbor: Cbor.toHex(m.query) }
+      }
+    }),
+    M.msg(4, "MsgResult", "result", [["result", M.withJson(M.F.raw(), "result_cbor")]]),
+    M.msg(5, "MsgRelease", "release", []),
+    M.msg(6, "MsgReAcquire", "reAcquire", [["target", targetField]], {
+      wire: targetWire("MsgReAcquire", [6, 9, 11]),
+      json: (m) => targetJson(m.target, [9, 11])
+    }),
+    M.msg(7, "MsgDone", "done", [])
+  ],
+  // node-to-client: no byte limits or timeouts
+  initialState: "Idle",
+  states: { Idle: "client", Acquiring: "server", Acquired: "client", Querying: "server", Done: "nobody" },
+  transitions: {
+    Idle: { MsgAcquire: "Acquiring", MsgDone: "Done" },
+    Acquiring: { MsgAcquired: "Acquired", MsgFailure: "Idle" },
+    Acquired: { MsgQuery: "Querying", MsgRelease: "Idle", MsgReAcquire: "Acquiring" },
+    Querying: { MsgResult: "Acquired" }
+  }
+})
 
 /**
- * `[0, point]` / `[8]` / `[10]`.
+ * The local state query messages, a Schema each:
+ * - `MsgAcquire`, client: acquires the ledger state at a point, the volatile tip or the immutable
+ *   tip. `[0, point]` / `[8]` / `[10]`.
+ * - `MsgAcquired`, server: the state is held. `[1]`.
+ * - `MsgFailure`, server: 0 point too old, 1 point not on chain. `[2, failure]`.
+ * - `MsgQuery`, client: a query, as exact CBOR bytes. `[3, query]`.
+ * - `MsgResult`, server: its result, as exact CBOR bytes. `[4, result]`.
+ * - `MsgRelease`, client: releases the state. `[5]`.
+ * - `MsgReAcquire`, client: acquires another state while one is held. `[6, point]` / `[9]` / `[11]`.
+ * - `MsgDone`, client: ends the protocol. `[7]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgAcquire = messages.schemas.MsgAcquire
+export const { MsgAcquire, MsgAcquired, MsgFailure, MsgQuery, MsgResult, MsgRelease, MsgReAcquire, MsgDone } =
+  localStateQuery.schemas
 
 /**
- * `[1]`.
+ * The local state query protocol (channel 7, no byte limits or timeouts) and its messages:
+ * `MessageSchema` (every message), `make` (their constructors), `codec` (the exact CBOR codec) and
+ * `toJson` (the JSON form the CLI prints, naming the era-independent and hard-fork queries).
  *
- * @category schemas
+ * @category protocols
  * @since 0.1.0
  */
-export const MsgAcquired = messages.schemas.MsgAcquired
-
-/**
- * `[2, failure]`: 0 point too old, 1 point not on chain.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgFailure = messages.schemas.MsgFailure
-
-/**
- * `[3, query]`, the query as exact CBOR bytes.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgQuery = messages.schemas.MsgQuery
-
-/**
- * `[4, result]`, the result as exact CBOR bytes.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgResult = messages.schemas.MsgResult
-
-/**
- * `[5]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgRelease = messages.schemas.MsgRelease
-
-/**
- * `[6, point]` / `[9]` / `[11]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgReAcquire = messages.schemas.MsgReAcquire
-
-/**
- * `[7]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgDone = messages.schemas.MsgDone
-
-/**
- * Every local state query message.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MessageSchema = messages.MessageSchema
+export const { protocol, MessageSchema, make, codec, toJson } = localStateQuery
 
 /**
  * A local state query message.
@@ -168,14 +138,6 @@ export const MessageSchema = messages.MessageSchema
  * @since 0.1.0
  */
 export type Message = typeof MessageSchema.Type
-
-/**
- * Message constructors.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = messages.make
 
 /**
  * The era-independent queries, as the CBOR bytes `MsgQuery` carries.
@@ -217,7 +179,7 @@ export const Query = {
 export const Results = {
   /** `[year, dayOfYear, picosecondsOfDay]`. */
   systemStart: (result: Uint8Array): { year: number; dayOfYear: number; picosecondsOfDay: bigint } | undefined => {
-    const v = safe(result)
+    const v = C.decodeOrUndefined(result)
     if (!Array.isArray(v) || v.length !== 3) return undefined
     const [y, d, ps] = v as Array<Cbor.Value>
     if (typeof y !== "number" || typeof d !== "number" || (typeof ps !== "number" && typeof ps !== "bigint")) return undefined
@@ -225,7 +187,7 @@ export const Results = {
   },
   /** A point (`[]` origin or `[slot, hash]`). */
   chainPoint: (result: Uint8Array): Point | undefined => {
-    const v = safe(result)
+    const v = C.decodeOrUndefined(result)
     try {
       return v === undefined ? undefined : Point.fromCbor(v)
     } catch {
@@ -234,97 +196,37 @@ export const Results = {
   },
   /** `[0]` origin, `[1, blockNo]`. */
   chainBlockNo: (result: Uint8Array): number | "origin" | undefined => {
-    const v = safe(result)
+    const v = C.decodeOrUndefined(result)
     if (!Array.isArray(v)) return undefined
     if (v.length === 1 && v[0] === 0) return "origin"
     return v.length === 2 && v[0] === 1 && typeof v[1] === "number" ? v[1] : undefined
   },
   /** The era index. */
   currentEra: (result: Uint8Array): number | undefined => {
-    const v = safe(result)
+    const v = C.decodeOrUndefined(result)
     return typeof v === "number" ? v : undefined
   },
   /** `[epochNo]` when the era matched. */
   epochNo: (result: Uint8Array): number | undefined => {
-    const v = safe(result)
+    const v = C.decodeOrUndefined(result)
     return Array.isArray(v) && v.length === 1 && typeof v[0] === "number" ? v[0] : undefined
   }
 } as const
 
-const safe = (bytes: Uint8Array): Cbor.Value | undefined => {
-  try {
-    return Cbor.decode(bytes)
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * The CBOR codec (exact bytes).
- *
- * @category encoding
- * @since 0.1.0
- */
-export const codec = messages.codec
-
-/**
- * The local state query protocol: channel 7, no byte limits or timeouts.
- *
- * @category protocol
- * @since 0.1.0
- */
-export const protocol = Protocol.define<Message>()({
-  name: "local-state-query",
-  channel: 7,
-  initialState: "Idle",
-  states: {
-    Idle: { agency: "client" },
-    Acquiring: { agency: "server" },
-    Acquired: { agency: "client" },
-    Querying: { agency: "server" },
-    Done: { agency: "nobody" }
-  },
-  transitions: [
-    { from: "Idle", message: "MsgAcquire", to: "Acquiring" },
-    { from: "Idle", message: "MsgDone", to: "Done" },
-    { from: "Acquiring", message: "MsgAcquired", to: "Acquired" },
-    { from: "Acquiring", message: "MsgFailure", to: "Idle" },
-    { from: "Acquired", message: "MsgQuery", to: "Querying" },
-    { from: "Acquired", message: "MsgRelease", to: "Idle" },
-    { from: "Acquired", message: "MsgReAcquire", to: "Acquiring" },
-    { from: "Querying", message: "MsgResult", to: "Acquired" }
-  ],
-  ingressLimit: 0xffffffff,
-  maxInFlight: 1,
-  ...codec
-})
-
-/** A readable name of a query, for the era-independent ones and the hard-fork queries. */
+/** A readable name of a query, for the era-independent ones and the hard-fork queries (else the JSON has its bytes only). */
 const describeQuery = (bytes: Uint8Array): unknown => {
-  try {
-    const v = Cbor.decode(bytes)
-    if (!Array.isArray(v)) return undefined
-    if (v.length === 1 && v[0] === 1) return "GetSystemStart"
-    if (v.length === 1 && v[0] === 2) return "GetChainBlockNo"
-    if (v.length === 1 && v[0] === 3) return "GetChainPoint"
-    if (v.length === 2 && v[0] === 0 && Array.isArray(v[1])) {
-      const b = v[1] as ReadonlyArray<Cbor.Value>
-      if (b.length === 2 && b[0] === 2 && Array.isArray(b[1])) {
-        const h = b[1] as ReadonlyArray<Cbor.Value>
-        if (h.length === 1 && h[0] === 0) return { BlockQuery: { QueryHardFork: "GetInterpreter" } }
-        if (h.length === 1 && h[0] === 1) return { BlockQuery: { QueryHardFork: "GetCurrentEra" } }
-      }
+  const v = C.decodeOrUndefined(bytes)
+  if (!Array.isArray(v)) return undefined
+  if (v.length === 1 && v[0] === 1) return "GetSystemStart"
+  if (v.length === 1 && v[0] === 2) return "GetChainBlockNo"
+  if (v.length === 1 && v[0] === 3) return "GetChainPoint"
+  if (v.length === 2 && v[0] === 0 && Array.isArray(v[1])) {
+    const b = v[1] as ReadonlyArray<Cbor.Value>
+    if (b.length === 2 && b[0] === 2 && Array.isArray(b[1])) {
+      const h = b[1] as ReadonlyArray<Cbor.Value>
+      if (h.length === 1 && h[0] === 0) return { BlockQuery: { QueryHardFork: "GetInterpreter" } }
+      if (h.length === 1 && h[0] === 1) return { BlockQuery: { QueryHardFork: "GetCurrentEra" } }
     }
-  } catch {
-    // kept as bytes only
   }
   return undefined
 }
-
-/**
- * The JSON form the CLI prints.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const toJson = messages.toJson

@@ -6,8 +6,8 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import * as Cbor from "../cbor/Cbor.ts"
 import { EraTx, EraTxSchema } from "./Common.ts"
+import * as C from "./internal/codec.ts"
 import * as M from "./internal/messages.ts"
 
 /**
@@ -17,18 +17,11 @@ import * as M from "./internal/messages.ts"
  * @since 0.1.0
  */
 export const reasonEra = (reason: Uint8Array): number | undefined => {
-  try {
-    const v = Cbor.decode(reason)
-    if (Array.isArray(v) && v.length === 1) {
-      const inner = v[0]
-      if (Array.isArray(inner) && inner.length >= 1 && typeof inner[0] === "number" && inner[0] >= 0 && inner[0] < 256) {
-        return inner[0]
-      }
-    }
-  } catch {
-    // not CBOR: no era
-  }
-  return undefined
+  const v = C.decodeOrUndefined(reason)
+  const inner = Array.isArray(v) && v.length === 1 ? v[0] : undefined
+  return Array.isArray(inner) && inner.length >= 1 && typeof inner[0] === "number" && inner[0] >= 0 && inner[0] < 256
+    ? inner[0]
+    : undefined
 }
 
 const localTxSubmission = M.protocol({
@@ -51,7 +44,7 @@ const localTxSubmission = M.protocol({
   ],
   // node-to-client: no byte limits or timeouts
   initialState: "Idle",
-  states: { Idle: { agency: "client" }, Busy: { agency: "server" }, Done: { agency: "nobody" } },
+  states: { Idle: "client", Busy: "server", Done: "nobody" },
   transitions: {
     Idle: { MsgSubmitTx: "Busy", MsgDone: "Done" },
     Busy: { MsgAcceptTx: "Idle", MsgRejectTx: "Idle" }

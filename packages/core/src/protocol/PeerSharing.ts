@@ -104,7 +104,7 @@ const peerSharing = M.protocol({
   states: {
     Idle: { agency: "client", byteLimit: 5_760 },
     Busy: { agency: "server", byteLimit: 5_760, timeout: 60_000 },
-    Done: { agency: "nobody" }
+    Done: "nobody"
   },
   transitions: {
     Idle: { MsgShareRequest: "Busy", MsgDone: "Done" },

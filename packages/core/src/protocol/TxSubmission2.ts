@@ -59,7 +59,7 @@ const txSubmission2 = M.protocol({
     TxIdsBlocking: { agency: "client", byteLimit: 2_500_000 },
     TxIdsNonBlocking: { agency: "client", byteLimit: 2_500_000, timeout: 10_000 },
     Txs: { agency: "client", byteLimit: 2_500_000, timeout: 10_000 },
-    Done: { agency: "nobody" }
+    Done: "nobody"
   },
   transitions: {
     Init: { MsgInit: "Idle" },

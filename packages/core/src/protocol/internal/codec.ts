@@ -17,6 +17,15 @@ import { DecodeError } from "../../ProtocolError.ts"
 /** CBOR that is well-formed but not the expected message shape. */
 export class ShapeError extends Error {}
 
+/** The one CBOR item of these bytes, or `undefined` when they are not one (never throws). */
+export const decodeOrUndefined = (bytes: Uint8Array): Cbor.Value | undefined => {
+  try {
+    return Cbor.decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
 export const fail = (what: string): never => {
   throw new ShapeError(what)
 }

@@ -320,7 +320,8 @@ export interface Spec<P extends ProtocolName, Ds extends ReadonlyArray<Def>, S e
   readonly maxInFlight: number
   readonly messages: Ds
   readonly initialState: NoInfer<S>
-  readonly states: Readonly<Record<S, Protocol.StateSpec>>
+  /** Each state's agency, byte limit and timeout; a state without limits may be given as its agency alone. */
+  readonly states: Readonly<Record<S, Protocol.StateSpec | Protocol.Agency>>
   /** By state (`Moves`), or as the protocol's own list of transitions. */
   readonly transitions:
     | Moves<NoInfer<S>, MessageOf<P, Ds>>
@@ -340,15 +341,18 @@ export const protocol = <const P extends ProtocolName, const Ds extends Readonly
   spec: Spec<P, Ds, S>
 ): ProtocolTable<P, Ds, S> => {
   type T = Protocol.Transition<Message, S>
-  const { messages, transitions, ...machine } = spec
+  const { messages, states, transitions, ...machine } = spec
   const t = table(spec.name, messages)
+  const specs = Object.fromEntries(
+    Object.entries<Protocol.StateSpec | Protocol.Agency>(states).map(([k, v]) => [k, typeof v === "string" ? { agency: v } : v])
+  ) as Record<S, Protocol.StateSpec>
   const list = Array.isArray(transitions)
     ? transitions as ReadonlyArray<T>
     : Object.entries<Record<string, T["to"]>>(transitions as Record<S, Record<string, T["to"]>>).flatMap(([from, byTag]) =>
       Object.entries(byTag).map(([message, to]): T => ({ from: from as S, message, to }))
     )
   const codec = t.codec as unknown as Pick<Protocol.Protocol, "encode" | "decode" | "schema">
-  const protocol = Protocol.define<Message>()<S>({ ...machine, transitions: list, ...codec })
+  const protocol = Protocol.define<Message>()<S>({ ...machine, states: specs, transitions: list, ...codec })
   return { ...t, protocol } as unknown as ProtocolTable<P, Ds, S>
 }
 
