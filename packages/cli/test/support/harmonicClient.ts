@@ -20,22 +20,35 @@ import {
 import { Cbor } from "@pallas-network2/core"
 import { type Point, WrappedBlock, WrappedHeader } from "@pallas-network2/core/protocol/Common"
 
-/** A multiplexer on a TCP connection to 127.0.0.1:port, closed with the scope. */
-export const connect = (port: number) =>
+/** The message of every `error` the multiplexer or a client emits, in order. */
+export const errorsOf = (emitter: { on(event: "error", listener: (e: Error) => void): unknown }): Array<string> => {
+  const errors: Array<string> = []
+  emitter.on("error", (e) => {
+    errors.push(e.message)
+  })
+  return errors
+}
+
+/**
+ * A multiplexer on the socket `open` gives, its errors kept, with what `keep` adds (called at once,
+ * before any byte can arrive); closed with the scope.
+ */
+export const multiplexer = <A extends object = {}>(
+  protocolType: "node-to-node" | "node-to-client",
+  open: () => net.Socket,
+  keep: (mplexer: Multiplexer, socket: net.Socket) => A = () => ({}) as A
+) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const errors: Array<string> = []
-      const mplexer = new Multiplexer({
-        protocolType: "node-to-node",
-        connect: () => net.connect({ host: "127.0.0.1", port }) as never
-      })
-      mplexer.on("error", (e: Error) => {
-        errors.push(e.message)
-      })
-      return { mplexer, errors }
+      const socket = open()
+      const mplexer = new Multiplexer({ protocolType, connect: () => socket as never })
+      return { ...keep(mplexer, socket), mplexer, errors: errorsOf(mplexer) }
     }),
     ({ mplexer }) => Effect.sync(() => mplexer.close())
   )
+
+/** A multiplexer on a TCP connection to 127.0.0.1:port, closed with the scope. */
+export const connect = (port: number) => multiplexer("node-to-node", () => net.connect({ host: "127.0.0.1", port }))
 
 /**
  * Proposes the client's own table (node-to-node v7 to v14, all with this version data; query off, so
@@ -71,12 +84,8 @@ export type SyncStep =
 /** A chain-sync client on the multiplexer. */
 export const chainSync = (mplexer: Multiplexer) => {
   const client = new ChainSyncClient(mplexer)
-  const errors: Array<string> = []
-  client.on("error", (e: Error) => {
-    errors.push(e.message)
-  })
   return {
-    errors,
+    errors: errorsOf(client),
     findIntersect: (points: ReadonlyArray<Point>) =>
       Effect.promise(() => client.findIntersect(points.map(toChainPoint) as never)).pipe(
         Effect.map((reply) => reply instanceof ChainSyncIntersectFound)
@@ -99,12 +108,8 @@ export const chainSync = (mplexer: Multiplexer) => {
 /** A block-fetch client on the multiplexer: a range as the block bytes received, or `undefined` for NoBlocks. */
 export const blockFetch = (mplexer: Multiplexer) => {
   const client = new BlockFetchClient(mplexer)
-  const errors: Array<string> = []
-  client.on("error", (e: Error) => {
-    errors.push(e.message)
-  })
   return {
-    errors,
+    errors: errorsOf(client),
     requestRange: (from: Point, to: Point) =>
       Effect.promise(() => client.requestRange(toChainPoint(from) as never, toChainPoint(to) as never)).pipe(
         Effect.map((reply) =>

@@ -16,7 +16,7 @@ import {
   LocalStateQueryClient,
   LocalTxSubmitClient,
   MiniProtocol,
-  Multiplexer,
+  type Multiplexer,
   TxMonitorClient,
   TxMonitorReplyGetSizes
 } from "@harmoniclabs/ouroboros-miniprotocols-ts"
@@ -24,32 +24,24 @@ import { Cbor } from "@pallas-network2/core"
 import type { Point } from "@pallas-network2/core/protocol/Common"
 import * as Effect from "effect/Effect"
 import * as net from "node:net"
+import { multiplexer } from "./harmonicClient.ts"
 
 /** A node-to-client multiplexer on the Unix socket, closed with the scope; payloads kept per protocol. */
 export const connect = (socketPath: string) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const errors: Array<string> = []
-      let closed = false
-      const socket = net.connect({ path: socketPath })
-      socket.on("close", () => {
-        closed = true
+  multiplexer("node-to-client", () => net.connect({ path: socketPath }), (mplexer, socket) => {
+    let closed = false
+    socket.on("close", () => {
+      closed = true
+    })
+    const payloads = new Map<number, Array<Uint8Array>>()
+    for (const p of [MiniProtocol.Handshake, MiniProtocol.LocalChainSync, MiniProtocol.LocalStateQuery, MiniProtocol.LocalTxMonitor, MiniProtocol.LocalTxSubmission]) {
+      payloads.set(p, [])
+      mplexer.on(p, (payload: Uint8Array) => {
+        payloads.get(p)!.push(Uint8Array.from(payload))
       })
-      const mplexer = new Multiplexer({ protocolType: "node-to-client", connect: () => socket as never })
-      mplexer.on("error", (e: Error) => {
-        errors.push(e.message)
-      })
-      const payloads = new Map<number, Array<Uint8Array>>()
-      for (const p of [MiniProtocol.Handshake, MiniProtocol.LocalChainSync, MiniProtocol.LocalStateQuery, MiniProtocol.LocalTxMonitor, MiniProtocol.LocalTxSubmission]) {
-        payloads.set(p, [])
-        mplexer.on(p, (payload: Uint8Array) => {
-          payloads.get(p)!.push(Uint8Array.from(payload))
-        })
-      }
-      return { mplexer, errors, payloads, isClosed: () => closed }
-    }),
-    ({ mplexer }) => Effect.sync(() => mplexer.close())
-  )
+    }
+    return { payloads, isClosed: () => closed }
+  })
 
 /**
  * Its own handshake client: it proposes node-to-client v16 to v19 with the version data
