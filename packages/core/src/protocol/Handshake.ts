@@ -9,7 +9,6 @@ import * as Schema from "effect/Schema"
 import * as Cbor from "../cbor/Cbor.ts"
 import * as C from "./internal/codec.ts"
 import * as M from "./internal/messages.ts"
-import * as Protocol from "./Protocol.ts"
 
 /**
  * The bit that marks a node-to-client version.
@@ -103,73 +102,76 @@ const refuseReason: M.Field<typeof RefuseReasonSchema> = {
   }
 }
 
-const messages = M.table("handshake", [
-  M.msg(0, "MsgProposeVersions", "propose", [["versionTable", versionTable]], {
-    json: (m) => ({
-      mode: [...m.versionTable.keys()].some(isNodeToClient) ? "node-to-client" : "node-to-node",
-      versionTable: tableJson(m.versionTable)
-    })
-  }),
-  M.msg(1, "MsgAcceptVersion", "accept", [
-    ["version", M.F.uint("version", 0xffff)],
-    ["versionData", { schema: VersionDataSchema, json: (d) => versionDataJson(d) }]
-  ], {
-    // the data's shape depends on the version before it
-    wire: {
-      tags: [1],
-      toCbor: (m) => [1, m.version, versionDataToCbor(m.version, m.versionData)],
-      fromCbor: (_, a, v) => {
-        C.arrayOf(v, 3, "MsgAcceptVersion")
-        const version = C.uint(a[1]!, "version", 0xffff)
-        return [version, versionDataFromCbor(version, a[2]!)]
+/** The limits of both states with agency: 5 760 bytes, 10 s. */
+const eachState = { byteLimit: 5_760, timeout: 10_000 } as const
+
+const handshake = M.protocol({
+  name: "handshake",
+  channel: 0,
+  ingressLimit: 5_760,
+  maxInFlight: 1,
+  messages: [
+    M.msg(0, "MsgProposeVersions", "propose", [["versionTable", versionTable]], {
+      json: (m) => ({
+        mode: [...m.versionTable.keys()].some(isNodeToClient) ? "node-to-client" : "node-to-node",
+        versionTable: tableJson(m.versionTable)
+      })
+    }),
+    M.msg(1, "MsgAcceptVersion", "accept", [
+      ["version", M.F.uint("version", 0xffff)],
+      ["versionData", { schema: VersionDataSchema, json: (d) => versionDataJson(d) }]
+    ], {
+      // the data's shape depends on the version before it
+      wire: {
+        tags: [1],
+        toCbor: (m) => [1, m.version, versionDataToCbor(m.version, m.versionData)],
+        fromCbor: (_, a, v) => {
+          C.arrayOf(v, 3, "MsgAcceptVersion")
+          const version = C.uint(a[1]!, "version", 0xffff)
+          return [version, versionDataFromCbor(version, a[2]!)]
+        }
       }
-    }
-  }),
-  M.msg(2, "MsgRefuse", "refuse", [["reason", refuseReason]], {
-    json: ({ reason }) => ({
-      reason: reason._tag,
-      ...(reason._tag === "VersionMismatch" ? { versions: reason.versions } : { version: reason.version, message: reason.message })
-    })
-  }),
-  M.msg(3, "MsgQueryReply", "queryReply", [["versionTable", versionTable]])
-])
+    }),
+    M.msg(2, "MsgRefuse", "refuse", [["reason", refuseReason]], {
+      json: ({ reason }) => ({
+        reason: reason._tag,
+        ...(reason._tag === "VersionMismatch" ? { versions: reason.versions } : { version: reason.version, message: reason.message })
+      })
+    }),
+    M.msg(3, "MsgQueryReply", "queryReply", [["versionTable", versionTable]])
+  ],
+  initialState: "Propose",
+  states: { Propose: { agency: "client", ...eachState }, Confirm: { agency: "server", ...eachState }, Done: "nobody" },
+  transitions: {
+    Propose: { MsgProposeVersions: "Confirm" },
+    Confirm: { MsgAcceptVersion: "Done", MsgRefuse: "Done", MsgQueryReply: "Done" }
+  }
+})
 
 /**
- * Client: the versions it supports, each with its version data. `[0, {* version => data}]`.
+ * The handshake messages, a Schema each:
+ * - `MsgProposeVersions`, client: the versions it supports, each with its version data.
+ *   `[0, {* version => data}]`.
+ * - `MsgAcceptVersion`, server: the version chosen and its data. `[1, version, data]`.
+ * - `MsgRefuse`, server: no version agreed, with the reason. `[2, reason]`.
+ * - `MsgQueryReply`, server: its own version table, in answer to a proposal with the query flag
+ *   set. `[3, table]`.
  *
  * @category schemas
  * @since 0.1.0
  */
-export const MsgProposeVersions = messages.schemas.MsgProposeVersions
-/**
- * Server: the version chosen and its data. `[1, version, data]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgAcceptVersion = messages.schemas.MsgAcceptVersion
-/**
- * Server: no version agreed, with the reason. `[2, reason]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgRefuse = messages.schemas.MsgRefuse
-/**
- * Server: its own version table, in answer to a proposal with the query flag set. `[3, table]`.
- *
- * @category schemas
- * @since 0.1.0
- */
-export const MsgQueryReply = messages.schemas.MsgQueryReply
+export const { MsgProposeVersions, MsgAcceptVersion, MsgRefuse, MsgQueryReply } = handshake.schemas
 
 /**
- * Every handshake message.
+ * The handshake protocol (channel 0; 5 760 bytes and 10 s per state) and its messages:
+ * `MessageSchema` (every message), `make` (their constructors), `codec` (the exact CBOR codec) and
+ * `toJson` (the JSON form the CLI prints).
  *
- * @category schemas
+ * @category protocols
  * @since 0.1.0
  */
-export const MessageSchema = messages.MessageSchema
+export const { protocol, MessageSchema, make, codec, toJson } = handshake
+
 /**
  * A handshake message.
  *
@@ -177,14 +179,6 @@ export const MessageSchema = messages.MessageSchema
  * @since 0.1.0
  */
 export type Message = typeof MessageSchema.Type
-
-/**
- * Constructors.
- *
- * @category constructors
- * @since 0.1.0
- */
-export const make = messages.make
 
 /**
  * Whether a version number is node-to-client.
@@ -271,40 +265,6 @@ const tableFromCbor = (v: Cbor.Value): VersionTable => {
   }
   return out
 }
-
-/**
- * The exact codec.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const codec = messages.codec
-
-/**
- * The handshake protocol (channel 0; 5 760 bytes and 10 s per state).
- *
- * @category protocols
- * @since 0.1.0
- */
-export const protocol = Protocol.define<Message>()({
-  name: "handshake",
-  channel: 0,
-  initialState: "Propose",
-  states: {
-    Propose: { agency: "client", byteLimit: 5_760, timeout: 10_000 },
-    Confirm: { agency: "server", byteLimit: 5_760, timeout: 10_000 },
-    Done: { agency: "nobody" }
-  },
-  transitions: [
-    { from: "Propose", message: "MsgProposeVersions", to: "Confirm" },
-    { from: "Confirm", message: "MsgAcceptVersion", to: "Done" },
-    { from: "Confirm", message: "MsgRefuse", to: "Done" },
-    { from: "Confirm", message: "MsgQueryReply", to: "Done" }
-  ],
-  ingressLimit: 5_760,
-  maxInFlight: 1,
-  ...codec
-})
 
 /**
  * The node-to-node versions a current node proposes (14 to 16): the default of
@@ -416,14 +376,6 @@ export const versionDataJson = (d: VersionData): Record<string, unknown> =>
   d.undecoded !== undefined ? { undecoded: Cbor.toHex(Cbor.encode(d.undecoded as Cbor.Value)) } : { ...d }
 const tableJson = (t: VersionTable): Record<string, unknown> =>
   Object.fromEntries([...t.entries()].sort((a, b) => a[0] - b[0]).map(([v, d]) => [String(v), versionDataJson(d)]))
-
-/**
- * The JSON form the CLI prints.
- *
- * @category encoding
- * @since 0.1.0
- */
-export const toJson = messages.toJson
 
 /**
  * The node-to-client versions a current node speaks (16 to 23), without the node-to-client bit.

@@ -61,16 +61,9 @@ const spans = (bytes: Uint8Array, offset: number): Array<readonly [number, numbe
 
 const span = (bytes: Uint8Array, s: readonly [number, number]): Uint8Array => bytes.subarray(s[0], s[1])
 
-const concat = (...parts: ReadonlyArray<Uint8Array | number>): Uint8Array => {
-  const chunks = parts.map((p) => (typeof p === "number" ? new Uint8Array([p]) : p))
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
-}
+/** The bytes of `parts` one after another (a number is one byte). */
+const concat = (...parts: ReadonlyArray<Uint8Array | number>): Uint8Array =>
+  new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === "number" ? Uint8Array.of(p) : p))))
 
 /**
  * The first transaction of a real block, as a wallet submits it, from the block's exact slices:
