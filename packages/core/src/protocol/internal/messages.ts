@@ -7,6 +7,10 @@
  * JSON form. An entry may replace the wire form of the whole message (`wire`, e.g. one message that
  * several wire tags carry), the constructor's arguments (`args`) or its JSON (`json`).
  *
+ * `protocol` makes a whole mini-protocol from one table: its name, channel and limits, the messages,
+ * the states and the moves (by state, then message), so a protocol's module is that one table and
+ * its exports.
+ *
  * Encoding and decoding are plain functions over precomputed per-entry data (no Effect).
  *
  * @internal
