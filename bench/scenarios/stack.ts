@@ -156,13 +156,18 @@ export const rangeBlocks = (
   })
 }
 
-/** Scenario 3: chain-sync from the origin for `headers` headers, `window` RequestNext in flight. headers/s, and CPU microseconds per header. */
-export const chainSyncHeaders = (server: cp.ChildProcess, serverName: string, port: number, headers: number, window: number): Promise<Measured> => {
+/**
+ * Scenario 3: chain-sync from the origin for `headers` headers, up to `window` RequestNext in flight,
+ * topped up to `window` whenever the requests in flight fall to `low` (the initiator's pipelining
+ * marks; `low` = `window - 1` tops up at every answer). headers/s, and CPU microseconds per header.
+ */
+export const chainSyncHeaders = (server: cp.ChildProcess, serverName: string, port: number, headers: number, window: number, low = window - 1): Promise<Measured> => {
   const total = headers + 1 // the first answer is RollBackward to the origin
   let requested = 0
   let received = 0
   let forwards = 0
   const more = Effect.fnUntraced(function*(send: (m: Message) => Effect.Effect<void>) {
+    if (requested - received > low) return
     while (requested < total && requested - received < window) {
       requested++
       yield* send(ChainSync.make.requestNext())

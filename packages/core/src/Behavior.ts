@@ -49,6 +49,26 @@ export interface Behavior<Event, Command, PeerState, M extends Message = Message
   readonly execute: (command: Command) => Effect.Effect<void>
   readonly outputs: Stream.Stream<BehaviorOutput<Event, M>>
   readonly peers: Effect.Effect<ReadonlyMap<PeerId, PeerState>>
+  /**
+   * The same outputs as `outputs`, as a buffer the Manager may empty without waiting (optional): it
+   * then sends what an event made the behavior say before it takes the next event, so a batch of
+   * pipelined requests is answered in one pass instead of one scheduler turn per answer.
+   */
+  readonly outbox?: Outbox<Event, M>
+}
+
+/**
+ * A behavior's pending outputs, read without a stream (see {@link Behavior.outbox}). Both views
+ * read one buffer: an output is taken once, by whichever reads first.
+ *
+ * @category models
+ * @since 0.3.0
+ */
+export interface Outbox<Event, M extends Message = Message> {
+  /** Waits until an output is pending; takes none. */
+  readonly ready: Effect.Effect<void>
+  /** Takes every pending output, in order, without waiting (none: an empty array). */
+  readonly drain: Effect.Effect<ReadonlyArray<BehaviorOutput<Event, M>>>
 }
 
 /**

@@ -13,10 +13,12 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
+import * as Semaphore from "effect/Semaphore"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { Behavior, BehaviorKey } from "./Behavior.ts"
+import type { Behavior, BehaviorKey, BehaviorOutput } from "./Behavior.ts"
 import * as Interface from "./Interface.ts"
+import type { InterfaceEvent } from "./Interface.ts"
 import type { Message } from "./Message.ts"
 
 /**
@@ -97,20 +99,27 @@ export const make = Effect.fnUntraced(function*<Event, Command, PeerState, M ext
     Queue.offerUnsafe(events, event)
     return Effect.void
   }
-  // interface -> behavior
-  yield* iface.events.pipe(
-    Stream.runForEach((event) => behavior.handleIo(event)),
-    Effect.forkScoped
-  )
   // behavior -> interface / user: a command goes out at once; an event never waits for the user
-  yield* behavior.outputs.pipe(
-    Stream.runForEach((output) =>
-      output._tag === "InterfaceCommand"
-        ? iface.dispatch(output.command)
-        : toUser(output.event)
-    ),
-    Effect.forkScoped
-  )
+  const deliver = (output: BehaviorOutput<Event, M>): Effect.Effect<void> =>
+    output._tag === "InterfaceCommand" ? iface.dispatch(output.command) : toUser(output.event)
+  const outbox = behavior.outbox
+  if (outbox === undefined) {
+    yield* iface.events.pipe(Stream.runForEach((event) => behavior.handleIo(event)), Effect.forkScoped)
+    yield* behavior.outputs.pipe(Stream.runForEach(deliver), Effect.forkScoped)
+  } else {
+    // The outputs an event caused go out before the next event is taken, in the same fiber turn: a
+    // pipelining peer's requests (released by the driver one answer at a time) are then answered in
+    // one pass, not one scheduler turn per answer. Outputs made elsewhere (timers, `execute`) have
+    // their own pump; the lock keeps every output in the order the behavior made it.
+    const lock = yield* Semaphore.make(1)
+    const deliverAll = Effect.fnUntraced(function*(outputs: ReadonlyArray<BehaviorOutput<Event, M>>) {
+      for (let i = 0; i < outputs.length; i++) yield* deliver(outputs[i]!)
+    })
+    const flush = Semaphore.withPermit(lock, Effect.flatMap(outbox.drain, deliverAll))
+    const onEvent = (event: InterfaceEvent<M>) => Effect.andThen(behavior.handleIo(event), flush)
+    yield* iface.events.pipe(Stream.runForEach(onEvent), Effect.forkScoped)
+    yield* Effect.forever(Effect.andThen(outbox.ready, flush)).pipe(Effect.forkScoped)
+  }
   return {
     execute: behavior.execute,
     events: Stream.fromQueue(events),

@@ -7,7 +7,7 @@
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import { BehaviorOutput } from "./Behavior.ts"
+import { BehaviorOutput, type Outbox } from "./Behavior.ts"
 import type { InterfaceCommand } from "./Interface.ts"
 import type { Message } from "./Message.ts"
 
@@ -28,7 +28,7 @@ import type { Message } from "./Message.ts"
  * @category models
  * @since 0.1.0
  */
-export interface OutboundQueue<Event, M extends Message = Message> {
+export interface OutboundQueue<Event, M extends Message = Message> extends Outbox<Event, M> {
   /** Queues any output. */
   readonly push: (output: BehaviorOutput<Event, M>) => void
   /** Queues a command for the interface. */
@@ -57,6 +57,8 @@ export const make = <Event, M extends Message = Message>(): Effect.Effect<Outbou
       command: (command) => push(BehaviorOutput.command(command)),
       event: (event) => push(BehaviorOutput.event(event)),
       stream: Stream.fromQueue(queue),
-      size: Queue.size(queue)
+      size: Queue.size(queue),
+      ready: Effect.asVoid(Queue.peek(queue)),
+      drain: Queue.clear(queue)
     }
   })

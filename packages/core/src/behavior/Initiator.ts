@@ -622,6 +622,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
     handleIo,
     execute,
     outputs: ctx.outputs,
+    outbox: ctx.outbox,
     peers: snapshot
   }
   return behavior

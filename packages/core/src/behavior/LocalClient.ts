@@ -442,6 +442,7 @@ export const make = Effect.fnUntraced(function*(config: LocalClientConfig = {}) 
     handleIo,
     execute,
     outputs: ctx.outputs,
+    outbox: ctx.outbox,
     peers: ctx.locked(Effect.sync(() => new Map([...connections].map(([p, conn]) => [p, snapshot(conn)] as const))))
   }
   return behavior

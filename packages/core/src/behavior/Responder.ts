@@ -573,6 +573,7 @@ export const make = Effect.fnUntraced(function*(
     handleIo,
     execute,
     outputs: ctx.outputs,
+    outbox: ctx.outbox,
     peers: ctx.locked(Effect.sync(() => new Map([...connections].map(([p, conn]) => [p, snapshot(conn)] as const))))
   }
 })

@@ -196,6 +196,8 @@ const bySide = (instances: ReadonlyArray<Instance>, role: Role, channels: number
 }
 
 const WRITE_BATCH = 131_072
+/** The most turns a writer gives way before it writes, while messages keep coming (see writerLoop). */
+const MAX_WRITE_TURNS = 64
 /** An empty batch: wakes an instance to look at its driver (its protocol ended). */
 const NO_MESSAGES: Batch = { messages: [], bytes: 0 }
 /**
@@ -554,7 +556,18 @@ const writerLoop = Effect.fnUntraced(
       // requests) add theirs, and they leave in one write. The bearer says how many turns: stopping
       // at the first turn that adds nothing wrote 1.4-2 messages per write in scenario 3 (an answer
       // passes several fibers, so the turn right after a message often adds none), six turns 3-7.
-      for (let turn = 0; turn < self.writeTurns; turn++) yield* Effect.yieldNow
+      // Past those turns, it keeps giving way while answers still come in (pipelined requests are
+      // released to the behavior one answer at a time, each a few turns around the manager), until
+      // two turns add nothing, a write's worth waits, or {@link MAX_WRITE_TURNS}.
+      let added = self.egressBytes
+      let quiet = 0
+      for (let turn = 0; turn < self.writeTurns || (self.writeTurns > 1 && quiet < 2 && turn < MAX_WRITE_TURNS && self.egressBytes < WRITE_BATCH); turn++) {
+        yield* Effect.yieldNow
+        if (self.egressBytes !== added) {
+          added = self.egressBytes
+          quiet = 0
+        } else quiet++
+      }
       while (true) {
         const batch: Array<Uint8Array> = []
         const sent: Array<Message> = []

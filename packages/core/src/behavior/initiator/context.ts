@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type { BehaviorOutput } from "../../Behavior.ts"
+import type { BehaviorOutput, Outbox } from "../../Behavior.ts"
 import { InterfaceCommand } from "../../Interface.ts"
 import { initiatorProbe } from "../../internal/observability.ts"
 import type { AnyNodeToNodeMessage } from "../../protocol/NodeToNode.ts"
@@ -156,6 +156,8 @@ export interface InitiatorContext {
   readonly random: () => number
   /** Everything the initiator emits, in order. */
   readonly outputs: Stream.Stream<BehaviorOutput<InitiatorEvent, AnyNodeToNodeMessage>>
+  /** The same outputs as a buffer the Manager empties after each event (see `Behavior.outbox`). */
+  readonly outbox: Outbox<InitiatorEvent, AnyNodeToNodeMessage>
   /** Queues a message to the peer. */
   readonly send: (peer: PeerId, message: AnyNodeToNodeMessage) => void
   /** Asks the interface to dial a peer. */
@@ -243,6 +245,7 @@ export const makeContext = Effect.fnUntraced(function*(
     now,
     random,
     outputs: out.stream,
+    outbox: out,
     send: (peer, message) => out.command(InterfaceCommand.Send(peer, message)),
     dial: (peer) => out.command(InterfaceCommand.Connect(peer)),
     hangUp,

@@ -9,7 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as Semaphore from "effect/Semaphore"
 import type * as Stream from "effect/Stream"
-import type { BehaviorOutput } from "../../Behavior.ts"
+import type { BehaviorOutput, Outbox } from "../../Behavior.ts"
 import { InterfaceCommand } from "../../Interface.ts"
 import type { AnyNodeToClientMessage } from "../../protocol/NodeToClient.ts"
 import * as OutboundQueue from "../../OutboundQueue.ts"
@@ -45,6 +45,8 @@ export interface ClientContext {
   readonly connections: Map<PeerId, Connection>
   /** Everything the client emits, in order. */
   readonly outputs: Stream.Stream<BehaviorOutput<LocalClientEvent, AnyNodeToClientMessage>>
+  /** The same outputs as a buffer the Manager empties after each event (see `Behavior.outbox`). */
+  readonly outbox: Outbox<LocalClientEvent, AnyNodeToClientMessage>
   /** Runs `effect` holding the client's one lock (every handler runs under it). */
   readonly locked: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Asks the interface to dial the node. */
@@ -67,6 +69,7 @@ export const makeContext: Effect.Effect<ClientContext> = Effect.gen(function*() 
   return {
     connections: new Map(),
     outputs: out.stream,
+    outbox: out,
     locked: (effect) => Semaphore.withPermit(lock, effect),
     connect: (peer) => out.command(InterfaceCommand.Connect(peer)),
     send: (conn, message) => out.command(InterfaceCommand.Send(conn.peer, message)),

@@ -11,7 +11,7 @@ import * as FiberMap from "effect/FiberMap"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import type * as Stream from "effect/Stream"
-import type { BehaviorOutput } from "../../Behavior.ts"
+import type { BehaviorOutput, Outbox } from "../../Behavior.ts"
 import type { ChainSourceError, ChainSourceShape } from "../../chain/ChainSource.ts"
 import { InterfaceCommand } from "../../Interface.ts"
 import type { AnyNodeToClientMessage } from "../../protocol/NodeToClient.ts"
@@ -86,6 +86,8 @@ export interface ServerContext {
   readonly fibers: FiberMap.FiberMap<string>
   /** Everything the stand-in emits, in order. */
   readonly outputs: Stream.Stream<BehaviorOutput<LocalServerEvent, AnyNodeToClientMessage>>
+  /** The same outputs as a buffer the Manager empties after each event (see `Behavior.outbox`). */
+  readonly outbox: Outbox<LocalServerEvent, AnyNodeToClientMessage>
   /** Runs `effect` holding the stand-in's one lock (every handler runs under it). */
   readonly locked: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Queues a message to the client. */
@@ -119,6 +121,7 @@ export const makeContext = Effect.fnUntraced(function*(
     connections: new Map(),
     fibers,
     outputs: out.stream,
+    outbox: out,
     locked: (effect) => Semaphore.withPermit(lock, effect),
     send: (conn, message) => out.command(InterfaceCommand.Send(conn.peer, message)),
     emit: (event) => out.event(event),

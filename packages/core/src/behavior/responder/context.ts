@@ -12,7 +12,7 @@ import * as FiberMap from "effect/FiberMap"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import type * as Stream from "effect/Stream"
-import type { BehaviorOutput } from "../../Behavior.ts"
+import type { BehaviorOutput, Outbox } from "../../Behavior.ts"
 import type { ChainSourceError, ChainSourceShape } from "../../chain/ChainSource.ts"
 import { type Direction, InterfaceCommand } from "../../Interface.ts"
 import type { AnyNodeToNodeMessage } from "../../protocol/NodeToNode.ts"
@@ -107,6 +107,8 @@ export interface ResponderContext {
   readonly admission: AdmissionControl
   /** Everything the responder emits, in order. */
   readonly outputs: Stream.Stream<BehaviorOutput<ResponderEvent, AnyNodeToNodeMessage>>
+  /** The same outputs as a buffer the Manager empties after each event (see `Behavior.outbox`). */
+  readonly outbox: Outbox<ResponderEvent, AnyNodeToNodeMessage>
   /** Runs `effect` holding the responder's one lock (every handler runs under it). */
   readonly locked: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Queues a message to the peer. */
@@ -157,6 +159,7 @@ export const makeContext = Effect.fnUntraced(function*(
     fibers,
     admission,
     outputs: outbound.stream,
+    outbox: outbound,
     locked: (effect) => Semaphore.withPermit(lock, effect),
     send: (conn, message) => outbound.command(InterfaceCommand.Send(conn.peer, message)),
     emit,
