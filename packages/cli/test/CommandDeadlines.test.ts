@@ -6,45 +6,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Protocols, Segment } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
-import * as cp from "node:child_process"
 import * as net from "node:net"
-import { bin, freePort, root } from "./support/process.ts"
-
-interface Run {
-  readonly code: number | null
-  readonly out: string
-  readonly err: string
-  readonly millis: number
-}
-
-/**
- * Runs `network2 args`. `until`, when given, is asked after each output chunk whether to stop: the
- * process is then killed `grace` ms later if it is still running (its code is then null).
- */
-const run = (args: ReadonlyArray<string>, until?: (out: string, err: string) => boolean, grace = 0) =>
-  Effect.callback<Run>((resume) => {
-    const started = performance.now()
-    const child = cp.spawn(process.execPath, [bin, ...args], { cwd: root })
-    let out = ""
-    let err = ""
-    let stopping = false
-    const check = () => {
-      if (!stopping && until !== undefined && until(out, err)) {
-        stopping = true
-        setTimeout(() => child.kill("SIGKILL"), grace)
-      }
-    }
-    child.stdout.on("data", (d) => {
-      out += d.toString()
-      check()
-    })
-    child.stderr.on("data", (d) => {
-      err += d.toString()
-      check()
-    })
-    child.once("close", (code) => resume(Effect.succeed({ code, out, err, millis: performance.now() - started })))
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })
+import { freePort, run } from "./support/process.ts"
 
 /** A server on a free 127.0.0.1 port; `onData` answers what a client sends (or nothing). Closed with the scope. */
 const server = (onData: (socket: net.Socket, bytes: Buffer) => void = () => {}) =>
@@ -122,8 +85,7 @@ describe("network2 commands end or say what they wait for", () => {
       // banned for 1 s: no peer left, retrying, banned again, no peer left again; still running after that
       const r = yield* run(
         ["follow", address, "--keep-trying", "--ban-duration", "1s", "--json"],
-        (out) => events(out).filter((e) => e["event"] === "noPeerLeft").length >= 2,
-        500
+        { until: (out) => events(out).filter((e) => e["event"] === "noPeerLeft").length >= 2, grace: 500 }
       )
       const kinds = events(r.out).map((e) => e["event"])
       assert.strictEqual(r.code, null, r.err) // stopped by us, not exited

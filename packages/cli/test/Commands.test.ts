@@ -4,29 +4,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Block, GeneratedChain } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
-import * as cp from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Point } from "@pallas-network2/core/protocol/Common"
 import * as net from "node:net"
-import { bin, freePort, root, serve } from "./support/process.ts"
-
-
-/** Runs `network2 args` to its end, or until `stop(out)` (then killed: its code is null). */
-const run = (args: ReadonlyArray<string>, stop?: (out: string) => boolean) =>
-  Effect.callback<{ code: number | null; out: string; err: string }>((resume) => {
-    const child = cp.spawn(process.execPath, [bin, ...args], { cwd: root })
-    let out = ""
-    let err = ""
-    child.stdout.on("data", (d) => {
-      out += d.toString()
-      if (stop?.(out) === true) child.kill("SIGKILL")
-    })
-    child.stderr.on("data", (d) => (err += d.toString()))
-    child.once("close", (code) => resume(Effect.succeed({ code, out, err })))
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })
+import { freePort, root, run, serve } from "./support/process.ts"
 
 
 describe("network2 command line (effect/cli)", () => {
@@ -136,7 +119,7 @@ describe("network2 commands", () => {
       // stopped once two scheduled rollbacks have arrived
       const from = Point.toString(Block.pointOf(GeneratedChain.generate({ blocks: 400 })[5]!))
       const rollbacks = (out: string) => out.split("\n").filter((l) => l.includes(`"rollBackward"`)).length
-      const follow = yield* run(["follow", `127.0.0.1:${port}`, "--magic", "2", "--from", from, "--json"], (out) => rollbacks(out) >= 3)
+      const follow = yield* run(["follow", `127.0.0.1:${port}`, "--magic", "2", "--from", from, "--json"], { until: (out) => rollbacks(out) >= 3 })
       assert.isNull(follow.code, follow.err) // stopped by us, still following
       const lines = follow.out.trim().split("\n").map((l) => JSON.parse(l) as { event?: string })
       const kinds = lines.map((l) => l.event)

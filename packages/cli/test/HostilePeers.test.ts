@@ -28,7 +28,7 @@ import * as net from "node:net"
 import * as path from "node:path"
 // core's test utilities are not part of its published exports (only src is): shared by relative path
 import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
-import { concat, header, reassemble, sleep, waitFor } from "./support/hostileServer.ts"
+import { concat, header, Inbox, sleep, waitFor } from "./support/hostileServer.ts"
 import { freePort, type Network2Process, serve } from "./support/process.ts"
 
 
@@ -78,25 +78,24 @@ class RawPeer {
   readonly errors: Array<string> = []
   /** Our port (kept: a destroyed socket forgets it). */
   readonly localPort: number
-  private readonly reader = new Segment.SegmentReader()
-  private readonly buffers = new Map<number, Uint8Array>()
-  private readonly inbox = new Map<number, Array<Message>>()
-  private wake: (() => void) | undefined
-  private fault: string | undefined
+  private readonly inbox: Inbox
 
   private constructor(socket: net.Socket) {
     this.socket = socket
     this.localPort = socket.localPort!
+    // the server's responder halves (its initiator halves are not ours to answer)
+    this.inbox = new Inbox("server", protocolsByChannel, () => this.closed, (channel) =>
+      new Error(`connection closed by the server while waiting on channel ${channel}`))
     const closed = () => {
       this.closedAfter ??= Date.now() - this.opened
-      this.wake?.()
+      this.inbox.wake()
     }
     socket.on("end", closed)
     socket.on("close", closed)
     socket.on("error", (e) => {
       this.errors.push(e.message)
     })
-    socket.on("data", (d: Buffer) => this.onData(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)))
+    socket.on("data", (d: Buffer) => this.inbox.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)))
   }
 
   static connect(port: number): Promise<RawPeer> {
@@ -116,24 +115,6 @@ class RawPeer {
     return this.closedAfter !== undefined
   }
 
-  private onData(bytes: Uint8Array) {
-    try {
-      for (const s of this.reader.push(bytes)) {
-        if (!s.fromResponder) continue // the server's initiator halves: not ours to answer
-        const protocol = protocolsByChannel.get(s.protocol)
-        if (protocol === undefined) throw new Error(`a segment on unexpected channel ${s.protocol}`)
-        reassemble(this.buffers, s.protocol, protocol, s.payload, (m) => {
-          let box = this.inbox.get(s.protocol)
-          if (box === undefined) this.inbox.set(s.protocol, box = [])
-          box.push(m)
-        })
-      }
-    } catch (e) {
-      this.fault = e instanceof Error ? e.message : String(e)
-    }
-    this.wake?.()
-  }
-
   write(bytes: Uint8Array): void {
     this.socket.write(bytes)
   }
@@ -143,24 +124,8 @@ class RawPeer {
   }
 
   /** The next message the server sent on a channel. */
-  async recv<M extends Message = Message>(channel: number, ms = 10_000): Promise<M> {
-    const until = Date.now() + ms
-    while (true) {
-      if (this.fault !== undefined) throw new Error(this.fault)
-      const box = this.inbox.get(channel)
-      if (box !== undefined && box.length > 0) return box.shift()! as M
-      if (this.closed) throw new Error(`connection closed by the server while waiting on channel ${channel}`)
-      const left = until - Date.now()
-      if (left <= 0) throw new Error(`no message on channel ${channel} within ${ms} ms`)
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left)
-        this.wake = () => {
-          clearTimeout(t)
-          r()
-        }
-      })
-      this.wake = undefined
-    }
+  recv<M extends Message = Message>(channel: number, ms = 10_000): Promise<M> {
+    return this.inbox.recv<M>(channel, ms)
   }
 
   /** Proposes v14-v16 (initiator-only, so the server starts nothing of its own) and expects an accept. */

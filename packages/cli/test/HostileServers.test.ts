@@ -186,68 +186,73 @@ const tmpFile = (name: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir()
 // ---- issue 17: what was not handled ---------------------------------------------------------------
 
 describe("hostile servers (issue 17): memory, CPU and commands that end", () => {
-  it("unasked MsgBlock flood on block-fetch to `follow` (which never asked): a violation at the first one, RSS bounded, exit 1", async () => {
-    const piece = segmentsOf(BF.protocol, fillerBlock(FILLER))
-    await withServer(async (conn) => {
-      await conn.acceptHandshake()
-      await flood(conn, piece, 512 * MB)
-    }, async (server) => {
-      const run = await runCli(["follow", server.peer, "--from", "origin", "--magic", String(MAGIC)], { killAfter: 30_000 })
-      const conn = server.connections[0]!
-      assert.strictEqual(run.code, 1, run.out + run.err)
-      assert.match(run.out, new RegExp(`${server.peer} banned: block-fetch in Idle: UnexpectedMessage`))
-      assert.match(run.out, /no peer left: every peer is banned/)
-      const base = run.sampleAt(conn.opened)!.rssKb
-      const growthMb = (run.peakRssKb(conn.opened) - base) / 1024
-      const limitMb = BF.protocol.ingressLimit / MB
-      const cpuMs = run.samples.at(-1)!.cpuMs - run.sampleAt(conn.opened)!.cpuMs
-      console.info(banLine(run.out))
-      console.info(`unasked flood: ${(conn.bytesWritten / MB).toFixed(1)} MB written, client RSS +${growthMb.toFixed(1)} MB, CPU ${cpuMs} ms, ended in ${run.millis} ms`)
-      assert.isBelow(growthMb, 2 * limitMb + 100)
-      assert.isBelow(cpuMs, 5_000)
-    })
-  }, 40_000)
-
-  it("MsgStartBatch then a flood of blocks nobody asked for: held blocks count against the ingress limit, a violation, RSS bounded, exit 1", async () => {
-    const piece = segmentsOf(BF.protocol, fillerBlock(FILLER))
-    await withServer(async (conn) => {
-      await conn.acceptHandshake()
-      await conn.send(BF.protocol, BF.make.startBatch())
-      await flood(conn, piece, 512 * MB)
-    }, async (server) => {
-      const run = await runCli(["follow", server.peer, "--from", "origin", "--magic", String(MAGIC)], { killAfter: 30_000 })
-      const conn = server.connections[0]!
-      assert.strictEqual(run.code, 1, run.out + run.err)
-      assert.match(run.out, new RegExp(`${server.peer} banned: (block-fetch in \\w+: (Pipelining|UnexpectedMessage)|IngressOverrun: .*block-fetch)`))
-      const base = run.sampleAt(conn.opened)!.rssKb
-      const growthMb = (run.peakRssKb(conn.opened) - base) / 1024
-      const cpuMs = run.samples.at(-1)!.cpuMs - run.sampleAt(conn.opened)!.cpuMs
-      console.info(banLine(run.out))
-      console.info(`early-batch flood: ${(conn.bytesWritten / MB).toFixed(1)} MB written, client RSS +${growthMb.toFixed(1)} MB, CPU ${cpuMs} ms`)
-      assert.isBelow(growthMb, 2 * BF.protocol.ingressLimit / MB + 100)
-      assert.isBelow(cpuMs, 5_000)
-    })
-  }, 40_000)
-
-  it("keep-alive responses nobody asked for, flooded to `follow`: a violation, RSS flat, exit 1", async () => {
-    const piece = Buffer.concat(Array.from({ length: 1_000 }, () => segmentsOf(KA.protocol, KA.make.response(7))))
-    await withServer(async (conn) => {
-      await conn.acceptHandshake()
-      conn.keepAlive = false
-      await flood(conn, piece, 256 * MB)
-    }, async (server) => {
-      const run = await runCli(["follow", server.peer, "--from", "origin", "--magic", String(MAGIC)], { killAfter: 30_000 })
-      const conn = server.connections[0]!
-      assert.strictEqual(run.code, 1, run.out + run.err)
-      assert.match(run.out, new RegExp(`${server.peer} banned: (keep-alive|IngressOverrun: .*keep-alive)`))
-      const growthMb = (run.peakRssKb(conn.opened) - run.sampleAt(conn.opened)!.rssKb) / 1024
-      const cpuMs = run.samples.at(-1)!.cpuMs - run.sampleAt(conn.opened)!.cpuMs
-      console.info(banLine(run.out))
-      console.info(`keep-alive flood: ${(conn.bytesWritten / MB).toFixed(2)} MB written, client RSS +${growthMb.toFixed(1)} MB, CPU ${cpuMs} ms`)
-      assert.isBelow(growthMb, 2 * KA.protocol.ingressLimit / MB + 100)
-      assert.isBelow(cpuMs, 5_000)
-    })
-  }, 40_000)
+  // floods nobody asked for, to `follow`: each a violation and a ban, the client's RSS bounded by the
+  // protocol's ingress limit, its CPU bounded, exit 1
+  const floods: ReadonlyArray<{
+    readonly title: string
+    readonly label: string
+    readonly piece: () => Uint8Array
+    /** After the handshake, before the flood. */
+    readonly opening: (conn: Conn) => Promise<void>
+    readonly cap: number
+    readonly protocol: Protocols.Protocol.Protocol<any>
+    /** What `follow` prints about the ban, after `<peer> banned: `; and any line it must print too. */
+    readonly ban: string
+    readonly also?: RegExp
+  }> = [
+    {
+      title: "unasked MsgBlock flood on block-fetch to `follow` (which never asked): a violation at the first one, RSS bounded, exit 1",
+      label: "unasked flood",
+      piece: () => segmentsOf(BF.protocol, fillerBlock(FILLER)),
+      opening: async () => {},
+      cap: 512 * MB,
+      protocol: BF.protocol,
+      ban: "block-fetch in Idle: UnexpectedMessage",
+      also: /no peer left: every peer is banned/
+    },
+    {
+      title: "MsgStartBatch then a flood of blocks nobody asked for: held blocks count against the ingress limit, a violation, RSS bounded, exit 1",
+      label: "early-batch flood",
+      piece: () => segmentsOf(BF.protocol, fillerBlock(FILLER)),
+      opening: (conn) => conn.send(BF.protocol, BF.make.startBatch()),
+      cap: 512 * MB,
+      protocol: BF.protocol,
+      ban: "(block-fetch in \\w+: (Pipelining|UnexpectedMessage)|IngressOverrun: .*block-fetch)"
+    },
+    {
+      title: "keep-alive responses nobody asked for, flooded to `follow`: a violation, RSS flat, exit 1",
+      label: "keep-alive flood",
+      piece: () => Buffer.concat(Array.from({ length: 1_000 }, () => segmentsOf(KA.protocol, KA.make.response(7)))),
+      opening: async (conn) => {
+        conn.keepAlive = false
+      },
+      cap: 256 * MB,
+      protocol: KA.protocol,
+      ban: "(keep-alive|IngressOverrun: .*keep-alive)"
+    }
+  ]
+  for (const f of floods) {
+    it(f.title, async () => {
+      const piece = f.piece()
+      await withServer(async (conn) => {
+        await conn.acceptHandshake()
+        await f.opening(conn)
+        await flood(conn, piece, f.cap)
+      }, async (server) => {
+        const run = await runCli(["follow", server.peer, "--from", "origin", "--magic", String(MAGIC)], { killAfter: 30_000 })
+        const conn = server.connections[0]!
+        assert.strictEqual(run.code, 1, run.out + run.err)
+        assert.match(run.out, new RegExp(`${server.peer} banned: ${f.ban}`))
+        if (f.also !== undefined) assert.match(run.out, f.also)
+        const growthMb = (run.peakRssKb(conn.opened) - run.sampleAt(conn.opened)!.rssKb) / 1024
+        const cpuMs = run.samples.at(-1)!.cpuMs - run.sampleAt(conn.opened)!.cpuMs
+        console.info(banLine(run.out))
+        console.info(`${f.label}: ${(conn.bytesWritten / MB).toFixed(2)} MB written, client RSS +${growthMb.toFixed(1)} MB, CPU ${cpuMs} ms, ended in ${run.millis} ms`)
+        assert.isBelow(growthMb, 2 * f.protocol.ingressLimit / MB + 100)
+        assert.isBelow(cpuMs, 5_000)
+      })
+    }, 40_000)
+  }
 
   it("a block dripped in 1-byte segments to `fetch`: a violation (not a timeout) within a bounded CPU time, exit 1", async () => {
     const hash = "cd".repeat(32)

@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { vectorsAvailable, vectorsDir } from "../../../core/test/utils/vectors.ts"
-import { bin, root } from "./process.ts"
+import { startCollecting } from "./process.ts"
 
 type AnyProtocol = Protocols.Protocol.Protocol<any>
 
@@ -76,6 +76,91 @@ export const segmentsOf = (protocol: AnyProtocol, message: Message, options: { f
 const byChannel = new Map<number, AnyProtocol>(Protocols.NodeToNode.protocols.map((p) => [p.channel, p]))
 
 /**
+ * What one raw connection read from its peer: the segments of the peer's side (a client's initiator
+ * halves, or a server's responder halves; a client's other halves are a fault, a server's are not ours
+ * to read), reassembled and decoded per channel with the project's codecs; `recv` waits for the next
+ * message on a channel, with a deadline. The first thing it could not read is kept as its `fault` and
+ * fails every later `recv`.
+ */
+export class Inbox {
+  fault: string | undefined
+  private readonly reader = new Segment.SegmentReader()
+  private readonly buffers = new Map<number, Uint8Array>()
+  private readonly boxes = new Map<number, Array<Message>>()
+  private readonly waiters = new Set<() => void>()
+  private readonly reading: "client" | "server"
+  private readonly protocols: ReadonlyMap<number, AnyProtocol>
+  private readonly closed: () => boolean
+  private readonly closedError: (channel: number) => Error
+  private readonly take: ((m: Message) => boolean) | undefined
+
+  /** `take` sees each message first; `true` keeps it out of the inbox. */
+  constructor(
+    reading: "client" | "server",
+    protocols: ReadonlyMap<number, AnyProtocol>,
+    closed: () => boolean,
+    closedError: (channel: number) => Error,
+    take?: (m: Message) => boolean
+  ) {
+    this.reading = reading
+    this.protocols = protocols
+    this.closed = closed
+    this.closedError = closedError
+    this.take = take
+  }
+
+  /** Reads the bytes that arrived, then wakes whoever waits. */
+  push(bytes: Uint8Array): void {
+    try {
+      for (const s of this.reader.push(bytes)) {
+        if (s.fromResponder !== (this.reading === "server")) {
+          if (this.reading === "server") continue
+          throw new Error(`the client sent a segment marked as from a responder (channel ${s.protocol})`)
+        }
+        const protocol = this.protocols.get(s.protocol)
+        if (protocol === undefined) throw new Error(`a segment on unexpected channel ${s.protocol}`)
+        reassemble(this.buffers, s.protocol, protocol, s.payload, (m) => {
+          if (this.take?.(m) === true) return
+          let box = this.boxes.get(s.protocol)
+          if (box === undefined) this.boxes.set(s.protocol, box = [])
+          box.push(m)
+        })
+      }
+    } catch (e) {
+      this.fault ??= e instanceof Error ? e.message : String(e)
+    }
+    this.wake()
+  }
+
+  /** Wakes whoever waits (something arrived, or the connection closed). */
+  wake(): void {
+    for (const w of [...this.waiters]) w()
+  }
+
+  /** The next message the peer sent on `channel`; rejects when the connection closes first or after `ms`. */
+  async recv<M extends Message = Message>(channel: number, ms = 10_000): Promise<M> {
+    const until = Date.now() + ms
+    while (true) {
+      if (this.fault !== undefined) throw new Error(this.fault)
+      const box = this.boxes.get(channel)
+      if (box !== undefined && box.length > 0) return box.shift()! as M
+      if (this.closed()) throw this.closedError(channel)
+      const left = until - Date.now()
+      if (left <= 0) throw new Error(`no message from the ${this.reading} on channel ${channel} within ${ms} ms`)
+      await new Promise<void>((r) => {
+        const w = () => {
+          clearTimeout(t)
+          this.waiters.delete(w)
+          r()
+        }
+        const t = setTimeout(w, left)
+        this.waiters.add(w)
+      })
+    }
+  }
+}
+
+/**
  * One accepted connection, as a script sees it: raw writes with backpressure, decoded messages from
  * the client's initiator halves per channel, and small helpers for the parts a script keeps honest.
  */
@@ -90,21 +175,23 @@ export class Conn {
   bytesWritten = 0
   /** Answer every MsgKeepAlive with its cookie. */
   keepAlive = false
-  /** Something the client sent that we could not read (our reader's fault, or a client bug). */
-  fault: string | undefined
-  private readonly reader = new Segment.SegmentReader()
-  private readonly buffers = new Map<number, Uint8Array>()
-  private readonly inbox = new Map<number, Array<Message>>()
-  private readonly waiters = new Set<() => void>()
+  /** What the client sent, per channel (a segment we could not read is its fault: our reader's, or a client bug). */
+  readonly inbox: Inbox
   private readonly closedWaiters: Array<() => void> = []
 
   constructor(socket: net.Socket) {
     this.socket = socket
-    socket.on("data", (d: Buffer) => this.onData(d))
+    this.inbox = new Inbox("client", byChannel, () => this.closed, (channel) => new ConnClosed(channel), (m) => {
+      this.received.push(m)
+      if (!this.keepAlive || m._tag !== "MsgKeepAlive") return false
+      void this.send(Protocols.KeepAlive.protocol, Protocols.KeepAlive.make.response((m as any).cookie))
+      return true
+    })
+    socket.on("data", (d: Buffer) => this.inbox.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)))
     socket.on("error", () => {})
     socket.on("close", () => {
       this.closedAt ??= Date.now()
-      this.wakeAll()
+      this.inbox.wake()
       this.closedWaiters.splice(0).forEach((f) => f())
     })
   }
@@ -117,33 +204,6 @@ export class Conn {
   /** Resolves when the connection has closed. */
   whenClosed(): Promise<void> {
     return this.closed ? Promise.resolve() : new Promise((r) => this.closedWaiters.push(r))
-  }
-
-  private onData(d: Buffer) {
-    try {
-      for (const s of this.reader.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))) {
-        if (s.fromResponder) throw new Error(`the client sent a segment marked as from a responder (channel ${s.protocol})`)
-        const protocol = byChannel.get(s.protocol)
-        if (protocol === undefined) throw new Error(`a segment on unexpected channel ${s.protocol}`)
-        reassemble(this.buffers, s.protocol, protocol, s.payload, (m) => {
-          this.received.push(m)
-          if (this.keepAlive && m._tag === "MsgKeepAlive") {
-            this.send(Protocols.KeepAlive.protocol, Protocols.KeepAlive.make.response((m as any).cookie))
-          } else {
-            let box = this.inbox.get(s.protocol)
-            if (box === undefined) this.inbox.set(s.protocol, box = [])
-            box.push(m)
-          }
-        })
-      }
-    } catch (e) {
-      this.fault ??= e instanceof Error ? e.message : String(e)
-    }
-    this.wakeAll()
-  }
-
-  private wakeAll() {
-    for (const w of [...this.waiters]) w()
   }
 
   /** Writes bytes; resolves once the socket takes more (backpressure), or at once when closed. */
@@ -170,25 +230,8 @@ export class Conn {
   }
 
   /** The next message the client sent on `channel`; rejects when the connection closes first or after `ms`. */
-  async recv<M extends Message = Message>(channel: number, ms = 10_000): Promise<M> {
-    const until = Date.now() + ms
-    while (true) {
-      if (this.fault !== undefined) throw new Error(this.fault)
-      const box = this.inbox.get(channel)
-      if (box !== undefined && box.length > 0) return box.shift()! as M
-      if (this.closed) throw new ConnClosed(channel)
-      const left = until - Date.now()
-      if (left <= 0) throw new Error(`no message from the client on channel ${channel} within ${ms} ms`)
-      await new Promise<void>((r) => {
-        const w = () => {
-          clearTimeout(t)
-          this.waiters.delete(w)
-          r()
-        }
-        const t = setTimeout(w, left)
-        this.waiters.add(w)
-      })
-    }
+  recv<M extends Message = Message>(channel: number, ms = 10_000): Promise<M> {
+    return this.inbox.recv<M>(channel, ms)
   }
 
   /**
@@ -382,42 +425,32 @@ export const runCli = (
 ): Promise<CliRun> =>
   new Promise((resolve) => {
     const started = Date.now()
-    const child = cp.spawn(process.execPath, [bin, ...args], { cwd: root, env: process.env })
-    let out = ""
-    let err = ""
     const samples: Array<Sample> = []
     const sample = () => {
       if (child.pid === undefined || child.exitCode !== null) return
       const s = sampleOf(child.pid)
       if (s !== undefined) samples.push(s)
     }
-    const killer = setTimeout(() => child.kill("SIGKILL"), options.killAfter)
     const check = () => {
-      if (options.until !== undefined && options.until(out, err)) {
+      if (options.until !== undefined && options.until(out(), err())) {
         sample()
         child.kill("SIGKILL")
       }
     }
+    const { child, err, out } = startCollecting(args, { onOutput: check })
+    const killer = setTimeout(() => child.kill("SIGKILL"), options.killAfter)
     // `until` is asked after each output chunk and at each sample (it may be about time)
     const sampler = setInterval(() => {
       sample()
       check()
     }, options.sampleEvery ?? 50)
-    child.stdout.on("data", (d) => {
-      out += d.toString()
-      check()
-    })
-    child.stderr.on("data", (d) => {
-      err += d.toString()
-      check()
-    })
     child.once("close", (code) => {
       clearInterval(sampler)
       clearTimeout(killer)
       resolve({
         code,
-        out,
-        err,
+        out: out(),
+        err: err(),
         millis: Date.now() - started,
         samples,
         sampleAt: (at) => samples.filter((s) => s.at <= at).at(-1) ?? samples[0],

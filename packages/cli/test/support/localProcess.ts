@@ -7,28 +7,16 @@ import * as cp from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { bin, root } from "./process.ts"
+import { bin, root, run as runToEnd } from "./process.ts"
 
 export const tempDir = Effect.acquireRelease(
   Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "n2c-cli-"))),
   (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
 )
 
-/** Runs `network2 args` to its end (killed after 60 s: its code is then null). */
+/** Runs `network2 args` to its end (killed after 60 s: its code is then null), with no socket path in the environment unless given. */
 export const run = (args: ReadonlyArray<string>, env: Record<string, string | undefined> = {}) =>
-  Effect.callback<{ code: number | null; out: string; err: string }>((resume) => {
-    const child = cp.spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, CARDANO_NODE_SOCKET_PATH: "", ...env } })
-    let out = ""
-    let err = ""
-    child.stdout.on("data", (d) => (out += d.toString()))
-    child.stderr.on("data", (d) => (err += d.toString()))
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
-    child.once("close", (code) => {
-      clearTimeout(timer)
-      resume(Effect.succeed({ code, out, err }))
-    })
-    return Effect.sync(() => child.kill("SIGKILL"))
-  })
+  runToEnd(args, { env: { CARDANO_NODE_SOCKET_PATH: "", ...env } })
 
 /**
  * `network2 serve --socket-path P ...` as a process, ready when it logs that it listens; on scope

@@ -1,6 +1,7 @@
 /**
  * Shared by the tests that run `network2` as a child process: where the binary is, a free TCP port on
- * 127.0.0.1, and starting a process and waiting (with a deadline) for a line of its output.
+ * 127.0.0.1, running a command to its end (or until its output says enough), and starting a process
+ * and waiting (with a deadline) for a line of its output.
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -21,6 +22,66 @@ export const freePort = Effect.callback<number>((resume) => {
     s.close(() => resume(Effect.succeed(port)))
   })
 })
+
+/** A `network2 args` child with its stdout and stderr collected apart; `onOutput` is asked after each piece. */
+export const startCollecting = (
+  args: ReadonlyArray<string>,
+  options: { readonly env?: Record<string, string | undefined>; readonly onOutput?: (out: string, err: string) => void } = {}
+) => {
+  const child = cp.spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...options.env } })
+  let out = ""
+  let err = ""
+  child.stdout.on("data", (d) => {
+    out += d.toString()
+    options.onOutput?.(out, err)
+  })
+  child.stderr.on("data", (d) => {
+    err += d.toString()
+    options.onOutput?.(out, err)
+  })
+  return { child, out: () => out, err: () => err }
+}
+
+/** How a command run to its end went. */
+export interface Run {
+  readonly code: number | null
+  readonly out: string
+  readonly err: string
+  readonly millis: number
+}
+
+/**
+ * Runs `network2 args` to its end. `until`, when given, is asked after each piece of output whether to
+ * stop: the process is then killed `grace` ms later if it is still running; it is killed in any case
+ * after `killAfter` ms (its code is then null).
+ */
+export const run = (
+  args: ReadonlyArray<string>,
+  options: {
+    readonly env?: Record<string, string | undefined>
+    readonly until?: (out: string, err: string) => boolean
+    readonly grace?: number
+    readonly killAfter?: number
+  } = {}
+): Effect.Effect<Run> =>
+  Effect.callback<Run>((resume) => {
+    const started = performance.now()
+    let stopping = false
+    const { child, err, out } = startCollecting(args, {
+      ...(options.env === undefined ? {} : { env: options.env }),
+      onOutput: (o, e) => {
+        if (stopping || options.until?.(o, e) !== true) return
+        stopping = true
+        setTimeout(() => child.kill("SIGKILL"), options.grace ?? 0)
+      }
+    })
+    const killer = setTimeout(() => child.kill("SIGKILL"), options.killAfter ?? 60_000)
+    child.once("close", (code) => {
+      clearTimeout(killer)
+      resume(Effect.succeed({ code, out: out(), err: err(), millis: performance.now() - started }))
+    })
+    return Effect.sync(() => child.kill("SIGKILL"))
+  })
 
 /** A `network2` process: its output so far (stdout and stderr, in arrival order) and its exit. */
 export interface Network2Process {
