@@ -574,6 +574,15 @@ describe("hostile servers: cases handled well, as regressions (a typed reason an
     await conn.acceptHandshake()
     await after(conn)
   }
+  /** Intersects at the origin, then answers the first MsgRequestNext with `answer`. */
+  const answerFirstRequest = (answer: Message): Script =>
+    handshakeOnly(async (conn) => {
+      await conn.expect(2, "MsgFindIntersect")
+      await conn.send(CS.protocol, CS.make.intersectFound(Point.origin, originTip))
+      await conn.expect(2, "MsgRequestNext")
+      await conn.send(CS.protocol, answer)
+    })
+  const syncing: Partial<SessionOptions> = { commands: [Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin)] }
   const banCase = (name: string, script: Script, reason: RegExp, options: Partial<SessionOptions> = {}) =>
     it(name, async () => {
       await withServer(script, async (server) => {
@@ -608,19 +617,13 @@ describe("hostile servers: cases handled well, as regressions (a typed reason an
     "garbage CBOR on chain-sync",
     handshakeOnly((c) => c.write(segment(2, true, Uint8Array.of(0xff, 0xfe, 0xfd, 0x1c)))),
     /^chain-sync in \w+: Decode: /,
-    { commands: [Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin)] }
+    syncing
   )
   banCase(
     "a message the state does not allow (MsgIntersectFound answering MsgRequestNext)",
-    async (conn) => {
-      await conn.acceptHandshake()
-      await conn.expect(2, "MsgFindIntersect")
-      await conn.send(CS.protocol, CS.make.intersectFound(Point.origin, originTip))
-      await conn.expect(2, "MsgRequestNext")
-      await conn.send(CS.protocol, CS.make.intersectFound(Point.origin, originTip))
-    },
+    answerFirstRequest(CS.make.intersectFound(Point.origin, originTip)),
     /^chain-sync in CanAwait: UnexpectedMessage: /,
-    { commands: [Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin)] }
+    syncing
   )
   banCase(
     "a message sent without agency (chain-sync MsgRequestNext from the server)",
@@ -629,15 +632,9 @@ describe("hostile servers: cases handled well, as regressions (a typed reason an
   )
   banCase(
     "a header over chain-sync's 65 535-byte limit",
-    async (conn) => {
-      await conn.acceptHandshake()
-      await conn.expect(2, "MsgFindIntersect")
-      await conn.send(CS.protocol, CS.make.intersectFound(Point.origin, originTip))
-      await conn.expect(2, "MsgRequestNext")
-      await conn.send(CS.protocol, CS.make.rollForward({ era: 5, bytes: new Uint8Array(70_000) }, originTip))
-    },
+    answerFirstRequest(CS.make.rollForward({ era: 5, bytes: new Uint8Array(70_000) }, originTip)),
     /^chain-sync in \w+: ByteLimit: /,
-    { commands: [Initiator.InitiatorCommand.StartSync(Initiator.SyncStart.origin)] }
+    syncing
   )
   banCase(
     "a keep-alive answer with the wrong cookie",

@@ -14,11 +14,9 @@ import * as LocalNodeSocket from "@pallas-network2/node/LocalNodeSocket"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
+import { vectorsAvailable } from "../../core/test/utils/vectors.ts"
 import * as H from "./support/harmonicLocal.ts"
-import { run, serveProcess, tempDir } from "./support/localProcess.ts"
+import { run, serveChunk } from "./support/localProcess.ts"
 
 const MAGIC = 42
 
@@ -28,13 +26,8 @@ const tx = (seed: number): Uint8Array =>
 describe.skipIf(!vectorsAvailable)("the independent client (node-to-client) against network2 serve --socket-path (a process)", () => {
   it.live("its chain-sync gets every block of the chunk; its state query reads the tip's chain point; its tx monitor reads what our client submitted", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const socketPath = path.join(dir, "node.socket")
-      const chunkPath = path.join(vectorsDir, "chain", "01285.chunk")
-      const chunkBytes = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
-      const chunk = chunkBytes.map(Block.parse)
+      const { chunk, chunkBytes, server, socketPath } = yield* serveChunk(MAGIC)
       const tip = Block.pointOf(chunk[chunk.length - 1]!)
-      const server = yield* serveProcess(socketPath, ["--chain", chunkPath], MAGIC)
 
       // our client submits three transactions first
       const ours = Context.get(yield* Layer.build(LocalNodeSocket.layerUnix({ socketPath, networkMagic: MAGIC })), LocalNode.LocalNode)

@@ -5,7 +5,7 @@
  * process whose query handler answers the UTxO and protocol-parameter queries.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Block, Cbor, ChainSource, GeneratedChain, LocalNode, LocalServer } from "@pallas-network2/core"
+import { Cbor, ChainSource, GeneratedChain, LocalNode, LocalServer } from "@pallas-network2/core"
 import * as LocalNodeSocket from "@pallas-network2/node/LocalNodeSocket"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -13,11 +13,10 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as cp from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as path from "node:path"
-import { vectorsAvailable, vectorsDir } from "../../core/test/utils/vectors.ts"
+import { vectorsAvailable } from "../../core/test/utils/vectors.ts"
 import { parseAddress, readUtxo, txId } from "../src/commands/LocalCommands.ts"
-import { run, serveProcess, tempDir } from "./support/localProcess.ts"
+import { run, serveChunk, serveProcess, tempSocket, unixServer } from "./support/localProcess.ts"
 import { bin, root } from "./support/process.ts"
 
 const MAGIC = 42
@@ -30,12 +29,8 @@ const tx = (seed: number): Uint8Array =>
 describe.skipIf(!vectorsAvailable)("network2 serve --socket-path with the real chunk, and the client commands (processes)", () => {
   it.live("query tip is the chunk's tip; follow gets every block; submit-tx (hex, envelope, raw) then mempool lists them", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const socketPath = path.join(dir, "node.socket")
-      const chunkPath = path.join(vectorsDir, "chain", "01285.chunk")
-      const chunk = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath))).map(Block.parse)
+      const { chunk, dir, server, socketPath } = yield* serveChunk()
       const last = chunk[chunk.length - 1]!
-      const server = yield* serveProcess(socketPath, ["--chain", chunkPath])
       const env = { CARDANO_NODE_SOCKET_PATH: socketPath }
 
       const tip = yield* run(["query", "tip", "--testnet-magic", "42", "--json"], env)
@@ -77,10 +72,7 @@ describe.skipIf(!vectorsAvailable)("network2 serve --socket-path with the real c
 
   it.live("bad input: one line on stderr and a non-zero exit each, and the stand-in stays up", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const socketPath = path.join(dir, "node.socket")
-      const chunkPath = path.join(vectorsDir, "chain", "01285.chunk")
-      yield* serveProcess(socketPath, ["--chain", chunkPath])
+      const { dir, socketPath } = yield* serveChunk()
       const env = { CARDANO_NODE_SOCKET_PATH: socketPath }
       fs.writeFileSync(path.join(dir, "plain-file"), "x")
       fs.writeFileSync(path.join(dir, "bad.json"), JSON.stringify({ type: "Tx ConwayEra", cborHex: "82zz" }))
@@ -88,12 +80,7 @@ describe.skipIf(!vectorsAvailable)("network2 serve --socket-path with the real c
       fs.writeFileSync(path.join(dir, "not-a-tx.hex"), "1864")
       // a socket that accepts and never answers
       const silent = path.join(dir, "silent.socket")
-      const held: Array<net.Socket> = []
-      const mute = net.createServer((s) => void held.push(s))
-      yield* Effect.acquireRelease(
-        Effect.callback<void>((resume) => void mute.listen(silent, () => resume(Effect.void))),
-        () => Effect.sync(() => { held.forEach((s) => s.destroy()); mute.close() })
-      )
+      yield* unixServer(silent)
       const cases: ReadonlyArray<readonly [ReadonlyArray<string>, number, RegExp]> = [
         [["query", "tip", "--testnet-magic", "1"], 1, /^network2 query: node at .*: handshake refused: .*network magic 1 is not ours \(42\)/],
         [["query", "tip", "--socket-path", path.join(dir, "absent")], 1, /^network2 query: socket .*absent: no such file$/],
@@ -129,30 +116,16 @@ describe.skipIf(!vectorsAvailable)("network2 serve --socket-path with the real c
 describe("network2 serve --socket-path --live (a process)", () => {
   it.live("follow --socket-path sees blocks appended after it started and roll-backs; SIGINT stops the stand-in with exit 0 and removes the socket", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const socketPath = path.join(dir, "node.socket")
-      const child = cp.spawn(process.execPath, [
-        bin, "serve", "--socket-path", socketPath, "--magic", "42", "--blocks", "40", "--max-body-size", "1500",
-        "--live", "--start", "5", "--block-time", "700ms", "--rollback-every", "3", "--rollback-depth", "1"
-      ], { cwd: root })
-      let log = ""
-      const exited = Effect.callback<number | null>((resume) => {
-        child.once("close", (code) => resume(Effect.succeed(code)))
-      })
-      yield* Effect.callback<void>((resume) => {
-        child.stderr.on("data", (d) => {
-          log += d.toString()
-          if (log.includes("listening on")) resume(Effect.void)
-        })
-      }).pipe(Effect.timeout("30 seconds"))
-      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      const { socketPath } = yield* tempSocket()
+      const server = yield* serveProcess(socketPath, [
+        "--blocks", "40", "--max-body-size", "1500", "--live", "--start", "5", "--block-time", "700ms", "--rollback-every", "3", "--rollback-depth", "1"
+      ])
       const follow = yield* run(["follow", "--socket-path", socketPath, "--magic", "42", "--from", "origin", "--limit", "16", "--json"])
       assert.strictEqual(follow.code, 0, follow.err)
       const events = lines(follow.out).map((l) => JSON.parse(l) as { event: string; blockNo?: number })
       assert.strictEqual(events.filter((e) => e.event === "block").length, 16)
       assert.isTrue(events.filter((e) => e.event === "rollBackward").length >= 2, "the first roll-back and at least one of the live chain's")
-      child.kill("SIGINT")
-      assert.strictEqual(yield* exited.pipe(Effect.timeout("20 seconds")), 0, log)
+      assert.strictEqual(yield* server.stop.pipe(Effect.timeout("20 seconds")), 0, server.log())
       assert.isFalse(fs.existsSync(socketPath), "the socket file is removed")
     }).pipe(Effect.scoped), 120_000)
 })
@@ -160,25 +133,16 @@ describe("network2 serve --socket-path --live (a process)", () => {
 describe("a node that accepts the handshake and then stops answering", () => {
   it.live("query tip, mempool and submit-tx each end at --timeout, follow at its answer timeout, with one line naming what they waited for", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const socketPath = path.join(dir, "mute.socket")
-      const held: Array<net.Socket> = []
-      const server = net.createServer((socket) => {
-        held.push(socket)
-        socket.on("error", () => undefined)
-        // accept v23 at once (magic 42), then never answer anything
+      const { dir, socketPath } = yield* tempSocket("mute.socket")
+      // accept v23 at once (magic 42), then never answer anything
+      yield* unixServer(socketPath, (socket) =>
         socket.once("data", () => {
           const payload = Cbor.encode([1, 23 | 0x8000, [42, false]])
           const head = Buffer.alloc(8)
           head.writeUInt16BE(0x8000, 4)
           head.writeUInt16BE(payload.length, 6)
           socket.write(Buffer.concat([head, Buffer.from(payload)]))
-        })
-      })
-      yield* Effect.acquireRelease(
-        Effect.callback<void>((resume) => void server.listen(socketPath, () => resume(Effect.void))),
-        () => Effect.sync(() => { held.forEach((s) => s.destroy()); server.close() })
-      )
+        }))
       fs.writeFileSync(path.join(dir, "tx.hex"), Cbor.toHex(tx(5)))
       const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
         [["query", "tip"], "network2 query: no answer from the node at SOCKET within 1 s (waiting for the tip's state queries)"],
@@ -205,8 +169,7 @@ describe("a node that accepts the handshake and then stops answering", () => {
 describe("the client commands against a stand-in in this process (its query handler answers UTxO and parameters)", () => {
   it.live("query utxo --address (bech32 and hex) and protocol-parameters print the handler's answers; mempool --watch sees a submit", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const socketPath = path.join(dir, "node.socket")
+      const { dir, socketPath } = yield* tempSocket()
       const address = Cbor.fromHex("60" + "11".repeat(28))!
       const utxo = Cbor.encode(new Map<Cbor.Value, Cbor.Value>([
         [[new Uint8Array(32).fill(0xaa), 0], new Map<Cbor.Value, Cbor.Value>([[0, address], [1, 5_000_000]])],

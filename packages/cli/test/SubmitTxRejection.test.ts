@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { run, tempDir } from "./support/localProcess.ts"
+import { run, tempSocket } from "./support/localProcess.ts"
 
 // reject_reason_0031: a Conway UTXOW failure wrapping UTXO InsufficientCollateral, then UTXOW index 9
 const REASON = "8182068282018200830c1a000d8a871a000b075682018209d9010280"
@@ -17,8 +17,7 @@ const REASON = "8182068282018200830c1a000d8a871a000b075682018209d9010280"
 describe("network2 submit-tx: a rejection decoded", () => {
   it.live("the line names ConwayUtxowFailure.UtxoFailure.InsufficientCollateral; --json has the tree and the exact bytes", () =>
     Effect.gen(function*() {
-      const dir = yield* tempDir
-      const socketPath = path.join(dir, "node.socket")
+      const { dir, socketPath } = yield* tempSocket()
       const validator = Layer.succeed(LocalServer.TxValidator, {
         validate: () => Effect.fail(new LocalServer.TxRejection({ reason: Cbor.fromHex(REASON)!, detail: "collateral" }))
       })
