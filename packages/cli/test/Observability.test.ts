@@ -7,9 +7,7 @@
  *   receiver on node:http: the spans arrive with their parents, the metrics, and the logs carry the peer.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { type Block, ChainSource, GeneratedChain, Initiator, Observability, PeerId, Protocols } from "@pallas-network2/core"
-import * as TcpInterface from "@pallas-network2/node/TcpInterface"
-import * as Context from "effect/Context"
+import { type Block, ChainSource, GeneratedChain, Observability, PeerId } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -17,7 +15,6 @@ import * as References from "effect/References"
 import * as http from "node:http"
 import type * as net from "node:net"
 import parsePrometheus, { type Family } from "parse-prometheus-text-format"
-import * as Demo from "../src/commands/Demo.ts"
 import * as DemoCommand from "../src/commands/DemoCommand.ts"
 import { spawn, waitForOutput } from "./support/process.ts"
 
@@ -153,19 +150,7 @@ describe("OTLP over real sockets", () => {
       const blocks = GeneratedChain.generate({ blocks: 200, seed: 4, maxBodySize: 2000 })
       yield* Effect.gen(function*() {
         const port = yield* responder(blocks, new Map())
-        const initiator = yield* Layer.build(
-          Initiator.managerLayer().pipe(
-            Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, targets: { known: 2, established: 1, active: 1 } })),
-            Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
-          )
-        )
-        const silent = Demo.makeProgress({ tty: false, json: false, write: () => undefined, writeErr: () => undefined })
-        const summary = yield* Demo.run({
-          peers: [PeerId.tcp("127.0.0.1", port)],
-          expected: Demo.expectedChain(blocks),
-          progress: silent,
-          behavior: Context.get(initiator, Initiator.InitiatorBehavior)
-        }).pipe(Effect.provide(Layer.succeedContext(initiator)))
+        const summary = yield* DemoCommand.syncFrom([PeerId.tcp("127.0.0.1", port)], blocks, { networkMagic: MAGIC })
         assert.isTrue(summary.ok, summary.problems.join("; "))
         // the demo's per-peer table, from the same metrics
         const table = DemoCommand.peerTable(yield* Observability.peerFigures, [PeerId.tcp("127.0.0.1", port)])

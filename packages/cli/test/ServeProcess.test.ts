@@ -3,11 +3,8 @@
  * on 127.0.0.1, then SIGINT shuts it down cleanly (exit code 0, every connection closed).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Block, Cbor, GeneratedChain, Initiator, PeerId, Protocols } from "@pallas-network2/core"
-import * as TcpInterface from "@pallas-network2/node/TcpInterface"
-import * as Context from "effect/Context"
-import * as Layer from "effect/Layer"
-import * as Demo from "../src/commands/Demo.ts"
+import { Block, Cbor, GeneratedChain, PeerId } from "@pallas-network2/core"
+import { syncFrom } from "../src/commands/DemoCommand.ts"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -48,19 +45,7 @@ describe.skipIf(!vectorsAvailable)("network2 serve --chain (a process)", () => {
       assert.strictEqual(got!.length, 864)
       got!.forEach((bytes, i) => assert.isTrue(Cbor.toHex(bytes) === Cbor.toHex(chunk[i]!.bytes)))
       // the project's own initiator (as the demo runs it) against the same process
-      const initiator = yield* Layer.build(
-        Initiator.managerLayer().pipe(
-          Layer.provideMerge(Initiator.layer({ networkMagic: 42, targets: { known: 2, established: 1, active: 1 } })),
-          Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
-        )
-      )
-      const silent = Demo.makeProgress({ tty: false, json: false, write: () => undefined, writeErr: () => undefined })
-      const summary = yield* Demo.run({
-        peers: [PeerId.tcp("127.0.0.1", port)],
-        expected: Demo.expectedChain(chunk),
-        progress: silent,
-        behavior: Context.get(initiator, Initiator.InitiatorBehavior)
-      }).pipe(Effect.provide(Layer.succeedContext(initiator)))
+      const summary = yield* syncFrom([PeerId.tcp("127.0.0.1", port)], chunk, { networkMagic: 42 })
       assert.deepStrictEqual(summary.problems, [])
       assert.strictEqual(summary.blocks, 864)
       server.child.kill("SIGINT")

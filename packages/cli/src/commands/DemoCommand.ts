@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { ChainSource, GeneratedChain, Initiator, Observability, PeerId, Protocols, Responder } from "@pallas-network2/core"
+import { type Block, ChainSource, GeneratedChain, Initiator, Observability, PeerId, Protocols, Responder } from "@pallas-network2/core"
 import * as ImmutableDb from "@pallas-network2/node/ImmutableDb"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"
 import * as Context from "effect/Context"
@@ -64,6 +64,34 @@ export const startResponder = (chain: ChainSource.ChainSourceShape, networkMagic
 
 
 /**
+ * The demo's sync: the initiator over TCP (its own scope's connections) syncs every header and fetches
+ * every block from `peers`, each checked against `blocks`; progress to `progress` (default: none).
+ *
+ * @category flows
+ * @since 0.2.0
+ */
+export const syncFrom = (
+  peers: ReadonlyArray<PeerId>,
+  blocks: ReadonlyArray<Block.ChainBlock>,
+  options: { readonly networkMagic?: number; readonly progress?: Demo.Progress } = {}
+) =>
+  Effect.gen(function*() {
+    const initiator = yield* Layer.build(
+      Initiator.managerLayer().pipe(
+        Layer.provideMerge(Initiator.layer({
+          networkMagic: options.networkMagic ?? MAGIC,
+          targets: { known: 10, established: peers.length, active: peers.length }
+        })),
+        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
+      )
+    )
+    const progress = options.progress ?? Demo.makeProgress({ tty: false, json: false, write: () => undefined, writeErr: () => undefined })
+    return yield* Demo.run({ peers, expected: Demo.expectedChain(blocks), progress, behavior: Context.get(initiator, Initiator.InitiatorBehavior) }).pipe(
+      Effect.provide(Layer.succeedContext(initiator))
+    )
+  })
+
+/**
  * The demo as an Effect: resolves to the summary.
  *
  * @category flows
@@ -90,16 +118,7 @@ export const demo = (options: { readonly chain?: string | undefined; readonly bl
     )
     const peers: Array<PeerId> = []
     for (let i = 0; i < options.peers; i++) peers.push((yield* startResponder(chain)).peer)
-    const expected = Demo.expectedChain(blocks)
-    const initiator = yield* Layer.build(
-      Initiator.managerLayer().pipe(
-        Layer.provideMerge(Initiator.layer({ networkMagic: MAGIC, targets: { known: 10, established: options.peers, active: options.peers } })),
-        Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols }))
-      )
-    )
-    const summary = yield* Demo.run({ peers, expected, progress, behavior: Context.get(initiator, Initiator.InitiatorBehavior) }).pipe(
-      Effect.provide(Layer.succeedContext(initiator))
-    )
+    const summary = yield* syncFrom(peers, blocks, { progress })
     const mb = summary.bytes / 1e6
     progress.line(
       [
