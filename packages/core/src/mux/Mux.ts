@@ -42,9 +42,9 @@ export interface Bearer {
   readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, TransportError>
   /**
    * Scheduler turns the writer gives way before a write, for what other fibers are about to send to
-   * join it (default 1). A socket wants several: an answer passes a few fibers (interface, manager,
-   * behavior) on its way to the writer, and a write of many messages costs about what one of one
-   * costs. A turn is never a clock: under TestClock a write still leaves without time passing.
+   * join it (default 1, as on sockets). More turns gather more from fibers that send on their own
+   * (a behavior without an `outbox`), at the cost of a turn's delay per write. A turn is never a
+   * clock: under TestClock a write still leaves without time passing.
    */
   readonly writeTurns?: number
 }
@@ -196,8 +196,6 @@ const bySide = (instances: ReadonlyArray<Instance>, role: Role, channels: number
 }
 
 const WRITE_BATCH = 131_072
-/** The most turns a writer gives way before it writes, while messages keep coming (see writerLoop). */
-const MAX_WRITE_TURNS = 64
 /** An empty batch: wakes an instance to look at its driver (its protocol ended). */
 const NO_MESSAGES: Batch = { messages: [], bytes: 0 }
 /**
@@ -552,22 +550,12 @@ const writerLoop = Effect.fnUntraced(
   function*(self: MuxImpl) {
     const instances = self.instances
     {
-      // give way before collecting the batch: the fibers about to send (answers to pipelined
-      // requests) add theirs, and they leave in one write. The bearer says how many turns: stopping
-      // at the first turn that adds nothing wrote 1.4-2 messages per write in scenario 3 (an answer
-      // passes several fibers, so the turn right after a message often adds none), six turns 3-7.
-      // Past those turns, it keeps giving way while answers still come in (pipelined requests are
-      // released to the behavior one answer at a time, each a few turns around the manager), until
-      // two turns add nothing, a write's worth waits, or {@link MAX_WRITE_TURNS}.
-      let added = self.egressBytes
-      let quiet = 0
-      for (let turn = 0; turn < self.writeTurns || (self.writeTurns > 1 && quiet < 2 && turn < MAX_WRITE_TURNS && self.egressBytes < WRITE_BATCH); turn++) {
-        yield* Effect.yieldNow
-        if (self.egressBytes !== added) {
-          added = self.egressBytes
-          quiet = 0
-        } else quiet++
-      }
+      // give way before collecting the batch: what else is being sent in this turn (the Manager
+      // sends everything one event made the behavior say before it takes the next, so the answers
+      // to a read of pipelined requests are all here after one turn) leaves in the same write. The
+      // bearer says how many turns: one on sockets (scenario 3: 103 answers a write; more turns
+      // only delayed a ping-pong).
+      for (let turn = 0; turn < self.writeTurns; turn++) yield* Effect.yieldNow
       while (true) {
         const batch: Array<Uint8Array> = []
         const sent: Array<Message> = []

@@ -15,11 +15,12 @@ const describe = (e: Socket.SocketError): string => {
 }
 
 /**
- * Scheduler turns a socket's writer gathers messages for one write: in bench scenario 3 (chain-sync,
- * 200 requests in flight) one turn gave 1.5 messages a write on the responder, six 3 and half the CPU
- * per header (docs/BENCHMARKS.md).
+ * Scheduler turns a socket's writer gives way before a write. One: the Manager hands the interface
+ * everything one event made the behavior say in the same turn, so the answers to a read of
+ * pipelined requests meet the writer together (scenario 3: 103 answers a write); six, the former
+ * value, made a one-at-a-time chain-sync 40 % slower and pipelining no faster (docs/BENCHMARKS.md).
  */
-const WRITE_TURNS = 6
+const WRITE_TURNS = 1
 
 /**
  * The bearer over a socket's pull and writer. Made apart from {@link fromSocket} so that its
