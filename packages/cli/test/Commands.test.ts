@@ -12,6 +12,14 @@ import * as net from "node:net"
 import { freePort, root, run, serve } from "./support/process.ts"
 
 
+/** Runs `network2 args`: it exits 0 and prints each of `expected`. */
+const succeeds = (args: ReadonlyArray<string>, ...expected: ReadonlyArray<string>) =>
+  Effect.tap(run(args), (r) =>
+    Effect.sync(() => {
+      assert.strictEqual(r.code, 0, r.err)
+      for (const text of expected) assert.include(r.out, text)
+    }))
+
 describe("network2 command line (effect/cli)", () => {
   it.live("--version prints the version of packages/cli/package.json", () =>
     Effect.gen(function*() {
@@ -23,16 +31,8 @@ describe("network2 command line (effect/cli)", () => {
 
   it.live("--help of a subcommand lists its flags; --completions prints a script", () =>
     Effect.gen(function*() {
-      const r = yield* run(["fetch", "--help"])
-      assert.strictEqual(r.code, 0, r.err)
-      for (const flag of ["--from SLOT.HASH", "--to SLOT.HASH", "--out FILE", "--magic", "--timeout DURATION", "--json"]) {
-        assert.include(r.out, flag)
-      }
-      assert.include(r.out, "network2 fetch")
-      const completions = yield* run(["--completions", "bash"])
-      assert.strictEqual(completions.code, 0, completions.err)
-      assert.include(completions.out, "network2")
-      assert.include(completions.out, "handshake")
+      yield* succeeds(["fetch", "--help"], "--from SLOT.HASH", "--to SLOT.HASH", "--out FILE", "--magic", "--timeout DURATION", "--json", "network2 fetch")
+      yield* succeeds(["--completions", "bash"], "network2", "handshake")
     }), 30_000)
 
   it.live("a bad flag value, an unknown flag or a missing argument: one line on stderr, exit 2", () =>
@@ -82,10 +82,7 @@ describe("network2 command line (effect/cli)", () => {
 describe("network2 commands", () => {
   it.live("demo syncs the generated chain over TCP and exits 0 with an OK summary", () =>
     Effect.gen(function*() {
-      const r = yield* run(["demo", "--blocks", "100"])
-      assert.strictEqual(r.code, 0, r.err)
-      assert.include(r.out, "OK: 100 blocks")
-      assert.include(r.out, "every header links to the one before it and every block matches its header: yes")
+      yield* succeeds(["demo", "--blocks", "100"], "OK: 100 blocks", "every header links to the one before it and every block matches its header: yes")
     }), 60_000)
 
   it.live("handshake, follow and fetch against network2 serve", () =>
@@ -93,20 +90,18 @@ describe("network2 commands", () => {
       const port = yield* freePort
       yield* serve(["serve", "--port", String(port), "--magic", "2", "--blocks", "30"])
       const address = `127.0.0.1:${port}`
-      const hs = yield* run(["handshake", address, "--magic", "2"])
-      assert.strictEqual(hs.code, 0, hs.err)
-      assert.include(hs.out, "accepted node-to-node v16")
+      yield* succeeds(["handshake", address, "--magic", "2"], "accepted node-to-node v16")
       const wrong = yield* run(["handshake", address, "--magic", "7", "--json"])
       assert.strictEqual(wrong.code, 1)
       assert.include(wrong.out, "magic")
-      const follow = yield* run(["follow", address, "--magic", "2", "--from", "origin", "--limit", "3", "--json"])
-      assert.strictEqual(follow.code, 0, follow.err)
+      yield* succeeds(["follow", address, "--magic", "2", "--from", "origin", "--limit", "3", "--json"])
       // the same generated chain the server made (same seed and size)
       const blocks = GeneratedChain.generate({ blocks: 30 })
       const outFile = path.join(os.tmpdir(), `network2-fetch-${process.pid}.bin`)
-      const fetched = yield* run(["fetch", address, "--magic", "2", "--from", Point.toString(Block.pointOf(blocks[3]!)), "--to", Point.toString(Block.pointOf(blocks[9]!)), "--out", outFile])
-      assert.strictEqual(fetched.code, 0, fetched.err)
-      assert.include(fetched.out, "fetched 7 blocks")
+      yield* succeeds(
+        ["fetch", address, "--magic", "2", "--from", Point.toString(Block.pointOf(blocks[3]!)), "--to", Point.toString(Block.pointOf(blocks[9]!)), "--out", outFile],
+        "fetched 7 blocks"
+      )
       assert.isTrue(fs.readFileSync(outFile).equals(Buffer.concat(blocks.slice(3, 10).map((b) => b.bytes))))
       fs.rmSync(outFile)
     }), 60_000)
