@@ -15,19 +15,8 @@ import { TestClock } from "effect/testing"
 import { advanceUntil } from "../utils/clock.ts"
 import { initiatorAt, MAGIC, protocols, responderAt } from "../utils/emulation.ts"
 import { fiberCounter } from "../utils/fibers.ts"
+import { prng } from "../utils/prng.ts"
 import { Block, Cbor, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, TestInterface } from "../../src/index.ts"
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe("fault injection on the simulated network (TestClock)", () => {
   for (const seed of [1, 2, 3, 4, 5]) {

@@ -3,7 +3,6 @@
  * (LocalServer), over the real multiplexer on the simulated network (TestInterface + TestClock).
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -16,7 +15,6 @@ import {
   Cbor,
   ChainSource,
   GeneratedChain,
-  LocalClient,
   LocalNode,
   LocalServer,
   PeerId,
@@ -24,41 +22,19 @@ import {
   ReplayChain,
   TestInterface
 } from "../../src/index.ts"
+import { clientOf, standInAt } from "../utils/localNode.ts"
 import { loadVectors } from "../utils/vectors.ts"
 
-const MAGIC = 2
 const server = PeerId.tcp("10.0.0.1", 3001)
-const protocols = LocalClient.protocols
 
 /** The stand-in at `server`, serving `chain`; returns the events it reported. */
 const standIn = (
   chain: ChainSource.ChainSourceShape,
   extra: Layer.Layer<never> | Layer.Layer<LocalServer.TxValidator> | Layer.Layer<LocalServer.QueryHandler> = Layer.empty,
   config: LocalServer.LocalServerConfig = {}
-) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(
-      LocalServer.layerManager({ networkMagic: MAGIC, ...config }).pipe(
-        Layer.provide(extra as Layer.Layer<never>),
-        Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provideMerge(TestInterface.layer({ address: server, listen: true, protocols }))
-      )
-    )
-    const events: Array<LocalServer.LocalServerEvent> = []
-    yield* Effect.forkScoped(Stream.runForEach(Context.get(context, LocalServer.LocalServerManager).events, (e) => Effect.sync(() => void events.push(e))))
-    return events
-  })
+) => standInAt(server, chain, { extra, config })
 
-let clientPort = 40000
-const client = (options: Partial<LocalNode.LocalNodeOptions> = {}) =>
-  Effect.map(
-    Layer.build(
-      LocalNode.layer({ peer: server, networkMagic: MAGIC, ...options }).pipe(
-        Layer.provide(TestInterface.layer({ address: PeerId.tcp("10.0.0.2", clientPort++), protocols }))
-      )
-    ),
-    (context) => Context.get(context, LocalNode.LocalNode)
-  )
+const client = (options: Partial<LocalNode.LocalNodeOptions> = {}) => clientOf(server, "10.0.0.2", options)
 
 const tx = (seed: number): Protocols.Common.EraTx => ({
   era: 6,

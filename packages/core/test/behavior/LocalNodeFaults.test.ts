@@ -8,70 +8,43 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { advanceUntil, runOnClock } from "../utils/clock.ts"
+import { clientOf, standInAt } from "../utils/localNode.ts"
+import { prng } from "../utils/prng.ts"
 import {
   Cbor,
   ChainSource,
   GeneratedChain,
   LocalClient,
   LocalNode,
-  LocalServer,
   PeerId,
   Protocols,
   TestInterface
 } from "../../src/index.ts"
 
-const MAGIC = 2
 const ANSWER_MS = 5_000
 /** The bound on one call: a reconnection (the old connection's end, a handshake) and its answer. */
 const CALL_BOUND_MS = 4 * ANSWER_MS
 const server = PeerId.tcp("10.0.5.1", 3001)
-const protocols = LocalClient.protocols
+const client = clientOf(server, "10.0.5.2", { answerTimeout: ANSWER_MS })
 
-/** The stand-in at `server`; its link delays every write by `latency` ms. */
-const standIn = (chain: ChainSource.ChainSourceShape, latency = 0) =>
-  Layer.build(
-    LocalServer.layerManager({ networkMagic: MAGIC }).pipe(
-      Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
-      Layer.provideMerge(TestInterface.layer({ address: server, listen: true, protocols, link: { latency } }))
-    )
-  )
-
-let clientPort = 41000
-const client = Effect.suspend(() =>
-  Effect.map(
-    Layer.build(
-      LocalNode.layer({ peer: server, networkMagic: MAGIC, answerTimeout: ANSWER_MS }).pipe(
-        Layer.provide(TestInterface.layer({ address: PeerId.tcp("10.0.5.2", clientPort++), protocols }))
-      )
-    ),
-    (context) => Context.get(context, LocalNode.LocalNode)
-  )
-)
+/** The stand-in at `server` over `blocks` of a generated chain (its link delaying each write by `latency` ms), the network and a client. */
+const served = (options: GeneratedChain.GeneratedChainOptions, latency = 0) =>
+  Effect.gen(function*() {
+    const blocks = GeneratedChain.generate(options)
+    yield* standInAt(server, yield* ChainSource.makeMemory(blocks), { latency })
+    return { blocks, network: yield* TestInterface.SimNetwork, node: yield* client }
+  })
 
 const tx = (seed: number): Protocols.Common.EraTx => ({
   era: 6,
   bytes: Cbor.encode([new Map<Cbor.Value, Cbor.Value>([[0, [[new Uint8Array(32).fill(seed & 0xff), seed >> 8]]], [2, 170_000 + seed]]), new Map(), true, null])
 })
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The typed errors a call may end with under faults. */
 const TYPED = new Set(["ConnectionClosed", "HandshakeRefused", "AcquireFailed", "QueryFailed", "TxRejected", "CommandRejected", "IntersectNotFound"])
@@ -98,10 +71,7 @@ const timed = <A, E>(call: Effect.Effect<A, E>, limit = CALL_BOUND_MS) =>
 describe("LocalNode against the stand-in with cuts and stalls (TestInterface + TestClock)", () => {
   it.effect("a stalled link: each kind of call fails with ConnectionClosed at the answer timeout, and the next call connects again", () =>
     Effect.gen(function*() {
-      const blocks = GeneratedChain.generate({ blocks: 12, seed: 4, maxBodySize: 500 })
-      yield* standIn(yield* ChainSource.makeMemory(blocks))
-      const network = yield* TestInterface.SimNetwork
-      const node = yield* client
+      const { blocks, network, node } = yield* served({ blocks: 12, seed: 4, maxBodySize: 500 })
       const firstBlocks = node.blocks("origin").pipe(Stream.take(4), Stream.runCollect)
       const calls: ReadonlyArray<readonly [string, Effect.Effect<unknown, LocalNode.LocalNodeError>]> = [
         ["queryTip", node.queryTip],
@@ -143,10 +113,7 @@ describe("LocalNode against the stand-in with cuts and stalls (TestInterface + T
 
   it.effect("a cut during each kind of call ends it (or it completed first) with a typed error at once; the next call connects again", () =>
     Effect.gen(function*() {
-      const blocks = GeneratedChain.generate({ blocks: 30, seed: 6, maxBodySize: 2_000 })
-      yield* standIn(yield* ChainSource.makeMemory(blocks))
-      const network = yield* TestInterface.SimNetwork
-      const node = yield* client
+      const { blocks, network, node } = yield* served({ blocks: 30, seed: 6, maxBodySize: 2_000 })
       const calls: ReadonlyArray<readonly [string, Effect.Effect<unknown, LocalNode.LocalNodeError>]> = [
         ["queryTip", node.queryTip],
         ["submitTx", node.submitTx(tx(2))],
@@ -177,10 +144,7 @@ describe("LocalNode against the stand-in with cuts and stalls (TestInterface + T
     it.effect(`seed ${seed}: random cuts and stalls during streams, queries and submits; each stream in order without repeats, the streams give the chain`, () =>
       Effect.gen(function*() {
         const random = prng(seed)
-        const blocks = GeneratedChain.generate({ blocks: 120, seed, maxBodySize: 3_000 })
-        yield* standIn(yield* ChainSource.makeMemory(blocks), 20)
-        const network = yield* TestInterface.SimNetwork
-        const node = yield* client
+        const { blocks, network, node } = yield* served({ blocks: 120, seed, maxBodySize: 3_000 }, 20)
         const faults: Array<string> = []
         let faulting = true
         yield* Effect.forkScoped(Effect.gen(function*() {
