@@ -2,6 +2,10 @@ import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { Segment } from "../src/bearer/index.ts"
 import { Cbor } from "../src/cbor/index.ts"
+import { cutStream } from "./utils/segments.ts"
+
+/** Up to 8 segments of any protocol, up to 300 bytes each, cut at up to 10 points. */
+const anyCutStream = cutStream({ maxProtocol: 0x7fff, maxPayload: 300, maxSegments: 8, maxCut: 3000, maxCuts: 10, time: 1 })
 
 describe("Segment", () => {
   it("reads the real mainnet node-to-client frames", () => {
@@ -47,18 +51,10 @@ describe("Segment", () => {
 
   it("decodes any split of a valid stream to the same segments", () => {
     fc.assert(fc.property(
-      fc.array(fc.record({ protocol: fc.integer({ min: 0, max: 0x7fff }), responder: fc.boolean(), payload: fc.uint8Array({ minLength: 1, maxLength: 300 }) }), { minLength: 1, maxLength: 8 }),
-      fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 10 }),
-      (segments, cuts) => {
-        const stream = new Uint8Array(Buffer.concat(segments.flatMap((s) => Segment.cut(s.payload, s.protocol, s.responder, 65535, 1))))
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b)
+      anyCutStream,
+      ({ pieces, segments }) => {
         const reader = new Segment.SegmentReader()
-        const got: Array<Segment.Segment> = []
-        let last = 0
-        for (const p of [...points, stream.length]) {
-          got.push(...reader.push(stream.subarray(last, p)))
-          last = p
-        }
+        const got = pieces.flatMap((p) => reader.push(p))
         assert.strictEqual(got.length, segments.length)
         got.forEach((g, i) => {
           assert.strictEqual(g.protocol, segments[i]!.protocol)
@@ -84,17 +80,8 @@ describe("Segment", () => {
       return { got, ok }
     }
     fc.assert(fc.property(
-      fc.array(fc.record({ protocol: fc.integer({ min: 0, max: 0x7fff }), responder: fc.boolean(), payload: fc.uint8Array({ minLength: 1, maxLength: 300 }) }), { minLength: 1, maxLength: 8 }),
-      fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 10 }),
-      (segments, cuts) => {
-        const stream = new Uint8Array(Buffer.concat(segments.flatMap((s) => Segment.cut(s.payload, s.protocol, s.responder, 65535, 1))))
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b)
-        const pieces: Array<Uint8Array> = []
-        let last = 0
-        for (const p of [...points, stream.length]) {
-          pieces.push(stream.subarray(last, p))
-          last = p
-        }
+      anyCutStream,
+      ({ pieces, segments }) => {
         const reader = new Segment.SegmentReader()
         const { got, ok } = collect(reader, pieces)
         assert.isTrue(ok)

@@ -3,6 +3,7 @@ import * as fc from "fast-check"
 import { Segment } from "../../src/bearer/index.ts"
 import { Cbor } from "../../src/cbor/index.ts"
 import { Framer, FREE_SEGMENTS } from "../../src/mux/internal/Framer.ts"
+import { cutStream } from "../utils/segments.ts"
 
 /** The wire bytes of `payloads`, each one segment of `protocol`. */
 const wire = (payloads: ReadonlyArray<Uint8Array>, protocol = 3, responder = true): Uint8Array =>
@@ -47,17 +48,8 @@ const receive = (bytes: Uint8Array, framer = new Framer()) => {
 describe("runs of small segments", () => {
   it("a sink that asks for runs gets the same segments, in the same order, as one that does not, however the stream is cut", () => {
     fc.assert(fc.property(
-      fc.array(fc.record({ protocol: fc.integer({ min: 0, max: 3 }), responder: fc.boolean(), payload: fc.uint8Array({ minLength: 1, maxLength: 400 }) }), { minLength: 1, maxLength: 40 }),
-      fc.array(fc.integer({ min: 0, max: 20_000 }), { maxLength: 6 }),
-      (segments, cuts) => {
-        const stream = new Uint8Array(Buffer.concat(segments.flatMap((s) => Segment.cut(s.payload, s.protocol, s.responder, 65_535, 0))))
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b)
-        const pieces: Array<Uint8Array> = []
-        let last = 0
-        for (const p of [...points, stream.length]) {
-          pieces.push(stream.subarray(last, p))
-          last = p
-        }
+      cutStream({ maxProtocol: 3, maxPayload: 400, maxSegments: 40, maxCut: 20_000, maxCuts: 6, time: 0 }),
+      ({ pieces, segments }) => {
         const one = calls(pieces, false)
         const run = calls(pieces, true)
         assert.deepStrictEqual(run.got.flatMap((c) => c.payloads), one.got.flatMap((c) => c.payloads))
