@@ -2,9 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Segment from "../../src/bearer/Segment.ts"
-import * as Mux from "../../src/mux/Mux.ts"
 import type { Message } from "../../src/Message.ts"
-import { BlockFetch, Handshake, NodeToNode } from "../../src/protocol/index.ts"
+import { BlockFetch, Handshake } from "../../src/protocol/index.ts"
+import { fedMux } from "../utils/mux.ts"
 
 const table = Handshake.n2nVersionTable({ magic: 42 })
 const POINT = { _tag: "Specific", slot: 1, hash: new Uint8Array(32) } as const
@@ -40,23 +40,15 @@ const reads = (messages: ReadonlyArray<Message>, protocol: { channel: number; en
 describe("Mux: backpressure on ingress", () => {
   it.effect("an honest peer streaming more than the ingress limit faster than we consume is slowed down, not closed", () =>
     Effect.gen(function*() {
-      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
       const got: Array<number> = []
-      const mux = yield* Mux.make({ read: Queue.take(incoming), write: () => Effect.void }, {
-        protocols: NodeToNode.protocols,
-        initiator: true,
-        responder: false,
-        handshakeRole: "initiator",
-        // a consumer slower than the reader: several turns of the scheduler per message
-        onReceive: (ms) =>
-          Effect.gen(function*() {
-            for (const m of ms) {
-              for (let i = 0; i < 20; i++) yield* Effect.yieldNow
-              if (m._tag === "MsgBlock") got.push((m as BlockFetch.Message & { _tag: "MsgBlock" }).block.bytes.length)
-            }
-          }),
-        onSent: () => Effect.void
-      })
+      // a consumer slower than the reader: several turns of the scheduler per message
+      const { incoming, mux } = yield* fedMux("initiator", (ms) =>
+        Effect.gen(function*() {
+          for (const m of ms) {
+            for (let i = 0; i < 20; i++) yield* Effect.yieldNow
+            if (m._tag === "MsgBlock") got.push((m as BlockFetch.Message & { _tag: "MsgBlock" }).block.bytes.length)
+          }
+        }))
       yield* mux.send(Handshake.make.propose(table))
       for (const r of reads([Handshake.make.accept(14, table.get(14)!)], Handshake.protocol)) yield* Queue.offer(incoming, r)
       yield* mux.send(BlockFetch.make.requestRange(POINT, POINT))

@@ -7,11 +7,11 @@ import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Segment from "../../src/bearer/Segment.ts"
-import * as Mux from "../../src/mux/Mux.ts"
 import { ProtocolViolation } from "../../src/ProtocolError.ts"
-import { ChainSync, Handshake, KeepAlive, NodeToNode } from "../../src/protocol/index.ts"
+import { ChainSync, Handshake, KeepAlive } from "../../src/protocol/index.ts"
 import type { Message } from "../../src/Message.ts"
 import { advanceBy } from "../utils/clock.ts"
+import { fedMux } from "../utils/mux.ts"
 
 const table = Handshake.n2nVersionTable({ magic: 42 })
 
@@ -24,16 +24,8 @@ const fromInitiator = (protocol: { readonly channel: number; readonly encode: (m
  * what it writes is dropped.
  */
 const responderMux = Effect.gen(function*() {
-  const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array>>()
   const received: Array<string> = []
-  const mux = yield* Mux.make({ read: Queue.take(incoming), write: () => Effect.void }, {
-    protocols: NodeToNode.protocols,
-    initiator: false,
-    responder: true,
-    handshakeRole: "responder",
-    onReceive: (ms) => Effect.sync(() => void received.push(...ms.map((m) => `${m.protocol} ${m._tag}`))),
-    onSent: () => Effect.void
-  })
+  const { incoming, mux } = yield* fedMux("responder", (ms) => Effect.sync(() => void received.push(...ms.map((m) => `${m.protocol} ${m._tag}`))))
   const closed = yield* Effect.forkChild(Effect.exit(mux.closed))
   // a few turns for the fibers the input woke
   const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
@@ -78,16 +70,8 @@ describe("Mux: idle channels hold no fiber and no queue", () => {
 
   it.effect("a message sent starts no fiber: only a message received does (delivery is all an instance's fiber does)", () =>
     Effect.gen(function*() {
-      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array>>()
       const received: Array<string> = []
-      const mux = yield* Mux.make({ read: Queue.take(incoming), write: () => Effect.void }, {
-        protocols: NodeToNode.protocols,
-        initiator: true,
-        responder: false,
-        handshakeRole: "initiator",
-        onReceive: (ms) => Effect.sync(() => void received.push(...ms.map((m) => m._tag))),
-        onSent: () => Effect.void
-      })
+      const { incoming, mux } = yield* fedMux("initiator", (ms) => Effect.sync(() => void received.push(...ms.map((m) => m._tag))))
       yield* Effect.yieldNow
       assert.deepStrictEqual(mux.awake(), [])
       yield* mux.send(Handshake.make.propose(table))
