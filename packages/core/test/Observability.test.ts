@@ -8,12 +8,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Queue from "effect/Queue"
-import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
-import { ChainSource, GeneratedChain, Interface, LocalClient, LocalNode, LocalServer, Observability, PeerId, Protocols, TestInterface } from "../src/index.ts"
-import type { InterfaceEvent, Message } from "../src/index.ts"
-
-const protocols = Protocols.NodeToNode.protocols
+import { ChainSource, GeneratedChain, LocalClient, LocalNode, LocalServer, Observability, PeerId, TestInterface } from "../src/index.ts"
+import type { Message } from "../src/index.ts"
+import { clientAndServer } from "./utils/emulation.ts"
 
 const series = Effect.map(Metric.snapshot, (all) => {
   const out: Record<string, number> = {}
@@ -28,11 +26,7 @@ const series = Effect.map(Metric.snapshot, (all) => {
 
 /** A client connects to a listening server, then sends a server's message: its own side closes it. */
 const wrongDirection = Effect.gen(function*() {
-  const server = PeerId.tcp("10.0.7.1", 3001)
-  yield* Layer.build(TestInterface.layer({ address: server, listen: true, protocols }))
-  const client = Context.get(yield* Layer.build(TestInterface.layer({ address: PeerId.tcp("10.0.7.2", 40000), protocols })), Interface.Interface)
-  const events = yield* Queue.unbounded<InterfaceEvent>()
-  yield* Effect.forkScoped(Stream.runForEach(client.events, (e) => Queue.offer(events, e)))
+  const { client, events, server } = yield* clientAndServer("10.0.7.1", "10.0.7.2")
   yield* client.dispatch({ _tag: "Connect", peer: server })
   assert.strictEqual((yield* Queue.take(events))._tag, "Connected")
   const rollForward = { protocol: "chain-sync", _tag: "MsgRollForward" } as Message

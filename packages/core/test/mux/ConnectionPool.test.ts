@@ -2,24 +2,16 @@
  * ConnectionPool edge cases found by the 10 000-cycle leak test (packages/node/test/Leaks.test.ts).
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
-import * as Stream from "effect/Stream"
-import { Interface, PeerId, Protocols, TestInterface } from "../../src/index.ts"
-import type { InterfaceEvent } from "../../src/index.ts"
-
-const protocols = Protocols.NodeToNode.protocols
+import { type PeerId, TestInterface } from "../../src/index.ts"
+import { clientAndServer } from "../utils/emulation.ts"
 
 describe("ConnectionPool", () => {
   it.live("a Disconnect right after a Connect still reports Disconnected, and the peer can connect again", () =>
     Effect.gen(function*() {
-      const server = PeerId.tcp("10.0.9.1", 3001)
-      yield* Layer.build(TestInterface.layer({ address: server, listen: true, protocols }))
-      const client = Context.get(yield* Layer.build(TestInterface.layer({ address: PeerId.tcp("10.0.9.2", 40000), protocols })), Interface.Interface)
-      const events = yield* Queue.unbounded<InterfaceEvent>()
-      yield* Effect.forkScoped(Stream.runForEach(client.events, (e) => Queue.offer(events, e)))
+      const { client, events, server } = yield* clientAndServer("10.0.9.1", "10.0.9.2")
       yield* client.dispatch({ _tag: "Connect", peer: server })
       yield* client.dispatch({ _tag: "Disconnect", peer: server })
       const first = yield* Queue.take(events).pipe(Effect.timeoutOption("1 second"))

@@ -1,12 +1,13 @@
 /**
  * Building blocks for tests on the simulated network: a responder or an initiator at an address,
- * each with its manager running in the test's scope.
+ * each with its manager running in the test's scope; a bare client Interface and a listening one.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import { ChainSource, Initiator, Interface, type PeerId, Protocols, Responder, TestInterface } from "../../src/index.ts"
+import { ChainSource, Initiator, Interface, type InterfaceEvent, PeerId, Protocols, Responder, TestInterface } from "../../src/index.ts"
 
 export const protocols = Protocols.NodeToNode.protocols
 export const MAGIC = 2
@@ -40,3 +41,17 @@ export const initiatorAt = (address: PeerId, config: Initiator.InitiatorConfig) 
     ),
     (context) => Context.get(context, Initiator.InitiatorManager)
   )
+
+/**
+ * A bare node-to-node Interface listening at `host`:3001 and a client Interface at `clientHost`:40000,
+ * not connected yet; the client's events queued in `events`.
+ */
+export const clientAndServer = (host: string, clientHost: string) =>
+  Effect.gen(function*() {
+    const server = PeerId.tcp(host, 3001)
+    yield* Layer.build(TestInterface.layer({ address: server, listen: true, protocols }))
+    const client = Context.get(yield* Layer.build(TestInterface.layer({ address: PeerId.tcp(clientHost, 40000), protocols })), Interface.Interface)
+    const events = yield* Queue.unbounded<InterfaceEvent>()
+    yield* Effect.forkScoped(Stream.runForEach(client.events, (e) => Queue.offer(events, e)))
+    return { server, client, events }
+  })
