@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import { advanceUntil } from "../utils/clock.ts"
-import { initiatorAt, MAGIC, protocols, responderAt } from "../utils/emulation.ts"
+import { initiatorAt, MAGIC, protocols, responderAt, respondersAt } from "../utils/emulation.ts"
 import { fiberCounter } from "../utils/fibers.ts"
 import { prng } from "../utils/prng.ts"
 import { Block, Cbor, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, TestInterface } from "../../src/index.ts"
@@ -26,12 +26,7 @@ describe("fault injection on the simulated network (TestClock)", () => {
         const blocks = GeneratedChain.generate({ blocks: 500, seed, maxBodySize: 20_000 })
         const chain = yield* ChainSource.makeMemory(blocks)
         const network = yield* TestInterface.SimNetwork
-        const peers: Array<PeerId> = []
-        for (let i = 0; i < 6; i++) {
-          const address = PeerId.tcp(`10.0.2.${i + 1}`, 3001)
-          peers.push(address)
-          yield* responderAt(address, chain, 50 + Math.floor(random() * 250), { limits: { perIpLimit: 1000, hardLimit: 1000, softLimit: 1000 } })
-        }
+        const peers = yield* respondersAt("10.0.2", 6, chain, () => 50 + Math.floor(random() * 250), { limits: { perIpLimit: 1000, hardLimit: 1000, softLimit: 1000 } })
         const manager = yield* initiatorAt(PeerId.tcp("10.0.0.2", 40000), { targets: { known: 10, established: 6, active: 6 } })
         const events: Array<Initiator.InitiatorEvent> = []
         const faults: Array<string> = []

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { advanceBy, runOnClock } from "../utils/clock.ts"
-import { initiatorAt, MAGIC, protocols, responderAt } from "../utils/emulation.ts"
+import { initiatorAt, MAGIC, protocols, responderAt, respondersAt } from "../utils/emulation.ts"
 import { Block, ChainSource, GeneratedChain, Initiator, Interface, PeerId, Protocols, ReplayChain, TestInterface } from "../../src/index.ts"
 
 
@@ -44,12 +44,8 @@ describe("InitiatorBehavior on the simulated network (TestInterface + TestClock)
       const blocks = GeneratedChain.generate({ blocks: 150, seed: 8, maxBodySize: 1500 })
       const chain = yield* ChainSource.makeMemory(blocks)
       const network = yield* TestInterface.SimNetwork
-      const peers: Array<PeerId> = []
-      for (let i = 0; i < 19; i++) {
-        const address = PeerId.tcp(`10.0.1.${i + 1}`, 3001)
-        peers.push(address)
-        yield* responderAt(address, chain, 5 + i * 10) // 5 ms .. 185 ms one way; the last is the slow one
-      }
+      // 5 ms .. 185 ms one way; the last is the slow one
+      const peers = yield* respondersAt("10.0.1", 19, chain, (i) => 5 + i * 10)
       // the liar: accepts the handshake, then breaks the rules of the protocols (checked by our driver)
       const liar = PeerId.tcp("10.0.1.99", 3001)
       peers.push(liar)

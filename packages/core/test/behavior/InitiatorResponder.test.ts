@@ -10,6 +10,20 @@ import * as Bridge from "./support/initiatorBridge.ts"
 
 const blocks = GeneratedChain.generate({ blocks: 250, seed: 5, maxBodySize: 4000 })
 
+/** Fetches the whole of `chain` and waits (with `until`) for the range's end: the blocks received, in the order they came. */
+const fetchWhole = (
+  manager: { readonly execute: (c: Initiator.InitiatorCommand) => Effect.Effect<unknown> },
+  events: ReadonlyArray<Initiator.InitiatorEvent>,
+  chain: ReadonlyArray<Block.ChainBlock>,
+  until: (done: () => boolean) => Effect.Effect<unknown>
+) =>
+  Effect.gen(function*() {
+    const at = (b: Block.ChainBlock) => ({ _tag: "Specific" as const, slot: b.slot, hash: b.hash })
+    yield* manager.execute(Initiator.InitiatorCommand.FetchRange(at(chain[0]!), at(chain[chain.length - 1]!)))
+    yield* until(() => events.some((e) => e._tag === "RangeFetched" || e._tag === "RangeFailed"))
+    return events.filter((e) => e._tag === "BlockReceived")
+  })
+
 describe("InitiatorBehavior against ResponderBehavior (in memory, no mux)", () => {
   it.effect("syncs from three responders and fetches every block once, in order", () =>
     Effect.gen(function*() {
@@ -23,11 +37,7 @@ describe("InitiatorBehavior against ResponderBehavior (in memory, no mux)", () =
       yield* until(() => best() === 249 && accepted() === 3)
       assert.strictEqual(best(), 249)
       assert.strictEqual(accepted(), 3)
-      const first = { _tag: "Specific" as const, slot: blocks[0]!.slot, hash: blocks[0]!.hash }
-      const last = { _tag: "Specific" as const, slot: blocks[249]!.slot, hash: blocks[249]!.hash }
-      yield* manager.execute(Initiator.InitiatorCommand.FetchRange(first, last))
-      yield* until(() => events.some((e) => e._tag === "RangeFetched" || e._tag === "RangeFailed"))
-      const got = events.filter((e) => e._tag === "BlockReceived")
+      const got = yield* fetchWhole(manager, events, blocks, until)
       assert.strictEqual(got.length, 250)
       got.forEach((e, i) => assert.strictEqual(e._tag === "BlockReceived" && e.block.blockNo, i))
       // the chunks were spread over the peers
@@ -80,11 +90,7 @@ describe("InitiatorBehavior with twenty responders (in memory, no mux)", () => {
         assert.isTrue(events.some((e) => e._tag === "PeerDemoted" && e.peer === p && e.to === "cold"), `${p} dropped`)
         assert.isTrue(warmed(p) >= 2, `${p} came back`)
       }
-      const first = { _tag: "Specific" as const, slot: chain[0]!.slot, hash: chain[0]!.hash }
-      const last = { _tag: "Specific" as const, slot: chain[599]!.slot, hash: chain[599]!.hash }
-      yield* manager.execute(Initiator.InitiatorCommand.FetchRange(first, last))
-      yield* until(() => events.some((e) => e._tag === "RangeFetched" || e._tag === "RangeFailed"))
-      const got = events.filter((e) => e._tag === "BlockReceived")
+      const got = yield* fetchWhole(manager, events, chain, until)
       assert.strictEqual(got.length, 600)
       got.forEach((e, i) => {
         assert.strictEqual(e._tag === "BlockReceived" && e.block.blockNo, i)

@@ -30,6 +30,24 @@ export const responderAt = (
     return Context.get(context, Responder.ResponderBehavior)
   })
 
+/** `count` responders over one chain at `<subnet>.1`..`<subnet>.<count>` port 3001, the i-th with latency `latency(i)`; their addresses. */
+export const respondersAt = (
+  subnet: string,
+  count: number,
+  chain: ChainSource.ChainSourceShape,
+  latency: (i: number) => number,
+  config: Partial<Responder.ResponderConfig> = {}
+) =>
+  Effect.gen(function*() {
+    const peers: Array<PeerId> = []
+    for (let i = 0; i < count; i++) {
+      const address = PeerId.tcp(`${subnet}.${i + 1}`, 3001)
+      peers.push(address)
+      yield* responderAt(address, chain, latency(i), config)
+    }
+    return peers
+  })
+
 /** An initiator at `address` (no churn unless asked); returns its manager. */
 export const initiatorAt = (address: PeerId, config: Initiator.InitiatorConfig) =>
   Effect.map(
