@@ -47,6 +47,13 @@ export interface Bearer {
    * clock: under TestClock a write still leaves without time passing.
    */
   readonly writeTurns?: number
+  /**
+   * Defers the start of a writer (optional; by default it starts at the first message sent). A
+   * socket bearer passes `queueMicrotask`: everything the current event made the behavior send is
+   * queued before the writer looks, without the delay of a scheduler turn. Not for a bearer run
+   * under TestClock, whose fibers may never let a microtask run.
+   */
+  readonly deferWriter?: (start: () => void) => void
 }
 
 /**
@@ -247,6 +254,14 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   reader: Fiber.Fiber<unknown> | undefined = undefined
   /** The writer while it has something to write; the next message sent starts one. */
   writer: Fiber.Fiber<unknown> | undefined = undefined
+  /** A writer is about to start (see {@link startWriter}). */
+  writerSoon = false
+  // (the writer gives way at least one turn before it looks: a fiber that ended within
+  // `runForkWith` would be stored here after it cleared the field, and no writer would start again)
+  readonly startWriter = (): void => {
+    this.writerSoon = false
+    if (this.writer === undefined && !this.closing) this.writer = Effect.runForkWith(this.context)(writerLoop(this))
+  }
   /** The scope closed: nothing starts any more. */
   closing = false
   readonly byName: ReadonlyMap<string, Protocol<any>>
@@ -407,9 +422,15 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", this.sduSize, Math.floor((this.now() - this.started) * 1000))
     ;(instance.egress ??= []).push({ pieces, at: 0, message })
     this.egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
-    if (this.writer === undefined && !this.closing) {
-      // the writer starts here, in the connection's context, and gives way at once (see writerLoop)
-      this.writer = Effect.runForkWith(this.context)(writerLoop(this))
+    if (this.writer === undefined && !this.writerSoon && !this.closing) {
+      // the writer starts in the connection's context: at once, or once what runs now has run
+      // where the bearer defers it (see `Bearer.deferWriter`)
+      const defer = this.bearer.deferWriter
+      if (defer === undefined) this.startWriter()
+      else {
+        this.writerSoon = true
+        defer(this.startWriter)
+      }
     }
     if (this.egressBytes > EGRESS_LIMIT) {
       return this.fail(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))

@@ -36,6 +36,7 @@ const bearerOf = (
     Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
   ),
   writeTurns: WRITE_TURNS,
+  deferWriter: queueMicrotask,
   write: (chunks) =>
     chunks.length === 0
       ? Effect.void
