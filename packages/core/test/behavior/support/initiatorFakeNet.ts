@@ -3,24 +3,18 @@
  * scripted servers over a list of blocks, answering after a round trip driven by the Clock (so
  * TestClock runs it). It checks nothing; the protocol drivers are the mux's business.
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Queue from "effect/Queue"
-import * as Stream from "effect/Stream"
 import type { ChainBlock } from "../../../src/chain/Block.ts"
-import type { InterfaceCommand, InterfaceEvent, InterfaceShape } from "../../../src/Interface.ts"
 import type { PeerId } from "../../../src/Primitives.ts"
 import * as BlockFetch from "../../../src/protocol/BlockFetch.ts"
 import * as ChainSync from "../../../src/protocol/ChainSync.ts"
 import { bytesEqual, Point, type Tip } from "../../../src/protocol/Common.ts"
 import * as Handshake from "../../../src/protocol/Handshake.ts"
 import * as KeepAlive from "../../../src/protocol/KeepAlive.ts"
-import type { AnyNodeToNodeMessage } from "../../../src/protocol/NodeToNode.ts"
 import * as PeerSharing from "../../../src/protocol/PeerSharing.ts"
 import * as TxSubmission2 from "../../../src/protocol/TxSubmission2.ts"
-import { TransportError } from "../../../src/ProtocolError.ts"
+import * as ScriptedNet from "./scriptedNet.ts"
 
-type Message = AnyNodeToNodeMessage
 
 export interface FakePeer {
   readonly blocks: ReadonlyArray<ChainBlock>
@@ -52,173 +46,102 @@ const indexOf = (blocks: ReadonlyArray<ChainBlock>, p: Point): number | undefine
 }
 
 export const make = Effect.fnUntraced(function*(peers: ReadonlyMap<PeerId, FakePeer>) {
-  const events = yield* Queue.unbounded<InterfaceEvent<Message>>()
-  const clock = yield* Clock.Clock
   const stats = { requestNext: 0, maxInFlight: 0, connects: new Map<PeerId, number>(), txs: new Array<unknown>() }
-  interface ConnState {
+  interface ConnState extends ScriptedNet.Conn {
     cursor: number
     answered: number
     announced: number
     inFlight: number
-    open: boolean
-    readonly outbox: Array<readonly [number, Message | "close"]>
-    wake: (() => void) | undefined
   }
-  const conns = new Map<PeerId, ConnState>()
-
-  const deliver = (peer: PeerId, c: ConnState) =>
-    Effect.gen(function*() {
-      while (c.open) {
-        const head = c.outbox[0]
-        if (head === undefined) {
-          yield* Effect.callback<void>((resume) => {
-            c.wake = () => resume(Effect.void)
-          })
-          c.wake = undefined
-          continue
-        }
-        const wait = head[0] - clock.currentTimeMillisUnsafe()
-        if (wait > 0) yield* Effect.sleep(wait)
-        c.outbox.shift()
-        if (head[1] === "close") {
-          c.open = false
-          conns.delete(peer)
-          Queue.offerUnsafe(events, { _tag: "Error", peer, error: new TransportError({ detail: "connection reset" }) })
-          Queue.offerUnsafe(events, { _tag: "Disconnected", peer })
-          return
-        }
-        Queue.offerUnsafe(events, { _tag: "Recv", peer, messages: [head[1]] })
-      }
-    })
-
-  const answer = (c: ConnState, spec: FakePeer, message: Message) => {
-    const at = clock.currentTimeMillisUnsafe() + spec.rtt
-    const push = (reply: Message | "close") => {
-      c.outbox.push([at, reply])
-      c.wake?.()
-    }
-    const tip = tipOf(spec.blocks)
-    switch (message.protocol) {
-      case "handshake": {
-        if (message._tag !== "MsgProposeVersions") return
-        const v = Math.max(...message.versionTable.keys())
-        push(Handshake.make.accept(v, { ...message.versionTable.get(v)!, initiatorOnlyDiffusionMode: false }))
-        return
-      }
-      case "chain-sync": {
-        if (message._tag === "MsgFindIntersect") {
-          for (const p of message.points) {
-            const i = indexOf(spec.blocks, p)
-            if (i !== undefined) {
-              c.cursor = i
-              push(ChainSync.make.intersectFound(p, tip))
-              return
-            }
-          }
-          push(ChainSync.make.intersectNotFound(tip))
-          return
-        }
-        if (message._tag !== "MsgRequestNext") return
-        stats.requestNext++
-        c.inFlight++
-        stats.maxInFlight = Math.max(stats.maxInFlight, c.inFlight)
-        c.answered++
-        if (spec.dropAfter !== undefined && c.answered > spec.dropAfter) {
-          push("close")
-          return
-        }
-        const next = spec.blocks[c.cursor + 1]
-        if (next === undefined) {
-          push(ChainSync.make.awaitReply())
-          return
-        }
-        c.cursor++
-        const lie = spec.lieAt !== undefined && c.cursor === spec.lieAt
-        const header = lie ? spec.blocks[c.cursor + 1]!.header : next.header
-        c.inFlight--
-        push(ChainSync.make.rollForward(header, tip))
-        return
-      }
-      case "block-fetch": {
-        if (message._tag !== "MsgRequestRange") return
-        const i = indexOf(spec.blocks, message.from)
-        const j = indexOf(spec.blocks, message.to)
-        if (i === undefined || j === undefined || i < 0 || j < i) {
-          push(BlockFetch.make.noBlocks())
-          return
-        }
-        push(BlockFetch.make.startBatch())
-        for (let k = i; k <= j; k++) push(BlockFetch.make.block(spec.blocks[k]!.bytes))
-        push(BlockFetch.make.batchDone())
-        return
-      }
-      case "keep-alive":
-        if (message._tag === "MsgKeepAlive") {
-          push(KeepAlive.make.response(spec.badCookie ? (message.cookie + 1) & 0xffff : message.cookie))
-        }
-        return
-      case "peer-sharing":
-        if (message._tag === "MsgShareRequest") {
-          push(PeerSharing.make.sharePeers((spec.share ?? []).slice(0, message.amount).map((p) => {
-            const [ip, port] = p.split(":")
-            return { _tag: "IPv4", ip: ip!, port: Number(port) }
-          })))
-        }
-        return
-      case "tx-submission2":
-        if (message._tag === "MsgInit") push(TxSubmission2.make.requestTxIds(true, 0, 3))
-        else if (message._tag === "MsgReplyTxIds") {
-          c.announced = message.txIds.length
-          push(TxSubmission2.make.requestTxs(message.txIds.map((x) => x.txId)))
-        } else if (message._tag === "MsgReplyTxs") {
-          stats.txs.push(...message.txs)
-          push(TxSubmission2.make.requestTxIds(true, c.announced, 3))
-        }
-        return
-    }
-  }
-
-  const dispatch = (command: InterfaceCommand<Message>) =>
-    Effect.gen(function*() {
-      const peer = command.peer
+  const net = yield* ScriptedNet.make<ConnState>({
+    connect: (peer) => {
+      stats.connects.set(peer, (stats.connects.get(peer) ?? 0) + 1)
       const spec = peers.get(peer)
-      switch (command._tag) {
-        case "Connect": {
-          stats.connects.set(peer, (stats.connects.get(peer) ?? 0) + 1)
-          if (spec === undefined || spec.down) {
-            yield* Effect.forkDetach(Effect.sleep(spec?.rtt ?? 10).pipe(Effect.andThen(Effect.sync(() => {
-              Queue.offerUnsafe(events, { _tag: "Error", peer, error: new TransportError({ detail: "connection refused" }) })
-              Queue.offerUnsafe(events, { _tag: "Disconnected", peer })
-            }))))
+      if (spec === undefined || spec.down) return { refuseAfter: spec?.rtt ?? 10 }
+      return { conn: { ...ScriptedNet.openConn(), cursor: -1, answered: 0, announced: 0, inFlight: 0 }, rtt: spec.rtt }
+    },
+    answer: (peer, c, message, push) => {
+      const spec = peers.get(peer)!
+      const tip = tipOf(spec.blocks)
+      switch (message.protocol) {
+        case "handshake": {
+          if (message._tag !== "MsgProposeVersions") return
+          const v = Math.max(...message.versionTable.keys())
+          push(Handshake.make.accept(v, { ...message.versionTable.get(v)!, initiatorOnlyDiffusionMode: false }))
+          return
+        }
+        case "chain-sync": {
+          if (message._tag === "MsgFindIntersect") {
+            for (const p of message.points) {
+              const i = indexOf(spec.blocks, p)
+              if (i !== undefined) {
+                c.cursor = i
+                push(ChainSync.make.intersectFound(p, tip))
+                return
+              }
+            }
+            push(ChainSync.make.intersectNotFound(tip))
             return
           }
-          const c: ConnState = { cursor: -1, answered: 0, announced: 0, inFlight: 0, open: true, outbox: [], wake: undefined }
-          conns.set(peer, c)
-          yield* Effect.forkDetach(Effect.sleep(spec.rtt).pipe(
-            Effect.andThen(Effect.sync(() => Queue.offerUnsafe(events, { _tag: "Connected", peer, direction: "outbound" }))),
-            Effect.andThen(deliver(peer, c))
-          ))
+          if (message._tag !== "MsgRequestNext") return
+          stats.requestNext++
+          c.inFlight++
+          stats.maxInFlight = Math.max(stats.maxInFlight, c.inFlight)
+          c.answered++
+          if (spec.dropAfter !== undefined && c.answered > spec.dropAfter) {
+            push("close")
+            return
+          }
+          const next = spec.blocks[c.cursor + 1]
+          if (next === undefined) {
+            push(ChainSync.make.awaitReply())
+            return
+          }
+          c.cursor++
+          const lie = spec.lieAt !== undefined && c.cursor === spec.lieAt
+          const header = lie ? spec.blocks[c.cursor + 1]!.header : next.header
+          c.inFlight--
+          push(ChainSync.make.rollForward(header, tip))
           return
         }
-        case "Send": {
-          const c = conns.get(peer)
-          if (c === undefined || spec === undefined) return
-          Queue.offerUnsafe(events, { _tag: "Sent", peer, messages: [command.message] })
-          answer(c, spec, command.message)
+        case "block-fetch": {
+          if (message._tag !== "MsgRequestRange") return
+          const i = indexOf(spec.blocks, message.from)
+          const j = indexOf(spec.blocks, message.to)
+          if (i === undefined || j === undefined || i < 0 || j < i) {
+            push(BlockFetch.make.noBlocks())
+            return
+          }
+          push(BlockFetch.make.startBatch())
+          for (let k = i; k <= j; k++) push(BlockFetch.make.block(spec.blocks[k]!.bytes))
+          push(BlockFetch.make.batchDone())
           return
         }
-        case "Disconnect": {
-          const c = conns.get(peer)
-          if (c === undefined) return
-          c.open = false
-          c.wake?.()
-          conns.delete(peer)
-          Queue.offerUnsafe(events, { _tag: "Disconnected", peer })
+        case "keep-alive":
+          if (message._tag === "MsgKeepAlive") {
+            push(KeepAlive.make.response(spec.badCookie ? (message.cookie + 1) & 0xffff : message.cookie))
+          }
           return
-        }
+        case "peer-sharing":
+          if (message._tag === "MsgShareRequest") {
+            push(PeerSharing.make.sharePeers((spec.share ?? []).slice(0, message.amount).map((p) => {
+              const [ip, port] = p.split(":")
+              return { _tag: "IPv4", ip: ip!, port: Number(port) }
+            })))
+          }
+          return
+        case "tx-submission2":
+          if (message._tag === "MsgInit") push(TxSubmission2.make.requestTxIds(true, 0, 3))
+          else if (message._tag === "MsgReplyTxIds") {
+            c.announced = message.txIds.length
+            push(TxSubmission2.make.requestTxs(message.txIds.map((x) => x.txId)))
+          } else if (message._tag === "MsgReplyTxs") {
+            stats.txs.push(...message.txs)
+            push(TxSubmission2.make.requestTxIds(true, c.announced, 3))
+          }
+          return
       }
-    })
-
-  const iface: InterfaceShape<Message> = { dispatch, events: Stream.fromQueue(events) }
-  return { iface, stats }
+    }
+  })
+  return { iface: net.iface, stats }
 })
