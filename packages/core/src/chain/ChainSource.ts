@@ -140,8 +140,13 @@ export const makeMemory = Effect.fnUntraced(function*(
     const last = chain[chain.length - 1]
     return last === undefined ? Tip.origin : Tip.make(pointOf(last), last.blockNo)
   }
+  // the points `next` handed out, with where their block stood: a follower asks for the next header
+  // from the point it was given, found here without turning its hash into a string
+  const handed = new WeakMap<Point, { readonly block: ChainBlock; readonly at: number }>()
   const indexOf = (p: Point): number | undefined => {
     if (p._tag === "Origin") return -1
+    const known = handed.get(p)
+    if (known !== undefined && chain[known.at] === known.block) return known.at
     const i = index.get(key(p.hash))
     return i !== undefined && chain[i]!.slot === p.slot ? i : undefined
   }
@@ -164,9 +169,10 @@ export const makeMemory = Effect.fnUntraced(function*(
         const i = indexOf(cursor)
         if (i !== undefined) {
           const b = chain[i + 1]
-          return b === undefined
-            ? { _tag: "AtTip", tip: tipNow() }
-            : { _tag: "RollForward", header: b.header, point: pointOf(b), tip: tipNow() }
+          if (b === undefined) return { _tag: "AtTip", tip: tipNow() }
+          const point = pointOf(b)
+          handed.set(point, { block: b, at: i + 1 })
+          return { _tag: "RollForward", header: b.header, point, tip: tipNow() }
         }
         // the cursor left the chain: walk back through the orphans to a block still on it
         let hash: Uint8Array | undefined = cursor._tag === "Specific" ? cursor.hash : undefined
