@@ -7,8 +7,10 @@
  *     `Effect.flatMap` and `Effect.sync` (ns a call, 300 000 calls each)
  *   node --conditions=@pallas-network2/source bench/probes.ts encode
  *     `ChainSync.protocol.encode` of a roll-forward of a generated header (ns a message)
- *   node --conditions=@pallas-network2/source bench/probes.ts chain-sync HEADERS WINDOW
- *     scenario 3's client against a responder process, three runs (headers/s, CPU µs a header)
+ *   node --conditions=@pallas-network2/source bench/probes.ts chain-sync HEADERS WINDOW [LOW]
+ *     scenario 3's client against a responder process, three runs (headers/s, CPU µs a header); with
+ *     LOW, the requests are topped up to WINDOW only when those in flight fell to LOW (the
+ *     initiator's marks: 300 200), else at every answer
  */
 import "./sources.ts"
 import { GeneratedChain, Protocols } from "@pallas-network2/core"
@@ -23,7 +25,7 @@ const nsPer = (calls: number, f: () => void): number => {
   return ((d.user + d.system) * 1000) / calls
 }
 
-const [what, a, b] = process.argv.slice(2)
+const [what, a, b, c] = process.argv.slice(2)
 if (what === "gen") {
   const N = 300_000
   const run = (make: (n: number) => Effect.Effect<number>) => {
@@ -56,7 +58,7 @@ if (what === "gen") {
   const { child, line } = await spawnWithPort("bench/scenarios/responder-process.ts", ["generated", String(headers)])
   try {
     for (let i = 0; i < 3; i++) {
-      const r = await chainSyncHeaders(child, "responder", Number(line), headers, window)
+      const r = await chainSyncHeaders(child, "responder", Number(line), headers, window, c === undefined ? window - 1 : Number(c))
       console.log(`run ${i + 1}: ${r.value.toFixed(0)} headers/s, CPU client ${r.cpu.client!.toFixed(1)} / responder ${r.cpu.responder!.toFixed(1)} µs a header`)
     }
   } finally {
@@ -64,6 +66,6 @@ if (what === "gen") {
     await waitExit(child)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | chain-sync HEADERS WINDOW")
+  console.log("bench/probes.ts gen | encode | chain-sync HEADERS WINDOW [LOW]")
   process.exitCode = 2
 }
