@@ -30,6 +30,15 @@ afterAll(() => {
 const realChunk = path.join(vectorsDir, "chain", "01285.chunk")
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0
 
+/** The store's folder read back through ImmutableDb.ts: exactly the first `count` of `blocks`, byte for byte. */
+const readsBack = (dir: string, blocks: ReadonlyArray<Block.ChainBlock>, count: number) =>
+  Effect.gen(function*() {
+    const back = yield* ImmutableDb.readBlocks(dir)
+    assert.strictEqual(back.length, count)
+    back.forEach((b, i) => assert.isTrue(same(b.bytes, blocks[i]!.bytes)))
+    return back
+  })
+
 const appendAll = (store: ChainStore.ChainStoreShape, blocks: ReadonlyArray<Block.ChainBlock>) =>
   Effect.forEach(blocks, (b) => store.append(b), { discard: true })
 
@@ -78,9 +87,7 @@ describe("ChainStore", () => {
       }
 
       // ImmutableDb.ts reads the store's folder (its immutable/ subfolder) as it reads the original
-      const back = yield* ImmutableDb.readBlocks(dir)
-      assert.strictEqual(back.length, 864)
-      back.forEach((b, i) => assert.isTrue(same(b.bytes, blocks[i]!.bytes)))
+      yield* readsBack(dir, blocks, 864)
     }))
 
   it.effect("a generated chain across chunks: k blocks stay in memory, the rest reopen from disk and resume", () =>
@@ -102,9 +109,7 @@ describe("ChainStore", () => {
       for (const c of chunks.slice(0, -1)) {
         assert.strictEqual(fs.statSync(path.join(imm, c.replace(".chunk", ".primary"))).size, 1 + 4 * (chunkSize + 2))
       }
-      const onDisk = yield* ImmutableDb.readBlocks(dir)
-      assert.strictEqual(onDisk.length, 190)
-      onDisk.forEach((b, i) => assert.isTrue(same(b.bytes, blocks[i]!.bytes)))
+      yield* readsBack(dir, blocks, 190)
 
       // reopen: the tip is the immutable tip; the volatile blocks come again (from the peers) and more
       yield* Effect.scoped(Effect.gen(function*() {
@@ -116,9 +121,7 @@ describe("ChainStore", () => {
         yield* appendAll(store, blocks.slice(190))
         assert.deepStrictEqual(yield* store.counts, { immutable: 290, volatile: 10 })
       }))
-      const all = yield* ImmutableDb.readBlocks(dir)
-      assert.strictEqual(all.length, 290)
-      all.forEach((b, i) => assert.isTrue(same(b.bytes, blocks[i]!.bytes)))
+      yield* readsBack(dir, blocks, 290)
       // opened again with every chunk checked block by block: nothing to repair
       yield* Effect.scoped(Effect.gen(function*() {
         const store = yield* ChainStore.open({ dir, securityParam: 10, chunkSize, validateAll: true })
@@ -248,9 +251,7 @@ describe("ChainStore", () => {
         yield* store.append(blocks[99]!)
       }))
       assert.strictEqual(fs.statSync(chunkPath).size, full)
-      const back = yield* ImmutableDb.readBlocks(dir)
-      assert.strictEqual(back.length, 100)
-      back.forEach((b, i) => assert.isTrue(same(b.bytes, blocks[i]!.bytes)))
+      yield* readsBack(dir, blocks, 100)
     }))
 
   it.effect("a secondary index cut mid-entry (or a primary index cut short) is rebuilt from the chunk", () =>

@@ -130,17 +130,24 @@ const standIn = (socketPath: string, chain: ChainSource.ChainSourceShape, extra:
     return events
   })
 
+/** The stand-in over `blocks` (with `extra`) on a new socket, and a raw client that has handshaken: its answer's hex beside. */
+const served = (blocks: ReadonlyArray<Block.ChainBlock>, extra: Layer.Layer<never> = Layer.empty) =>
+  Effect.gen(function*() {
+    const socketPath = yield* tempSocket
+    const events = yield* standIn(socketPath, yield* ChainSource.makeMemory(blocks), extra)
+    const c = yield* rawClient(socketPath)
+    return { socketPath, events, c, accepted: yield* handshake(c) }
+  })
+
 const violations = (events: ReadonlyArray<LocalServer.LocalServerEvent>) =>
   events.filter((e) => e._tag === "ProtocolViolation").map((e) => LocalServer.describeEvent(e))
 
 describe.skipIf(!vectorsAvailable)("the node-to-client vectors through the stand-in and the client (Unix socket)", () => {
   it.live("local state query: every client message is served; acquired, result and failure are the vectors' bytes", () =>
     Effect.gen(function*() {
-      const socketPath = yield* tempSocket
       const blocks = GeneratedChain.generate({ blocks: 5 })
-      const events = yield* standIn(socketPath, yield* ChainSource.makeMemory(blocks))
-      const c = yield* rawClient(socketPath)
-      assert.strictEqual((yield* handshake(c)).slice(0, 4), "8301", "accepted")
+      const { accepted, c, events, socketPath } = yield* served(blocks)
+      assert.strictEqual(accepted.slice(0, 4), "8301", "accepted")
       assert.strictEqual(yield* c.ask(7, bytes(hex(lsq, "acquire_volatile_tip"))), hex(lsq, "acquired"))
       // the generated chain is in the Babbage era: the hard-fork GetCurrentEra result is [4, 5]
       assert.strictEqual(yield* c.ask(7, bytes(hex(lsq, "query_hardfork_get_current_era"))), hex(lsq, "result_uint_5"))
@@ -163,7 +170,6 @@ describe.skipIf(!vectorsAvailable)("the node-to-client vectors through the stand
 
   it.live("local tx submission: submit, accept, reject and every reject reason, byte for byte through the stand-in and into our client", () =>
     Effect.gen(function*() {
-      const socketPath = yield* tempSocket
       const reasons = lts.filter((v) => v.name.startsWith("reject_reason_"))
       assert.strictEqual(reasons.length, 40)
       // the validator rejects a tx [1000 + i, 0]: i = 0 with the placeholder reason [2, 4], else with the i-th vector reason
@@ -184,9 +190,7 @@ describe.skipIf(!vectorsAvailable)("the node-to-client vectors through the stand
           return reason === undefined ? Effect.void : Effect.fail(new LocalServer.TxRejection({ reason, detail: "vector" }))
         }
       })
-      const events = yield* standIn(socketPath, yield* ChainSource.makeMemory(GeneratedChain.generate({ blocks: 3 })), validator as Layer.Layer<never>)
-      const c = yield* rawClient(socketPath)
-      yield* handshake(c)
+      const { c, events, socketPath } = yield* served(GeneratedChain.generate({ blocks: 3 }), validator as Layer.Layer<never>)
       // the placeholder Alonzo tx, as the vector's exact bytes: accepted
       assert.strictEqual(yield* c.ask(6, bytes(hex(lts, "submit_tx_alonzo_placeholder"))), hex(lts, "accept_tx"))
       // the placeholder reject [2, [2, 4]]
@@ -214,11 +218,8 @@ describe.skipIf(!vectorsAvailable)("the node-to-client vectors through the stand
 
   it.live("local tx monitor: every client message is served; the next tx, has-tx and none are the vectors' bytes", () =>
     Effect.gen(function*() {
-      const socketPath = yield* tempSocket
       const blocks = GeneratedChain.generate({ blocks: 3 })
-      const events = yield* standIn(socketPath, yield* ChainSource.makeMemory(blocks))
-      const c = yield* rawClient(socketPath)
-      yield* handshake(c)
+      const { c, events } = yield* served(blocks)
       // the era-5 tx of reply_next_tx_era5 submitted as it is: [0, [5, #6.24(h'deadbeef')]]
       const replyEra5 = bytes(hex(ltm, "reply_next_tx_era5"))
       const eraTx = (Cbor.decode(replyEra5) as ReadonlyArray<Cbor.Value>)[1]!
@@ -291,14 +292,11 @@ describe.skipIf(!vectorsAvailable)("the node-to-client vectors through the stand
   it.live("local chain-sync: find-intersect, request-next, await-reply and the node-to-client roll-forwards (Shelley and Byron blocks) byte for byte", () =>
     Effect.gen(function*() {
       for (const name of ["ntc_rollforward_shelley_block_legacy_testnet", "ntc_rollforward_byron_main_block_legacy_testnet"]) {
-        const socketPath = yield* tempSocket
         const message = Cbor.decode(bytes(hex(cs, name))) as ReadonlyArray<Cbor.Value>
         const wrapped = message[1] as Cbor.Tag
         const blockBytes = wrapped.value as Uint8Array
         const block = Block.parse(blockBytes)
-        const events = yield* standIn(socketPath, yield* ChainSource.makeMemory([block]))
-        const c = yield* rawClient(socketPath)
-        yield* handshake(c)
+        const { c, events, socketPath } = yield* served([block])
         // find_intersect_first_shelley_block: that point (the Shelley block's parent) is not on this one-block
         // chain: MsgIntersectNotFound, as the vector's first element ([6, tip])
         const notFound = Cbor.decode(bytes(yield* c.ask(5, bytes(hex(cs, "find_intersect_first_shelley_block_legacy_testnet"))))) as ReadonlyArray<Cbor.Value>

@@ -94,17 +94,23 @@ const memory = (split: boolean): Setup => ({
   client: (protocols, n) => TestInterface.layer({ address: PeerId.tcp("10.0.0.9", 40000 + n), protocols })
 })
 
+/** A server of `setup` speaking `protocols`, and a client (its `n`-th) connected to it: the client's manager and the server's address. */
+const connected = (setup: Setup, protocols: ReadonlyArray<any>, n: number) =>
+  Effect.gen(function*() {
+    const { address, layer } = yield* setup.server(protocols)
+    yield* startNode(layer)
+    const client = yield* startNode(setup.client(protocols, n))
+    yield* client.execute(InterfaceCommand.Connect(address))
+    return { address, client }
+  })
+
 const big = (n: number) => new Uint8Array(n).map((_, i) => (i * 31) & 0xff)
 
 for (const setup of [tcp, memory(false), memory(true)]) {
   describe(`Manager over ${setup.name}`, () => {
     it.live("echoes small and 2.5 MB messages; small ones keep flowing while the big one streams", () =>
       Effect.gen(function*() {
-        const protocols = [pingProtocol()]
-        const { address, layer } = yield* setup.server(protocols)
-        yield* startNode(layer)
-        const client = yield* startNode(setup.client(protocols, 1))
-        yield* client.execute(InterfaceCommand.Connect(address))
+        const { address, client } = yield* connected(setup, [pingProtocol()], 1)
         const blob = big(2_500_000)
         yield* client.execute(InterfaceCommand.Send(address, ping(0, blob)))
         for (let i = 1; i <= 5; i++) yield* client.execute(InterfaceCommand.Send(address, ping(i)))
@@ -121,11 +127,7 @@ for (const setup of [tcp, memory(false), memory(true)]) {
 
     it.live("round-robin: a small message on another protocol overtakes a 2.5 MB one still streaming", () =>
       Effect.gen(function*() {
-        const protocols = [pingProtocol(), pingProtocol({ second: true })]
-        const { address, layer } = yield* setup.server(protocols)
-        yield* startNode(layer)
-        const client = yield* startNode(setup.client(protocols, 4))
-        yield* client.execute(InterfaceCommand.Connect(address))
+        const { address, client } = yield* connected(setup, [pingProtocol(), pingProtocol({ second: true })], 4)
         yield* client.execute(InterfaceCommand.Send(address, ping(0, big(2_500_000), "chain-sync")))
         yield* client.execute(InterfaceCommand.Send(address, ping(1, new Uint8Array(8), "keep-alive")))
         const events = yield* client.events.pipe(Stream.filter((e) => e._tag === "Pong"), Stream.take(2), Stream.runCollect)
@@ -414,11 +416,7 @@ describe("a peer that drips bytes (TCP on 127.0.0.1)", () => {
 
   it.live("honest segments of 12 288 bytes carry a 2.5 MB message (the segment floor does not touch them)", () =>
     Effect.gen(function*() {
-      const protocols = [pingProtocol()]
-      const { address, layer } = yield* tcp.server(protocols)
-      yield* startNode(layer)
-      const client = yield* startNode(tcp.client(protocols, 0))
-      yield* client.execute(InterfaceCommand.Connect(address))
+      const { address, client } = yield* connected(tcp, [pingProtocol()], 0)
       yield* client.execute(InterfaceCommand.Send(address, ping(7, big(2_500_000))))
       const got = yield* client.events.pipe(Stream.filter((e) => e._tag === "Pong" || e._tag === "Error"), Stream.take(1), Stream.runCollect)
       const first = Array.from(got)[0]!
