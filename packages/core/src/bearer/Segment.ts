@@ -404,7 +404,13 @@ export const cut = (
   time: number
 ): Array<Uint8Array> => {
   const size = Math.max(1, Math.min(sduSize, MAX_SEGMENT_PAYLOAD_LENGTH))
-  const count = Math.max(1, Math.ceil(payload.length / size))
+  if (payload.length <= size) {
+    // one segment, the common case: no views
+    const header = new Uint8Array(HEADER_LENGTH)
+    writeHeader(header, 0, time, fromResponder, protocol, payload.length)
+    return [header, payload]
+  }
+  const count = Math.ceil(payload.length / size)
   const headers = new Uint8Array(HEADER_LENGTH * count)
   const out: Array<Uint8Array> = []
   for (let i = 0; i < count; i++) {

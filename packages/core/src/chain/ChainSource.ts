@@ -141,12 +141,17 @@ export const makeMemory = Effect.fnUntraced(function*(
     return last === undefined ? Tip.origin : Tip.make(pointOf(last), last.blockNo)
   }
   // the points `next` handed out, with where their block stood: a follower asks for the next header
-  // from the point it was given, found here without turning its hash into a string
-  const handed = new WeakMap<Point, { readonly block: ChainBlock; readonly at: number }>()
+  // from the point it was given, found here without turning its hash into a string (each is looked
+  // up once, then forgotten; a follower that left leaves its last one, and the map is emptied when
+  // it holds many)
+  const handed = new Map<Point, { readonly block: ChainBlock; readonly at: number }>()
   const indexOf = (p: Point): number | undefined => {
     if (p._tag === "Origin") return -1
     const known = handed.get(p)
-    if (known !== undefined && chain[known.at] === known.block) return known.at
+    if (known !== undefined) {
+      handed.delete(p)
+      if (chain[known.at] === known.block) return known.at
+    }
     const i = index.get(key(p.hash))
     return i !== undefined && chain[i]!.slot === p.slot ? i : undefined
   }
@@ -171,6 +176,7 @@ export const makeMemory = Effect.fnUntraced(function*(
           const b = chain[i + 1]
           if (b === undefined) return { _tag: "AtTip", tip: tipNow() }
           const point = pointOf(b)
+          if (handed.size >= 65_536) handed.clear()
           handed.set(point, { block: b, at: i + 1 })
           return { _tag: "RollForward", header: b.header, point, tip: tipNow() }
         }
