@@ -52,6 +52,22 @@ const receive = (reads: ReadonlyArray<Uint8Array>): number => {
   return out.length
 }
 
+/**
+ * The floor of any reader: walk the segment headers of the whole wire stream, in one piece
+ * (protocol and length of each; nothing copied, nothing framed). Returns the segments.
+ */
+const headerWalk = (all: Uint8Array): number => {
+  let segments = 0
+  let at = 0
+  const end = all.length
+  while (end - at >= 8) {
+    const length = (all[at + 6]! << 8) | all[at + 7]!
+    if (((all[at + 4]! << 8) | all[at + 5]!) !== 0xffff) segments++
+    at += 8 + length
+  }
+  return segments
+}
+
 /** The former path: the partial message joined with each segment and rescanned from its start. */
 const receiveRescan = (reads: ReadonlyArray<Uint8Array>): number => {
   const reader = new Segment.SegmentReader()
@@ -174,6 +190,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(
       `${r.message} (${r.bytes} bytes): full segments ${r.fullNsPerByte.toFixed(2)} ns/byte, 1-byte segments ${r.oneByteNsPerByte.toFixed(2)} ns/byte, ratio ${r.ratio.toFixed(1)}`
     )
+  }
+  {
+    // the floor: a message in 1-byte segments is 9 bytes on the wire per payload byte, and only
+    // walking their headers already costs this much per payload byte
+    const message = blockMessage(2_400_000)
+    const all = new Uint8Array(Buffer.concat(wire(message, 1)))
+    const segments = headerWalk(all)
+    const floor = cpuPerByte(message.length, millis, () => (headerWalk(all) === message.length ? 1 : 0))
+    const fullReads = wire(message, 12_288)
+    const full = cpuPerByte(message.length, millis, () => receive(fullReads))
+    console.log(`floor: walking the headers of 1-byte segments alone (nothing copied or framed) ${floor.toFixed(2)} ns per payload byte (${segments} segments); full segments, whole path, ${full.toFixed(2)}`)
   }
   console.log("full segments, former algorithm (join + rescan per segment) beside the framer:")
   for (const [name, message] of [["block 2.4 MB", blockMessage(2_400_000)], ["CBOR-dense 1 MB", denseMessage(1_000_000)]] as const) {
