@@ -139,6 +139,12 @@ export interface SegmentSink {
  */
 export const RUN_SEGMENT = 256
 
+// Where a run's payloads are gathered (then handed over as a copy of their length) and where each of
+// its segments ends: shared by every reader (a scan runs to its end before another begins), so a
+// connection holds none of it.
+let runGather = new Uint8Array(8192)
+let runEnds = new Int32Array(256)
+
 /**
  * A stateful reader fed the byte stream in whatever pieces it arrives: a header split over two
  * reads, many segments in one read, a payload over many reads. Whole segments come out in order;
@@ -240,10 +246,6 @@ export class SegmentReader {
     return true
   }
 
-  /** Where each segment of a run ends in its gathered payload (see {@link SegmentSink.runs}). */
-  private ends = new Int32Array(256)
-  /** Where a run's payloads are gathered before they are handed over as a copy of their length. */
-  private gather = new Uint8Array(8192)
 
   /**
    * A run of small whole segments of mini-protocol word `word` (number and mode bit) in `chunk`, the
@@ -253,8 +255,8 @@ export class SegmentReader {
   private run(chunk: Uint8Array, first: number, end: number, word: number, sink: SegmentSink): number {
     const w4 = chunk[first - 4]!
     const w5 = chunk[first - 3]!
-    let gather = this.gather
-    let ends = this.ends
+    let gather = runGather
+    let ends = runEnds
     let count = 0
     let fill = 0
     let at = first - HEADER_LENGTH
@@ -265,12 +267,12 @@ export class SegmentReader {
       if (fill + length > gather.length) {
         const grown = new Uint8Array(gather.length * 2)
         grown.set(gather.subarray(0, fill))
-        gather = this.gather = grown
+        gather = runGather = grown
       }
       if (count === ends.length) {
         const grown = new Int32Array(ends.length * 2)
         grown.set(ends)
-        ends = this.ends = grown
+        ends = runEnds = grown
       }
       const from = at + HEADER_LENGTH
       if (length <= 16) for (let k = 0; k < length; k++) gather[fill + k] = chunk[from + k]!
