@@ -164,6 +164,12 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       this.probe.received(messages)
       return carried(messages) ? emit(InterfaceEvent.Recv(this.peer, messages)) : foreign(this.peer, this.entry, messages)
     }
+    tryReceive(messages: ReadonlyArray<Message>): boolean {
+      // at once when the event queue has room (else the instance's fiber waits for it)
+      if (!carried(messages) || !Queue.offerUnsafe(events, InterfaceEvent.Recv(this.peer, messages))) return false
+      this.probe.received(messages)
+      return true
+    }
     onSent(messages: ReadonlyArray<Message>): Effect.Effect<void> {
       for (const m of messages) this.probe.sent(m)
       // one event for the write's messages

@@ -79,6 +79,12 @@ export interface MuxOptions {
   readonly sduTimeout?: { readonly handshake: number; readonly after: number } | undefined
   /** Whole messages received, in order, per instance. */
   readonly onReceive: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
+  /**
+   * Whole messages received, handed over at once if that needs no wait (optional): `true` when they
+   * were taken, `false` when they must go through `onReceive`. The reader then delivers a read's batch
+   * itself, a scheduler turn earlier, whenever nothing of that instance is still on its way.
+   */
+  readonly tryReceive?: (messages: ReadonlyArray<Message>) => boolean
   /** Messages written out, in order: those of one write. */
   readonly onSent: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
   /** Bytes arrived (for idle tracking). */
@@ -156,6 +162,8 @@ class Instance {
   deadline: number | undefined = undefined
   /** The state {@link deadline} was armed in. */
   waitingIn: string | undefined = undefined
+  /** Whether the instance's fiber holds batches it took and has not delivered yet. */
+  delivering = false
   /** Set while the reader waits for {@link ingress} to drain below half the ingress limit. */
   drained: Deferred.Deferred<void> | undefined = undefined
   /** Its fiber while it is awake. */
@@ -486,13 +494,14 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     return new ProtocolViolation({ protocol: instance.protocol.name, state: instance.driver.state, kind, detail })
   }
 
+  /** Runs of small segments of one channel come in one call (see `Segment.SegmentSink.runs`). */
+  readonly runs = true
+
   /**
    * The reader's sink: a whole segment's payload goes to its instance's framer (no per-segment object;
    * a copy only for a segment split over reads), each whole message is decoded and stepped through
    * the driver there and then.
    */
-  /** Runs of small segments of one channel come in one call (see `Segment.SegmentSink.runs`). */
-  readonly runs = true
 
   payload(protocol: number, fromResponder: boolean, chunk: Uint8Array, start: number, end: number, segments: number, ends: Int32Array | undefined): boolean {
     const instance = (fromResponder ? this.initiators : this.responders)[protocol]
@@ -638,6 +647,7 @@ const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>
   // registers, the last batch delivered among them; here nothing but the continuation is kept.
   /** After a delivery: the protocol ended and nothing waits: the instance sleeps again (a late segment wakes it, and its message is then the driver's violation). */
   const next: Effect.Effect<void> = Effect.suspend(() => {
+    instance.delivering = false
     if (instance.driver.done() && (instance.framer === undefined || instance.framer.idle) && ingress.size === 0) {
       instance.ingress = undefined
       instance.framer = undefined
@@ -647,6 +657,7 @@ const instanceLoop = (self: MuxImpl, instance: Instance, ingress: Mailbox<Batch>
     return loop
   })
   const loop: Effect.Effect<void> = Effect.flatMap(ingress.take, (first) => {
+    instance.delivering = true
     // whatever else is queued goes out with it, as one delivery
     let delivered: Array<Message> | undefined
     let batch: Batch | undefined = first
@@ -690,12 +701,21 @@ const flush = Effect.fnUntraced(function*(self: MuxImpl) {
       instance.deadline = undefined
       const at = self.rearm(instance)
       if (at !== undefined && at < self.timerAt) yield* self.timers.schedule(self, at)
-      const batch: Batch = { messages: instance.batch, bytes: instance.batchBytes }
+      const messages = instance.batch
+      const bytes = instance.batchBytes
       instance.batch = undefined
-      instance.ingressBytes += batch.bytes
       instance.batchBytes = 0
+      const ingress = instance.ingress
+      const options = self.options
+      if (options.tryReceive !== undefined && (ingress === undefined || (ingress.size === 0 && !instance.delivering)) && options.tryReceive(messages)) {
+        // delivered by the reader: nothing of this instance was still on its way. An awake instance
+        // whose protocol just ended is woken to look, and sleeps.
+        if (ingress !== undefined && instance.driver.done()) ingress.offer(NO_MESSAGES)
+        continue
+      }
+      instance.ingressBytes += bytes
       // the common case, an awake instance, builds no effect to look its queue up
-      ;(instance.ingress ?? (yield* self.wakeUp(instance))).offer(batch)
+      ;(ingress ?? (yield* self.wakeUp(instance))).offer({ messages, bytes })
     }
   }
   touched.length = 0
