@@ -42,7 +42,7 @@ export interface Bearer {
   readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, TransportError>
   /**
    * Scheduler turns the writer gives way before a write, for what other fibers are about to send to
-   * join it (default 1, as on sockets). More turns gather more from fibers that send on their own
+   * join it (default 1, as on sockets; 0 writes as soon as the writer starts). More turns gather more from fibers that send on their own
    * (a behavior without an `outbox`), at the cost of a turn's delay per write. A turn is never a
    * clock: under TestClock a write still leaves without time passing.
    */
@@ -261,14 +261,24 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   readonly context: Context.Context<never>
   reader: Fiber.Fiber<unknown> | undefined = undefined
   /** The writer while it has something to write; the next message sent starts one. */
-  writer: Fiber.Fiber<unknown> | undefined = undefined
-  /** A writer is about to start (see {@link startWriter}). */
+  writer: Fiber.Fiber<unknown, unknown> | undefined = undefined
+  /** A writer is about to start: asked for, its fiber not begun yet (see {@link startWriter}). */
   writerSoon = false
-  // (the writer gives way at least one turn before it looks: a fiber that ended within
-  // `runForkWith` would be stored here after it cleared the field, and no writer would start again)
+  /**
+   * Starts the writer. Its fiber names itself the writer as it begins (a writer that finds its work
+   * done within the fork must not be recorded after it cleared the field), and until then
+   * {@link writerSoon} keeps a second one from being asked for.
+   */
   readonly startWriter = (): void => {
-    this.writerSoon = false
-    if (this.writer === undefined && !this.closing) this.writer = Effect.runForkWith(this.context)(writerLoop(this))
+    if (this.writer !== undefined || this.closing) {
+      this.writerSoon = false
+      return
+    }
+    Effect.runForkWith(this.context)(Effect.withFiber((fiber) => {
+      this.writerSoon = false
+      this.writer = fiber
+      return writerLoop(this)
+    }))
   }
   /** The scope closed: nothing starts any more. */
   closing = false
@@ -329,7 +339,7 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     this.options = options
     this.sduSize = options.sduSize ?? DEFAULT_SDU_SIZE
     this.sduTimeout = options.sduTimeout ?? DEFAULT_SDU_TIMEOUT
-    this.writeTurns = Math.max(1, bearer.writeTurns ?? 1)
+    this.writeTurns = Math.max(0, bearer.writeTurns ?? 1)
     this.done = done
     this.closed = Deferred.await(done)
     this.dispatcher = dispatcher
@@ -434,11 +444,9 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       // the writer starts in the connection's context: at once, or once what runs now has run
       // where the bearer defers it (see `Bearer.deferWriter`)
       const defer = this.bearer.deferWriter
+      this.writerSoon = true
       if (defer === undefined) this.startWriter()
-      else {
-        this.writerSoon = true
-        defer(this.startWriter)
-      }
+      else defer(this.startWriter)
     }
     if (this.egressBytes > EGRESS_LIMIT) {
       return this.fail(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
@@ -845,7 +853,7 @@ export const make = Effect.fnUntraced(function*(
       self.closing = true
       timers.remove(self)
       self.meter.close()
-      const fibers: Array<Fiber.Fiber<unknown>> = []
+      const fibers: Array<Fiber.Fiber<unknown, unknown>> = []
       if (self.writer !== undefined) fibers.push(self.writer)
       for (let k = self.instances.length - 1; k >= 0; k--) {
         const f = self.instances[k]!.fiber
