@@ -117,6 +117,13 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
     })
   )
   const emit = (event: InterfaceEvent<M>) => Queue.offer(events, event)
+  /**
+   * An event that must not wait for room: what a command's dispatch or a connection's end reports.
+   * The Manager may dispatch from the fiber that empties the queue, so a full queue gets the event
+   * from a fiber of its own (in order with the others waiting) rather than holding the caller.
+   */
+  const report = (event: InterfaceEvent<M>): Effect.Effect<void> =>
+    Queue.offerUnsafe(events, event) ? Effect.void : Effect.asVoid(Effect.forkDetach(Queue.offer(events, event)))
 
   // The mux decodes with `options.protocols` only, so what it hands over is of their messages; the
   // check (one set lookup a message) is what lets the events say so. Should it ever fail, the
@@ -218,12 +225,12 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       if (connections.get(peer) === entry) connections.delete(peer)
       if (Exit.isFailure(exit)) {
         const error = Cause.findErrorOption(exit.cause)
-        if (error._tag === "Some") yield* emit(InterfaceEvent.Error(peer, error.value as ConnectionError))
+        if (error._tag === "Some") yield* report(InterfaceEvent.Error(peer, error.value as ConnectionError))
         else if (!Cause.hasInterruptsOnly(exit.cause)) {
-          yield* emit(InterfaceEvent.Error(peer, new TransportError({ detail: Cause.pretty(exit.cause) })))
+          yield* report(InterfaceEvent.Error(peer, new TransportError({ detail: Cause.pretty(exit.cause) })))
         }
       }
-      yield* emit(InterfaceEvent.Disconnected(peer))
+      yield* report(InterfaceEvent.Disconnected(peer))
     })
 
   /**
@@ -266,13 +273,13 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
           case "Send": {
             const entry = connections.get(command.peer)
             if (entry === undefined) {
-              yield* emit(InterfaceEvent.Error(command.peer, new TransportError({ detail: `no connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
+              yield* report(InterfaceEvent.Error(command.peer, new TransportError({ detail: `no connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
               return
             }
             if (entry.mux !== undefined) yield* entry.mux.send(command.message)
             else if ((entry.pending?.length ?? 0) < PENDING_LIMIT) (entry.pending ??= []).push(command.message)
             else {
-              yield* emit(InterfaceEvent.Error(command.peer, new TransportError({ detail: `${PENDING_LIMIT} messages already wait for the connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
+              yield* report(InterfaceEvent.Error(command.peer, new TransportError({ detail: `${PENDING_LIMIT} messages already wait for the connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
             }
             return
           }
@@ -284,7 +291,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
             // the peer is forgotten (and may connect again) and the caller still hears Disconnected
             if (connections.get(command.peer) === entry) {
               connections.delete(command.peer)
-              yield* emit(InterfaceEvent.Disconnected(command.peer))
+              yield* report(InterfaceEvent.Disconnected(command.peer))
             }
             return
           }

@@ -452,7 +452,8 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       return this.fail(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
     }
     // messages the driver held until this answer of ours (a pipelining peer) are delivered now
-    const early = step.messages.length > 0 ? this.options.onReceive(step.messages) : Effect.void
+    // (never waiting here: the sender may be the one that empties the interface's event queue)
+    const early = step.messages.length > 0 && !this.deliverNow(instance, step.messages) ? this.deliverLater(instance, [...step.messages], 0) : Effect.void
     return at !== undefined && at < this.timerAt ? Effect.andThen(this.timers.schedule(this, at), early) : early
   }
 
@@ -496,6 +497,30 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       if (instance.ingress === ingress) instance.fiber = fiber
       return ingress
     })
+  }
+
+  /**
+   * Hands received messages over at once (`tryReceive`) when nothing of the instance is still on its
+   * way; `false` when they must go through its mailbox. An awake instance whose protocol just ended
+   * is woken to look, and sleeps.
+   */
+  deliverNow(instance: Instance, messages: ReadonlyArray<Message>): boolean {
+    const ingress = instance.ingress
+    const options = this.options
+    if (options.tryReceive === undefined || (ingress !== undefined && (ingress.size > 0 || instance.delivering)) || !options.tryReceive(messages)) return false
+    if (ingress !== undefined && instance.driver.done()) ingress.offer(NO_MESSAGES)
+    return true
+  }
+
+  /** Queues received messages for the instance's fiber (woken, or started), which waits for room to deliver them. */
+  deliverLater(instance: Instance, messages: Array<Message>, bytes: number): Effect.Effect<void> {
+    instance.ingressBytes += bytes
+    // the common case, an awake instance, builds no effect to look its queue up
+    if (instance.ingress !== undefined) {
+      instance.ingress.offer({ messages, bytes })
+      return Effect.void
+    }
+    return Effect.map(this.wakeUp(instance), (ingress) => ingress.offer({ messages, bytes }))
   }
 
   violation(instance: Instance, kind: ProtocolViolation["kind"], detail: string): ProtocolViolation {
@@ -713,17 +738,7 @@ const flush = Effect.fnUntraced(function*(self: MuxImpl) {
       const bytes = instance.batchBytes
       instance.batch = undefined
       instance.batchBytes = 0
-      const ingress = instance.ingress
-      const options = self.options
-      if (options.tryReceive !== undefined && (ingress === undefined || (ingress.size === 0 && !instance.delivering)) && options.tryReceive(messages)) {
-        // delivered by the reader: nothing of this instance was still on its way. An awake instance
-        // whose protocol just ended is woken to look, and sleeps.
-        if (ingress !== undefined && instance.driver.done()) ingress.offer(NO_MESSAGES)
-        continue
-      }
-      instance.ingressBytes += bytes
-      // the common case, an awake instance, builds no effect to look its queue up
-      ;(ingress ?? (yield* self.wakeUp(instance))).offer({ messages, bytes })
+      if (!self.deliverNow(instance, messages)) yield* self.deliverLater(instance, messages, bytes)
     }
   }
   touched.length = 0
