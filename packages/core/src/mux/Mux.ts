@@ -41,13 +41,6 @@ export interface Bearer {
   readonly read: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, TransportError>
   readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, TransportError>
   /**
-   * Scheduler turns the writer gives way before a write, for what other fibers are about to send to
-   * join it (default 1, as on sockets; 0 writes as soon as the writer starts). More turns gather more from fibers that send on their own
-   * (a behavior without an `outbox`), at the cost of a turn's delay per write. A turn is never a
-   * clock: under TestClock a write still leaves without time passing.
-   */
-  readonly writeTurns?: number
-  /**
    * Defers the start of a writer (optional; by default it starts at the first message sent). A
    * socket bearer passes `queueMicrotask`: everything the current event made the behavior send is
    * queued before the writer looks, without the delay of a scheduler turn. Not for a bearer run
@@ -249,7 +242,6 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   readonly options: MuxOptions
   readonly sduSize: number
   readonly sduTimeout: { readonly handshake: number; readonly after: number }
-  readonly writeTurns: number
   readonly done: Deferred.Deferred<void, ConnectionError>
   readonly closed: Effect.Effect<void, ConnectionError>
   readonly clock: Clock.Clock
@@ -339,7 +331,6 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     this.options = options
     this.sduSize = options.sduSize ?? DEFAULT_SDU_SIZE
     this.sduTimeout = options.sduTimeout ?? DEFAULT_SDU_TIMEOUT
-    this.writeTurns = Math.max(0, bearer.writeTurns ?? 1)
     this.done = done
     this.closed = Deferred.await(done)
     this.dispatcher = dispatcher
@@ -596,13 +587,6 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       })
       return false
     }
-    if (framer.segments > FREE_SEGMENTS_PER_MESSAGE && !framer.idle && framer.pending < framer.segments * MIN_AVERAGE_SEGMENT) {
-      this.stop = new MuxError({
-        reason: "IngressOverrun",
-        detail: `${instance.protocol.name}: ${framer.segments} segments carried only ${framer.pending} bytes of one message (under ${MIN_AVERAGE_SEGMENT} bytes a segment)`
-      })
-      return false
-    }
     return true
   }
 }
@@ -613,12 +597,12 @@ const writerLoop = Effect.fnUntraced(
   function*(self: MuxImpl) {
     const instances = self.instances
     {
-      // give way before collecting the batch: what else is being sent in this turn (the Manager
-      // sends everything one event made the behavior say before it takes the next, so the answers
-      // to a read of pipelined requests are all here after one turn) leaves in the same write. The
-      // bearer says how many turns: one on sockets (scenario 3: 103 answers a write; more turns
-      // only delayed a ping-pong).
-      for (let turn = 0; turn < self.writeTurns; turn++) yield* Effect.yieldNow
+      // give way one scheduler turn before collecting the batch: what else is being sent in this
+      // turn (the Manager sends everything one event made the behavior say before it takes the
+      // next, so the answers to a read of pipelined requests are all here by then) leaves in the
+      // same write. Six turns (the former socket setting) made a one-at-a-time chain-sync 40 %
+      // slower and pipelining no faster; none, no better than one (docs/BENCHMARKS.md, 11 and 17).
+      yield* Effect.yieldNow
       while (true) {
         const batch: Array<Uint8Array> = []
         const sent: Array<Message> = []

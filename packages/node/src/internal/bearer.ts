@@ -15,14 +15,6 @@ const describe = (e: Socket.SocketError): string => {
 }
 
 /**
- * Scheduler turns a socket's writer gives way before a write. One: the Manager hands the interface
- * everything one event made the behavior say in the same turn, so the answers to a read of
- * pipelined requests meet the writer together (scenario 3: 103 answers a write); six, the former
- * value, made a one-at-a-time chain-sync 40 % slower and pipelining no faster (docs/BENCHMARKS.md).
- */
-const WRITE_TURNS = 1
-
-/**
  * The bearer over a socket's pull and writer. Made apart from {@link fromSocket} so that its
  * functions hold these two only, not the socket (which a dialled connection would otherwise keep
  * alive through them).
@@ -35,7 +27,7 @@ const bearerOf = (
     Effect.catchReason("SocketError", "SocketCloseError", () => Effect.succeed(undefined)),
     Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
   ),
-  writeTurns: WRITE_TURNS,
+  // the writer starts once what runs now has run: the answers of one event leave together
   deferWriter: queueMicrotask,
   write: (chunks) =>
     chunks.length === 0

@@ -47,9 +47,9 @@ export class Framer {
   /** Bytes scanned in all (for tests). */
   scanned = 0
   /**
-   * Set when a message completed within a run of segments (see `push`) after more than
-   * {@link FREE_SEGMENTS} segments carrying under {@link MIN_AVERAGE_SEGMENT} bytes on average: its
-   * segment count and length. The framer stops there; its user closes the peer.
+   * Set when a message (still arriving, or completed within a run of segments: see `push`) has taken
+   * more than {@link FREE_SEGMENTS} segments carrying under {@link MIN_AVERAGE_SEGMENT} bytes on
+   * average: its segment count and bytes. The framer stops there; its user closes the peer.
    */
   dripped: { readonly segments: number; readonly bytes: number } | undefined = undefined
 
@@ -170,6 +170,9 @@ export class Framer {
     if (this.active) {
       if (ends !== undefined) this.segments += count - 1 - first
       if (len > start) this.keep(chunk, start, len)
+      if (this.segments > this.freeSegments && this.pending < this.segments * MIN_AVERAGE_SEGMENT) {
+        this.dripped = { segments: this.segments, bytes: this.pending }
+      }
     }
   }
 
