@@ -29,8 +29,12 @@ describe("ConnectionPool", () => {
     Effect.gen(function*() {
       const a = PeerId.tcp("10.0.9.11", 3001)
       const b = PeerId.tcp("10.0.9.12", 3001)
-      yield* Layer.build(TestInterface.layer({ address: a, listen: true, protocols }))
-      yield* Layer.build(TestInterface.layer({ address: b, listen: true, protocols }))
+      const listening = (address: PeerId) =>
+        Effect.map(Layer.build(TestInterface.layer({ address, listen: true, protocols })), (c) => Context.get(c, Interface.Interface))
+      const serverA = yield* listening(a)
+      const serverB = yield* listening(b)
+      const accepted = (server: typeof serverA) =>
+        server.events.pipe(Stream.filter((e) => e._tag === "Connected"), Stream.runHead, Effect.timeout("2 seconds"))
       // room for one event, and nobody reading yet
       const client = Context.get(
         yield* Layer.build(TestInterface.layer({ address: PeerId.tcp("10.0.9.10", 40000), protocols, eventCapacity: 1 })),
@@ -38,7 +42,9 @@ describe("ConnectionPool", () => {
       )
       yield* client.dispatch({ _tag: "Connect", peer: a })
       yield* client.dispatch({ _tag: "Connect", peer: b })
-      yield* Effect.sleep("100 millis") // both connected: the queue holds a's Connected, b's waits
+      // both connected (each server saw its inbound connection): the queue holds one Connected, the other waits
+      yield* accepted(serverA)
+      yield* accepted(serverB)
       const disconnect = yield* client.dispatch({ _tag: "Disconnect", peer: a }).pipe(Effect.timeoutOption("2 seconds"))
       assert.strictEqual(disconnect._tag, "Some", "Disconnect returned while the queue was full")
       const nobody = PeerId.tcp("10.0.9.13", 3001)
@@ -46,8 +52,10 @@ describe("ConnectionPool", () => {
       assert.strictEqual(send._tag, "Some", "a Send to nobody returned while the queue was full")
       // the events come once the queue is read
       const seen: Array<string> = []
-      yield* Stream.runForEach(client.events, (e: InterfaceEvent) => Effect.sync(() => seen.push(`${e._tag} ${e.peer}`))).pipe(
-        Effect.timeoutOption("500 millis")
+      yield* client.events.pipe(
+        Stream.take(4),
+        Stream.runForEach((e: InterfaceEvent) => Effect.sync(() => seen.push(`${e._tag} ${e.peer}`))),
+        Effect.timeout("2 seconds")
       )
       assert.include(seen, `Connected ${a}`)
       assert.include(seen, `Connected ${b}`)
