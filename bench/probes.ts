@@ -7,6 +7,9 @@
  *     `Effect.flatMap` and `Effect.sync` (ns a call, 300 000 calls each)
  *   node --conditions=@pallas-network2/source bench/probes.ts encode
  *     `ChainSync.protocol.encode` of a roll-forward of a generated header (ns a message)
+ *   node --conditions=@pallas-network2/source bench/probes.ts rounds HEADERS ONE [ROUNDS]
+ *     one responder process, ROUNDS (6) rounds of HEADERS pipelined (200 in flight) then ONE one at a
+ *     time (headers/s, CPU µs a header of each side); the later rounds are the warm figures
  *   node --conditions=@pallas-network2/source bench/probes.ts chain-sync HEADERS WINDOW [LOW]
  *     scenario 3's client against a responder process, three runs (headers/s, CPU µs a header); with
  *     LOW, the requests are topped up to WINDOW only when those in flight fell to LOW (the
@@ -65,7 +68,21 @@ if (what === "gen") {
     child.kill("SIGTERM")
     await waitExit(child)
   }
+} else if (what === "rounds") {
+  const headers = Number(a ?? 100_000)
+  const one = Number(b ?? 20_000)
+  const { child, line } = await spawnWithPort("bench/scenarios/responder-process.ts", ["generated", String(headers)])
+  try {
+    for (let i = 0; i < Number(c ?? 6); i++) {
+      const p = await chainSyncHeaders(child, "responder", Number(line), headers, 200)
+      const o = await chainSyncHeaders(child, "responder", Number(line), one, 1)
+      console.log(`round ${i + 1}: pipelined ${p.value.toFixed(0)} headers/s (CPU ${p.cpu.client!.toFixed(1)} / ${p.cpu.responder!.toFixed(1)} µs), one at a time ${o.value.toFixed(0)} (CPU ${o.cpu.client!.toFixed(1)} / ${o.cpu.responder!.toFixed(1)} µs)`)
+    }
+  } finally {
+    child.kill("SIGTERM")
+    await waitExit(child)
+  }
 } else {
-  console.log("bench/probes.ts gen | encode | chain-sync HEADERS WINDOW [LOW]")
+  console.log("bench/probes.ts gen | encode | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS]")
   process.exitCode = 2
 }
