@@ -262,7 +262,8 @@ const reasonOf = (exit: Exit.Exit<unknown, unknown>): { readonly reason: string;
 export class ConnectionProbe {
   private readonly messagesIn = messagesIn
   private readonly messagesOut = messagesOut
-  private readonly peerRtt: Metric.Gauge<number>
+  /** This peer's round-trip time (made at the first, when metrics are on). */
+  private peerRtt: Metric.Gauge<number> | undefined
   /** This peer's blocks (made at the first). */
   private peerBlocks: Metric.Counter<number> | undefined
   private opened = false
@@ -272,10 +273,9 @@ export class ConnectionProbe {
   /** What is pending, made at the first (most connections never fetch a range nor query). */
   private ranges: Array<Pending> | undefined
   private queries: Array<Pending> | undefined
-  /** The keep-alives sent and not answered: cookie and when (one at a time, as the protocol allows; more are kept in {@link keepAlivesMore}). */
+  /** The keep-alive sent and not answered: its cookie and when (one at a time, as the protocol allows). */
   private keepAliveCookie: number | undefined
   private keepAliveAt = 0
-  private keepAlivesMore: Map<number, number> | undefined
 
   readonly context: Ctx
   readonly enabled: boolean
@@ -301,7 +301,6 @@ export class ConnectionProbe {
     this.tracer = tracer
     this.clock = clock
     this.parent = parent
-    this.peerRtt = gauge(O.peerRtt, { peer }, false)
   }
 
   private span(name: string, attributes?: Record<string, unknown>): Tracer.Span {
@@ -328,24 +327,22 @@ export class ConnectionProbe {
     if (this.enabled) metric.updateUnsafe(n, this.context)
   }
 
+  /** This peer's round-trip time, when metrics are on (its gauge made at the first). */
+  private roundTrip(rtt: number): void {
+    if (this.enabled) (this.peerRtt ??= gauge(O.peerRtt, { peer: this.peer }, false)).updateUnsafe(rtt, this.context)
+  }
+
   /** A keep-alive sent with `cookie` at `at` (ms). */
   private keepAlive(cookie: number, at: number): void {
-    if (this.keepAliveCookie === undefined || this.keepAliveCookie === cookie) {
-      this.keepAliveCookie = cookie
-      this.keepAliveAt = at
-      this.keepAlivesMore?.delete(cookie)
-    } else (this.keepAlivesMore ??= new Map()).set(cookie, at)
+    this.keepAliveCookie = cookie
+    this.keepAliveAt = at
   }
 
   /** When the keep-alive with `cookie` was sent (forgotten now), if it was. */
   private keepAliveSent(cookie: number): number | undefined {
-    if (this.keepAliveCookie === cookie) {
-      this.keepAliveCookie = undefined
-      return this.keepAliveAt
-    }
-    const at = this.keepAlivesMore?.get(cookie)
-    if (at !== undefined) this.keepAlivesMore!.delete(cookie)
-    return at
+    if (this.keepAliveCookie !== cookie) return undefined
+    this.keepAliveCookie = undefined
+    return this.keepAliveAt
   }
 
   /** The bearer is up and the multiplexer runs. */
@@ -363,7 +360,7 @@ export class ConnectionProbe {
     this.add(counter(O.handshakes, { outcome, version }), 1)
     if (this.proposedAt !== undefined) {
       const rtt = (this.clock.currentTimeMillisUnsafe() - this.proposedAt) / 1000
-      if (this.enabled) this.peerRtt.updateUnsafe(rtt, this.context)
+      this.roundTrip(rtt)
       this.proposedAt = undefined
     }
     if (this.handshake !== undefined) {
@@ -430,7 +427,7 @@ export class ConnectionProbe {
           if (at === undefined) continue
           const rtt = (this.clock.currentTimeMillisUnsafe() - at) / 1000
           this.add(O.keepAliveRtt, rtt)
-          if (this.enabled) this.peerRtt.updateUnsafe(rtt, this.context)
+          this.roundTrip(rtt)
         }
         return
       }
@@ -515,7 +512,7 @@ export class ConnectionProbe {
   }
 }
 
-/** A probe for the connection about to run in the current fiber (inside {@link withConnection}). */
+/** A probe for the connection about to run in the current fiber (see {@link connectionContext}). */
 export const connectionProbe = (peer: string, direction: string): Effect.Effect<ConnectionProbe> =>
   Effect.gen(function*() {
     const context = yield* Effect.context<never>()
