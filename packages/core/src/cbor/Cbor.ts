@@ -651,8 +651,8 @@ export class Writer {
 }
 
 /** The shared slab small writers cut their buffers from (a new one when it is full; the old one lives while its pieces do). */
-const SLAB = 16_384
-const SLAB_PIECE = 2_048
+const SLAB = 262_144
+const SLAB_PIECE = 16_384
 let slab = new Uint8Array(SLAB)
 let slabUsed = 0
 

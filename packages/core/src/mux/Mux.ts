@@ -21,7 +21,7 @@ import type * as Context from "effect/Context"
 import * as Fiber from "effect/Fiber"
 import * as Segment from "../bearer/Segment.ts"
 import type { Message } from "../Message.ts"
-import { DEFAULT_SDU_SIZE, type Role } from "../Primitives.ts"
+import { DEFAULT_SDU_SIZE, MAX_SEGMENT_PAYLOAD_LENGTH, type Role } from "../Primitives.ts"
 import { type ConnectionError, MuxError, ProtocolViolation, TransportError } from "../ProtocolError.ts"
 import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
@@ -116,10 +116,10 @@ interface Batch {
   readonly bytes: number
 }
 
-/** A message cut into segments, waiting to be written: header, payload piece, header, ... */
+/** A message waiting to be written: its encoded bytes, and how many of them went out already. */
 interface Outgoing {
-  readonly pieces: Array<Uint8Array>
-  /** The next piece to write (a header; its payload piece follows): an index, not a shift per segment. */
+  readonly payload: Uint8Array
+  /** Bytes of {@link payload} already written (a message longer than a segment goes out in several). */
   at: number
   readonly message: Message | undefined
 }
@@ -149,8 +149,9 @@ class Instance {
   readBytes = 0
   /** Whether the current read touched this instance. */
   touched = false
-  /** Messages waiting to be written (made at the first). */
+  /** Messages waiting to be written (made at the first), and their bytes not written yet. */
   egress: Array<Outgoing> | undefined = undefined
+  egressBytes = 0
   /** When the peer's next message is due (Clock ms; the connection's one timer watches it). */
   deadline: number | undefined = undefined
   /** The state {@link deadline} was armed in. */
@@ -428,9 +429,9 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     // our last message ended the protocol: its awake instance goes to sleep (an empty batch wakes it to look)
     if (instance.ingress !== undefined && instance.driver.done()) instance.ingress.offer(NO_MESSAGES)
     const payload = protocol.encode(message)
-    const pieces = Segment.cut(payload, protocol.channel, instance.role === "responder", this.sduSize, Math.floor((this.now() - this.started) * 1000))
-    ;(instance.egress ??= []).push({ pieces, at: 0, message })
-    this.egressBytes += payload.length + (pieces.length / 2) * Segment.HEADER_LENGTH // pieces: header, payload, header, ...
+    ;(instance.egress ??= []).push({ payload, at: 0, message })
+    instance.egressBytes += payload.length
+    this.egressBytes += payload.length
     if (this.writer === undefined && !this.writerSoon && !this.closing) {
       // the writer starts in the connection's context: at once, or once what runs now has run
       // where the bearer defers it (see `Bearer.deferWriter`)
@@ -591,11 +592,86 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   }
 }
 
+/** Where a write's bytes are cut from: a slab shared by every connection (a new one when full; a write keeps its slab alive until written). */
+const WRITE_SLAB = 262_144
+let writeSlab = new Uint8Array(WRITE_SLAB)
+let writeSlabUsed = 0
+const writeBuffer = (n: number): Uint8Array => {
+  if (n > WRITE_SLAB / 4) return new Uint8Array(n)
+  if (writeSlabUsed + n > WRITE_SLAB) {
+    writeSlab = new Uint8Array(WRITE_SLAB)
+    writeSlabUsed = 0
+  }
+  const out = writeSlab.subarray(writeSlabUsed, writeSlabUsed + n)
+  writeSlabUsed += (n + 7) & ~7
+  return out
+}
+/** The segment lengths {@link collect} plans (instance index, payload length), reused. */
+const plan: Array<number> = []
+const left: Array<number> = []
+
+/**
+ * The next write: segments taken round robin, one per instance with bytes waiting per turn, each
+ * carrying up to a segment's worth of that instance's queued messages (several small messages share
+ * a segment, a large one spans several), written with their headers into one buffer, up to about
+ * {@link WRITE_BATCH} bytes. The messages it completes go to `sent`; `undefined` when nothing waits.
+ */
+const collect = (self: MuxImpl, sent: Array<Message>): Uint8Array | undefined => {
+  const instances = self.instances
+  const n = instances.length
+  if (n === 0 || self.egressBytes === 0) return undefined
+  const sdu = Math.max(1, Math.min(self.sduSize, MAX_SEGMENT_PAYLOAD_LENGTH))
+  // plan: the segments, round robin, before any byte is copied (the buffer is made to measure)
+  plan.length = 0
+  for (let k = 0; k < n; k++) left[k] = instances[k]!.egressBytes
+  let total = 0
+  let progress = true
+  while (total < WRITE_BATCH && progress) {
+    progress = false
+    for (let j = 0; j < n && total < WRITE_BATCH; j++) {
+      const k = (self.egressIndex + j) % n
+      const l = left[k]!
+      if (l === 0) continue
+      const size = l < sdu ? l : sdu
+      left[k] = l - size
+      plan.push(k, size)
+      total += Segment.HEADER_LENGTH + size
+      progress = true
+    }
+    self.egressIndex = (self.egressIndex + 1) % n
+  }
+  const out = writeBuffer(total)
+  const time = Math.floor((self.now() - self.started) * 1000)
+  let at = 0
+  for (let p = 0; p < plan.length; p += 2) {
+    const instance = instances[plan[p]!]!
+    let size = plan[p + 1]!
+    Segment.writeHeader(out, at, time, instance.role === "responder", instance.protocol.channel, size)
+    at += Segment.HEADER_LENGTH
+    instance.egressBytes -= size
+    self.meter.out(instance.protocol.channel, Segment.HEADER_LENGTH + size)
+    const queue = instance.egress!
+    while (size > 0) {
+      const head = queue[0]!
+      const take = Math.min(size, head.payload.length - head.at)
+      out.set(take === head.payload.length ? head.payload : head.payload.subarray(head.at, head.at + take), at)
+      at += take
+      head.at += take
+      size -= take
+      if (head.at === head.payload.length) {
+        queue.shift()
+        if (head.message !== undefined) sent.push(head.message)
+      }
+    }
+  }
+  self.egressBytes -= total - (plan.length / 2) * Segment.HEADER_LENGTH
+  return out
+}
+
 // ---- egress: the round-robin writer. It runs while there is something to write: the first message
 // sent starts it, and it ends when it finds nothing more (an idle connection holds no writer fiber).
 const writerLoop = Effect.fnUntraced(
   function*(self: MuxImpl) {
-    const instances = self.instances
     {
       // give way one scheduler turn before collecting the batch: what else is being sent in this
       // turn (the Manager sends everything one event made the behavior say before it takes the
@@ -604,46 +680,23 @@ const writerLoop = Effect.fnUntraced(
       // slower and pipelining no faster; none, no better than one (docs/BENCHMARKS.md, 11 and 17).
       yield* Effect.yieldNow
       while (true) {
-        const batch: Array<Uint8Array> = []
         const sent: Array<Message> = []
-        let bytes = 0
-        let progress = true
-        while (bytes < WRITE_BATCH && progress) {
-          progress = false
-          for (let k = 0; k < instances.length && bytes < WRITE_BATCH; k++) {
-            const instance = instances[(self.egressIndex + k) % instances.length]!
-            const head = instance.egress?.[0]
-            if (head === undefined) continue
-            // one segment (header + payload piece) per instance per turn
-            const header = head.pieces[head.at]!
-            const piece = head.pieces[head.at + 1]!
-            head.at += 2
-            batch.push(header, piece)
-            self.meter.out(instance.protocol.channel, header.length + piece.length)
-            bytes += header.length + piece.length
-            progress = true
-            if (head.at === head.pieces.length) {
-              instance.egress!.shift()
-              if (head.message !== undefined) sent.push(head.message)
-            }
-          }
-          self.egressIndex = (self.egressIndex + 1) % Math.max(1, instances.length)
-        }
-        if (batch.length === 0) {
+        const out = collect(self, sent)
+        if (out === undefined) {
           // nothing more: the writer ends (in the same step as it looked, so a message sent from
           // now on starts the next one)
           self.writer = undefined
           return
         }
+        const bytes = out.length
         // a write that cannot complete (the peer stopped reading) is bounded by the segment timeout,
         // as the reference bounds each SDU it sends (SDUWriteTimeout); otherwise the connection is held forever
         // (the connection's timer watches it: no timer per write)
         self.writeTimeout = self.segmentTimeout()
         self.writeDeadline = self.now() + self.writeTimeout
         if (self.writeDeadline < self.timerAt) yield* self.timers.schedule(self, self.writeDeadline)
-        yield* self.bearer.write(batch)
+        yield* self.bearer.write([out])
         self.writeDeadline = undefined
-        self.egressBytes -= bytes
         self.meter.wrote(bytes)
         if (sent.length > 0) yield* self.options.onSent(sent)
       }
