@@ -21,6 +21,7 @@ import type * as Context from "effect/Context"
 import * as Fiber from "effect/Fiber"
 import * as Segment from "../bearer/Segment.ts"
 import type { Message } from "../Message.ts"
+import { Slab } from "../internal/slab.ts"
 import { DEFAULT_SDU_SIZE, MAX_SEGMENT_PAYLOAD_LENGTH, type Role } from "../Primitives.ts"
 import { type ConnectionError, MuxError, ProtocolViolation, TransportError } from "../ProtocolError.ts"
 import * as Driver from "../protocol/Driver.ts"
@@ -592,20 +593,8 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   }
 }
 
-/** Where a write's bytes are cut from: a slab shared by every connection (a new one when full; a write keeps its slab alive until written). */
-const WRITE_SLAB = 262_144
-let writeSlab = new Uint8Array(WRITE_SLAB)
-let writeSlabUsed = 0
-const writeBuffer = (n: number): Uint8Array => {
-  if (n > WRITE_SLAB / 4) return new Uint8Array(n)
-  if (writeSlabUsed + n > WRITE_SLAB) {
-    writeSlab = new Uint8Array(WRITE_SLAB)
-    writeSlabUsed = 0
-  }
-  const out = writeSlab.subarray(writeSlabUsed, writeSlabUsed + n)
-  writeSlabUsed += (n + 7) & ~7
-  return out
-}
+/** Where a write's bytes are cut from: slabs shared by every connection (a write keeps its slab alive until written). */
+const writeSlab = new Slab(262_144, 65_536)
 /** The segment lengths {@link collect} plans (instance index, payload length), reused. */
 const plan: Array<number> = []
 const left: Array<number> = []
@@ -640,7 +629,7 @@ const collect = (self: MuxImpl, sent: Array<Message>): Uint8Array | undefined =>
     }
     self.egressIndex = (self.egressIndex + 1) % n
   }
-  const out = writeBuffer(total)
+  const out = writeSlab.take(total)
   const time = Math.floor((self.now() - self.started) * 1000)
   let at = 0
   for (let p = 0; p < plan.length; p += 2) {

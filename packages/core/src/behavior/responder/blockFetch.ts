@@ -1,7 +1,7 @@
 /**
  * The responder's block-fetch server side. In `auto` mode it streams each requested range from the
  * ChainSource in a fiber of its own, the ranges of one peer one after the other, with at most the
- * block-fetch window of blocks waiting to be written (a credit comes back as each block is sent);
+ * block-fetch window of blocks and of bytes waiting to be written (room comes back as blocks are sent);
  * in `manual` mode it emits `BlockRangeRequested` and sends the blocks of `ProvideBlocks`.
  *
  * @internal
@@ -36,11 +36,14 @@ interface BlockFetchState {
   readonly ranges: Array<{ readonly from: Point; readonly to: Point }>
   /** `auto` mode: whether the streaming fiber runs. */
   streaming: boolean
+  /** `auto` mode: the blocks, and their bytes, sent and not written yet. */
+  waitingBlocks: number
+  waitingBytes: number
   /**
-   * `auto` mode: one credit per block that may wait to be written (made at the peer's first range:
-   * most connections never fetch a block).
+   * `auto` mode: a token offered as written blocks make room, taken by the streaming fiber when the
+   * window is full (made at the peer's first range: most connections never fetch a block).
    */
-  credits: Queue.Queue<void> | undefined
+  room: Queue.Queue<void> | undefined
   /** `manual` mode: the range the application has to answer. */
   pending: { readonly from: Point; readonly to: Point } | undefined
 }
@@ -72,23 +75,30 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
       yield* locked(Effect.sync(() => ctx.send(conn, BlockFetch.make.startBatch())))
       let blocks = 0
       let bytes = 0
-      // as many blocks as there are credits go out under one lock: one hand-off per batch, not per block
+      // as many blocks as the window has room for go out under one lock: one hand-off per batch, not per block
+      const { blockFetchWindow, blockFetchWindowBytes } = ctx.settings
+      const full = () => st.waitingBlocks >= blockFetchWindow || st.waitingBytes >= blockFetchWindowBytes
       yield* Stream.runForEachArray(stream, (chunk) =>
         Effect.gen(function*() {
           let i = 0
           while (i < chunk.length) {
-            const granted = (yield* Queue.takeBetween(st.credits!, 1, chunk.length - i)).length
-            const end = i + granted
-            yield* locked(Effect.sync(() => {
-              for (; i < end; i++) {
+            const sentSome = yield* locked(Effect.sync(() => {
+              const from = i
+              for (; i < chunk.length && !full(); i++) {
                 const block = chunk[i]!
                 blocks++
                 bytes += block.length
+                st.waitingBlocks++
+                st.waitingBytes += block.length
                 conn.served.blocks++
                 conn.served.blockBytes += block.length
                 ctx.send(conn, BlockFetch.make.block(block))
               }
+              return i > from
             }))
+            // the window is full: wait for written blocks to make room (a token offered since the
+            // look above is still there, so none is missed)
+            if (!sentSome || i < chunk.length) yield* Queue.take(st.room!)
           }
         }))
       yield* locked(Effect.sync(() => {
@@ -145,23 +155,20 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
       m.protocol === "block-fetch" && (m._tag === "MsgRequestRange" || m._tag === "MsgClientDone"),
     connected: (conn: Connection) =>
       Effect.sync(() => {
-        states.set(conn.peer, { conn, ranges: [], streaming: false, credits: undefined, pending: undefined })
+        states.set(conn.peer, { conn, ranges: [], streaming: false, waitingBlocks: 0, waitingBytes: 0, room: undefined, pending: undefined })
       }),
     disconnected: Effect.fnUntraced(function*(conn: Connection) {
       const st = states.get(conn.peer)
       states.delete(conn.peer)
       yield* FiberMap.remove(ctx.fibers, fiberKey(conn))
-      if (st?.credits !== undefined) yield* Queue.shutdown(st.credits)
+      if (st?.room !== undefined) yield* Queue.shutdown(st.room)
     }),
     onMessage: Effect.fnUntraced(function*(conn: Connection, message: Request) {
       const st = states.get(conn.peer)
       if (st === undefined || message._tag === "MsgClientDone") return
       if (ctx.source !== undefined) {
-        if (st.credits === undefined) {
-          const credits = yield* Queue.unbounded<void>()
-          for (let i = 0; i < ctx.settings.blockFetchWindow; i++) Queue.offerUnsafe(credits, undefined)
-          st.credits = credits
-        }
+        // one token at most: room made twice before the fiber looks is one wake-up
+        st.room ??= yield* Queue.sliding<void>(1)
         st.ranges.push({ from: message.from, to: message.to })
         return yield* startStreaming(st, ctx.source)
       }
@@ -171,7 +178,10 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
     onSent: (conn, message) => {
       if (message._tag !== "MsgBlock") return
       const st = states.get(conn.peer)
-      if (st?.credits !== undefined) Queue.offerUnsafe(st.credits, undefined)
+      if (st?.room === undefined || st.waitingBlocks === 0) return
+      st.waitingBlocks--
+      st.waitingBytes -= message.block.bytes.length
+      Queue.offerUnsafe(st.room, undefined)
     },
     onCommand: (conn, command) =>
       Effect.sync(() => {

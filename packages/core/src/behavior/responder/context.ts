@@ -33,6 +33,7 @@ export interface Settings {
   readonly sharedPeers: ReadonlyArray<PeerId>
   readonly maxSharedPeers: number
   readonly blockFetchWindow: number
+  readonly blockFetchWindowBytes: number
   readonly maxUnacked: number
   readonly maxRequestBytes: number
   readonly hardLimit: number
@@ -51,7 +52,8 @@ export const settingsOf = (config: ResponderConfig): Settings => ({
   peerSharing: config.peerSharing ?? true,
   sharedPeers: config.sharedPeers ?? [],
   maxSharedPeers: config.maxSharedPeers ?? 10,
-  blockFetchWindow: Math.max(1, config.blockFetchWindow ?? 16),
+  blockFetchWindow: Math.max(1, config.blockFetchWindow ?? 256),
+  blockFetchWindowBytes: Math.max(1, config.blockFetchWindowBytes ?? 262_144),
   maxUnacked: config.txSubmission?.maxUnacked ?? 10,
   maxRequestBytes: config.txSubmission?.maxRequestBytes ?? 131_072,
   hardLimit: config.limits?.hardLimit ?? 512,

@@ -9,6 +9,7 @@
  * @internal
  */
 import { CborError } from "../../cbor/Cbor.ts"
+import { Slab } from "../../internal/slab.ts"
 
 /**
  * Pieces smaller than this are copied into a shared tail buffer of {@link TAIL} bytes instead of
@@ -16,6 +17,11 @@ import { CborError } from "../../cbor/Cbor.ts"
  * per segment, and no piece holds a whole read buffer alive. A message's first tail is only this
  * big: the common case, a small message cut by a segment's end, then costs 1 KiB, not 16.
  */
+/**
+ * Where messages that span segments are joined: a message is decoded into views of its bytes, so a
+ * piece kept by the application keeps its slab alive, as a view of a socket read keeps the read.
+ */
+const joined = new Slab(131_072, 32_768)
 const SMALL = 1024
 const TAIL = 16_384
 
@@ -239,7 +245,7 @@ export class Framer {
   private take(chunk: Uint8Array, start: number, end: number): Uint8Array {
     this.flushTail()
     if (this.pieces.length === 0) return chunk.subarray(start, end)
-    const whole = new Uint8Array(this.pending + end - start)
+    const whole = joined.take(this.pending + end - start)
     let at = 0
     for (const p of this.pieces) {
       whole.set(p, at)
