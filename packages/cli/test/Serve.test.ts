@@ -32,6 +32,7 @@ const scripted = (
           Effect.gen(function*() {
             commands.push(command)
             if (command._tag === "Send") yield* Queue.offer(events, InterfaceEvent.Sent(command.peer, command.message))
+            if (command._tag === "SendMany") yield* Queue.offer(events, InterfaceEvent.Sent(command.peer, ...command.messages))
             if (command._tag === "Disconnect") yield* Queue.offer(events, InterfaceEvent.Disconnected(command.peer))
           }),
         events: Stream.fromQueue(events)

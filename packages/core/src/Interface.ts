@@ -16,7 +16,8 @@ import type { PeerId } from "./Primitives.ts"
 import type { ConnectionError } from "./ProtocolError.ts"
 
 /**
- * What a behavior asks the IO side to do.
+ * What a behavior asks the IO side to do: `Connect`, `Send` one message, `SendMany` messages to one
+ * peer in order (as many `Send`s, one hand-off), `Disconnect`.
  *
  * @category models
  * @since 0.1.0
@@ -24,6 +25,7 @@ import type { ConnectionError } from "./ProtocolError.ts"
 export type InterfaceCommand<M extends Message = Message> =
   | { readonly _tag: "Connect"; readonly peer: PeerId }
   | { readonly _tag: "Send"; readonly peer: PeerId; readonly message: M }
+  | { readonly _tag: "SendMany"; readonly peer: PeerId; readonly messages: ReadonlyArray<M> }
   | { readonly _tag: "Disconnect"; readonly peer: PeerId; readonly reason?: string | undefined }
 
 /**
@@ -41,6 +43,8 @@ export type InterfaceCommand<M extends Message = Message> =
 export const InterfaceCommand = {
   Connect: (peer: PeerId): InterfaceCommand<never> => ({ _tag: "Connect", peer }),
   Send: <M extends Message>(peer: PeerId, message: M): InterfaceCommand<M> => ({ _tag: "Send", peer, message }),
+  /** Several messages to one peer, in order, as one command (a run of blocks): as many `Send`s, with one hand-off. */
+  SendMany: <M extends Message>(peer: PeerId, messages: ReadonlyArray<M>): InterfaceCommand<M> => ({ _tag: "SendMany", peer, messages }),
   Disconnect: (peer: PeerId, reason?: string): InterfaceCommand<never> => ({ _tag: "Disconnect", peer, reason })
 } as const
 

@@ -283,6 +283,22 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
             }
             return
           }
+          case "SendMany": {
+            const entry = connections.get(command.peer)
+            const messages = command.messages
+            if (messages.length === 0) return
+            const what = `${messages.length} messages (${messages[0]!.protocol} ${messages[0]!._tag}, ...)`
+            if (entry === undefined) {
+              yield* report(InterfaceEvent.Error(command.peer, new TransportError({ detail: `no connection to ${command.peer}: ${what} not sent` })))
+              return
+            }
+            if (entry.mux !== undefined) yield* entry.mux.sendAll(messages)
+            else if ((entry.pending?.length ?? 0) + messages.length <= PENDING_LIMIT) (entry.pending ??= []).push(...messages)
+            else {
+              yield* report(InterfaceEvent.Error(command.peer, new TransportError({ detail: `${PENDING_LIMIT} messages at most may wait for the connection to ${command.peer}: ${what} not sent` })))
+            }
+            return
+          }
           case "Disconnect": {
             const entry = connections.get(command.peer)
             if (entry?.fiber === undefined) return
@@ -305,6 +321,9 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
         // the hot path: no generator
         const entry = connections.get(command.peer)
         if (entry?.mux !== undefined) return entry.mux.send(command.message)
+      } else if (command._tag === "SendMany") {
+        const entry = connections.get(command.peer)
+        if (entry?.mux !== undefined) return entry.mux.sendAll(command.messages)
       }
       return control(command)
     },

@@ -101,6 +101,8 @@ export interface MuxOptions {
 export interface Mux {
   /** Checks a message against its protocol's driver, then queues it for writing. */
   readonly send: (message: Message) => Effect.Effect<void>
+  /** {@link send} for each message in order, in one step (a message the driver refuses closes the connection; those after it are not sent). */
+  readonly sendAll: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
   /** Completes with the connection's end: a clean close, or the error that closed it. */
   readonly closed: Effect.Effect<void, ConnectionError>
   /**
@@ -413,18 +415,37 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     return Effect.suspend(() => this.sendNow(message))
   }
 
+  /** Set by {@link sendNow} when a message closed the connection. */
+  private refused = false
+  private refuse(error: ConnectionError): Effect.Effect<boolean> {
+    this.refused = true
+    return this.fail(error)
+  }
+
+  sendAll(messages: ReadonlyArray<Message>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.refused = false
+      let after: Array<Effect.Effect<unknown>> | undefined
+      for (let i = 0; i < messages.length && !this.refused; i++) {
+        const e = this.sendNow(messages[i]!)
+        if (e !== Effect.void) (after ??= []).push(e)
+      }
+      return after === undefined ? Effect.void : after.length === 1 ? Effect.asVoid(after[0]!) : Effect.asVoid(Effect.all(after, { discard: true }))
+    })
+  }
+
   private sendNow(message: Message): Effect.Effect<void> {
     const protocol = this.byName.get(message.protocol)
     if (protocol === undefined) {
-      return this.fail(new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` }))
+      return this.refuse(new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` }))
     }
     const sender = Driver.senderOf(protocol, message._tag)
     const instance = (sender === "client" ? this.initiators : this.responders)[protocol.channel]
     if (instance === undefined) {
-      return this.fail(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
+      return this.refuse(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
     }
     const step = instance.driver.send(message)
-    if (step._tag === "Violation") return this.fail(step.error)
+    if (step._tag === "Violation") return this.refuse(step.error)
     // a new state may start a wait for the peer (a responder streaming blocks stays in one state)
     const at = this.rearm(instance)
     // our last message ended the protocol: its awake instance goes to sleep (an empty batch wakes it to look)
@@ -442,7 +463,7 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       else defer(this.startWriter)
     }
     if (this.egressBytes > EGRESS_LIMIT) {
-      return this.fail(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
+      return this.refuse(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
     }
     // messages the driver held until this answer of ours (a pipelining peer) are delivered now
     // (never waiting here: the sender may be the one that empties the interface's event queue)

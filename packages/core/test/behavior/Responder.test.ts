@@ -53,8 +53,12 @@ const setup = Effect.fnUntraced(function*(
   })
   const sent = (outputs: ReadonlyArray<Output>, peer?: PeerId): Array<AnyNodeToNodeMessage> =>
     outputs.flatMap((o) =>
-      o._tag === "InterfaceCommand" && o.command._tag === "Send" && (peer === undefined || o.command.peer === peer)
+      o._tag !== "InterfaceCommand" || (peer !== undefined && o.command.peer !== peer)
+        ? []
+        : o.command._tag === "Send"
         ? [o.command.message]
+        : o.command._tag === "SendMany"
+        ? o.command.messages
         : []
     )
   const events = (outputs: ReadonlyArray<Output>): Array<Responder.ResponderEvent> =>

@@ -84,6 +84,7 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
           while (i < chunk.length) {
             const sentSome = yield* locked(Effect.sync(() => {
               const from = i
+              const run: Array<BlockFetch.Message> = []
               for (; i < chunk.length && !full(); i++) {
                 const block = chunk[i]!
                 blocks++
@@ -92,8 +93,9 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
                 st.waitingBytes += block.length
                 conn.served.blocks++
                 conn.served.blockBytes += block.length
-                ctx.send(conn, BlockFetch.make.block(block))
+                run.push(BlockFetch.make.block(block))
               }
+              ctx.sendMany(conn, run)
               return i > from
             }))
             // the window is full: wait for written blocks to make room (a token offered since the
@@ -140,13 +142,14 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
     st.pending = undefined
     const blocks = command._tag === "ProvideBlocks" ? command.blocks : []
     if (blocks.length === 0) return ctx.send(conn, BlockFetch.make.noBlocks())
-    ctx.send(conn, BlockFetch.make.startBatch())
+    const run: Array<BlockFetch.Message> = [BlockFetch.make.startBatch()]
     for (const b of blocks) {
       conn.served.blocks++
       conn.served.blockBytes += b.length
-      ctx.send(conn, BlockFetch.make.block(b))
+      run.push(BlockFetch.make.block(b))
     }
-    ctx.send(conn, BlockFetch.make.batchDone())
+    run.push(BlockFetch.make.batchDone())
+    ctx.sendMany(conn, run)
   }
 
   return {

@@ -115,6 +115,8 @@ export interface ResponderContext {
   readonly locked: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Queues a message to the peer. */
   readonly send: (conn: Connection, message: AnyNodeToNodeMessage) => void
+  /** Queues messages to the peer, in order, as one command (a run of blocks). */
+  readonly sendMany: (conn: Connection, messages: ReadonlyArray<AnyNodeToNodeMessage>) => void
   /** Queues an event for the application. */
   readonly emit: (event: ResponderEvent) => void
   /** Asks the interface to close the connection (once; the first reason is kept). */
@@ -164,6 +166,10 @@ export const makeContext = Effect.fnUntraced(function*(
     outbox: outbound,
     locked: (effect) => Semaphore.withPermit(lock, effect),
     send: (conn, message) => outbound.command(InterfaceCommand.Send(conn.peer, message)),
+    sendMany: (conn, messages) => {
+      if (messages.length === 1) outbound.command(InterfaceCommand.Send(conn.peer, messages[0]!))
+      else if (messages.length > 1) outbound.command(InterfaceCommand.SendMany(conn.peer, messages))
+    },
     emit,
     close,
     rejected: (command, reason) => emit({ _tag: "CommandRejected", command, reason }),

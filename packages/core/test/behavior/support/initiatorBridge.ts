@@ -89,12 +89,16 @@ export const make = Effect.fnUntraced(function*(servers: ReadonlyArray<ServerSpe
       Effect.sync(() => {
         if (!side.open) return
         switch (command._tag) {
-          case "Send": {
-            Queue.offerUnsafe(events, { _tag: "Sent", peer: client, messages: [command.message] })
-            const message = s.tamper === undefined ? command.message : s.tamper(command.message)
-            side.down.push(s.rtt / 2 + (s.slow ?? 0), () => {
-              if (side.open) Queue.offerUnsafe(clientEvents, { _tag: "Recv", peer: s.peer, messages: [message] })
-            })
+          case "Send":
+          case "SendMany": {
+            // a run goes as its messages one by one, as the multiplexer writes them
+            for (const sent of command._tag === "Send" ? [command.message] : command.messages) {
+              Queue.offerUnsafe(events, { _tag: "Sent", peer: client, messages: [sent] })
+              const message = s.tamper === undefined ? sent : s.tamper(sent)
+              side.down.push(s.rtt / 2 + (s.slow ?? 0), () => {
+                if (side.open) Queue.offerUnsafe(clientEvents, { _tag: "Recv", peer: s.peer, messages: [message] })
+              })
+            }
             return
           }
           case "Disconnect":
