@@ -14,12 +14,21 @@
  *     scenario 3's client against a responder process, three runs (headers/s, CPU µs a header); with
  *     LOW, the requests are topped up to WINDOW only when those in flight fell to LOW (the
  *     initiator's marks: 300 200), else at every answer
+ *   node --conditions=@pallas-network2/source bench/probes.ts ingest [BLOCKS] [ROUNDS]
+ *     the client's multiplexer alone, in this process: the bytes of a block-fetch batch of BLOCKS
+ *     (100 000) blocks of the real chunk, in segments of 12 288 bytes packed as the responder writes
+ *     them, read 64 kB at a time from a memory bearer; every MsgBlock framed, decoded, stepped
+ *     through the driver and delivered (CPU µs a block, ROUNDS rounds: 5)
  */
 import "./sources.ts"
-import { GeneratedChain, Protocols } from "@pallas-network2/core"
+import { Block, GeneratedChain, Mux, Protocols, Segment } from "@pallas-network2/core"
+import type { Message } from "@pallas-network2/core"
+import * as Deferred from "effect/Deferred"
+import * as Exit from "effect/Exit"
+import * as fs from "node:fs"
 import * as Effect from "effect/Effect"
 import { chainSyncHeaders } from "./scenarios/stack.ts"
-import { spawnWithPort, waitExit } from "./scenarios/util.ts"
+import { chunkPath, spawnWithPort, waitExit } from "./scenarios/util.ts"
 
 const nsPer = (calls: number, f: () => void): number => {
   const t = process.cpuUsage()
@@ -82,7 +91,59 @@ if (what === "gen") {
     child.kill("SIGTERM")
     await waitExit(child)
   }
+} else if (what === "ingest") {
+  const { BlockFetch } = Protocols
+  const count = Number(a ?? 100_000)
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  const payload: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
+  for (let i = 0; i < count; i++) payload.push(BlockFetch.protocol.encode(BlockFetch.make.block(chunkBlocks[i % chunkBlocks.length]!)))
+  payload.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
+  const stream = Buffer.concat(payload)
+  const segments: Array<Uint8Array> = []
+  for (let at = 0; at < stream.length; at += 12_288) {
+    const piece = stream.subarray(at, Math.min(stream.length, at + 12_288))
+    const header = new Uint8Array(Segment.HEADER_LENGTH)
+    Segment.writeHeader(header, 0, 0, true, BlockFetch.protocol.channel, piece.length)
+    segments.push(header, piece)
+  }
+  const wire = Buffer.concat(segments)
+  const reads: Array<Uint8Array> = []
+  for (let at = 0; at < wire.length; at += 65_536) reads.push(wire.subarray(at, Math.min(wire.length, at + 65_536)))
+  const round = () =>
+    Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      let next = 0
+      let blocks = 0
+      const done = yield* Deferred.make<void>()
+      const count = (messages: ReadonlyArray<Message>) => {
+        for (const m of messages) {
+          if (m._tag === "MsgBlock") blocks++
+          else if (m._tag === "MsgBatchDone") Deferred.doneUnsafe(done, Exit.void)
+        }
+      }
+      const mux = yield* Mux.make({
+        // a fresh copy per read, as a socket gives
+        read: Effect.sync(() => (next < reads.length ? [Uint8Array.prototype.slice.call(reads[next++]!)] : undefined)),
+        write: () => Effect.void
+      }, {
+        protocols: [BlockFetch.protocol],
+        initiator: true,
+        responder: false,
+        handshakeRole: "initiator",
+        onReceive: (messages) => Effect.sync(() => count(messages)),
+        tryReceive: (messages) => (count(messages), true),
+        onSent: () => Effect.void
+      })
+      const cpu = process.cpuUsage()
+      yield* mux.send(BlockFetch.make.requestRange({ _tag: "Origin" } as any, { _tag: "Origin" } as any))
+      yield* Deferred.await(done)
+      const used = process.cpuUsage(cpu)
+      return { blocks, us: (used.user + used.system) / blocks }
+    })))
+  for (let i = 0; i < Number(b ?? 5); i++) {
+    const r = await round()
+    console.log(`round ${i + 1}: ${r.blocks} blocks, CPU ${r.us.toFixed(2)} µs a block`)
+  }
 } else {
-  console.log("bench/probes.ts gen | encode | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS]")
   process.exitCode = 2
 }
