@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import { Interface, type InterfaceEvent, PeerId, Protocols, TestInterface } from "../../src/index.ts"
+import { Interface, InterfaceCommand, type InterfaceEvent, PeerId, Protocols, TestInterface } from "../../src/index.ts"
 import { clientAndServer, protocols } from "../utils/emulation.ts"
 
 describe("ConnectionPool", () => {
@@ -61,5 +61,44 @@ describe("ConnectionPool", () => {
       assert.include(seen, `Connected ${b}`)
       assert.include(seen, `Disconnected ${a}`)
       assert.include(seen, `Error ${nobody}`)
+    }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)), 10_000)
+
+  it.live("SendMany: the messages arrive as if sent one by one; one the driver refuses closes the connection with its reason (Mux.test.ts checks that nothing after it is queued); to nobody, one Error", () =>
+    Effect.gen(function*() {
+      const { ChainSync, Handshake } = Protocols
+      const address = PeerId.tcp("10.0.9.21", 3001)
+      const server = Context.get(yield* Layer.build(TestInterface.layer({ address, listen: true, protocols })), Interface.Interface)
+      const received = yield* Queue.unbounded<InterfaceEvent>()
+      yield* Effect.forkScoped(Stream.runForEach(server.events, (e) => Queue.offer(received, e)))
+      const { client, events } = yield* clientAndServer("10.0.9.22", "10.0.9.23")
+      yield* client.dispatch({ _tag: "Connect", peer: address })
+      const up = yield* Queue.take(events).pipe(Effect.timeout("2 seconds"))
+      assert.strictEqual(up._tag, "Connected")
+      const propose = Handshake.make.propose(Handshake.n2nVersionTable({ magic: 2 }))
+      // (a second chain-sync request would be held by the server's driver until it answers the first)
+      yield* client.dispatch(InterfaceCommand.SendMany(address, [propose, Protocols.KeepAlive.make.keepAlive(3), ChainSync.make.requestNext()]))
+      const tags: Array<string> = []
+      while (tags.length < 3) {
+        const e = yield* Queue.take(received).pipe(Effect.timeout("2 seconds"))
+        if (e._tag === "Recv") for (const m of e.messages) tags.push(`${m.protocol} ${m._tag}`)
+      }
+      assert.deepStrictEqual(tags.sort(), ["chain-sync MsgRequestNext", "handshake MsgProposeVersions", "keep-alive MsgKeepAlive"])
+      // a server's message from the client side: refused, the connection closes, the (valid) request after it is never sent
+      const origin = { _tag: "Origin" } as const
+      yield* client.dispatch(InterfaceCommand.SendMany(address, [ChainSync.make.awaitReply(), Protocols.BlockFetch.make.requestRange(origin, origin)]))
+      const seen: Array<string> = []
+      while (!seen.includes("Disconnected")) {
+        const e = yield* Queue.take(events).pipe(Effect.timeout("2 seconds"))
+        seen.push(e._tag === "Error" ? `Error ${e.error._tag}` : e._tag)
+      }
+      assert.include(seen, "Error MuxError")
+      const late = yield* Queue.takeAll(received)
+      assert.notInclude(late.flatMap((e) => (e._tag === "Recv" ? e.messages.map((m) => m._tag) : [])), "MsgRequestRange")
+      // to nobody: one Error that names the messages
+      const nobody = PeerId.tcp("10.0.9.24", 3001)
+      yield* client.dispatch(InterfaceCommand.SendMany(nobody, [Protocols.KeepAlive.make.keepAlive(1), Protocols.KeepAlive.make.done()]))
+      const error = yield* Queue.take(events).pipe(Effect.timeout("2 seconds"))
+      assert.strictEqual(error._tag, "Error")
+      assert.include(error._tag === "Error" ? error.error.message : "", "2 messages (keep-alive MsgKeepAlive, ...) not sent")
     }).pipe(Effect.scoped, Effect.provide(TestInterface.SimNetwork.layer)), 10_000)
 })

@@ -3,12 +3,13 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Segment from "../../src/bearer/Segment.ts"
 import { ProtocolViolation } from "../../src/ProtocolError.ts"
-import { ChainSync, Handshake, KeepAlive } from "../../src/protocol/index.ts"
+import * as Mux from "../../src/mux/Mux.ts"
+import { ChainSync, Handshake, KeepAlive, NodeToNode } from "../../src/protocol/index.ts"
 import type { Message } from "../../src/Message.ts"
 import { advanceBy } from "../utils/clock.ts"
 import { fedMux } from "../utils/mux.ts"
@@ -158,5 +159,41 @@ describe("Mux: every timeout of a connection runs on its one timer (TestClock)",
       assert.strictEqual(v.protocol, ChainSync.protocol.name)
       assert.strictEqual(v.state, "Idle")
       assert.strictEqual(v.kind, "Timeout")
+    }).pipe(Effect.scoped))
+})
+
+describe("Mux.sendAll", () => {
+  it.effect("sends every message in order in one write; at a message the driver refuses, the connection closes and nothing after it is queued", () =>
+    Effect.gen(function*() {
+      const writes: Array<Uint8Array> = []
+      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
+      const mux = yield* Mux.make({ read: Queue.take(incoming), write: (chunks) => Effect.sync(() => void writes.push(...chunks)) }, {
+        protocols: NodeToNode.protocols,
+        initiator: true,
+        responder: false,
+        handshakeRole: "initiator",
+        onReceive: () => Effect.void,
+        onSent: () => Effect.void
+      })
+      const closed = yield* Effect.forkChild(Effect.exit(mux.closed))
+      const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+      yield* mux.sendAll([Handshake.make.propose(table), KeepAlive.make.keepAlive(5), ChainSync.make.requestNext()])
+      yield* settle
+      // one write: the three messages, each in a segment of its protocol (protocols take turns, so
+      // only each protocol's own order is kept)
+      assert.strictEqual(writes.length, 1)
+      const channels: Array<number> = []
+      for (let at = 0; at < writes[0]!.length;) {
+        const h = Segment.readHeader(writes[0]!, at)
+        channels.push(h.protocol)
+        at += Segment.HEADER_LENGTH + h.length
+      }
+      assert.deepStrictEqual(channels.sort(), [Handshake.protocol.channel, ChainSync.protocol.channel, KeepAlive.protocol.channel].sort())
+      // a server's message from the client side: refused; the valid (pipelined) request after it is not queued
+      yield* mux.sendAll([ChainSync.make.awaitReply(), ChainSync.make.requestNext()])
+      yield* settle
+      assert.strictEqual(writes.length, 1, "nothing written after the refused message")
+      const exit = yield* Fiber.join(closed)
+      assert.ok(Exit.isFailure(exit))
     }).pipe(Effect.scoped))
 })
