@@ -6,7 +6,11 @@
  *     an inline `Effect.gen(function*() {...})` per call against a hoisted `Effect.fnUntraced`,
  *     `Effect.flatMap` and `Effect.sync` (ns a call, 300 000 calls each)
  *   node --conditions=@pallas-network2/source bench/probes.ts encode
- *     `ChainSync.protocol.encode` of a roll-forward of a generated header (ns a message)
+ *     `ChainSync.protocol.encode` of a roll-forward of a generated header, and
+ *     `BlockFetch.protocol.encode` of a MsgBlock of each block of the real chunk (ns a message)
+ *   node --conditions=@pallas-network2/source bench/probes.ts alloc
+ *     1 535 bytes (the chunk's average block) copied into: a typed array of its own, a Buffer from
+ *     Node's pool, a piece of a 16 kB or a 256 kB slab, one buffer reused (ns a copy)
  *   node --conditions=@pallas-network2/source bench/probes.ts rounds HEADERS ONE [ROUNDS]
  *     one responder process, ROUNDS (6) rounds of HEADERS pipelined (200 in flight) then ONE one at a
  *     time (headers/s, CPU µs a header of each side); the later rounds are the warm figures
@@ -64,6 +68,45 @@ if (what === "gen") {
     for (let i = 0; i < N; i++) bytes += ChainSync.protocol.encode(messages[i % messages.length]!).length
   })
   console.log(`encode a chain-sync roll-forward (${ChainSync.protocol.encode(messages[0]!).length} bytes): ${ns.toFixed(0)} ns (${bytes > 0})`)
+  const { BlockFetch } = Protocols
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  const blockMessages = chunkBlocks.map((b) => BlockFetch.make.block(b))
+  for (let i = 0; i < 20_000; i++) bytes += BlockFetch.protocol.encode(blockMessages[i % blockMessages.length]!).length
+  const nsBlock = nsPer(N, () => {
+    for (let i = 0; i < N; i++) bytes += BlockFetch.protocol.encode(blockMessages[i % blockMessages.length]!).length
+  })
+  console.log(`encode a MsgBlock (the chunk's ${chunkBlocks.length} blocks in turn, 1.5 kB on average): ${nsBlock.toFixed(0)} ns`)
+} else if (what === "alloc") {
+  const N = 300_000
+  const src = new Uint8Array(1535).fill(7)
+  let sink = 0
+  const each = (label: string, f: () => void) => {
+    for (let i = 0; i < 20_000; i++) f()
+    return `${label} ${nsPer(N, () => { for (let i = 0; i < N; i++) f() }).toFixed(0)} ns`
+  }
+  const slabOf = (size: number) => {
+    let slab = new Uint8Array(size)
+    let used = 0
+    return () => {
+      if (used + src.length > size) {
+        slab = new Uint8Array(size)
+        used = 0
+      }
+      const piece = slab.subarray(used, used + src.length)
+      used += (src.length + 7) & ~7
+      piece.set(src)
+      sink += piece[3]!
+    }
+  }
+  const reused = new Uint8Array(262_144)
+  let at = 0
+  console.log([
+    each("own typed array", () => { const o = new Uint8Array(src.length); o.set(src); sink += o[3]! }),
+    each("Buffer.allocUnsafe", () => { const o = Buffer.allocUnsafe(src.length); o.set(src); sink += o[3]! }),
+    each("16 kB slab", slabOf(16_384)),
+    each("256 kB slab", slabOf(262_144)),
+    each("one buffer reused", () => { if (at + src.length > reused.length) at = 0; reused.set(src, at); at += src.length; sink += reused[3]! })
+  ].join(", ") + ` a copy of 1 535 bytes (${sink > 0})`)
 } else if (what === "chain-sync") {
   const headers = Number(a ?? 5000)
   const window = Number(b ?? 1)
@@ -144,6 +187,6 @@ if (what === "gen") {
     console.log(`round ${i + 1}: ${r.blocks} blocks, CPU ${r.us.toFixed(2)} µs a block`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS]")
   process.exitCode = 2
 }
