@@ -23,6 +23,10 @@
  *     (100 000) blocks of the real chunk, in segments of 12 288 bytes packed as the responder writes
  *     them, read 64 kB at a time from a memory bearer; every MsgBlock framed, decoded, stepped
  *     through the driver and delivered (CPU µs a block, ROUNDS rounds: 5)
+ *   node --conditions=@pallas-network2/source bench/probes.ts client [RANGES] [ROUNDS]
+ *     scenario 1's client alone (TcpInterface, every MsgBlock decoded) against the replayer answering
+ *     each of RANGES (20) requests with 10 MB of the chunk's blocks built with the project's codecs
+ *     (no recording), ROUNDS (5) rounds (MB/s, CPU µs a block of each side)
  */
 import "./sources.ts"
 import { Block, GeneratedChain, Mux, Protocols, Segment } from "@pallas-network2/core"
@@ -31,7 +35,10 @@ import * as Deferred from "effect/Deferred"
 import * as Exit from "effect/Exit"
 import * as fs from "node:fs"
 import * as Effect from "effect/Effect"
-import { chainSyncHeaders } from "./scenarios/stack.ts"
+import * as os from "node:os"
+import * as path from "node:path"
+import { chainSyncHeaders, MAGIC, muxThroughput } from "./scenarios/stack.ts"
+import { writeScripts } from "./scenarios/wire.ts"
 import { chunkPath, spawnWithPort, waitExit } from "./scenarios/util.ts"
 
 const nsPer = (calls: number, f: () => void): number => {
@@ -186,7 +193,39 @@ if (what === "gen") {
     const r = await round()
     console.log(`round ${i + 1}: ${r.blocks} blocks, CPU ${r.us.toFixed(2)} µs a block`)
   }
+} else if (what === "client") {
+  const { BlockFetch, Handshake } = Protocols
+  const ranges = Number(a ?? 20)
+  const rangeBytes = 10_000_000
+  const table = Handshake.n2nVersionTable({ magic: MAGIC })
+  const version = Math.max(...table.keys())
+  const origin = { _tag: "Origin" } as const
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  const replies: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
+  for (let bytes = 0, i = 0; bytes < rangeBytes; i++) {
+    const block = chunkBlocks[i % chunkBlocks.length]!
+    replies.push(BlockFetch.protocol.encode(BlockFetch.make.block(block)))
+    bytes += block.length
+  }
+  replies.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
+  const request = BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any))
+  const file = path.join(os.tmpdir(), `probe-client-${process.pid}.bin`)
+  writeScripts(file, [[
+    { protocol: 0, request: Handshake.protocol.encode(Handshake.make.propose(table)), replies: [Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!))] },
+    ...Array.from({ length: ranges }, () => ({ protocol: 3, request, replies }))
+  ]])
+  const { child, line } = await spawnWithPort("bench/scenarios/replayer.ts", [file])
+  try {
+    for (let i = 0; i < Number(b ?? 5); i++) {
+      const r = await muxThroughput(child, "replayer", Number(line), ranges, rangeBytes)
+      console.log(`round ${i + 1}: ${r.value.toFixed(0)} MB/s, CPU client ${r.cpu.client!.toFixed(2)} / replayer ${r.cpu.replayer!.toFixed(2)} µs a block`)
+    }
+  } finally {
+    child.kill("SIGTERM")
+    await waitExit(child)
+    fs.rmSync(file, { force: true })
+  }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | client [RANGES] [ROUNDS]")
   process.exitCode = 2
 }
