@@ -683,12 +683,13 @@ const collect = (self: MuxImpl, sent: Array<Message>): Uint8Array | undefined =>
 const writerLoop = Effect.fnUntraced(
   function*(self: MuxImpl) {
     {
-      // give way one scheduler turn before collecting the batch: what else is being sent in this
-      // turn (the Manager sends everything one event made the behavior say before it takes the
-      // next, so the answers to a read of pipelined requests are all here by then) leaves in the
-      // same write. Six turns (the former socket setting) made a one-at-a-time chain-sync 40 %
-      // slower and pipelining no faster; none, no better than one (docs/BENCHMARKS.md, 11 and 17).
-      yield* Effect.yieldNow
+      // A socket's writer starts in a microtask (`Bearer.deferWriter`), once everything the current
+      // event sends is queued (the Manager sends all an event made the behavior say before it takes
+      // the next): it writes at once. Giving way one scheduler turn more cost a one-at-a-time
+      // chain-sync 15 % (0.34-0.35 -> 0.39-0.40 of the plain-socket ping-pong without it; pipelining
+      // no different: docs/BENCHMARKS.md, items 11, 17 and 22). A writer started at once (memory
+      // bearers, under TestClock) gives way that one turn, so what else this step sends joins it.
+      if (self.bearer.deferWriter === undefined) yield* Effect.yieldNow
       while (true) {
         const sent: Array<Message> = []
         const out = collect(self, sent)
