@@ -845,7 +845,10 @@ const onRead = (self: MuxImpl, chunks: ReadonlyArray<Uint8Array> | undefined): E
   self.options.onActivity?.()
   self.meter.read(chunks)
   for (let c = 0; c < chunks.length && self.stop === undefined; c++) {
-    if (!segments.scan(chunks[c]!, self) && self.stop === undefined && segments.error !== undefined) {
+    // a Node Buffer is read as a plain Uint8Array over the same memory: every view the framer and
+    // the decoder take of it (a message, a block's bytes) is then a plain view, cheaper to make
+    const chunk = chunks[c]!
+    if (!segments.scan(chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), self) && self.stop === undefined && segments.error !== undefined) {
       self.stop = new MuxError({ reason: "ZeroLength", detail: segments.error.message })
     }
   }
