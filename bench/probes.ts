@@ -7,7 +7,8 @@
  *     `Effect.flatMap` and `Effect.sync` (ns a call, 300 000 calls each)
  *   node --conditions=@pallas-network2/source bench/probes.ts encode
  *     `ChainSync.protocol.encode` of a roll-forward of a generated header, and
- *     `BlockFetch.protocol.encode` of a MsgBlock of each block of the real chunk (ns a message)
+ *     `BlockFetch.protocol.encode` and `encodePieces` of a MsgBlock of each block of the real chunk
+ *     (ns a message)
  *   node --conditions=@pallas-network2/source bench/probes.ts alloc
  *     1 535 bytes (the chunk's average block) copied into: a typed array of its own, a Buffer from
  *     Node's pool, a piece of a 16 kB or a 256 kB slab, one buffer reused (ns a copy)
@@ -82,7 +83,12 @@ if (what === "gen") {
   const nsBlock = nsPer(N, () => {
     for (let i = 0; i < N; i++) bytes += BlockFetch.protocol.encode(blockMessages[i % blockMessages.length]!).length
   })
-  console.log(`encode a MsgBlock (the chunk's ${chunkBlocks.length} blocks in turn, 1.5 kB on average): ${nsBlock.toFixed(0)} ns`)
+  const encodePieces = BlockFetch.protocol.encodePieces!
+  for (let i = 0; i < 20_000; i++) bytes += encodePieces(blockMessages[i % blockMessages.length]!).length
+  const nsPieces = nsPer(N, () => {
+    for (let i = 0; i < N; i++) bytes += encodePieces(blockMessages[i % blockMessages.length]!).length
+  })
+  console.log(`encode a MsgBlock (the chunk's ${chunkBlocks.length} blocks in turn, 1.5 kB on average): ${nsBlock.toFixed(0)} ns; as pieces (the block not copied, as the multiplexer asks): ${nsPieces.toFixed(0)} ns`)
 } else if (what === "alloc") {
   const N = 300_000
   const src = new Uint8Array(1535).fill(7)

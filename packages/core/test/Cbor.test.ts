@@ -71,4 +71,26 @@ describe("Cbor", () => {
     const [first] = outputs[1_999]!
     assert.deepStrictEqual(Cbor.encode(Cbor.decode(first)), first)
   })
+
+  it("encodePieces gives the bytes of encode, with each byte string over the threshold as the caller's own array", () => {
+    const big = new Uint8Array(5000).map((_, i) => i & 0xff)
+    const big2 = new Uint8Array(1024).fill(7)
+    const small = new Uint8Array(1023).fill(9)
+    // each value, and the large strings it holds (referenced, in order)
+    const cases: ReadonlyArray<readonly [Cbor.Value, ReadonlyArray<Uint8Array>]> = [
+      [[4, new Cbor.Tag(24, big)], [big]],
+      [[1, [small, big2], "text", new Map<Cbor.Value, Cbor.Value>([[0, big]]), Cbor.indefinite([big2, 3])], [big2, big, big2]],
+      [big, [big]],
+      [[0, small], []]
+    ]
+    for (const [v, referenced] of cases) {
+      const pieces = Cbor.encodePieces(v, 1024)
+      assert.strictEqual(Buffer.concat(pieces).toString("hex"), Buffer.from(Cbor.encode(v)).toString("hex"))
+      // the large strings are the caller's arrays themselves; the one under the threshold was copied
+      assert.deepStrictEqual(pieces.filter((p) => p === big || p === big2), referenced)
+      assert.isFalse(pieces.includes(small))
+      assert.isTrue(pieces.every((p) => p.length > 0))
+    }
+    assert.strictEqual(Cbor.encodePieces([0, small], 1024).length, 1)
+  })
 })

@@ -468,6 +468,10 @@ export class Writer {
   private slabAt = -1
   /** Bytes written so far. */
   length = 0
+  /** Byte strings of at least this many bytes are referenced, not copied (see {@link finishPieces}). */
+  private referenceFrom = Infinity
+  private pieces: Array<Uint8Array> | undefined = undefined
+  private pieceStart = 0
   constructor(capacity = 256) {
     // a small buffer is a piece of a shared slab: a typed array over 64 bytes gets a buffer of its
     // own outside V8's heap, which cost more than encoding the message (a chain-sync roll-forward of
@@ -556,7 +560,32 @@ export class Writer {
   /** Writes a definite byte string. */
   bytes(bytes: Uint8Array): this {
     this.head(2, bytes.length)
+    if (bytes.length >= this.referenceFrom) {
+      // written so far, then the string itself: a piece each
+      const pieces = this.pieces ??= []
+      if (this.length > this.pieceStart) pieces.push(this.buf.subarray(this.pieceStart, this.length))
+      pieces.push(bytes)
+      this.pieceStart = this.length
+      return this
+    }
     return this.raw(bytes)
+  }
+  /**
+   * From now on, byte strings of at least `threshold` bytes are not copied: {@link finishPieces}
+   * gives them as pieces of their own, between the pieces of what is written around them.
+   */
+  referencing(threshold: number): this {
+    this.referenceFrom = threshold
+    return this
+  }
+  /** The bytes written so far as pieces in order (one piece unless {@link referencing} kept some strings apart). */
+  finishPieces(): Array<Uint8Array> {
+    const all = this.finish()
+    const pieces = this.pieces
+    if (pieces === undefined) return [all]
+    if (all.length > this.pieceStart) pieces.push(all.subarray(this.pieceStart))
+    this.pieces = undefined
+    return pieces
   }
   /** Writes a text string. */
   text(text: string): this {
@@ -684,17 +713,37 @@ const encodeHalf = (value: number): number => {
 export const encode = (value: Value): Uint8Array => new Writer(sizeHint(value)).value(value).finish()
 
 /**
+ * Encodes a value tree as pieces: the same bytes as {@link encode}, in order, but each byte string of
+ * at least `threshold` bytes is a piece of its own, the caller's array itself (not copied: it must
+ * not change until the pieces are used). For a writer that copies everything once into its own
+ * buffer anyway (the multiplexer's segments), a block is then copied once, not twice.
+ *
+ * @example
+ * ```ts
+ * import { Cbor } from "@pallas-network2/core"
+ * const block = new Uint8Array(4096)
+ * const pieces = Cbor.encodePieces([4, new Cbor.Tag(24, block)], 1024) // [head bytes, block]
+ * ```
+ *
+ * @category encoding
+ * @since 0.1.0
+ */
+export const encodePieces = (value: Value, threshold: number): Array<Uint8Array> =>
+  new Writer(64 + bytesIn(value, 3, threshold)).referencing(threshold).value(value).finishPieces()
+
+/**
  * A first guess of the encoded size, so a message carrying byte strings (a block, a header wrapped
  * in an array, a transaction) is written without regrowing: the byte strings three levels down.
  */
-const sizeHint = (value: Value): number => 64 + bytesIn(value, 3)
-const bytesIn = (value: Value, depth: number): number => {
-  if (value instanceof Uint8Array) return value.length + 9
+const sizeHint = (value: Value): number => 64 + bytesIn(value, 3, Infinity)
+/** The byte strings' bytes `depth` levels down, those of at least `referenced` bytes not counted. */
+const bytesIn = (value: Value, depth: number, referenced: number): number => {
+  if (value instanceof Uint8Array) return (value.length >= referenced ? 0 : value.length) + 9
   if (depth === 0) return 0
-  if (value instanceof Tag) return 3 + bytesIn(value.value, depth - 1)
+  if (value instanceof Tag) return 3 + bytesIn(value.value, depth - 1, referenced)
   if (!Array.isArray(value)) return 0
   let n = 0
-  for (const v of value as ReadonlyArray<Value>) n += bytesIn(v, depth - 1)
+  for (const v of value as ReadonlyArray<Value>) n += bytesIn(v, depth - 1, referenced)
   return n
 }
 

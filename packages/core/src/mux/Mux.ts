@@ -119,10 +119,15 @@ interface Batch {
   readonly bytes: number
 }
 
-/** A message waiting to be written: its encoded bytes, and how many of them went out already. */
+/**
+ * A message waiting to be written: its encoded bytes in pieces (a large byte string of the message is
+ * a piece of its own, not copied: `Protocol.encodePieces`), and how far they went out already (a
+ * message longer than a segment goes out in several).
+ */
 interface Outgoing {
-  readonly payload: Uint8Array
-  /** Bytes of {@link payload} already written (a message longer than a segment goes out in several). */
+  readonly pieces: ReadonlyArray<Uint8Array>
+  /** The piece being written, and the bytes of it already written. */
+  piece: number
   at: number
   readonly message: Message | undefined
 }
@@ -450,10 +455,12 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     const at = this.rearm(instance)
     // our last message ended the protocol: its awake instance goes to sleep (an empty batch wakes it to look)
     if (instance.ingress !== undefined && instance.driver.done()) instance.ingress.offer(NO_MESSAGES)
-    const payload = protocol.encode(message)
-    ;(instance.egress ??= []).push({ payload, at: 0, message })
-    instance.egressBytes += payload.length
-    this.egressBytes += payload.length
+    const pieces = protocol.encodePieces !== undefined ? protocol.encodePieces(message) : [protocol.encode(message)]
+    let length = 0
+    for (let k = 0; k < pieces.length; k++) length += pieces[k]!.length
+    ;(instance.egress ??= []).push({ pieces, piece: 0, at: 0, message })
+    instance.egressBytes += length
+    this.egressBytes += length
     if (this.writer === undefined && !this.writerSoon && !this.closing) {
       // the writer starts in the connection's context: at once, or once what runs now has run
       // where the bearer defers it (see `Bearer.deferWriter`)
@@ -663,14 +670,18 @@ const collect = (self: MuxImpl, sent: Array<Message>): Uint8Array | undefined =>
     const queue = instance.egress!
     while (size > 0) {
       const head = queue[0]!
-      const take = Math.min(size, head.payload.length - head.at)
-      out.set(take === head.payload.length ? head.payload : head.payload.subarray(head.at, head.at + take), at)
+      const piece = head.pieces[head.piece]!
+      const take = Math.min(size, piece.length - head.at)
+      if (take > 0) out.set(take === piece.length ? piece : piece.subarray(head.at, head.at + take), at)
       at += take
       head.at += take
       size -= take
-      if (head.at === head.payload.length) {
-        queue.shift()
-        if (head.message !== undefined) sent.push(head.message)
+      if (head.at === piece.length) {
+        head.at = 0
+        if (++head.piece === head.pieces.length) {
+          queue.shift()
+          if (head.message !== undefined) sent.push(head.message)
+        }
       }
     }
   }

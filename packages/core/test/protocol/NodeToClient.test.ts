@@ -11,6 +11,7 @@ import { loadVectors, mismatches, vectorsAvailable } from "../utils/vectors.ts"
 interface Module {
   readonly protocol: {
     readonly encode: (m: any) => Uint8Array
+    readonly encodePieces?: ((m: any) => ReadonlyArray<Uint8Array>) | undefined
     readonly decode: (b: Uint8Array) => Result.Result<any, unknown>
   }
   readonly toJson: (m: any) => Record<string, unknown>
@@ -28,6 +29,8 @@ const checkVector = (mod: Module, hex: string, expect: Record<string, unknown>) 
   const exp = Object.fromEntries(Object.entries(expect).filter(([k]) => !ignored.has(k)))
   assert.deepStrictEqual(mismatches(json, exp), [])
   assert.strictEqual(Cbor.toHex(mod.protocol.encode(m)), hex)
+  // the pieces the multiplexer writes are the same bytes
+  assert.strictEqual(mod.protocol.encodePieces!(m).map(Cbor.toHex).join(""), hex)
 }
 
 const files: ReadonlyArray<readonly [string, Module, (name: string) => boolean]> = [

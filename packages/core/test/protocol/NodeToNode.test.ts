@@ -46,6 +46,9 @@ describe.skipIf(!vectorsAvailable)("node-to-node vectors (../shared/vectors)", (
         assert.deepStrictEqual(mismatches(json, expected), [])
         if (!("decode_only" in expect)) {
           assert.strictEqual(Cbor.toHex((mod.protocol.encode as (m: unknown) => Uint8Array)(message)), vector.cbor_hex)
+          // the pieces the multiplexer writes are the same bytes
+          const pieces = (mod.protocol.encodePieces as (m: unknown) => ReadonlyArray<Uint8Array>)(message)
+          assert.strictEqual(pieces.map(Cbor.toHex).join(""), vector.cbor_hex)
         }
       })
     }

@@ -74,6 +74,7 @@ export const messageTag = (v: Cbor.Value, protocol: string): readonly [number, R
 
 export interface Codec<M extends Message> {
   readonly encode: (message: M) => Uint8Array
+  readonly encodePieces?: ((message: M) => ReadonlyArray<Uint8Array>) | undefined
   readonly decode: (bytes: Uint8Array) => Result.Result<M, DecodeError>
   readonly schema: Schema.Codec<M, Uint8Array>
 }
@@ -88,7 +89,8 @@ export const makeCodec = <M extends Message, S extends Schema.Top & { readonly T
   messageSchema: S,
   toValue: (message: M) => Cbor.Value,
   fromValue: (value: Cbor.Value, input: Uint8Array) => M,
-  encodeBytes?: (message: M) => Uint8Array
+  encodeBytes?: (message: M) => Uint8Array,
+  encodePieces?: (message: M) => ReadonlyArray<Uint8Array>
 ): Codec<M> => {
   const encode = encodeBytes ?? ((message: M): Uint8Array => Cbor.encode(toValue(message)))
   const decode = (input: Uint8Array): Result.Result<M, DecodeError> => {
@@ -115,5 +117,5 @@ export const makeCodec = <M extends Message, S extends Schema.Top & { readonly T
       })
     )
   ) as unknown as Schema.Codec<M, Uint8Array>
-  return { encode, decode, schema }
+  return { encode, encodePieces, decode, schema }
 }

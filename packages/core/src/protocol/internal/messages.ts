@@ -174,6 +174,9 @@ interface Compiled {
  * generated text holds only the table's own field names (checked as identifiers) and indexes; every
  * value and function is passed in as a parameter.
  */
+/** Byte strings of at least this many bytes are handed to the multiplexer as they are (`encodePieces`). */
+const REFERENCED = 1024
+
 const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 const compile = (protocol: string, def: Def): Compiled => {
@@ -274,6 +277,19 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     return c.rawKey !== undefined ? encodeTagged(c.def.tag, message[c.rawKey] as Uint8Array) : Cbor.encode(c.encode(message))
   }
 
+  // a message's byte strings from 1 kB up go to the multiplexer as they are, not copied
+  const encodePieces = (message: M): ReadonlyArray<Uint8Array> => {
+    const c = byName.get(message._tag)
+    if (c === undefined) throw new Error(`${protocol}: not a message of this protocol: ${message._tag}`)
+    if (c.rawKey === undefined) return Cbor.encodePieces(c.encode(message), REFERENCED)
+    const raw = message[c.rawKey] as Uint8Array
+    if (raw.length < REFERENCED) return [encodeTagged(c.def.tag, raw)]
+    // [tag, <raw bytes>]: the head of a two-element array and the tag, then the bytes
+    const head = Cbor.encode([c.def.tag])
+    head[0] = 0x82
+    return [head, raw]
+  }
+
   const MessageSchema = Schema.Union(defs.map((d) => schemas[d.name]!)) as unknown as Schema.Top & { readonly Type: M }
 
   const make: Record<string, (...args: ReadonlyArray<unknown>) => M> = {}
@@ -299,7 +315,7 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     schemas,
     MessageSchema,
     make,
-    codec: C.makeCodec<M, typeof MessageSchema>(protocol, MessageSchema, toValue, fromValue, encodeBytes),
+    codec: C.makeCodec<M, typeof MessageSchema>(protocol, MessageSchema, toValue, fromValue, encodeBytes, encodePieces),
     toJson
   } as unknown as Table<P, Ds>
 }
@@ -355,7 +371,7 @@ export const protocol = <const P extends ProtocolName, const Ds extends Readonly
     : Object.entries<Record<string, T["to"]>>(transitions as Record<S, Record<string, T["to"]>>).flatMap(([from, byTag]) =>
       Object.entries(byTag).map(([message, to]): T => ({ from: from as S, message, to }))
     )
-  const codec = t.codec as unknown as Pick<Protocol.Protocol, "encode" | "decode" | "schema">
+  const codec = t.codec as unknown as Pick<Protocol.Protocol, "encode" | "encodePieces" | "decode" | "schema">
   const protocol = Protocol.define<Message>()<S>({ ...machine, states: specs, transitions: list, ...codec })
   return { ...t, protocol } as unknown as ProtocolTable<P, Ds, S>
 }
