@@ -17,7 +17,9 @@ import type { ConnectionError } from "./ProtocolError.ts"
 
 /**
  * What a behavior asks the IO side to do: `Connect`, `Send` one message, `SendMany` messages to one
- * peer in order (as many `Send`s, one hand-off), `Disconnect`.
+ * peer in order (as many `Send`s, one hand-off), `Disconnect`. A message's byte strings of 1 kB or
+ * more (a block, a transaction) are written from the message itself, not copied when it is sent:
+ * they must not change until the `Sent` event that carries the message.
  *
  * @category models
  * @since 0.1.0
