@@ -24,13 +24,17 @@
  *     (100 000) blocks of the real chunk, in segments of 12 288 bytes packed as the responder writes
  *     them, read 64 kB at a time from a memory bearer; every MsgBlock framed, decoded, stepped
  *     through the driver and delivered (CPU µs a block, ROUNDS rounds: 5)
+ *   node --conditions=@pallas-network2/source bench/probes.ts behavior [HEADERS] [ROUNDS]
+ *     the responder behavior alone, in this process: one peer, handshake, then HEADERS (20 000)
+ *     chain-sync requests one at a time, each a `Recv` event handled and its outputs drained, as the
+ *     Manager does (µs CPU a request, ROUNDS rounds: 5)
  *   node --conditions=@pallas-network2/source bench/probes.ts client [RANGES] [ROUNDS]
  *     scenario 1's client alone (TcpInterface, every MsgBlock decoded) against the replayer answering
  *     each of RANGES (20) requests with 10 MB of the chunk's blocks built with the project's codecs
  *     (no recording), ROUNDS (5) rounds (MB/s, CPU µs a block of each side)
  */
 import "./sources.ts"
-import { Block, GeneratedChain, Mux, Protocols, Segment } from "@pallas-network2/core"
+import { Block, ChainSource, GeneratedChain, InterfaceEvent, Mux, PeerId, Protocols, Responder, Segment } from "@pallas-network2/core"
 import type { Message } from "@pallas-network2/core"
 import * as Deferred from "effect/Deferred"
 import * as Exit from "effect/Exit"
@@ -199,6 +203,34 @@ if (what === "gen") {
     const r = await round()
     console.log(`round ${i + 1}: ${r.blocks} blocks, CPU ${r.us.toFixed(2)} µs a block`)
   }
+} else if (what === "behavior") {
+  const { ChainSync, Handshake } = Protocols
+  const headers = Number(a ?? 20_000)
+  const chainBlocks = GeneratedChain.generate({ blocks: headers + 1, seed: 1, maxBodySize: 200 })
+  const peer = PeerId.tcp("127.0.0.1", 40_000)
+  const table = Handshake.n2nVersionTable({ magic: MAGIC })
+  const requestNext = [ChainSync.make.requestNext()]
+  const chain = await Effect.runPromise(ChainSource.makeMemory(chainBlocks))
+  for (let round = 1; round <= Number(b ?? 5); round++) {
+    const us = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const behavior = yield* Responder.make({ networkMagic: MAGIC }, chain)
+      const outbox = behavior.outbox!
+      yield* behavior.handleIo(InterfaceEvent.Connected(peer, "inbound"))
+      yield* behavior.handleIo(InterfaceEvent.Recv(peer, [Handshake.make.propose(table)]))
+      yield* behavior.handleIo(InterfaceEvent.Recv(peer, [ChainSync.make.findIntersect([{ _tag: "Origin" } as any])]))
+      yield* outbox.drain
+      let answers = 0
+      const cpu = process.cpuUsage()
+      for (let i = 0; i < headers; i++) {
+        yield* behavior.handleIo(InterfaceEvent.Recv(peer, requestNext))
+        answers += (yield* outbox.drain).length
+      }
+      const used = process.cpuUsage(cpu)
+      if (answers < headers) throw new Error(`behavior: ${answers} answers to ${headers} requests`)
+      return (used.user + used.system) / headers
+    })))
+    console.log(`round ${round}: ${us.toFixed(2)} µs CPU a request (handleIo and drain)`)
+  }
 } else if (what === "client") {
   const { BlockFetch, Handshake } = Protocols
   const ranges = Number(a ?? 20)
@@ -232,6 +264,6 @@ if (what === "gen") {
     fs.rmSync(file, { force: true })
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | client [RANGES] [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS]")
   process.exitCode = 2
 }
