@@ -92,5 +92,13 @@ describe("Cbor", () => {
       assert.isTrue(pieces.every((p) => p.length > 0))
     }
     assert.strictEqual(Cbor.encodePieces([0, small], 1024).length, 1)
+    // a size guess too small (strings nested deeper than it looks): the writer's buffer grows after a
+    // piece was cut from it; the pieces still hold the bytes of encode, after more encoding too
+    const nested: Cbor.Value = [big, ...Array.from({ length: 20 }, () => [[[[new Uint8Array(1000)]]]]), big2]
+    const pieces = Cbor.encodePieces(nested, 1024)
+    const expected = Buffer.from(Cbor.encode(nested)).toString("hex")
+    for (let i = 0; i < 3000; i++) Cbor.encode([i, new Uint8Array(500)])
+    assert.strictEqual(Buffer.concat(pieces).toString("hex"), expected)
+    assert.deepStrictEqual(pieces.filter((p) => p === big || p === big2), [big, big2])
   })
 })

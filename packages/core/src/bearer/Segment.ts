@@ -246,7 +246,6 @@ export class SegmentReader {
     return true
   }
 
-
   /**
    * A run of small whole segments of mini-protocol word `word` (number and mode bit) in `chunk`, the
    * first one's payload at `first`: their payloads gathered in one pass and handed in one call, as
@@ -406,13 +405,7 @@ export const cut = (
   time: number
 ): Array<Uint8Array> => {
   const size = Math.max(1, Math.min(sduSize, MAX_SEGMENT_PAYLOAD_LENGTH))
-  if (payload.length <= size) {
-    // one segment, the common case: no views
-    const header = new Uint8Array(HEADER_LENGTH)
-    writeHeader(header, 0, time, fromResponder, protocol, payload.length)
-    return [header, payload]
-  }
-  const count = Math.ceil(payload.length / size)
+  const count = Math.max(1, Math.ceil(payload.length / size))
   const headers = new Uint8Array(HEADER_LENGTH * count)
   const out: Array<Uint8Array> = []
   for (let i = 0; i < count; i++) {

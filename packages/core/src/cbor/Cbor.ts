@@ -10,6 +10,7 @@
  *
  * @since 0.1.0
  */
+import { Slab } from "../internal/slab.ts"
 
 /**
  * A CBOR tag and its content. Tag 24 ("encoded CBOR") carries headers, blocks and transactions: its
@@ -464,8 +465,8 @@ export class Writer {
   // made on first use only (64-bit heads and floats): taking `.buffer` moves a small array off V8's
   // heap into malloc'd memory, which most messages never need
   private dataView: DataView | undefined = undefined
-  /** Where {@link buf} starts in the shared slab, while it is a piece of it; -1 otherwise. */
-  private slabAt = -1
+  /** Whether {@link buf} is a piece of the shared slab (its unused end goes back at `finish`). */
+  private onSlab: boolean
   /** Bytes written so far. */
   length = 0
   /** Byte strings of at least this many bytes are referenced, not copied (see {@link finishPieces}). */
@@ -475,17 +476,10 @@ export class Writer {
   constructor(capacity = 256) {
     // a small buffer is a piece of a shared slab: a typed array over 64 bytes gets a buffer of its
     // own outside V8's heap, which cost more than encoding the message (a chain-sync roll-forward of
-    // 830 bytes: 3.2 -> 1.5 us; bench/probe notes in docs/BENCHMARKS.md). A piece kept alive keeps
-    // its slab (16 kB) alive, as Node's Buffer pool does.
-    if (capacity <= SLAB_PIECE) {
-      if (slabUsed + capacity > SLAB) {
-        slab = new Uint8Array(SLAB)
-        slabUsed = 0
-      }
-      this.slabAt = slabUsed
-      this.buf = slab.subarray(slabUsed, slabUsed + capacity)
-      slabUsed += capacity
-    } else this.buf = new Uint8Array(capacity)
+    // 830 bytes: 3.2 -> 1.5 us; docs/BENCHMARKS.md items 8 and 18). A piece kept alive keeps its
+    // slab (256 kB) alive, as Node's Buffer pool does.
+    this.onSlab = capacity <= SLAB_PIECE
+    this.buf = writerSlab.take(capacity)
   }
   private get view(): DataView {
     return this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
@@ -498,7 +492,7 @@ export class Writer {
     const next = new Uint8Array(size)
     next.set(this.buf.subarray(0, this.length))
     this.buf = next
-    this.slabAt = -1
+    this.onSlab = false
     this.dataView = undefined
   }
   /** Writes a major type with its argument in the shortest form. */
@@ -671,19 +665,15 @@ export class Writer {
   /** The bytes written so far: a view of the writer's buffer (no copy; the writer is done with). */
   finish(): Uint8Array {
     // the rest of a slab piece goes back when no other writer took a piece after it
-    if (this.slabAt >= 0 && this.buf.buffer === slab.buffer && slabUsed === this.slabAt + this.buf.length) {
-      slabUsed = this.slabAt + ((this.length + 7) & ~7)
-    }
-    this.slabAt = -1
+    if (this.onSlab) writerSlab.giveBack(this.buf, this.length)
+    this.onSlab = false
     return this.buf.subarray(0, this.length)
   }
 }
 
-/** The shared slab small writers cut their buffers from (a new one when it is full; the old one lives while its pieces do). */
-const SLAB = 262_144
+/** The shared slabs small writers cut their buffers from (a new one when full; the old one lives while its pieces do). */
 const SLAB_PIECE = 16_384
-let slab = new Uint8Array(SLAB)
-let slabUsed = 0
+const writerSlab = new Slab(262_144, SLAB_PIECE)
 
 const encodeHalf = (value: number): number => {
   const f32 = new Float32Array([value])
@@ -726,16 +716,19 @@ export const encode = (value: Value): Uint8Array => new Writer(sizeHint(value)).
  * ```
  *
  * @category encoding
- * @since 0.1.0
+ * @since 0.3.0
  */
-export const encodePieces = (value: Value, threshold: number): Array<Uint8Array> =>
-  new Writer(64 + bytesIn(value, 3, threshold)).referencing(threshold).value(value).finishPieces()
+export const encodePieces = (value: Value, threshold: number): Array<Uint8Array> => {
+  // at least 1: an empty string is never a piece of its own
+  const referenced = Math.max(1, threshold)
+  return new Writer(sizeHint(value, referenced)).referencing(referenced).value(value).finishPieces()
+}
 
 /**
  * A first guess of the encoded size, so a message carrying byte strings (a block, a header wrapped
  * in an array, a transaction) is written without regrowing: the byte strings three levels down.
  */
-const sizeHint = (value: Value): number => 64 + bytesIn(value, 3, Infinity)
+const sizeHint = (value: Value, referenced = Infinity): number => 64 + bytesIn(value, 3, referenced)
 /** The byte strings' bytes `depth` levels down, those of at least `referenced` bytes not counted. */
 const bytesIn = (value: Value, depth: number, referenced: number): number => {
   if (value instanceof Uint8Array) return (value.length >= referenced ? 0 : value.length) + 9

@@ -32,4 +32,12 @@ export class Slab {
     return out
   }
 
+  /**
+   * Gives back what `piece` did not use past its first `used` bytes, when it is the last piece taken
+   * (a piece taken since keeps it); the bytes given back are then not zeroed.
+   */
+  giveBack(piece: Uint8Array, used: number): void {
+    const at = piece.byteOffset
+    if (piece.buffer === this.slab.buffer && this.used === at + ((piece.length + 7) & ~7)) this.used = at + ((used + 7) & ~7)
+  }
 }

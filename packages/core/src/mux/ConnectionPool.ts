@@ -198,8 +198,9 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       entry.mux = mux
       yield* probe.open()
       yield* emit(InterfaceEvent.Connected(peer, direction))
-      if (entry.pending !== undefined) for (const m of entry.pending.splice(0)) yield* mux.send(m)
+      const pending = entry.pending
       entry.pending = undefined
+      if (pending !== undefined) yield* mux.sendAll(pending)
       if (options.idleAfter !== undefined) {
         const idleAfter = options.idleAfter
         yield* Effect.forkScoped(Effect.gen(function*() {
@@ -262,6 +263,25 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       })
     })
 
+  /** Messages for a connection still opening (kept, up to the limit) or for no connection (an error). */
+  const sendTo = (peer: PeerId, messages: ReadonlyArray<M>): Effect.Effect<void> => {
+    if (messages.length === 0) return Effect.void
+    const entry = connections.get(peer)
+    if (entry?.mux !== undefined) return entry.mux.sendAll(messages)
+    const what = messages.length === 1
+      ? `${messages[0]!.protocol} ${messages[0]!._tag}`
+      : `${messages.length} messages (${messages[0]!.protocol} ${messages[0]!._tag}, ...)`
+    if (entry === undefined) {
+      return report(InterfaceEvent.Error(peer, new TransportError({ detail: `no connection to ${peer}: ${what} not sent` })))
+    }
+    if ((entry.pending?.length ?? 0) + messages.length <= PENDING_LIMIT) {
+      const pending = entry.pending ??= []
+      for (const m of messages) pending.push(m)
+      return Effect.void
+    }
+    return report(InterfaceEvent.Error(peer, new TransportError({ detail: `${PENDING_LIMIT} messages at most may wait for the connection to ${peer}: ${what} not sent` })))
+  }
+
   /** Every command but a send on an open connection. */
   const control = Effect.fnUntraced(function*(command: InterfaceCommand<M>) {
         switch (command._tag) {
@@ -270,35 +290,10 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
             yield* start(command.peer, "outbound", dial(command.peer))
             return
           }
-          case "Send": {
-            const entry = connections.get(command.peer)
-            if (entry === undefined) {
-              yield* report(InterfaceEvent.Error(command.peer, new TransportError({ detail: `no connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
-              return
-            }
-            if (entry.mux !== undefined) yield* entry.mux.send(command.message)
-            else if ((entry.pending?.length ?? 0) < PENDING_LIMIT) (entry.pending ??= []).push(command.message)
-            else {
-              yield* report(InterfaceEvent.Error(command.peer, new TransportError({ detail: `${PENDING_LIMIT} messages already wait for the connection to ${command.peer}: ${command.message.protocol} ${command.message._tag} not sent` })))
-            }
-            return
-          }
-          case "SendMany": {
-            const entry = connections.get(command.peer)
-            const messages = command.messages
-            if (messages.length === 0) return
-            const what = `${messages.length} messages (${messages[0]!.protocol} ${messages[0]!._tag}, ...)`
-            if (entry === undefined) {
-              yield* report(InterfaceEvent.Error(command.peer, new TransportError({ detail: `no connection to ${command.peer}: ${what} not sent` })))
-              return
-            }
-            if (entry.mux !== undefined) yield* entry.mux.sendAll(messages)
-            else if ((entry.pending?.length ?? 0) + messages.length <= PENDING_LIMIT) (entry.pending ??= []).push(...messages)
-            else {
-              yield* report(InterfaceEvent.Error(command.peer, new TransportError({ detail: `${PENDING_LIMIT} messages at most may wait for the connection to ${command.peer}: ${what} not sent` })))
-            }
-            return
-          }
+          case "Send":
+            return yield* sendTo(command.peer, [command.message])
+          case "SendMany":
+            return yield* sendTo(command.peer, command.messages)
           case "Disconnect": {
             const entry = connections.get(command.peer)
             if (entry?.fiber === undefined) return
@@ -321,10 +316,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
         // the hot path: no generator
         const entry = connections.get(command.peer)
         if (entry?.mux !== undefined) return entry.mux.send(command.message)
-      } else if (command._tag === "SendMany") {
-        const entry = connections.get(command.peer)
-        if (entry?.mux !== undefined) return entry.mux.sendAll(command.messages)
-      }
+      } else if (command._tag === "SendMany") return sendTo(command.peer, command.messages)
       return control(command)
     },
     adopt: (peer, bearer) =>

@@ -129,7 +129,7 @@ interface Outgoing {
   /** The piece being written, and the bytes of it already written. */
   piece: number
   at: number
-  readonly message: Message | undefined
+  readonly message: Message
 }
 
 /**
@@ -666,13 +666,14 @@ const collect = (self: MuxImpl, sent: Array<Message>): Uint8Array | undefined =>
     Segment.writeHeader(out, at, time, instance.role === "responder", instance.protocol.channel, size)
     at += Segment.HEADER_LENGTH
     instance.egressBytes -= size
+    self.egressBytes -= size
     self.meter.out(instance.protocol.channel, Segment.HEADER_LENGTH + size)
     const queue = instance.egress!
     while (size > 0) {
       const head = queue[0]!
       const piece = head.pieces[head.piece]!
       const take = Math.min(size, piece.length - head.at)
-      if (take > 0) out.set(take === piece.length ? piece : piece.subarray(head.at, head.at + take), at)
+      out.set(take === piece.length ? piece : piece.subarray(head.at, head.at + take), at)
       at += take
       head.at += take
       size -= take
@@ -680,12 +681,11 @@ const collect = (self: MuxImpl, sent: Array<Message>): Uint8Array | undefined =>
         head.at = 0
         if (++head.piece === head.pieces.length) {
           queue.shift()
-          if (head.message !== undefined) sent.push(head.message)
+          sent.push(head.message)
         }
       }
     }
   }
-  self.egressBytes -= total - (plan.length / 2) * Segment.HEADER_LENGTH
   return out
 }
 

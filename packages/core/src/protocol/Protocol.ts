@@ -78,8 +78,8 @@ export interface Protocol<M extends Message = Message, S extends string = string
   readonly encode: (message: M) => Uint8Array
   /**
    * The same bytes as {@link encode}, as pieces in order, a large byte string of the message (a block,
-   * a transaction) being a piece of its own, not copied (optional; the multiplexer copies the pieces
-   * into its segments, so a block is copied once).
+   * a transaction) being a piece of its own, not copied: it must not change until written (optional;
+   * the multiplexer copies the pieces into its segments, so a block is copied once).
    */
   readonly encodePieces?: ((message: M) => ReadonlyArray<Uint8Array>) | undefined
   /** One message from exactly the bytes of one CBOR item. */

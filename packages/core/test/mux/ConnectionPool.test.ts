@@ -83,7 +83,8 @@ describe("ConnectionPool", () => {
         if (e._tag === "Recv") for (const m of e.messages) tags.push(`${m.protocol} ${m._tag}`)
       }
       assert.deepStrictEqual(tags.sort(), ["chain-sync MsgRequestNext", "handshake MsgProposeVersions", "keep-alive MsgKeepAlive"])
-      // a server's message from the client side: refused, the connection closes, the (valid) request after it is never sent
+      // a server's message from the client side: refused, the connection closes with the reason
+      // (that nothing after it is queued, Mux.test.ts checks: here the wire cannot tell)
       const origin = { _tag: "Origin" } as const
       yield* client.dispatch(InterfaceCommand.SendMany(address, [ChainSync.make.awaitReply(), Protocols.BlockFetch.make.requestRange(origin, origin)]))
       const seen: Array<string> = []
@@ -92,8 +93,6 @@ describe("ConnectionPool", () => {
         seen.push(e._tag === "Error" ? `Error ${e.error._tag}` : e._tag)
       }
       assert.include(seen, "Error MuxError")
-      const late = yield* Queue.takeAll(received)
-      assert.notInclude(late.flatMap((e) => (e._tag === "Recv" ? e.messages.map((m) => m._tag) : [])), "MsgRequestRange")
       // to nobody: one Error that names the messages
       const nobody = PeerId.tcp("10.0.9.24", 3001)
       yield* client.dispatch(InterfaceCommand.SendMany(nobody, [Protocols.KeepAlive.make.keepAlive(1), Protocols.KeepAlive.make.done()]))

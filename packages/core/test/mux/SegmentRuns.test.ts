@@ -87,6 +87,25 @@ describe("runs of small segments", () => {
     assert.deepStrictEqual(allowed.out, [Cbor.toHex(edge)])
   })
 
+  it("a message ending at its first segment past the free ones is a drip however the reads fell: in one run, or one segment a read", () => {
+    const message = Cbor.encode(new Uint8Array(FREE_SEGMENTS - 1))
+    assert.strictEqual(message.length, FREE_SEGMENTS + 1)
+    const bytes = cutInto(message, 1)
+    const expected = { segments: FREE_SEGMENTS + 1, bytes: FREE_SEGMENTS + 1 }
+    assert.deepStrictEqual(receive(bytes).framer.dripped, expected)
+    // one segment (9 bytes) a read: each is a call of its own, no run
+    const framer = new Framer()
+    const out: Array<Uint8Array> = []
+    const reader = new Segment.SegmentReader()
+    const sink: Segment.SegmentSink = {
+      runs: true,
+      payload: (_p, _r, chunk, start, end, segments, ends) => (framer.push(chunk, out, start, end, segments, ends), framer.dripped === undefined)
+    }
+    for (let at = 0; at < bytes.length; at += 9) reader.scan(bytes.subarray(at, at + 9), sink)
+    assert.deepStrictEqual(framer.dripped, expected)
+    assert.deepStrictEqual(out, [])
+  })
+
   it("counts the segments of a message that began before the run and ends in it, and of one still pending after it", () => {
     const message = Cbor.encode(new Uint8Array(60))
     // its first 20 bytes in one segment, then 1-byte segments: 1 + 42 segments, 62 bytes

@@ -82,8 +82,7 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
         Effect.gen(function*() {
           let i = 0
           while (i < chunk.length) {
-            const sentSome = yield* locked(Effect.sync(() => {
-              const from = i
+            yield* locked(Effect.sync(() => {
               const run: Array<BlockFetch.Message> = []
               for (; i < chunk.length && !full(); i++) {
                 const block = chunk[i]!
@@ -96,11 +95,10 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
                 run.push(BlockFetch.make.block(block))
               }
               ctx.sendMany(conn, run)
-              return i > from
             }))
             // the window is full: wait for written blocks to make room (a token offered since the
             // look above is still there, so none is missed)
-            if (!sentSome || i < chunk.length) yield* Queue.take(st.room!)
+            if (i < chunk.length) yield* Queue.take(st.room!)
           }
         }))
       yield* locked(Effect.sync(() => {

@@ -17,13 +17,13 @@ import { Slab } from "../../internal/slab.ts"
  * per segment, and no piece holds a whole read buffer alive. A message's first tail is only this
  * big: the common case, a small message cut by a segment's end, then costs 1 KiB, not 16.
  */
+const SMALL = 1024
+const TAIL = 16_384
 /**
  * Where messages that span segments are joined: a message is decoded into views of its bytes, so a
  * piece kept by the application keeps its slab alive, as a view of a socket read keeps the read.
  */
 const joined = new Slab(131_072, 32_768)
-const SMALL = 1024
-const TAIL = 16_384
 
 /**
  * A message may take this many segments whatever their size; beyond it, its segments must carry
@@ -161,13 +161,12 @@ export class Framer {
         const message = this.take(chunk, start, pos)
         this.active = false
         start = pos
-        if (ends !== undefined) {
-          while (ends[seg]! < pos) seg++
-          const segments = this.segments + seg - first
-          if (segments > this.freeSegments && message.length < segments * MIN_AVERAGE_SEGMENT) {
-            this.dripped = { segments, bytes: message.length }
-            return
-          }
+        // the message's segments, in a run or one by one: the same rule however the reads fell
+        if (ends !== undefined) while (ends[seg]! < pos) seg++
+        const segments = ends !== undefined ? this.segments + seg - first : this.segments
+        if (segments > this.freeSegments && message.length < segments * MIN_AVERAGE_SEGMENT) {
+          this.dripped = { segments, bytes: message.length }
+          return
         }
         out.push(message)
       }

@@ -23,7 +23,7 @@ import type { Channel } from "../../Primitives.ts"
 import type { DecodeError } from "../../ProtocolError.ts"
 import * as Protocol from "../Protocol.ts"
 import * as C from "./codec.ts"
-import { encodeTagged, rawSecond } from "./raw.ts"
+import { encodeTagged, rawSecond, taggedHead } from "./raw.ts"
 
 /** One field of a message. */
 export interface Field<S extends Schema.Top = Schema.Top> {
@@ -163,9 +163,13 @@ interface Compiled {
   readonly decode: (a: ReadonlyArray<Cbor.Value>, input: Uint8Array, value: Cbor.Value, tag: number) => Message
   /** The message's tree. */
   readonly encode: (message: any) => Cbor.Value
-  /** The field kept as exact bytes, when the message is `[tag, raw]`. */
+  /** The field kept as exact bytes, when the message is `[tag, raw]`, and the bytes before it. */
   readonly rawKey: string | undefined
+  readonly rawHead: Uint8Array | undefined
 }
+
+/** Byte strings of at least this many bytes are handed to the multiplexer as they are (`encodePieces`). */
+const REFERENCED = 1024
 
 /*
  * Each entry's build, decode and encode are generated once, when the table is made, as plain
@@ -174,9 +178,6 @@ interface Compiled {
  * generated text holds only the table's own field names (checked as identifiers) and indexes; every
  * value and function is passed in as a parameter.
  */
-/** Byte strings of at least this many bytes are handed to the multiplexer as they are (`encodePieces`). */
-const REFERENCED = 1024
-
 const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 const compile = (protocol: string, def: Def): Compiled => {
@@ -240,7 +241,8 @@ const compile = (protocol: string, def: Def): Compiled => {
     )(E)
 
   const rawKey = def.wire === undefined && wire.length === 1 && wire[0]![1].raw === true ? wire[0]![0] : undefined
-  return { def, build, decode, encode, rawKey }
+  // the head lives as long as the table: a copy of its own, not a piece holding a writer's slab
+  return { def, build, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice() }
 }
 
 /**
@@ -281,13 +283,8 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
   const encodePieces = (message: M): ReadonlyArray<Uint8Array> => {
     const c = byName.get(message._tag)
     if (c === undefined) throw new Error(`${protocol}: not a message of this protocol: ${message._tag}`)
-    if (c.rawKey === undefined) return Cbor.encodePieces(c.encode(message), REFERENCED)
-    const raw = message[c.rawKey] as Uint8Array
-    if (raw.length < REFERENCED) return [encodeTagged(c.def.tag, raw)]
-    // [tag, <raw bytes>]: the head of a two-element array and the tag, then the bytes
-    const head = Cbor.encode([c.def.tag])
-    head[0] = 0x82
-    return [head, raw]
+    // [tag, <raw bytes>]: the head, made once (the multiplexer only reads pieces), then the bytes
+    return c.rawKey === undefined ? Cbor.encodePieces(c.encode(message), REFERENCED) : [c.rawHead!, message[c.rawKey] as Uint8Array]
   }
 
   const MessageSchema = Schema.Union(defs.map((d) => schemas[d.name]!)) as unknown as Schema.Top & { readonly Type: M }

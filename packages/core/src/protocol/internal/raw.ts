@@ -21,13 +21,19 @@ export const rawSecond = (input: Uint8Array, second: Cbor.Value): Uint8Array => 
   return Cbor.encode(second)
 }
 
-/** Encodes `[tag, <raw bytes>]` exactly: a definite two-element array header, the tag, the bytes. */
-export const encodeTagged = (tag: number, raw: Uint8Array): Uint8Array => {
+/** The bytes before `<raw bytes>` in `[tag, <raw bytes>]`: a definite two-element array header and the tag. */
+export const taggedHead = (tag: number): Uint8Array => {
   const head = Cbor.encode([tag])
   // head is [0x81, tag...]; a two-element array differs only in the first byte
+  head[0] = 0x82
+  return head
+}
+
+/** Encodes `[tag, <raw bytes>]` exactly: a definite two-element array header, the tag, the bytes. */
+export const encodeTagged = (tag: number, raw: Uint8Array): Uint8Array => {
+  const head = taggedHead(tag)
   const out = new Uint8Array(head.length + raw.length)
   out.set(head, 0)
-  out[0] = 0x82
   out.set(raw, head.length)
   return out
 }
