@@ -1,12 +1,15 @@
 /**
- * Top self-time functions of V8 .cpuprofile files: `node bench/profile-summary.ts FILE... [--top 25]`.
+ * Top self-time functions of V8 .cpuprofile files: `node bench/profile-summary.ts FILE... [--top 25]`;
+ * with `--by-file`, self time summed per source file instead, idle time left out (a native function
+ * counts as `native:NAME`).
  */
 import * as fs from "node:fs"
 
 const args = process.argv.slice(2)
 const topAt = args.indexOf("--top")
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 25
-const files = args.filter((a, i) => a !== "--top" && (topAt < 0 || i !== topAt + 1))
+const byFile = args.includes("--by-file")
+const files = args.filter((a, i) => a !== "--top" && a !== "--by-file" && (topAt < 0 || i !== topAt + 1))
 
 interface Node {
   readonly id: number
@@ -23,11 +26,15 @@ for (const file of files) {
     const dt = profile.timeDeltas[i] ?? 0
     const n = byId.get(id)!
     const url = n.callFrame.url.replace(/^file:\/\/\/work\/main\//, "").replace(/.*node_modules\//, "")
-    const key = `${n.callFrame.functionName || "(anonymous)"} ${url}:${n.callFrame.lineNumber + 1}`
+    const name = n.callFrame.functionName
+    if (byFile && name === "(idle)") return
+    const key = !byFile
+      ? `${name || "(anonymous)"} ${url}:${n.callFrame.lineNumber + 1}`
+      : url !== "" ? url : name.startsWith("(") ? name : `native:${name}`
     self.set(key, (self.get(key) ?? 0) + dt)
     total += dt
   })
-  process.stdout.write(`\n${file}: ${(total / 1000).toFixed(0)} ms sampled\n`)
+  process.stdout.write(`\n${file}: ${(total / 1000).toFixed(0)} ms sampled${byFile ? " (idle left out), by file" : ""}\n`)
   for (const [key, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     process.stdout.write(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${key}\n`)
   }
