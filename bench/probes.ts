@@ -32,18 +32,27 @@
  *     scenario 1's client alone (TcpInterface, every MsgBlock decoded) against the replayer answering
  *     each of RANGES (20) requests with 10 MB of the chunk's blocks built with the project's codecs
  *     (no recording), ROUNDS (5) rounds (MB/s, CPU µs a block of each side)
+ *   node --conditions=@pallas-network2/source bench/probes.ts serve [RANGES] [ROUNDS]
+ *     scenario 1's responder alone without a socket, in this process: Responder.layerManager over a
+ *     ConnectionPool adopting a memory bearer that reads the handshake and RANGES (20) requests of
+ *     10 MB of the chunk's blocks, one after the other, and only counts the segment bytes written
+ *     (CPU µs a block, ROUNDS rounds: 5)
  */
 import "./sources.ts"
-import { Block, ChainSource, GeneratedChain, InterfaceEvent, Mux, PeerId, Protocols, Responder, Segment } from "@pallas-network2/core"
+import { Block, ChainSource, ConnectionPool, GeneratedChain, Interface, InterfaceEvent, Mux, PeerId, Protocols, Responder, Segment } from "@pallas-network2/core"
 import type { Message } from "@pallas-network2/core"
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Exit from "effect/Exit"
 import * as fs from "node:fs"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as path from "node:path"
 import { chainSyncHeaders, MAGIC, muxThroughput } from "./scenarios/stack.ts"
-import { writeScripts } from "./scenarios/wire.ts"
+import { PayloadCounter, writeScripts } from "./scenarios/wire.ts"
 import { chunkPath, spawnWithPort, waitExit } from "./scenarios/util.ts"
 
 const nsPer = (calls: number, f: () => void): number => {
@@ -263,7 +272,85 @@ if (what === "gen") {
     await waitExit(child)
     fs.rmSync(file, { force: true })
   }
+} else if (what === "serve") {
+  // the responder's whole stack (Responder.layerManager over a ConnectionPool) serving one peer in
+  // this process, through a bearer that hands it the requests and counts what it writes
+  const { BlockFetch, Handshake } = Protocols
+  const ranges = Number(a ?? 20)
+  const rangeBytes = 10_000_000
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  const table = Handshake.n2nVersionTable({ magic: MAGIC })
+  const origin = { _tag: "Origin" } as const
+  // the reply's block-fetch bytes: StartBatch, the blocks up to rangeBytes, BatchDone
+  let replyBytes = 4
+  let blocks = 0
+  for (let bytes = 0, i = 0; bytes < rangeBytes; i++) {
+    const block = chunkBlocks[i % chunkBlocks.length]!
+    replyBytes += BlockFetch.protocol.encode(BlockFetch.make.block(block)).length
+    bytes += block.length
+    blocks++
+  }
+  const segments = (payload: Uint8Array, protocol: number) => Buffer.concat(Segment.cut(payload, protocol, false, 12_288, 0))
+  const hello = segments(Handshake.protocol.encode(Handshake.make.propose(table)), 0)
+  const request = segments(BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)), 3)
+  const memory = await Effect.runPromise(ChainSource.makeMemory(chunkBlocks.map(Block.parse), "chunk"))
+  const repeated = () => {
+    let sent = 0
+    let i = 0
+    return Stream.fromIterable({
+      [Symbol.iterator]: (): Iterator<Uint8Array> => ({
+        next: () => {
+          if (sent >= rangeBytes) return { done: true, value: undefined }
+          const block = chunkBlocks[i]!
+          i = (i + 1) % chunkBlocks.length
+          sent += block.length
+          return { done: false, value: block }
+        }
+      })
+    })
+  }
+  const chain = ChainSource.ChainSource.of({ ...memory, label: "chunk repeated", range: () => Effect.succeed(repeated()) })
+  for (let round = 1; round <= Number(b ?? 5); round++) {
+    const us = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const pool = yield* ConnectionPool.make(() => Effect.never, { protocols: Protocols.NodeToNode.protocols })
+      const context = yield* Layer.build(Responder.layerManager({ networkMagic: MAGIC }).pipe(
+        Layer.provide(Layer.succeed(ChainSource.ChainSource, chain)),
+        Layer.provide(Layer.succeed(Interface.key<any>(), pool))
+      ))
+      yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
+      const incoming = yield* Queue.unbounded<Uint8Array>()
+      const finished = yield* Deferred.make<number>()
+      const counter = new PayloadCounter()
+      let requested = 0
+      let cpu = process.cpuUsage()
+      const next = () => {
+        if (requested === 0) cpu = process.cpuUsage()
+        if (requested === ranges) {
+          const used = process.cpuUsage(cpu)
+          Deferred.doneUnsafe(finished, Exit.succeed((used.user + used.system) / (ranges * blocks)))
+          return
+        }
+        requested++
+        Queue.offerUnsafe(incoming, request)
+      }
+      const bearer: Mux.Bearer = {
+        read: Effect.map(Queue.take(incoming), (chunk) => [chunk]),
+        deferWriter: queueMicrotask,
+        writesCopied: true,
+        write: (chunks) => Effect.sync(() => {
+          const before = counter.bytes[3]!
+          for (const chunk of chunks) counter.push(chunk)
+          if (counter.bytes[0]! > 0 && requested === 0) next()
+          else if (counter.bytes[3]! > before && counter.bytes[3]! >= requested * replyBytes) next()
+        })
+      }
+      Queue.offerUnsafe(incoming, hello)
+      yield* Effect.forkScoped(pool.adopt(PeerId.tcp("127.0.0.1", 40_000), bearer))
+      return yield* Deferred.await(finished)
+    })))
+    console.log(`round ${round}: ${us.toFixed(2)} µs CPU a block (${ranges} ranges of ${blocks} blocks)`)
+  }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS]")
   process.exitCode = 2
 }

@@ -66,7 +66,8 @@ const program = Effect.gen(function*() {
     Responder.layerManager({
       networkMagic: MAGIC,
       ...(mode === "scale" ? { limits: { hardLimit: 10_000, softLimit: 10_000, perIpLimit: 10_000 } } : {}),
-      ...(process.env.BF_WINDOW ? { blockFetchWindow: Number(process.env.BF_WINDOW) } : {}) }).pipe(
+      ...(process.env.BF_WINDOW ? { blockFetchWindow: Number(process.env.BF_WINDOW) } : {}),
+      ...(process.env.BF_WINDOW_BYTES ? { blockFetchWindowBytes: Number(process.env.BF_WINDOW_BYTES) } : {}) }).pipe(
       Layer.provideMerge(Layer.succeed(ChainSource.ChainSource, chain)),
       Layer.provideMerge(TcpInterface.layer({ protocols: Protocols.NodeToNode.protocols, listen: { host: "127.0.0.1", port: 0 } }))
     )

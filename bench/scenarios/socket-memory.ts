@@ -9,10 +9,9 @@
  *   node --expose-gc bench/scenarios/socket-memory.ts mux     the same with a node-to-node multiplexer on each
  */
 import { Mux, Protocols } from "@pallas-network2/core"
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as Effect from "effect/Effect"
 import * as net from "node:net"
-import { fromSocket } from "../../packages/node/src/internal/bearer.ts"
+import { dial } from "../../packages/node/src/internal/bearer.ts"
 
 const N = 1000
 const mode = process.argv[2] ?? "mux"
@@ -47,8 +46,7 @@ if (mode === "raw") {
   const writers: Array<(chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, unknown>> = []
   await Effect.runPromise(Effect.gen(function*() {
     for (let i = 0; i < N; i++) {
-      const socket = yield* NodeSocket.makeNet({ host: "127.0.0.1", port, noDelay: true })
-      const bearer = yield* fromSocket(socket)
+      const bearer = yield* dial({ host: "127.0.0.1", port, noDelay: true }, 10_000)
       writers.push(bearer.write)
       if (mode === "effect" || mode === "effect-traffic") {
         yield* Effect.forkScoped(Effect.forever(bearer.read))

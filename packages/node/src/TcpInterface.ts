@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import * as NetAddress from "effect/net/NetAddress"
 import * as Option from "effect/Option"
 import type * as SocketServer from "effect/socket/SocketServer"
-import { fromSocket } from "./internal/bearer.ts"
+import { dial, fromAccepted } from "./internal/bearer.ts"
 import * as ListenError from "./ListenError.ts"
 
 /**
@@ -66,13 +66,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       if (address === undefined || address._tag !== "Tcp") {
         return yield* new ProtocolError.TransportError({ detail: `not a TCP address: ${peer}` })
       }
-      const socket = yield* NodeSocket.makeNet({
-        host: address.host,
-        port: address.port,
-        openTimeout: options.connectTimeout ?? 10_000,
-        noDelay: true
-      })
-      return yield* fromSocket(socket)
+      return yield* dial({ host: address.host, port: address.port, noDelay: true }, options.connectTimeout ?? 10_000)
     }), options)
   if (listener !== undefined) {
     const server = listener
@@ -83,7 +77,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
           ? PeerId.tcp(net.value.remoteAddress.replace(/^::ffff:/, ""), net.value.remotePort ?? 0)
           : PeerId.tcp("unknown", 0)
         if (Option.isSome(net)) net.value.setNoDelay(true)
-        const bearer = yield* fromSocket(socket)
+        const bearer = yield* fromAccepted(socket)
         yield* pool.adopt(peer, bearer)
       }).pipe(Effect.scoped, Effect.ignore)
     ))

@@ -4,13 +4,12 @@
  *
  * @since 0.1.0
  */
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import * as NodeSocketServer from "@effect/platform-node/NodeSocketServer"
 import { ConnectionPool, Interface, PeerId, ProtocolError } from "@pallas-network2/core"
 import type { MessageOf, Protocol } from "@pallas-network2/core/protocol/Protocol"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { fromSocket } from "./internal/bearer.ts"
+import { dial, fromAccepted } from "./internal/bearer.ts"
 import * as ListenError from "./ListenError.ts"
 
 /**
@@ -40,15 +39,14 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       if (address === undefined || address._tag !== "Unix") {
         return yield* new ProtocolError.TransportError({ detail: `not a Unix socket address: ${peer}` })
       }
-      const socket = yield* NodeSocket.makeNet({ path: address.path, openTimeout: options.connectTimeout ?? 10_000 })
-      return yield* fromSocket(socket)
+      return yield* dial({ path: address.path }, options.connectTimeout ?? 10_000)
     }), options)
   if (options.listen !== undefined) {
     const path = options.listen
     const server = yield* NodeSocketServer.make({ path }).pipe(Effect.mapError((e) => ListenError.fromCause(path, e)))
     yield* Effect.forkScoped(server.run((socket) =>
       Effect.gen(function*() {
-        const bearer = yield* fromSocket(socket)
+        const bearer = yield* fromAccepted(socket)
         yield* pool.adopt(PeerId.unix(`${path}#${++accepted}`), bearer)
       }).pipe(Effect.scoped, Effect.ignore)
     ))

@@ -48,6 +48,15 @@ export interface Bearer {
    * under TestClock, whose fibers may never let a microtask run.
    */
   readonly deferWriter?: (start: () => void) => void
+  /**
+   * Whether `write` completes only once the bearer is done with the bytes it was given (a socket:
+   * handed to the kernel). The multiplexer then writes all the writes of a burst from one buffer it
+   * reuses, taken from a pool shared by every connection while it writes (a new buffer per write cost
+   * the sender about 0.8 us per 1.5 kB block: allocation, page faults and GC; docs/BENCHMARKS.md item
+   * 25). A bearer that hands the arrays on as they are (an in-memory pair delivers them to the peer)
+   * leaves it unset.
+   */
+  readonly writesCopied?: boolean
 }
 
 /**
@@ -621,8 +630,17 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   }
 }
 
-/** Where a write's bytes are cut from: slabs shared by every connection (a write keeps its slab alive until written). */
+/** Where a write's bytes are cut from for a bearer that keeps them: slabs shared by every connection (a write keeps its slab alive until written). */
 const writeSlab = new Slab(262_144, 65_536)
+/** The largest write {@link collect} plans: the batch, then at most one more segment. */
+const WRITE_BUFFER = WRITE_BATCH + Segment.HEADER_LENGTH + MAX_SEGMENT_PAYLOAD_LENGTH
+/**
+ * Write buffers not in use, for bearers whose writes copy (`Bearer.writesCopied`): a writer takes
+ * one as it starts and gives it back as it ends, so idle connections hold none. At most
+ * {@link SPARE_WRITE_BUFFERS} wait here.
+ */
+const spareWriteBuffers: Array<Uint8Array> = []
+const SPARE_WRITE_BUFFERS = 8
 /** The segment lengths {@link collect} plans (instance index, payload length), reused. */
 const plan: Array<number> = []
 const left: Array<number> = []
@@ -633,7 +651,7 @@ const left: Array<number> = []
  * a segment, a large one spans several), written with their headers into one buffer, up to about
  * {@link WRITE_BATCH} bytes. The messages it completes go to `sent`; `undefined` when nothing waits.
  */
-const collect = (self: MuxImpl, sent: Array<Message>): Uint8Array | undefined => {
+const collect = (self: MuxImpl, sent: Array<Message>, buffer: Uint8Array | undefined): Uint8Array | undefined => {
   const instances = self.instances
   const n = instances.length
   if (n === 0 || self.egressBytes === 0) return undefined
@@ -657,7 +675,7 @@ const collect = (self: MuxImpl, sent: Array<Message>): Uint8Array | undefined =>
     }
     self.egressIndex = (self.egressIndex + 1) % n
   }
-  const out = writeSlab.take(total)
+  const out = buffer !== undefined ? buffer.subarray(0, total) : writeSlab.take(total)
   const time = Math.floor((self.now() - self.started) * 1000)
   let at = 0
   for (let p = 0; p < plan.length; p += 2) {
@@ -701,13 +719,18 @@ const writerLoop = Effect.fnUntraced(
       // no different: docs/BENCHMARKS.md, items 11, 17 and 22). A writer started at once (memory
       // bearers, under TestClock) gives way that one turn, so what else this step sends joins it.
       if (self.bearer.deferWriter === undefined) yield* Effect.yieldNow
+      // one buffer for every write of this burst when the bearer copies what it writes; it goes back
+      // to the spares only when the writer ends normally (a write that failed or was interrupted may
+      // still be using it)
+      const buffer = self.bearer.writesCopied === true ? spareWriteBuffers.pop() ?? new Uint8Array(WRITE_BUFFER) : undefined
       while (true) {
         const sent: Array<Message> = []
-        const out = collect(self, sent)
+        const out = collect(self, sent, buffer)
         if (out === undefined) {
           // nothing more: the writer ends (in the same step as it looked, so a message sent from
           // now on starts the next one)
           self.writer = undefined
+          if (buffer !== undefined && spareWriteBuffers.length < SPARE_WRITE_BUFFERS) spareWriteBuffers.push(buffer)
           return
         }
         const bytes = out.length

@@ -162,6 +162,50 @@ describe("Mux: every timeout of a connection runs on its one timer (TestClock)",
     }).pipe(Effect.scoped))
 })
 
+describe("Mux write buffers", () => {
+  /** Two bursts (a handshake proposal, then a keep-alive) written by a multiplexer over a bearer recording its writes. */
+  const twoBursts = (writesCopied: boolean) =>
+    Effect.gen(function*() {
+      const writes: Array<{ readonly chunk: Uint8Array; readonly copy: Uint8Array }> = []
+      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
+      const mux = yield* Mux.make({
+        read: Queue.take(incoming),
+        writesCopied,
+        write: (chunks) => Effect.sync(() => void writes.push(...chunks.map((chunk) => ({ chunk, copy: chunk.slice() }))))
+      }, {
+        protocols: NodeToNode.protocols,
+        initiator: true,
+        responder: false,
+        handshakeRole: "initiator",
+        onReceive: () => Effect.void,
+        onSent: () => Effect.void
+      })
+      const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+      yield* mux.send(Handshake.make.propose(table))
+      yield* settle
+      yield* mux.send(KeepAlive.make.keepAlive(5))
+      yield* settle
+      assert.strictEqual(writes.length, 2)
+      assert.deepStrictEqual(writes.map((w) => Segment.readHeader(w.copy, 0).protocol), [Handshake.protocol.channel, KeepAlive.protocol.channel])
+      return writes
+    }).pipe(Effect.scoped)
+
+  it.effect("a bearer whose writes copy gets every burst written from one reused buffer", () =>
+    Effect.gen(function*() {
+      const writes = yield* twoBursts(true)
+      assert.strictEqual(writes[0]!.chunk.buffer, writes[1]!.chunk.buffer)
+      assert.strictEqual(writes[0]!.chunk.byteOffset, writes[1]!.chunk.byteOffset)
+    }))
+
+  it.effect("a bearer that keeps what it is given gets bytes nobody writes over", () =>
+    Effect.gen(function*() {
+      const writes = yield* twoBursts(false)
+      // the first write's bytes are still those it carried when written
+      assert.deepStrictEqual(writes[0]!.chunk, writes[0]!.copy)
+      assert.deepStrictEqual(writes[1]!.chunk, writes[1]!.copy)
+    }))
+})
+
 describe("Mux.sendAll", () => {
   it.effect("sends every message in order in one write; at a message the driver refuses, the connection closes and nothing after it is queued", () =>
     Effect.gen(function*() {

@@ -55,6 +55,20 @@ describe.skipIf(!vectorsAvailable)("node-to-node vectors (../shared/vectors)", (
   }
 })
 
+describe("a block's pieces", () => {
+  it("are the bytes of encode for every width of the block's length, the block itself referenced", () => {
+    for (const length of [1, 23, 24, 255, 256, 1023, 1024, 65_535, 65_536, 2_000_000]) {
+      const block = new Uint8Array(length).fill(7)
+      block[0] = 0x82
+      const m = BlockFetch.make.block(block)
+      const pieces = BlockFetch.protocol.encodePieces!(m)
+      assert.strictEqual(pieces.map(Cbor.toHex).join(""), Cbor.toHex(BlockFetch.protocol.encode(m)), `length ${length}`)
+      assert.strictEqual(pieces.length, 2)
+      assert.strictEqual(pieces[1], block)
+    }
+  })
+})
+
 describe("peer-sharing addresses in the reference byte order", () => {
   it("writes 1.2.3.4 as the word 0x04030201 and 2001:db8::1 as big-endian words", () => {
     const m = PeerSharing.make.sharePeers([{ _tag: "IPv4", ip: "1.2.3.4", port: 3001 }, { _tag: "IPv6", ip: "2001:db8::1", port: 3001 }])

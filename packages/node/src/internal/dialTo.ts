@@ -4,13 +4,11 @@
  *
  * @internal
  */
-import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { type ConnectionPool, ProtocolError } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
-import { fromSocket } from "./bearer.ts"
+import { dial } from "./bearer.ts"
 
 export const dialTo = (host: string, port: number, openTimeout = 10_000): ConnectionPool.Dialer => () =>
   Effect.gen(function*() {
-    const socket = yield* NodeSocket.makeNet({ host, port, openTimeout, noDelay: true })
-    return yield* fromSocket(socket)
+    return yield* dial({ host, port, noDelay: true }, openTimeout)
   }).pipe(Effect.mapError((e) => new ProtocolError.TransportError({ detail: String(e) })))

@@ -23,7 +23,7 @@ import type { Channel } from "../../Primitives.ts"
 import type { DecodeError } from "../../ProtocolError.ts"
 import * as Protocol from "../Protocol.ts"
 import * as C from "./codec.ts"
-import { encodeTagged, rawSecond, taggedHead } from "./raw.ts"
+import { encodeTagged, rawSecond, taggedHead, wrappedHead } from "./raw.ts"
 
 /** One field of a message. */
 export interface Field<S extends Schema.Top = Schema.Top> {
@@ -284,7 +284,19 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     const c = byName.get(message._tag)
     if (c === undefined) throw new Error(`${protocol}: not a message of this protocol: ${message._tag}`)
     // [tag, <raw bytes>]: the head, made once (the multiplexer only reads pieces), then the bytes
-    return c.rawKey === undefined ? Cbor.encodePieces(c.encode(message), REFERENCED) : [c.rawHead!, message[c.rawKey] as Uint8Array]
+    if (c.rawKey !== undefined) return [c.rawHead!, message[c.rawKey] as Uint8Array]
+    const value = c.encode(message)
+    // [tag, #6.24(bytes)] (a block, whatever its size): its few head bytes made here and the bytes
+    // referenced, no writer (a writer per block was a sixth of a block-fetch server's CPU;
+    // docs/BENCHMARKS.md item 25)
+    if (Array.isArray(value) && value.length === 2) {
+      const [tag, wrapped] = value as ReadonlyArray<Cbor.Value>
+      if (typeof tag === "number" && tag >= 0 && tag < 24 && wrapped instanceof Cbor.Tag && wrapped.tag === 24) {
+        const bytes = wrapped.value
+        if (bytes instanceof Uint8Array) return [wrappedHead(tag, bytes.length), bytes]
+      }
+    }
+    return Cbor.encodePieces(value, REFERENCED)
   }
 
   const MessageSchema = Schema.Union(defs.map((d) => schemas[d.name]!)) as unknown as Schema.Top & { readonly Type: M }

@@ -37,3 +37,23 @@ export const encodeTagged = (tag: number, raw: Uint8Array): Uint8Array => {
   out.set(raw, head.length)
   return out
 }
+
+/**
+ * The bytes before `<bytes>` in `[tag, #6.24(<bytes>)]` (a block in block-fetch) when `tag` is under
+ * 24: the array header, the tag, tag 24's head and the byte string's head (shortest form), as
+ * `Cbor.encode` writes them.
+ */
+export const wrappedHead = (tag: number, length: number): Uint8Array => {
+  const n = length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length < 0x100000000 ? 5 : 9
+  const head = new Uint8Array(4 + n)
+  head[0] = 0x82
+  head[1] = tag
+  head[2] = 0xd8
+  head[3] = 24
+  if (n === 1) head[4] = 0x40 | length
+  else if (n === 2) head.set([0x58, length], 4)
+  else if (n === 3) head.set([0x59, length >>> 8, length & 0xff], 4)
+  else if (n === 5) head.set([0x5a, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff], 4)
+  else throw new Error(`a byte string of ${length} bytes`)
+  return head
+}
