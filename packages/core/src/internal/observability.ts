@@ -452,10 +452,30 @@ export class ConnectionProbe {
     }
   }
 
-  /** A message written out. */
-  sent(m: Message): void {
-    const c = this.messagesOut.get(m.protocol)
-    if (c !== undefined && this.enabled) c.updateUnsafe(1, this.context)
+  /** The messages of one write: counted once per protocol run (a write of blocks is one update), each looked at for its spans. */
+  sentAll(messages: ReadonlyArray<Message>): void {
+    let run = 0
+    let protocol: string | undefined
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!
+      if (m.protocol !== protocol) {
+        if (run > 0) this.countOut(protocol!, run)
+        protocol = m.protocol
+        run = 0
+      }
+      run++
+      if (m.protocol !== "block-fetch" || m._tag === "MsgRequestRange") this.sent(m)
+    }
+    if (run > 0) this.countOut(protocol!, run)
+  }
+
+  private countOut(protocol: string, n: number): void {
+    const c = this.messagesOut.get(protocol)
+    if (c !== undefined && this.enabled) c.updateUnsafe(n, this.context)
+  }
+
+  /** A message written out (counted by {@link sentAll}): the spans it opens or ends. */
+  private sent(m: Message): void {
     switch (m.protocol) {
       case "chain-sync":
         if (m._tag === "MsgFindIntersect") {

@@ -178,7 +178,7 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       return true
     }
     onSent(messages: ReadonlyArray<Message>): Effect.Effect<void> {
-      for (const m of messages) this.probe.sent(m)
+      this.probe.sentAll(messages)
       // one event for the write's messages
       return carried(messages) ? emit(InterfaceEvent.Sent(this.peer, ...messages)) : foreign(this.peer, this.entry, messages)
     }
