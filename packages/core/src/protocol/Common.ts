@@ -198,6 +198,7 @@ export const WrappedBlock = {
   /** Wraps block bytes (`[blockTag, block]`), reading the tag from them. */
   fromBytes: (bytes: Uint8Array): WrappedBlock => ({ tag: blockTagOf(bytes), bytes }),
   toCbor: (b: WrappedBlock): Cbor.Value => C.wrap24(b.bytes),
+  wrapped: (b: WrappedBlock): Uint8Array => b.bytes,
   fromCbor: (v: Cbor.Value): WrappedBlock => WrappedBlock.fromBytes(C.tag24(v, "block"))
 } as const
 

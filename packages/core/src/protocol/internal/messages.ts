@@ -40,6 +40,8 @@ export interface Field<S extends Schema.Top = Schema.Top> {
   readonly omitIfUndefined?: boolean | undefined
   /** Kept as the exact bytes received: the message `[tag, bytes]` is written back byte for byte. */
   readonly raw?: boolean | undefined
+  /** When `toCbor` always writes `#6.24(bytes)`: those bytes (a message `[tag, #6.24(bytes)]` is then written as a head and the bytes). */
+  readonly wrapped?: ((value: S["Type"]) => Uint8Array) | undefined
   /** The key in the JSON form (default: the field name). */
   readonly jsonKey?: string | undefined
   /** The JSON form (default: the value as is); `undefined` leaves the key out. */
@@ -166,6 +168,8 @@ interface Compiled {
   /** The field kept as exact bytes, when the message is `[tag, raw]`, and the bytes before it. */
   readonly rawKey: string | undefined
   readonly rawHead: Uint8Array | undefined
+  /** When the message is `[tag, #6.24(bytes)]` (a block): its bytes. */
+  readonly wrapped: ((message: any) => Uint8Array) | undefined
 }
 
 /** Byte strings of at least this many bytes are handed to the multiplexer as they are (`encodePieces`). */
@@ -241,8 +245,11 @@ const compile = (protocol: string, def: Def): Compiled => {
     )(E)
 
   const rawKey = def.wire === undefined && wire.length === 1 && wire[0]![1].raw === true ? wire[0]![0] : undefined
+  const only = def.wire === undefined && wire.length === 1 && def.tag < 24 ? wire[0]! : undefined
+  const wrappedField = only?.[1].wrapped
+  const wrapped = wrappedField === undefined ? undefined : ((key: string) => (message: any) => wrappedField(message[key]))(only![0])
   // the head lives as long as the table: a copy of its own, not a piece holding a writer's slab
-  return { def, build, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice() }
+  return { def, build, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice(), wrapped }
 }
 
 /**
@@ -285,18 +292,14 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     if (c === undefined) throw new Error(`${protocol}: not a message of this protocol: ${message._tag}`)
     // [tag, <raw bytes>]: the head, made once (the multiplexer only reads pieces), then the bytes
     if (c.rawKey !== undefined) return [c.rawHead!, message[c.rawKey] as Uint8Array]
-    const value = c.encode(message)
-    // [tag, #6.24(bytes)] (a block, whatever its size): its few head bytes made here and the bytes
-    // referenced, no writer (a writer per block was a sixth of a block-fetch server's CPU;
+    // [tag, #6.24(bytes)] (a block, whatever its size): its few head bytes and the bytes themselves,
+    // no value tree and no writer (a writer per block was a sixth of a block-fetch server's CPU;
     // docs/BENCHMARKS.md item 25)
-    if (Array.isArray(value) && value.length === 2) {
-      const [tag, wrapped] = value as ReadonlyArray<Cbor.Value>
-      if (typeof tag === "number" && tag >= 0 && tag < 24 && wrapped instanceof Cbor.Tag && wrapped.tag === 24) {
-        const bytes = wrapped.value
-        if (bytes instanceof Uint8Array) return [wrappedHead(tag, bytes.length), bytes]
-      }
+    if (c.wrapped !== undefined) {
+      const bytes = c.wrapped(message)
+      return [wrappedHead(c.def.tag, bytes.length), bytes]
     }
-    return Cbor.encodePieces(value, REFERENCED)
+    return Cbor.encodePieces(c.encode(message), REFERENCED)
   }
 
   const MessageSchema = Schema.Union(defs.map((d) => schemas[d.name]!)) as unknown as Schema.Top & { readonly Type: M }
@@ -389,6 +392,8 @@ export const protocol = <const P extends ProtocolName, const Ds extends Readonly
 interface ItemCodec<S extends Schema.Top> {
   readonly toCbor: (v: S["Type"]) => Cbor.Value
   readonly fromCbor: (v: Cbor.Value) => S["Type"]
+  /** When `toCbor` always writes `#6.24(bytes)`: those bytes. */
+  readonly wrapped?: ((v: S["Type"]) => Uint8Array) | undefined
 }
 
 const list = <S extends Schema.Top>(
@@ -445,7 +450,7 @@ export const F = {
     schema: S,
     codec: ItemCodec<S>,
     json?: (v: S["Type"]) => unknown
-  ): Field<S> => ({ schema, toCbor: codec.toCbor, fromCbor: (v) => codec.fromCbor(v), json }),
+  ): Field<S> => ({ schema, toCbor: codec.toCbor, fromCbor: (v) => codec.fromCbor(v), wrapped: codec.wrapped, json }),
   /** A definite-length list of values with their own CBOR helpers. */
   list: <S extends Schema.Top>(schema: S, what: string, codec: ItemCodec<S>, json?: (v: S["Type"]) => unknown) =>
     list(schema, what, codec, json, false),

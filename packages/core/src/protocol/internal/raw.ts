@@ -5,6 +5,7 @@
  * @internal
  */
 import * as Cbor from "../../cbor/Cbor.ts"
+import { Slab } from "../../internal/slab.ts"
 
 /**
  * For a message `[tag, x]` received as `input`: the bytes of `x` as received (when the message has a
@@ -38,22 +39,36 @@ export const encodeTagged = (tag: number, raw: Uint8Array): Uint8Array => {
   return out
 }
 
+/** Where {@link wrappedHead} cuts its heads: a view of a shared slab, not a typed array each. */
+const heads = new Slab(65_536, 16)
+
 /**
  * The bytes before `<bytes>` in `[tag, #6.24(<bytes>)]` (a block in block-fetch) when `tag` is under
  * 24: the array header, the tag, tag 24's head and the byte string's head (shortest form), as
- * `Cbor.encode` writes them.
+ * `Cbor.encode` writes them: a view of a shared slab (kept, it keeps that 64 kB slab alive).
  */
 export const wrappedHead = (tag: number, length: number): Uint8Array => {
   const n = length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length < 0x100000000 ? 5 : 9
-  const head = new Uint8Array(4 + n)
+  if (n === 9) throw new Error(`a byte string of ${length} bytes`)
+  const head = heads.take(4 + n)
   head[0] = 0x82
   head[1] = tag
   head[2] = 0xd8
   head[3] = 24
   if (n === 1) head[4] = 0x40 | length
-  else if (n === 2) head.set([0x58, length], 4)
-  else if (n === 3) head.set([0x59, length >>> 8, length & 0xff], 4)
-  else if (n === 5) head.set([0x5a, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff], 4)
-  else throw new Error(`a byte string of ${length} bytes`)
+  else if (n === 2) {
+    head[4] = 0x58
+    head[5] = length
+  } else if (n === 3) {
+    head[4] = 0x59
+    head[5] = length >>> 8
+    head[6] = length & 0xff
+  } else {
+    head[4] = 0x5a
+    head[5] = length >>> 24
+    head[6] = (length >>> 16) & 0xff
+    head[7] = (length >>> 8) & 0xff
+    head[8] = length & 0xff
+  }
   return head
 }
