@@ -1,0 +1,105 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as net from "node:net"
+import { dial } from "../src/internal/bearer.ts"
+
+/** A plain server on 127.0.0.1 that runs `onConnection` for each connection; closed with the scope. */
+const server = (onConnection: (socket: net.Socket) => void) =>
+  Effect.acquireRelease(
+    Effect.callback<net.Server>((resume) => {
+      const s = net.createServer((socket) => {
+        // a client that leaves while this side writes is not the test's failure
+        socket.on("error", () => {})
+        onConnection(socket)
+      })
+      s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
+    }),
+    (s) => Effect.callback<void>((resume) => void s.close(() => resume(Effect.void)))
+  )
+
+const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port
+
+describe("the socket bearer (TCP on 127.0.0.1)", () => {
+  it.live("a peer that floods a bearer nobody reads is held back by the socket, and every byte still arrives in order", () =>
+    Effect.gen(function*() {
+      const total = 64 * 1024 * 1024
+      let sender: net.Socket | undefined
+      const s = yield* server((socket) => {
+        sender = socket
+        const block = new Uint8Array(1024 * 1024)
+        for (let k = 0; k < total / block.length; k++) {
+          block.fill(k & 0xff)
+          socket.write(block.slice())
+        }
+        socket.end()
+      })
+      const bearer = yield* dial({ host: "127.0.0.1", port: portOf(s) }, 5_000)
+      // nobody reads for a while: the bearer stops reading past its mark, so the sender still holds
+      // most of what it wrote (the kernel's buffers on loopback take a few MB at most)
+      yield* Effect.sleep("1 second")
+      assert.ok(sender !== undefined)
+      assert.ok(sender!.writableLength > total / 2, `the sender still holds ${sender!.writableLength} bytes`)
+      // then read it all: the same bytes, in order, and the end of the stream
+      let received = 0
+      let wrong = 0
+      while (true) {
+        const chunks = yield* bearer.read
+        if (chunks === undefined) break
+        for (const c of chunks) {
+          for (let i = 0; i < c.length; i += 4096) if (c[i] !== (Math.floor((received + i) / (1024 * 1024)) & 0xff)) wrong++
+          received += c.length
+        }
+      }
+      assert.strictEqual(received, total)
+      assert.strictEqual(wrong, 0)
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("a write completes once the socket took the bytes; what is written arrives whole", () =>
+    Effect.gen(function*() {
+      const got: Array<Buffer> = []
+      let ended: () => void = () => {}
+      const done = new Promise<void>((resolve) => (ended = resolve))
+      const s = yield* server((socket) => {
+        socket.on("data", (d) => got.push(d))
+        socket.on("end", () => ended())
+      })
+      yield* Effect.scoped(Effect.gen(function*() {
+        const bearer = yield* dial({ host: "127.0.0.1", port: portOf(s) }, 5_000)
+        assert.strictEqual(bearer.writesCopied, true)
+        const buffer = new Uint8Array(100_000)
+        for (let k = 0; k < 10; k++) {
+          // the same buffer each time, as the multiplexer reuses it: the write's completion means its bytes were taken
+          buffer.fill(k)
+          yield* bearer.write([buffer])
+        }
+      }))
+      // the scope closed: the connection ends after what was written
+      yield* Effect.promise(() => done)
+      const all = Buffer.concat(got)
+      assert.strictEqual(all.length, 1_000_000)
+      for (let k = 0; k < 10; k++) assert.strictEqual(all[k * 100_000 + 99_999], k)
+    }).pipe(Effect.scoped))
+
+  it.live("dialling a port nobody listens on fails with a TransportError, not a defect", () =>
+    Effect.gen(function*() {
+      // a port that was just free
+      const port = yield* Effect.scoped(Effect.map(server(() => {}), portOf))
+      const exit = yield* Effect.exit(Effect.scoped(dial({ host: "127.0.0.1", port }, 5_000)))
+      assert.ok(Exit.isFailure(exit))
+      if (Exit.isFailure(exit)) assert.match(String(exit.cause), /SocketOpenError/)
+    }))
+
+  it.live("a peer that resets the connection fails the read with a TransportError", () =>
+    Effect.gen(function*() {
+      // reset at the client's first byte
+      const s = yield* server((socket) => socket.once("data", () => socket.resetAndDestroy()))
+      const bearer = yield* dial({ host: "127.0.0.1", port: portOf(s) }, 5_000)
+      yield* bearer.write([new Uint8Array([1])])
+      const exit = yield* Effect.exit(Effect.gen(function*() {
+        while ((yield* bearer.read) !== undefined) {}
+      }))
+      assert.ok(Exit.isFailure(exit), "a reset is an error, not a clean end")
+      if (Exit.isFailure(exit)) assert.match(String(exit.cause), /SocketReadError/)
+    }).pipe(Effect.scoped))
+})
