@@ -26,18 +26,25 @@ const failed = (what: string, cause: Error) => new ProtocolError.TransportError(
  */
 const writeTo = (conn: net.Socket, chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, ProtocolError.TransportError> =>
   Effect.callback<void, ProtocolError.TransportError>((resume) => {
-    const done = (err?: Error | null) => resume(err ? Effect.fail(failed("SocketWriteError", err)) : Effect.void)
-    try {
-      if (chunks.length === 1) {
-        conn.write(chunks[0]!, done)
-        return
-      }
-      conn.cork()
-      for (let i = 0; i < chunks.length; i++) conn.write(chunks[i]!, i === chunks.length - 1 ? done : undefined)
-      conn.uncork()
-    } catch (e) {
-      resume(Effect.fail(failed("SocketWriteError", e instanceof Error ? e : new Error(String(e)))))
+    let settled = false
+    const done = (err?: Error | null) => {
+      if (settled) return
+      settled = true
+      resume(err ? Effect.fail(failed("SocketWriteError", err)) : Effect.void)
     }
+    try {
+      if (chunks.length === 1) conn.write(chunks[0]!, done)
+      else {
+        conn.cork()
+        for (let i = 0; i < chunks.length; i++) conn.write(chunks[i]!, i === chunks.length - 1 ? done : undefined)
+        conn.uncork()
+      }
+    } catch (e) {
+      return done(e instanceof Error ? e : new Error(String(e)))
+    }
+    // nothing left in Node's buffer: the kernel took every byte within the call (the usual case for
+    // a small write), so the writer goes on now rather than at the callback a tick later
+    if (conn.writableLength === 0) done()
   })
 
 /**
