@@ -308,6 +308,19 @@ class DriverImpl<M extends Message> implements Driver<M> {
       this.held += size + HELD_MESSAGE_CHARGE
       return { _tag: "Deliver", messages: [] }
     }
+    if ((this.inbox === undefined || this.inbox.length === 0) && (this.outbox === undefined || this.outbox.length === 0)) {
+      // nothing held on either side (a block of a batch, an answer to our one request): applied at
+      // once, as settle would, without passing through the inbox
+      const limit = this.protocol.states[this.state]?.byteLimit
+      if (limit !== undefined && size > limit) {
+        return this.violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
+      }
+      const next = this.move(message)
+      if (next === undefined) return this.violation("UnexpectedMessage", `${message._tag} is not allowed here`)
+      this.state = next
+      if (this.agencyOf(next) !== this.theirs && this.inFlight > 0) this.inFlight--
+      return { _tag: "Deliver", messages: [message] }
+    }
     ;(this.inbox ??= []).push([message, size])
     this.held += size + HELD_MESSAGE_CHARGE
     return this.settle([])
