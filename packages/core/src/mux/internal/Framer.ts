@@ -24,6 +24,11 @@ const TAIL = 16_384
  * piece kept by the application keeps its slab alive, as a view of a socket read keeps the read.
  */
 const joined = new Slab(131_072, 32_768)
+/**
+ * Where tails are cut from: a tail lives only until its message is joined, so a view of a shared
+ * slab, not a typed array of its own each time (that cost more than framing the message).
+ */
+const tails = new Slab(131_072, TAIL)
 
 /**
  * A message may take this many segments whatever their size; beyond it, its segments must carry
@@ -192,7 +197,7 @@ export class Framer {
     }
     if (this.tail !== undefined && this.tailFill + n > this.tail.length) this.flushTail()
     if (this.tail === undefined) {
-      this.tail = new Uint8Array(this.pieces.length === 0 ? SMALL : TAIL)
+      this.tail = tails.take(this.pieces.length === 0 ? SMALL : TAIL)
       this.tailFill = 0
     }
     const tail = this.tail
@@ -206,6 +211,7 @@ export class Framer {
   private flushTail(): void {
     if (this.tail === undefined || this.tailFill === 0) return
     this.pieces.push(this.tail.subarray(0, this.tailFill))
+    tails.giveBack(this.tail, this.tailFill)
     this.tail = undefined
     this.tailFill = 0
   }
