@@ -199,6 +199,7 @@ export const WrappedBlock = {
   fromBytes: (bytes: Uint8Array): WrappedBlock => ({ tag: blockTagOf(bytes), bytes }),
   toCbor: (b: WrappedBlock): Cbor.Value => C.wrap24(b.bytes),
   wrapped: (b: WrappedBlock): Uint8Array => b.bytes,
+  unwrapped: (bytes: Uint8Array): WrappedBlock => WrappedBlock.fromBytes(bytes),
   fromCbor: (v: Cbor.Value): WrappedBlock => WrappedBlock.fromBytes(C.tag24(v, "block"))
 } as const
 

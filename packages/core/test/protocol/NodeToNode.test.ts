@@ -69,6 +69,32 @@ describe("a block's pieces", () => {
   })
 })
 
+describe("a block read back", () => {
+  it("is the same message however its byte string's length is written; anything else goes to the full decoder", () => {
+    const block = new Uint8Array(300).fill(9)
+    block[0] = 0x82
+    block[1] = 0x03
+    const shortest = BlockFetch.protocol.encode(BlockFetch.make.block(block))
+    // the same message with the length in four bytes (valid CBOR, not the shortest form)
+    const wide = Cbor.fromHex("8204d8185a0000012c" + Cbor.toHex(block))!
+    for (const bytes of [shortest, wide]) {
+      const decoded = BlockFetch.protocol.decode(bytes)
+      assert.isTrue(Result.isSuccess(decoded))
+      if (Result.isSuccess(decoded)) {
+        const m = decoded.success as Extract<BlockFetch.Message, { _tag: "MsgBlock" }>
+        assert.strictEqual(m._tag, "MsgBlock")
+        assert.strictEqual(Cbor.toHex(m.block.bytes), Cbor.toHex(block))
+        assert.strictEqual(m.block.tag, 3)
+      }
+    }
+    // a byte after the message, or one missing: typed errors from the full decoder
+    const longer = new Uint8Array(shortest.length + 1)
+    longer.set(shortest)
+    assert.isTrue(Result.isFailure(BlockFetch.protocol.decode(longer)))
+    assert.isTrue(Result.isFailure(BlockFetch.protocol.decode(shortest.subarray(0, shortest.length - 1))))
+  })
+})
+
 describe("peer-sharing addresses in the reference byte order", () => {
   it("writes 1.2.3.4 as the word 0x04030201 and 2001:db8::1 as big-endian words", () => {
     const m = PeerSharing.make.sharePeers([{ _tag: "IPv4", ip: "1.2.3.4", port: 3001 }, { _tag: "IPv6", ip: "2001:db8::1", port: 3001 }])

@@ -82,7 +82,8 @@ export interface Codec<M extends Message> {
 /**
  * A protocol codec from tree functions. `fromValue` throws ShapeError (or CborError) on bad input;
  * both become a typed DecodeError. `fromValue` also gets the message's bytes as received (for parts
- * kept as exact bytes); `encodeBytes`, when given, writes a message instead of `toValue`.
+ * kept as exact bytes); `encodeBytes`, when given, writes a message instead of `toValue`;
+ * `decodeDirect`, when given, reads what it recognises without a value tree (`undefined` otherwise).
  */
 export const makeCodec = <M extends Message, S extends Schema.Top & { readonly Type: M }>(
   protocol: string,
@@ -90,11 +91,15 @@ export const makeCodec = <M extends Message, S extends Schema.Top & { readonly T
   toValue: (message: M) => Cbor.Value,
   fromValue: (value: Cbor.Value, input: Uint8Array) => M,
   encodeBytes?: (message: M) => Uint8Array,
-  encodePieces?: (message: M) => ReadonlyArray<Uint8Array>
+  encodePieces?: (message: M) => ReadonlyArray<Uint8Array>,
+  decodeDirect?: (input: Uint8Array) => M | undefined
 ): Codec<M> => {
   const encode = encodeBytes ?? ((message: M): Uint8Array => Cbor.encode(toValue(message)))
   const decode = (input: Uint8Array): Result.Result<M, DecodeError> => {
     try {
+      // a message read without a value tree where its shape allows (a block), else the tree
+      const direct = decodeDirect?.(input)
+      if (direct !== undefined) return Result.succeed(direct)
       return Result.succeed(fromValue(Cbor.decode(input), input))
     } catch (e) {
       if (e instanceof ShapeError || e instanceof Cbor.CborError) {

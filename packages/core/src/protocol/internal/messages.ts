@@ -42,6 +42,8 @@ export interface Field<S extends Schema.Top = Schema.Top> {
   readonly raw?: boolean | undefined
   /** When `toCbor` always writes `#6.24(bytes)`: those bytes (a message `[tag, #6.24(bytes)]` is then written as a head and the bytes). */
   readonly wrapped?: ((value: S["Type"]) => Uint8Array) | undefined
+  /** With `wrapped`: the value from the bytes of `#6.24(bytes)` (such a message is then read without a value tree). */
+  readonly unwrapped?: ((bytes: Uint8Array) => S["Type"]) | undefined
   /** The key in the JSON form (default: the field name). */
   readonly jsonKey?: string | undefined
   /** The JSON form (default: the value as is); `undefined` leaves the key out. */
@@ -168,8 +170,9 @@ interface Compiled {
   /** The field kept as exact bytes, when the message is `[tag, raw]`, and the bytes before it. */
   readonly rawKey: string | undefined
   readonly rawHead: Uint8Array | undefined
-  /** When the message is `[tag, #6.24(bytes)]` (a block): its bytes. */
+  /** When the message is `[tag, #6.24(bytes)]` (a block): its bytes, and the message from them. */
   readonly wrapped: ((message: any) => Uint8Array) | undefined
+  readonly unwrapped: ((bytes: Uint8Array) => Message) | undefined
 }
 
 /** Byte strings of at least this many bytes are handed to the multiplexer as they are (`encodePieces`). */
@@ -248,8 +251,10 @@ const compile = (protocol: string, def: Def): Compiled => {
   const only = def.wire === undefined && wire.length === 1 && def.tag < 24 ? wire[0]! : undefined
   const wrappedField = only?.[1].wrapped
   const wrapped = wrappedField === undefined ? undefined : ((key: string) => (message: any) => wrappedField(message[key]))(only![0])
+  const unwrappedField = wrapped === undefined ? undefined : only![1].unwrapped
+  const unwrapped = unwrappedField === undefined ? undefined : (bytes: Uint8Array) => build([unwrappedField(bytes)]) as Message
   // the head lives as long as the table: a copy of its own, not a piece holding a writer's slab
-  return { def, build, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice(), wrapped }
+  return { def, build, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice(), wrapped, unwrapped }
 }
 
 /**
@@ -278,6 +283,20 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     const c = byTag[t]
     if (c === undefined) return C.fail(`${protocol}: unknown message tag ${t}`)
     return c.decode(a, input, value, t) as M
+  }
+
+  // [tag, #6.24(bytes)] with the byte string reaching the message's end, for an entry that reads so
+  // (a block): the message from a view of the bytes, no value tree; anything else, the tree decoder
+  const decodeDirect = (input: Uint8Array): M | undefined => {
+    if (input.length < 5 || input[0] !== 0x82 || input[1]! >= 24 || input[2] !== 0xd8 || input[3] !== 24) return undefined
+    const c = byTag[input[1]!]
+    if (c?.unwrapped === undefined || input[4]! >> 5 !== 2) return undefined
+    const info = input[4]! & 0x1f
+    const at = info < 24 ? 5 : info === 24 ? 6 : info === 25 ? 7 : info === 26 ? 9 : 0
+    if (at === 0 || input.length < at) return undefined
+    const n = info < 24 ? info : info === 24 ? input[5]! : info === 25 ? (input[5]! << 8) | input[6]! : input[5]! * 0x1000000 + ((input[6]! << 16) | (input[7]! << 8) | input[8]!)
+    if (at + n !== input.length) return undefined
+    return c.unwrapped(input.subarray(at)) as M
   }
 
   const encodeBytes = (message: M): Uint8Array => {
@@ -327,7 +346,7 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     schemas,
     MessageSchema,
     make,
-    codec: C.makeCodec<M, typeof MessageSchema>(protocol, MessageSchema, toValue, fromValue, encodeBytes, encodePieces),
+    codec: C.makeCodec<M, typeof MessageSchema>(protocol, MessageSchema, toValue, fromValue, encodeBytes, encodePieces, decodeDirect),
     toJson
   } as unknown as Table<P, Ds>
 }
@@ -394,6 +413,8 @@ interface ItemCodec<S extends Schema.Top> {
   readonly fromCbor: (v: Cbor.Value) => S["Type"]
   /** When `toCbor` always writes `#6.24(bytes)`: those bytes. */
   readonly wrapped?: ((v: S["Type"]) => Uint8Array) | undefined
+  /** With `wrapped`: the value of `#6.24(bytes)` from the bytes (what `fromCbor` makes of it). */
+  readonly unwrapped?: ((bytes: Uint8Array) => S["Type"]) | undefined
 }
 
 const list = <S extends Schema.Top>(
@@ -450,7 +471,7 @@ export const F = {
     schema: S,
     codec: ItemCodec<S>,
     json?: (v: S["Type"]) => unknown
-  ): Field<S> => ({ schema, toCbor: codec.toCbor, fromCbor: (v) => codec.fromCbor(v), wrapped: codec.wrapped, json }),
+  ): Field<S> => ({ schema, toCbor: codec.toCbor, fromCbor: (v) => codec.fromCbor(v), wrapped: codec.wrapped, unwrapped: codec.unwrapped, json }),
   /** A definite-length list of values with their own CBOR helpers. */
   list: <S extends Schema.Top>(schema: S, what: string, codec: ItemCodec<S>, json?: (v: S["Type"]) => unknown) =>
     list(schema, what, codec, json, false),
