@@ -33,6 +33,9 @@ export type Step<M extends Message> =
   | { readonly _tag: "Deliver"; readonly messages: ReadonlyArray<M> }
   | { readonly _tag: "Violation"; readonly error: ProtocolViolation }
 
+/** A step that delivers nothing (shared: a step is only read). */
+const NOTHING: Step<never> = Object.freeze({ _tag: "Deliver", messages: Object.freeze([]) as ReadonlyArray<never> })
+
 /**
  * The driver of one side of one mini-protocol instance.
  *
@@ -272,7 +275,11 @@ class DriverImpl<M extends Message> implements Driver<M> {
       const next = this.move(message)
       if (next === undefined) return this.violation("UnexpectedMessage", `our ${message._tag} is not allowed`)
       this.state = next
-      if (this.agencyOf(this.state) === this.theirs) this.inFlight++
+      const agency = this.agencyOf(next)
+      if (agency === this.theirs) this.inFlight++
+      // their early messages apply only once they have the agency: otherwise nothing to settle (a
+      // block of a batch, a request with nothing of theirs waiting)
+      if (agency !== this.theirs || this.inbox === undefined || this.inbox.length === 0) return NOTHING
       return this.settle([])
     }
     if (this.agencyOf(this.state) === "nobody") return this.violation("UnexpectedMessage", `${message._tag} after the protocol ended`)
