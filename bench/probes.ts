@@ -37,6 +37,10 @@
  *     ConnectionPool adopting a memory bearer that reads the handshake and RANGES (20) requests of
  *     10 MB of the chunk's blocks, one after the other, and only counts the segment bytes written
  *     (CPU µs a block, ROUNDS rounds: 5)
+ *   node --conditions=@pallas-network2/source bench/probes.ts writes [ROUNDS]
+ *     a plain node:net sender writing 400 MB to a receiver process over loopback, in writes of 128 kB
+ *     and of 1.3 MB, each copied into one buffer reused once its write completed or into a new
+ *     buffer per write (MB/s, sender CPU µs per 1 535 bytes, the chunk's average block; ROUNDS: 2)
  */
 import "./sources.ts"
 import { Block, ChainSource, ConnectionPool, GeneratedChain, Interface, InterfaceEvent, Mux, PeerId, Protocols, Responder, Segment } from "@pallas-network2/core"
@@ -44,7 +48,9 @@ import type { Message } from "@pallas-network2/core"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Exit from "effect/Exit"
+import * as cp from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
@@ -350,7 +356,48 @@ if (what === "gen") {
     })))
     console.log(`round ${round}: ${us.toFixed(2)} µs CPU a block (${ranges} ranges of ${blocks} blocks)`)
   }
+} else if (what === "writes") {
+  // a plain node:net sender writing 400 MB to a receiver process in writes of each size, each write's
+  // bytes copied first into one buffer reused once the write completed, or into a new buffer each
+  const total = 400_000_000
+  const source = new Uint8Array(1_400_000)
+  for (let i = 0; i < source.length; i++) source[i] = i * 7
+  const once = (size: number, fresh: boolean) =>
+    new Promise<string>((resolve) => {
+      const server = net.createServer((socket) => {
+        socket.setNoDelay(true)
+        let sent = 0
+        let at = 0
+        const reused = new Uint8Array(size)
+        const cpu = process.cpuUsage()
+        const started = performance.now()
+        const pump = () => {
+          while (sent < total) {
+            if (at + size > source.length) at = 0
+            const buffer = fresh ? new Uint8Array(size) : reused
+            buffer.set(source.subarray(at, at + size))
+            at += size
+            sent += size
+            if (!fresh) return void socket.write(buffer, pump)
+            if (!socket.write(buffer)) return void socket.once("drain", pump)
+          }
+          socket.end(() => {
+            const used = process.cpuUsage(cpu)
+            server.close()
+            resolve(`writes of ${size} bytes from ${fresh ? "a new buffer each" : "one buffer reused"}: ${(total / 1e3 / (performance.now() - started)).toFixed(0)} MB/s, sender CPU ${((used.user + used.system) / (total / 1535)).toFixed(2)} µs per 1 535 bytes`)
+          })
+        }
+        pump()
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const port = (server.address() as net.AddressInfo).port
+        cp.spawn(process.execPath, ["-e", `const s = require("node:net").connect(${port}, "127.0.0.1"); s.on("data", () => {}); s.on("end", () => process.exit(0))`], { stdio: "inherit" })
+      })
+    })
+  for (let round = 1; round <= Number(a ?? 2); round++) {
+    for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
+  }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | writes [ROUNDS]")
   process.exitCode = 2
 }
