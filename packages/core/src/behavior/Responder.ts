@@ -512,21 +512,30 @@ export const make = Effect.fnUntraced(function*(
           return onSent(event.peer, event.messages)
         case "Idle":
           return
-        case "Recv": {
-          const conn = connections.get(event.peer)
-          if (conn === undefined) return
-          yield* limits.received(conn)
-          for (const message of event.messages) {
-            if (!connections.has(event.peer)) return
-            const port = ports.get(message.protocol)
-            if (port !== undefined) yield* port.receive(conn, message)
-          }
-          return
-        }
+        case "Recv":
+          return yield* onRecv(event.peer, event.messages)
       }
     })
+  /** Each message to its port, in order, while the connection lasts. */
+  const receiveAll = Effect.fnUntraced(function*(conn: Connection, messages: ReadonlyArray<AnyNodeToNodeMessage>) {
+    for (const message of messages) {
+      if (!connections.has(conn.peer)) return
+      const port = ports.get(message.protocol)
+      if (port !== undefined) yield* port.receive(conn, message)
+    }
+  })
+  // a read's messages (one at a time, a request is a round trip's work): no generator for one message
+  const onRecv = (peer: PeerId, messages: ReadonlyArray<AnyNodeToNodeMessage>): Effect.Effect<void> => {
+    const conn = connections.get(peer)
+    if (conn === undefined) return Effect.void
+    if (messages.length !== 1) return Effect.andThen(limits.received(conn), receiveAll(conn, messages))
+    const message = messages[0]!
+    const port = ports.get(message.protocol)
+    return port === undefined ? limits.received(conn) : Effect.andThen(limits.received(conn), () => port.receive(conn, message))
+  }
+  // what an event reads and changes is read under the lock (the suspend), not when the effect is made
   const handleIo = (event: InterfaceEvent<AnyNodeToNodeMessage>): Effect.Effect<void> =>
-    ctx.locked(onIo(event))
+    ctx.locked(event._tag === "Recv" ? Effect.suspend(() => onRecv(event.peer, event.messages)) : onIo(event))
 
   // ---- commands: the connection's own, and the answers of `manual` mode -----------------------------
 

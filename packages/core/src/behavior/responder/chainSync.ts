@@ -10,7 +10,7 @@
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { ChainSourceShape } from "../../chain/ChainSource.ts"
+import type { ChainSourceError, ChainSourceShape, ChainStep } from "../../chain/ChainSource.ts"
 import type { PeerId } from "../../Primitives.ts"
 import * as ChainSync from "../../protocol/ChainSync.ts"
 import { Point, type Tip, type WrappedHeader } from "../../protocol/Common.ts"
@@ -68,13 +68,8 @@ export const make = Effect.fnUntraced(function*(
     ctx.send(st.conn, ChainSync.make.rollBackward(point, tip))
   }
 
-  const serveNext = Effect.fnUntraced(function*(st: ChainSyncState, chain: ChainSourceShape) {
-    if (st.rollbackFirst !== undefined) {
-      const { point } = st.rollbackFirst
-      st.rollbackFirst = undefined
-      return rollBackward(st, point, yield* chain.tip)
-    }
-    const step = yield* chain.next(st.cursor)
+  /** Answers a step of the chain source. */
+  const answer = (st: ChainSyncState, step: ChainStep): void => {
     switch (step._tag) {
       case "RollForward":
         return rollForward(st, step.header, step.point, step.tip)
@@ -88,7 +83,17 @@ export const make = Effect.fnUntraced(function*(
         return
       }
     }
-  })
+  }
+
+  // the answer to each RequestNext (one at a time, it is a round trip's work): a map, no generator
+  const serveNext = (st: ChainSyncState, chain: ChainSourceShape): Effect.Effect<void, ChainSourceError> => {
+    if (st.rollbackFirst !== undefined) {
+      const { point } = st.rollbackFirst
+      st.rollbackFirst = undefined
+      return Effect.map(chain.tip, (tip) => rollBackward(st, point, tip))
+    }
+    return Effect.map(chain.next(st.cursor), (step) => answer(st, step))
+  }
 
   /** Wakes the peers waiting at the tip after the chain changed. */
   const wakeAwaiting = Effect.fnUntraced(function*(chain: ChainSourceShape) {
@@ -202,8 +207,11 @@ export const make = Effect.fnUntraced(function*(
         })
       }),
     disconnected: (conn) => Effect.sync(() => states.delete(conn.peer)),
-    onMessage: (conn, message) =>
-      onRequest(conn, message).pipe(Effect.catchTag("ChainSourceError", (e) => ctx.chainFailed(conn, e))),
+    onMessage: (conn, message) => {
+      const st = message._tag === "MsgRequestNext" && ctx.source !== undefined ? states.get(conn.peer) : undefined
+      const served = st !== undefined ? serveNext(st, ctx.source!) : onRequest(conn, message)
+      return Effect.catchTag(served, "ChainSourceError", (e) => ctx.chainFailed(conn, e))
+    },
     onSent: ignoreSent,
     onCommand: (conn, command) =>
       Effect.sync(() => {
