@@ -635,14 +635,20 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   }
 }
 
-/** Where a write's bytes are cut from for a bearer that keeps them: slabs shared by every connection (a write keeps its slab alive until written). */
-const writeSlab = new Slab(262_144, 65_536)
+/**
+ * Where a write's bytes are cut from, up to {@link SLAB_WRITE} bytes (and beyond it for a bearer
+ * that keeps what it is given): slabs shared by every connection (a write keeps its slab alive until
+ * written).
+ */
+const SLAB_WRITE = 65_536
+const writeSlab = new Slab(262_144, SLAB_WRITE)
 /** The largest write {@link collect} plans: the batch, then at most one more segment. */
 const WRITE_BUFFER = WRITE_BATCH + Segment.HEADER_LENGTH + MAX_SEGMENT_PAYLOAD_LENGTH
 /**
  * Write buffers not in use, for bearers whose writes copy (`Bearer.writesCopied`): a writer takes
- * one as it starts and gives it back as it ends, so idle connections hold none. At most
- * {@link SPARE_WRITE_BUFFERS} wait here.
+ * one at its first write over {@link SLAB_WRITE} bytes and gives it back as it ends, so only
+ * connections streaming a backlog hold one (a burst of small writes on many connections takes slab
+ * pieces). At most {@link SPARE_WRITE_BUFFERS} wait here.
  */
 const spareWriteBuffers: Array<Uint8Array> = []
 const SPARE_WRITE_BUFFERS = 8
@@ -656,7 +662,7 @@ const left: Array<number> = []
  * a segment, a large one spans several), written with their headers into one buffer, up to about
  * {@link WRITE_BATCH} bytes. The messages it completes go to `sent`; `undefined` when nothing waits.
  */
-const collect = (self: MuxImpl, sent: Array<Message>, buffer: Uint8Array | undefined): Uint8Array | undefined => {
+const collect = (self: MuxImpl, sent: Array<Message>, pooled: { buffer: Uint8Array | undefined } | undefined): Uint8Array | undefined => {
   const instances = self.instances
   const n = instances.length
   if (n === 0 || self.egressBytes === 0) return undefined
@@ -680,7 +686,9 @@ const collect = (self: MuxImpl, sent: Array<Message>, buffer: Uint8Array | undef
     }
     self.egressIndex = (self.egressIndex + 1) % n
   }
-  const out = buffer !== undefined ? buffer.subarray(0, total) : writeSlab.take(total)
+  const out = pooled !== undefined && total > SLAB_WRITE
+    ? (pooled.buffer ??= spareWriteBuffers.pop() ?? new Uint8Array(WRITE_BUFFER)).subarray(0, total)
+    : writeSlab.take(total)
   const time = Math.floor((self.now() - self.started) * 1000)
   let at = 0
   for (let p = 0; p < plan.length; p += 2) {
@@ -737,18 +745,18 @@ const writerLoop = Effect.fnUntraced(
       // no different: docs/BENCHMARKS.md, items 11, 17 and 22). A writer started at once (memory
       // bearers, under TestClock) gives way that one turn, so what else this step sends joins it.
       if (self.bearer.deferWriter === undefined) yield* Effect.yieldNow
-      // one buffer for every write of this burst when the bearer copies what it writes; it goes back
-      // to the spares only when the writer ends normally (a write that failed or was interrupted may
-      // still be using it)
-      const buffer = self.bearer.writesCopied === true ? spareWriteBuffers.pop() ?? new Uint8Array(WRITE_BUFFER) : undefined
+      // one buffer for every large write of this burst when the bearer copies what it writes; it
+      // goes back to the spares only when the writer ends normally (a write that failed or was
+      // interrupted may still be using it)
+      const pooled = self.bearer.writesCopied === true ? { buffer: undefined as Uint8Array | undefined } : undefined
       while (true) {
         const sent: Array<Message> = []
-        const out = collect(self, sent, buffer)
+        const out = collect(self, sent, pooled)
         if (out === undefined) {
           // nothing more: the writer ends (in the same step as it looked, so a message sent from
           // now on starts the next one)
           self.writer = undefined
-          if (buffer !== undefined && spareWriteBuffers.length < SPARE_WRITE_BUFFERS) spareWriteBuffers.push(buffer)
+          if (pooled?.buffer !== undefined && spareWriteBuffers.length < SPARE_WRITE_BUFFERS) spareWriteBuffers.push(pooled.buffer)
           return
         }
         const bytes = out.length
