@@ -13,7 +13,9 @@
  *   node --expose-gc bench/scenarios/responder-process.ts scale BLOCKS
  *     the generated chain, connection limits raised to 10 000 (all from 127.0.0.1); answers stdin
  *     lines `mem` (heap and RSS after a GC) and `lag` (event-loop delay since the last `lag`) as JSON
- * Every mode answers the stdin line `cpu` with `{"cpu": microseconds of CPU used so far}`.
+ * Every mode answers the stdin line `cpu` with `{"cpu": microseconds of CPU used so far}`. The
+ * environment variables BF_WINDOW and BF_WINDOW_BYTES set the responder's block-fetch window (blocks,
+ * bytes; docs/BENCHMARKS.md items 19 and 31).
  */
 import { Block, ChainSource, GeneratedChain, Protocols, Responder } from "@pallas-network2/core"
 import * as TcpInterface from "@pallas-network2/node/TcpInterface"

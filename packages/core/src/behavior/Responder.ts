@@ -511,9 +511,8 @@ export const make = Effect.fnUntraced(function*(
         case "Sent":
           return onSent(event.peer, event.messages)
         case "Idle":
+        case "Recv": // handleIo passes a read's messages to onRecv
           return
-        case "Recv":
-          return yield* onRecv(event.peer, event.messages)
       }
     })
   /** Each message to its port, in order, while the connection lasts. */

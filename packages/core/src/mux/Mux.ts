@@ -50,11 +50,11 @@ export interface Bearer {
   readonly deferWriter?: (start: () => void) => void
   /**
    * Whether `write` completes only once the bearer is done with the bytes it was given (a socket:
-   * handed to the kernel). The multiplexer then writes all the writes of a burst from one buffer it
-   * reuses, taken from a pool shared by every connection while it writes (a new buffer per write cost
-   * the sender about 0.8 us per 1.5 kB block: allocation, page faults and GC; docs/BENCHMARKS.md item
-   * 25). A bearer that hands the arrays on as they are (an in-memory pair delivers them to the peer)
-   * leaves it unset.
+   * handed to the kernel). The multiplexer then writes the writes over 64 kB of a burst from one
+   * buffer it reuses, taken from a pool shared by every connection while it writes (a new buffer per
+   * write cost a plain sender 1.1 to 1.7 us more per 1.5 kB: allocation, page faults and GC;
+   * docs/BENCHMARKS.md item 25); smaller writes are pieces of a shared slab either way. A bearer that
+   * hands the arrays on as they are (an in-memory pair delivers them to the peer) leaves it unset.
    */
   readonly writesCopied?: boolean
 }
@@ -171,7 +171,7 @@ class Instance {
    * not written yet. Written messages are dropped from the front when the queue empties (or when they
    * are most of it), not one `shift` each.
    */
-  egress: Array<Outgoing> | undefined = undefined
+  egress: Array<Outgoing | undefined> | undefined = undefined
   egressHead = 0
   egressBytes = 0
   /** When the peer's next message is due (Clock ms; the connection's one timer watches it). */
@@ -716,7 +716,9 @@ const collect = (self: MuxImpl, sent: Array<Message>, pooled: { buffer: Uint8Arr
       if (head.at === piece.length) {
         head.at = 0
         if (++head.piece === head.pieces.length) {
-          first++
+          // written: the queue lets go of it now (a stream whose queue never empties holds no
+          // written block)
+          queue[first++] = undefined
           sent.push(head.message)
         }
       }

@@ -198,7 +198,9 @@ export const WrappedBlock = {
   /** Wraps block bytes (`[blockTag, block]`), reading the tag from them. */
   fromBytes: (bytes: Uint8Array): WrappedBlock => ({ tag: blockTagOf(bytes), bytes }),
   toCbor: (b: WrappedBlock): Cbor.Value => C.wrap24(b.bytes),
+  /** The bytes `toCbor` wraps in tag 24 (a message `[tag, #6.24(block)]` is written from them). */
   wrapped: (b: WrappedBlock): Uint8Array => b.bytes,
+  /** What `fromCbor` makes of `#6.24(bytes)`, from the bytes (such a message is read without a value tree). */
   unwrapped: (bytes: Uint8Array): WrappedBlock => WrappedBlock.fromBytes(bytes),
   fromCbor: (v: Cbor.Value): WrappedBlock => WrappedBlock.fromBytes(C.tag24(v, "block"))
 } as const

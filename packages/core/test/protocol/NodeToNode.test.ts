@@ -87,6 +87,18 @@ describe("a block read back", () => {
         assert.strictEqual(m.block.tag, 3)
       }
     }
+    // forms the direct read leaves to the tree decoder, which reads them as the same block: a length
+    // in eight bytes, tag 24 written in three bytes
+    const small = "8203" + "09".repeat(10)
+    for (const hex of ["8204d8185b000000000000000c" + small, "8204d90018580c" + small]) {
+      const decoded = BlockFetch.protocol.decode(Cbor.fromHex(hex)!)
+      assert.isTrue(Result.isSuccess(decoded), hex)
+      if (Result.isSuccess(decoded)) {
+        assert.strictEqual(Cbor.toHex((decoded.success as Extract<BlockFetch.Message, { _tag: "MsgBlock" }>).block.bytes), small, hex)
+      }
+    }
+    // an indefinite byte string under tag 24 is refused (as the tree decoder always did)
+    assert.isTrue(Result.isFailure(BlockFetch.protocol.decode(Cbor.fromHex("8204d8185f4c" + small + "ff")!)))
     // a byte after the message, or one missing: typed errors from the full decoder
     const longer = new Uint8Array(shortest.length + 1)
     longer.set(shortest)

@@ -41,9 +41,10 @@ const writeTo = (conn: net.Socket, chunks: ReadonlyArray<Uint8Array>): Effect.Ef
     } catch (e) {
       return done(e instanceof Error ? e : new Error(String(e)))
     }
-    // nothing left in Node's buffer: the kernel took every byte within the call (the usual case for
-    // a small write), so the writer goes on now rather than at the callback a tick later
-    if (conn.writableLength === 0) done()
+    // nothing left in Node's buffer of a live socket: the kernel took every byte within the call (the
+    // usual case for a small write), so the writer goes on now rather than at the callback a tick
+    // later; a socket that failed or ended reports through the callback
+    if (conn.writableLength === 0 && !conn.destroyed && !conn.writableEnded && conn.errored == null) done()
   })
 
 /**
