@@ -59,7 +59,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { chainSyncHeaders, MAGIC, muxThroughput } from "./scenarios/stack.ts"
 import { PayloadCounter, writeScripts } from "./scenarios/wire.ts"
-import { chunkPath, spawnWithPort, waitExit } from "./scenarios/util.ts"
+import { chunkPath, repeatedBlocks, spawnWithPort, waitExit } from "./scenarios/util.ts"
 
 const nsPer = (calls: number, f: () => void): number => {
   const t = process.cpuUsage()
@@ -300,21 +300,7 @@ if (what === "gen") {
   const hello = segments(Handshake.protocol.encode(Handshake.make.propose(table)), 0)
   const request = segments(BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)), 3)
   const memory = await Effect.runPromise(ChainSource.makeMemory(chunkBlocks.map(Block.parse), "chunk"))
-  const repeated = () => {
-    let sent = 0
-    let i = 0
-    return Stream.fromIterable({
-      [Symbol.iterator]: (): Iterator<Uint8Array> => ({
-        next: () => {
-          if (sent >= rangeBytes) return { done: true, value: undefined }
-          const block = chunkBlocks[i]!
-          i = (i + 1) % chunkBlocks.length
-          sent += block.length
-          return { done: false, value: block }
-        }
-      })
-    })
-  }
+  const repeated = () => repeatedBlocks(chunkBlocks, rangeBytes)
   const chain = ChainSource.ChainSource.of({ ...memory, label: "chunk repeated", range: () => Effect.succeed(repeated()) })
   for (let round = 1; round <= Number(b ?? 5); round++) {
     const us = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {

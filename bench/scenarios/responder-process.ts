@@ -25,7 +25,7 @@ import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import { monitorEventLoopDelay } from "node:perf_hooks"
-import { answerCpu } from "./util.ts"
+import { answerCpu, repeatedBlocks } from "./util.ts"
 
 export const MAGIC = 764824073
 
@@ -44,21 +44,7 @@ const chainFor = Effect.gen(function*() {
   const total = Number(b)
   const raw = blocks.map((x) => x.bytes)
   // one RequestRange streams the chunk's blocks again and again until `total` bytes went out
-  const repeated = (): Stream.Stream<Uint8Array> => {
-    let sent = 0
-    let i = 0
-    return Stream.fromIterable({
-      [Symbol.iterator]: (): Iterator<Uint8Array> => ({
-        next: () => {
-          if (sent >= total) return { done: true, value: undefined }
-          const block = raw[i]!
-          i = (i + 1) % raw.length
-          sent += block.length
-          return { done: false, value: block }
-        }
-      })
-    })
-  }
+  const repeated = () => repeatedBlocks(raw, total)
   return ChainSource.ChainSource.of({ ...memory, label: "chunk repeated", range: () => Effect.succeed(repeated()) })
 })
 

@@ -6,6 +6,7 @@ import { sourceCondition } from "../sources.ts"
 import * as cp from "node:child_process"
 import * as path from "node:path"
 import * as readline from "node:readline"
+import * as Stream from "effect/Stream"
 import { fileURLToPath } from "node:url"
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
@@ -192,4 +193,24 @@ export class CpuWindow {
     const remote = this.child === undefined ? Number.NaN : (await remoteCpu(this.child)) - this.remote
     return { local, remote }
   }
+}
+
+/**
+ * Scenario 1's range: `blocks` in order, again and again from the first, until `total` bytes went out
+ * (every range the same).
+ */
+export const repeatedBlocks = (blocks: ReadonlyArray<Uint8Array>, total: number): Stream.Stream<Uint8Array> => {
+  let sent = 0
+  let i = 0
+  return Stream.fromIterable({
+    [Symbol.iterator]: (): Iterator<Uint8Array> => ({
+      next: () => {
+        if (sent >= total) return { done: true, value: undefined }
+        const block = blocks[i]!
+        i = (i + 1) % blocks.length
+        sent += block.length
+        return { done: false, value: block }
+      }
+    })
+  })
 }

@@ -236,6 +236,19 @@ class DriverImpl<M extends Message> implements Driver<M> {
     return typeof t.to === "string" ? t.to : t.to(message)
   }
 
+  /** Applies a message of theirs in the current state (they have the agency); the violation if it may not be. */
+  private applyTheirs(message: M, size: number): Step<M> | undefined {
+    const limit = this.protocol.states[this.state]?.byteLimit
+    if (limit !== undefined && size > limit) {
+      return this.violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
+    }
+    const next = this.move(message)
+    if (next === undefined) return this.violation("UnexpectedMessage", `${message._tag} is not allowed here`)
+    this.state = next
+    if (this.agencyOf(next) !== this.theirs && this.inFlight > 0) this.inFlight--
+    return undefined
+  }
+
   /** Applies as much as can be applied: our queued sends when we have agency, theirs when they have it. */
   private settle(delivered: Array<M>): Step<M> {
     while (true) {
@@ -251,14 +264,8 @@ class DriverImpl<M extends Message> implements Driver<M> {
       if (agency === this.theirs && this.inbox !== undefined && this.inbox.length > 0) {
         const [message, size] = this.inbox.shift()!
         this.held -= size + HELD_MESSAGE_CHARGE
-        const limit = this.protocol.states[this.state]?.byteLimit
-        if (limit !== undefined && size > limit) {
-          return this.violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
-        }
-        const next = this.move(message)
-        if (next === undefined) return this.violation("UnexpectedMessage", `${message._tag} is not allowed here`)
-        this.state = next
-        if (this.agencyOf(this.state) !== this.theirs && this.inFlight > 0) this.inFlight--
+        const refused = this.applyTheirs(message, size)
+        if (refused !== undefined) return refused
         delivered.push(message)
         continue
       }
@@ -318,15 +325,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
     if ((this.inbox === undefined || this.inbox.length === 0) && (this.outbox === undefined || this.outbox.length === 0)) {
       // nothing held on either side (a block of a batch, an answer to our one request): applied at
       // once, as settle would, without passing through the inbox
-      const limit = this.protocol.states[this.state]?.byteLimit
-      if (limit !== undefined && size > limit) {
-        return this.violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
-      }
-      const next = this.move(message)
-      if (next === undefined) return this.violation("UnexpectedMessage", `${message._tag} is not allowed here`)
-      this.state = next
-      if (this.agencyOf(next) !== this.theirs && this.inFlight > 0) this.inFlight--
-      return { _tag: "Deliver", messages: [message] }
+      return this.applyTheirs(message, size) ?? { _tag: "Deliver", messages: [message] }
     }
     ;(this.inbox ??= []).push([message, size])
     this.held += size + HELD_MESSAGE_CHARGE
