@@ -364,8 +364,8 @@ if (what === "gen") {
             buffer.set(source.subarray(at, at + size))
             at += size
             sent += size
-            if (!fresh) return void socket.write(buffer, pump)
-            if (!socket.write(buffer)) return void socket.once("drain", pump)
+            // both wait for each write's callback, as the multiplexer's writer does: only the buffer differs
+            return void socket.write(buffer, pump)
           }
           socket.end(() => {
             const used = process.cpuUsage(cpu)

@@ -52,9 +52,10 @@ export interface Bearer {
    * Whether `write` completes only once the bearer is done with the bytes it was given (a socket:
    * handed to the kernel). The multiplexer then writes the writes over 64 kB of a burst from one
    * buffer it reuses, taken from a pool shared by every connection while it writes (a new buffer per
-   * write cost a plain sender 1.1 to 1.7 us more per 1.5 kB: allocation, page faults and GC;
-   * docs/BENCHMARKS.md item 25); smaller writes are pieces of a shared slab either way. A bearer that
-   * hands the arrays on as they are (an in-memory pair delivers them to the peer) leaves it unset.
+   * 128 kB write cost a plain sender 1.7 to 2.5 us more per 1.5 kB: allocation, page faults and
+   * GC; docs/BENCHMARKS.md item 25); smaller writes are pieces of a shared slab either way. A bearer
+   * that hands the arrays on as they are (an in-memory pair delivers them to the peer) leaves it
+   * unset.
    */
   readonly writesCopied?: boolean
 }
