@@ -59,6 +59,17 @@ describe("Cbor", () => {
     }))
   })
 
+  it("writeHead writes the shortest head encode writes, headLength its size, readArgument reads it back", () => {
+    for (const n of [0, 23, 24, 255, 256, 65_535, 65_536, 0xffffffff]) {
+      const out = new Uint8Array(9)
+      const end = Cbor.writeHead(out, 0, 2, n)
+      assert.strictEqual(end, Cbor.headLength(n), `length of ${n}`)
+      // the head of a byte string of n bytes, as encode writes it
+      assert.strictEqual(Cbor.toHex(out.subarray(0, end)), Cbor.toHex(new Cbor.Writer(16).head(2, n).finish()), `head of ${n}`)
+      assert.strictEqual(Cbor.readArgument(out, 1, out[0]! & 0x1f), n)
+    }
+  })
+
   it("encodings share a slab without aliasing: each output keeps its bytes whatever is encoded after it", () => {
     const outputs: Array<[Uint8Array, string]> = []
     for (let i = 0; i < 2_000; i++) {

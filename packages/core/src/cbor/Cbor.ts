@@ -465,8 +465,11 @@ export class Writer {
   // made on first use only (64-bit heads and floats): taking `.buffer` moves a small array off V8's
   // heap into malloc'd memory, which most messages never need
   private dataView: DataView | undefined = undefined
-  /** Whether {@link buf} is a piece of the shared slab (its unused end goes back at `finish`). */
-  private onSlab: boolean
+  /**
+   * Whether {@link buf} is a piece of the shared slab not given back yet (its unused end goes back
+   * once, at `finish`: a second give-back could free a piece another writer took since).
+   */
+  private onSlab = true
   /** Bytes written so far. */
   length = 0
   /** Byte strings of at least this many bytes are referenced, not copied (see {@link finishPieces}). */
@@ -478,7 +481,6 @@ export class Writer {
     // own outside V8's heap, which cost more than encoding the message (a chain-sync roll-forward of
     // 830 bytes: 3.2 -> 1.5 us; docs/BENCHMARKS.md items 8 and 18). A piece kept alive keeps its
     // slab (256 kB) alive, as Node's Buffer pool does.
-    this.onSlab = capacity <= SLAB_PIECE
     this.buf = writerSlab.take(capacity)
   }
   private get view(): DataView {
@@ -506,25 +508,9 @@ export class Writer {
       this.length += 8
       return this
     }
-    if (argument < 24) {
-      this.reserve(1)
-      this.buf[this.length++] = m | argument
-    } else if (argument < 0x100) {
-      this.reserve(2)
-      this.buf[this.length++] = m | 24
-      this.buf[this.length++] = argument
-    } else if (argument < 0x10000) {
-      this.reserve(3)
-      this.buf[this.length++] = m | 25
-      this.buf[this.length++] = argument >>> 8
-      this.buf[this.length++] = argument & 0xff
-    } else if (argument < 0x100000000) {
-      this.reserve(5)
-      this.buf[this.length++] = m | 26
-      this.buf[this.length++] = argument >>> 24
-      this.buf[this.length++] = (argument >>> 16) & 0xff
-      this.buf[this.length++] = (argument >>> 8) & 0xff
-      this.buf[this.length++] = argument & 0xff
+    if (argument < 0x100000000) {
+      this.reserve(headLength(argument))
+      this.length = writeHead(this.buf, this.length, major, argument)
     } else {
       this.reserve(9)
       this.buf[this.length++] = m | 27
@@ -664,11 +650,79 @@ export class Writer {
   }
   /** The bytes written so far: a view of the writer's buffer (no copy; the writer is done with). */
   finish(): Uint8Array {
-    // the rest of a slab piece goes back when no other writer took a piece after it
+    // the rest of a slab piece goes back when no other writer took a piece after it (a buffer of
+    // its own, or grown out of the slab, is not the slab's: giveBack leaves it)
     if (this.onSlab) writerSlab.giveBack(this.buf, this.length)
     this.onSlab = false
     return this.buf.subarray(0, this.length)
   }
+}
+
+/**
+ * The bytes of a head whose argument is under 2^32 in the shortest form: 1, 2, 3 or 5.
+ *
+ * @category encoding
+ * @since 0.3.0
+ */
+export const headLength = (argument: number): number =>
+  argument < 24 ? 1 : argument < 0x100 ? 2 : argument < 0x10000 ? 3 : 5
+
+/**
+ * Writes the head of major type `major` with `argument` (under 2^32) in the shortest form into `out`
+ * at `at` ({@link headLength} bytes must fit); returns where the head ends. For code that lays out
+ * a message itself (the multiplexer's block heads).
+ *
+ * @example
+ * ```ts
+ * import { Cbor } from "@pallas-network2/core"
+ * const out = new Uint8Array(3)
+ * Cbor.writeHead(out, 0, 2, 1535) // 3: a byte string head 0x59 0x05 0xff
+ * ```
+ *
+ * @category encoding
+ * @since 0.3.0
+ */
+export const writeHead = (out: Uint8Array, at: number, major: number, argument: number): number => {
+  const m = major << 5
+  if (argument < 24) {
+    out[at] = m | argument
+    return at + 1
+  }
+  if (argument < 0x100) {
+    out[at] = m | 24
+    out[at + 1] = argument
+    return at + 2
+  }
+  if (argument < 0x10000) {
+    out[at] = m | 25
+    out[at + 1] = argument >>> 8
+    out[at + 2] = argument & 0xff
+    return at + 3
+  }
+  out[at] = m | 26
+  out[at + 1] = argument >>> 24
+  out[at + 2] = (argument >>> 16) & 0xff
+  out[at + 3] = (argument >>> 8) & 0xff
+  out[at + 4] = argument & 0xff
+  return at + 5
+}
+
+/**
+ * The argument of a head whose additional information is `info` (0 to 27), its bytes at `at` (after
+ * the initial byte); the caller has checked they are there. A 64-bit argument comes as a number
+ * (exact up to 2^53).
+ *
+ * @category decoding
+ * @since 0.3.0
+ */
+export const readArgument = (bytes: Uint8Array, at: number, info: number): number => {
+  if (info < 24) return info
+  if (info === 24) return bytes[at]!
+  if (info === 25) return (bytes[at]! << 8) | bytes[at + 1]!
+  if (info === 26) return bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!)
+  const high = bytes[at]! * 0x1000000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!)
+  const low = bytes[at + 4]! * 0x1000000 + ((bytes[at + 5]! << 16) | (bytes[at + 6]! << 8) | bytes[at + 7]!)
+  return high * 0x100000000 + low
 }
 
 /** The shared slabs small writers cut their buffers from (a new one when full; the old one lives while its pieces do). */

@@ -464,7 +464,7 @@ export class ConnectionProbe {
         run = 0
       }
       run++
-      if (m.protocol !== "block-fetch" || m._tag === "MsgRequestRange") this.sent(m)
+      this.sent(m)
     }
     if (run > 0) this.countOut(protocol!, run)
   }

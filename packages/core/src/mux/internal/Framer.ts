@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import { CborError } from "../../cbor/Cbor.ts"
+import { CborError, readArgument } from "../../cbor/Cbor.ts"
 import { Slab } from "../../internal/slab.ts"
 
 /**
@@ -261,14 +261,4 @@ export class Framer {
     this.pending = 0
     return whole
   }
-}
-
-const readArgument = (bytes: Uint8Array, p: number, info: number): number => {
-  if (info < 24) return info
-  if (info === 24) return bytes[p]!
-  if (info === 25) return (bytes[p]! << 8) | bytes[p + 1]!
-  if (info === 26) return bytes[p]! * 0x1000000 + ((bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!)
-  const high = bytes[p]! * 0x1000000 + ((bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!)
-  const low = bytes[p + 4]! * 0x1000000 + ((bytes[p + 5]! << 16) | (bytes[p + 6]! << 8) | bytes[p + 7]!)
-  return high * 0x100000000 + low
 }

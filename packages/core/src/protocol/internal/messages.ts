@@ -248,11 +248,12 @@ const compile = (protocol: string, def: Def): Compiled => {
     )(E)
 
   const rawKey = def.wire === undefined && wire.length === 1 && wire[0]![1].raw === true ? wire[0]![0] : undefined
-  const only = def.wire === undefined && wire.length === 1 && def.tag < 24 ? wire[0]! : undefined
-  const wrappedField = only?.[1].wrapped
-  const wrapped = wrappedField === undefined ? undefined : ((key: string) => (message: any) => wrappedField(message[key]))(only![0])
-  const unwrappedField = wrapped === undefined ? undefined : only![1].unwrapped
-  const unwrapped = unwrappedField === undefined ? undefined : (bytes: Uint8Array) => build([unwrappedField(bytes)]) as Message
+  // `[tag, #6.24(bytes)]`: the one wire field is written from its bytes and read from them
+  const [key, field] = def.wire === undefined && wire.length === 1 && def.tag < 24 ? wire[0]! : [undefined, undefined]
+  const toBytes = field?.wrapped
+  const fromBytes = field?.unwrapped
+  const wrapped = toBytes === undefined ? undefined : (message: any) => toBytes(message[key!])
+  const unwrapped = wrapped === undefined || fromBytes === undefined ? undefined : (bytes: Uint8Array) => build([fromBytes(bytes)]) as Message
   // the head lives as long as the table: a copy of its own, not a piece holding a writer's slab
   return { def, build, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice(), wrapped, unwrapped }
 }
@@ -292,10 +293,9 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     const c = byTag[input[1]!]
     if (c?.unwrapped === undefined || input[4]! >> 5 !== 2) return undefined
     const info = input[4]! & 0x1f
-    const at = info < 24 ? 5 : info === 24 ? 6 : info === 25 ? 7 : info === 26 ? 9 : 0
-    if (at === 0 || input.length < at) return undefined
-    const n = info < 24 ? info : info === 24 ? input[5]! : info === 25 ? (input[5]! << 8) | input[6]! : input[5]! * 0x1000000 + ((input[6]! << 16) | (input[7]! << 8) | input[8]!)
-    if (at + n !== input.length) return undefined
+    if (info > 26) return undefined
+    const at = info < 24 ? 5 : info === 24 ? 6 : info === 25 ? 7 : 9
+    if (input.length < at || at + Cbor.readArgument(input, 5, info) !== input.length) return undefined
     return c.unwrapped(input.subarray(at)) as M
   }
 

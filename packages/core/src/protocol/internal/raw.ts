@@ -48,27 +48,11 @@ const heads = new Slab(65_536, 16)
  * `Cbor.encode` writes them: a view of a shared slab (kept, it keeps that 64 kB slab alive).
  */
 export const wrappedHead = (tag: number, length: number): Uint8Array => {
-  const n = length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length < 0x100000000 ? 5 : 9
-  if (n === 9) throw new Error(`a byte string of ${length} bytes`)
-  const head = heads.take(4 + n)
+  const head = heads.take(4 + Cbor.headLength(length))
   head[0] = 0x82
   head[1] = tag
   head[2] = 0xd8
   head[3] = 24
-  if (n === 1) head[4] = 0x40 | length
-  else if (n === 2) {
-    head[4] = 0x58
-    head[5] = length
-  } else if (n === 3) {
-    head[4] = 0x59
-    head[5] = length >>> 8
-    head[6] = length & 0xff
-  } else {
-    head[4] = 0x5a
-    head[5] = length >>> 24
-    head[6] = (length >>> 16) & 0xff
-    head[7] = (length >>> 8) & 0xff
-    head[8] = length & 0xff
-  }
+  Cbor.writeHead(head, 4, 2, length)
   return head
 }
