@@ -37,6 +37,11 @@
  *     ConnectionPool adopting a memory bearer that reads the handshake and RANGES (20) requests of
  *     10 MB of the chunk's blocks, one after the other, and only counts the segment bytes written
  *     (CPU µs a block, ROUNDS rounds: 5)
+ *   node --conditions=@pallas-network2/source bench/probes.ts answer [REQUESTS] [ROUNDS]
+ *     scenario 3's responder alone without a socket, one request at a time, in this process:
+ *     Responder.layerManager over a ConnectionPool adopting a memory bearer that hands it the next
+ *     chain-sync MsgRequestNext as soon as the answer to the one before is written (CPU µs a request,
+ *     REQUESTS: 20 000, ROUNDS: 5)
  *   node --conditions=@pallas-network2/source bench/probes.ts writes [ROUNDS]
  *     a plain node:net sender writing 400 MB to a receiver process over loopback, in writes of 128 kB
  *     and of 1.3 MB, each copied into one buffer reused once its write completed or into a new
@@ -342,6 +347,71 @@ if (what === "gen") {
     })))
     console.log(`round ${round}: ${us.toFixed(2)} µs CPU a block (${ranges} ranges of ${blocks} blocks)`)
   }
+} else if (what === "answer") {
+  // the responder's whole stack answering chain-sync one request at a time in this process, through a
+  // bearer that hands it the next RequestNext as soon as the answer to the one before is written: the
+  // warm cost of one request's whole path (read, mux, pool, Manager, behavior, writer), no socket
+  const { ChainSync, Handshake } = Protocols
+  const requests = Number(a ?? 20_000)
+  const chain = await Effect.runPromise(ChainSource.makeMemory(GeneratedChain.generate({ blocks: requests + 1, seed: 1, maxBodySize: 200 })))
+  const table = Handshake.n2nVersionTable({ magic: MAGIC })
+  const segments = (payload: Uint8Array, protocol: number) => Buffer.concat(Segment.cut(payload, protocol, false, 12_288, 0))
+  const hello = segments(Handshake.protocol.encode(Handshake.make.propose(table)), 0)
+  const request = segments(ChainSync.protocol.encode(ChainSync.make.requestNext()), 2)
+  for (let round = 1; round <= Number(b ?? 5); round++) {
+    const us = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const pool = yield* ConnectionPool.make(() => Effect.never, { protocols: Protocols.NodeToNode.protocols })
+      const context = yield* Layer.build(Responder.layerManager({ networkMagic: MAGIC }).pipe(
+        Layer.provide(Layer.succeed(ChainSource.ChainSource, chain)),
+        Layer.provide(Layer.succeed(Interface.key<any>(), pool))
+      ))
+      yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
+      const incoming = yield* Queue.unbounded<Uint8Array>()
+      const finished = yield* Deferred.make<{ cpu: number; wall: number }>()
+      const counter = new PayloadCounter()
+      let requested = 0
+      let answered = 0
+      let cpu = process.cpuUsage()
+      let wall = performance.now()
+      const next = () => {
+        if (requested === 0) {
+          cpu = process.cpuUsage()
+          wall = performance.now()
+        }
+        if (requested === requests) {
+          const used = process.cpuUsage(cpu)
+          Deferred.doneUnsafe(finished, Exit.succeed({ cpu: (used.user + used.system) / requests, wall: (performance.now() - wall) * 1000 / requests }))
+          return
+        }
+        requested++
+        Queue.offerUnsafe(incoming, request)
+      }
+      // written within the call, as a socket whose kernel buffer has room (`Bearer.writeNow`)
+      const writeNow = (chunks: ReadonlyArray<Uint8Array>) => {
+        const before = counter.bytes[2]!
+        for (const chunk of chunks) counter.push(chunk)
+        if (counter.bytes[0]! > 0 && requested === 0) next()
+        else if (counter.bytes[2]! > before) {
+          answered++
+          next()
+        }
+        return undefined
+      }
+      const bearer: Mux.Bearer = {
+        read: Effect.map(Queue.take(incoming), (chunk) => [chunk]),
+        deferWriter: queueMicrotask,
+        writesCopied: true,
+        write: (chunks) => Effect.sync(() => writeNow(chunks)),
+        ...(process.env.NO_WRITE_NOW ? {} : { writeNow })
+      }
+      Queue.offerUnsafe(incoming, hello)
+      yield* Effect.forkScoped(pool.adopt(PeerId.tcp("127.0.0.1", 40_000), bearer))
+      const us = yield* Deferred.await(finished)
+      if (answered < requests) throw new Error(`answered ${answered} of ${requests}`)
+      return us
+    })))
+    console.log(`round ${round}: ${us.cpu.toFixed(2)} µs CPU a request (${us.wall.toFixed(2)} µs wall; ${requests} one at a time)`)
+  }
 } else if (what === "writes") {
   // a plain node:net sender writing 400 MB to a receiver process in writes of each size, each write's
   // bytes copied first into one buffer reused once the write completed, or into a new buffer each
@@ -384,6 +454,6 @@ if (what === "gen") {
     for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | writes [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] | writes [ROUNDS]")
   process.exitCode = 2
 }

@@ -182,6 +182,12 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
       // one event for the write's messages
       return carried(messages) ? emit(InterfaceEvent.Sent(this.peer, ...messages)) : foreign(this.peer, this.entry, messages)
     }
+    trySent(messages: ReadonlyArray<Message>): boolean {
+      // at once when the event queue has room (else the writer's fiber waits for it)
+      if (!carried(messages) || !Queue.offerUnsafe(events, InterfaceEvent.Sent(this.peer, ...messages))) return false
+      this.probe.sentAll(messages)
+      return true
+    }
     onActivity(): void {
       this.last++
     }

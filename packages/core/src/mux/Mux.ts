@@ -58,6 +58,14 @@ export interface Bearer {
    * unset.
    */
   readonly writesCopied?: boolean
+  /**
+   * Writes `chunks` at once (optional): `undefined` when the bearer was done with them within the
+   * call (a socket: the kernel took every byte), else an effect that completes when it is, as
+   * `write`'s would. With it a burst that fits one write (the answer to a request, a keep-alive) is
+   * written and reported from the turn that sent it, with no writer fiber (docs/BENCHMARKS.md,
+   * item 34); a write that has to wait gets the writer as before.
+   */
+  readonly writeNow?: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, TransportError> | undefined
 }
 
 /**
@@ -91,6 +99,11 @@ export interface MuxOptions {
   readonly tryReceive?: (messages: ReadonlyArray<Message>) => boolean
   /** Messages written out, in order: those of one write. */
   readonly onSent: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
+  /**
+   * Messages written out, reported at once if that needs no wait (optional): `true` when taken,
+   * `false` when they must go through `onSent`.
+   */
+  readonly trySent?: (messages: ReadonlyArray<Message>) => boolean
   /** Bytes arrived (for idle tracking). */
   readonly onActivity?: () => void
   /**
@@ -228,6 +241,15 @@ const bySide = (instances: ReadonlyArray<Instance>, role: Role, channels: number
 }
 
 const WRITE_BATCH = 131_072
+
+/** What the writer fiber does first after `writeAtOnce`: wait for its write (if any), report its messages. */
+interface FirstWrite {
+  readonly pending: Effect.Effect<void, TransportError> | undefined
+  readonly bytes: number
+  readonly sent: Array<Message>
+}
+/** `writeAtOnce` wrote and reported the whole burst. */
+const DONE = 1 as const
 /** An empty batch: wakes an instance to look at its driver (its protocol ended). */
 const NO_MESSAGES: Batch = { messages: [], bytes: 0 }
 /**
@@ -290,11 +312,43 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       this.writerSoon = false
       return
     }
+    const first = this.writeAtOnce()
+    if (first === DONE) {
+      this.writerSoon = false
+      return
+    }
     Effect.runForkWith(this.context)(Effect.withFiber((fiber) => {
       this.writerSoon = false
       this.writer = fiber
-      return writerLoop(this)
+      return writerLoop(this, first)
     }))
+  }
+  /**
+   * A burst that fits one slab piece, written within this call where the bearer can (`writeNow`,
+   * and the writer was deferred: everything the event sent is queued) and reported where the pool
+   * takes it at once (`trySent`): {@link DONE}. Otherwise what the writer fiber still has to do
+   * first (a write to wait for, messages to report), or `undefined` when it has nothing of this
+   * burst to finish.
+   */
+  private writeAtOnce(): FirstWrite | typeof DONE | undefined {
+    const writeNow = this.bearer.writeNow
+    if (writeNow === undefined || this.bearer.deferWriter === undefined || this.egressBytes + this.instances.length * Segment.HEADER_LENGTH > SLAB_WRITE) return undefined
+    const sent: Array<Message> = []
+    const out = collect(this, sent, undefined)
+    if (out === undefined) return DONE
+    let pending: Effect.Effect<void, TransportError> | undefined
+    try {
+      pending = writeNow([out])
+    } catch (e) {
+      pending = Effect.fail(new TransportError({ detail: `write: ${e instanceof Error ? e.message : String(e)}` }))
+    }
+    if (pending === undefined) {
+      this.meter.wrote(out.length)
+      if (sent.length > 0 && (this.options.trySent === undefined || !this.options.trySent(sent))) return { pending, bytes: 0, sent }
+      // all of it: a burst over one collect's size was not taken here
+      return this.egressBytes === 0 ? DONE : undefined
+    }
+    return { pending, bytes: out.length, sent }
   }
   /** The scope closed: nothing starts any more. */
   closing = false
@@ -739,7 +793,19 @@ const collect = (self: MuxImpl, sent: Array<Message>, pooled: { buffer: Uint8Arr
 // ---- egress: the round-robin writer. It runs while there is something to write: the first message
 // sent starts it, and it ends when it finds nothing more (an idle connection holds no writer fiber).
 const writerLoop = Effect.fnUntraced(
-  function*(self: MuxImpl) {
+  function*(self: MuxImpl, first: FirstWrite | undefined) {
+    if (first !== undefined) {
+      // what `writeAtOnce` left: its write to wait for, its messages to report
+      if (first.pending !== undefined) {
+        self.writeTimeout = self.segmentTimeout()
+        self.writeDeadline = self.now() + self.writeTimeout
+        if (self.writeDeadline < self.timerAt) yield* self.timers.schedule(self, self.writeDeadline)
+        yield* first.pending
+        self.writeDeadline = undefined
+        self.meter.wrote(first.bytes)
+      }
+      if (first.sent.length > 0) yield* self.options.onSent(first.sent)
+    }
     {
       // A socket's writer starts in a microtask (`Bearer.deferWriter`), once everything the current
       // event sends is queued (the Manager sends all an event made the behavior say before it takes
@@ -769,7 +835,12 @@ const writerLoop = Effect.fnUntraced(
         self.writeTimeout = self.segmentTimeout()
         self.writeDeadline = self.now() + self.writeTimeout
         if (self.writeDeadline < self.timerAt) yield* self.timers.schedule(self, self.writeDeadline)
-        yield* self.bearer.write([out])
+        const writeNow = self.bearer.writeNow
+        if (writeNow === undefined) yield* self.bearer.write([out])
+        else {
+          const pending = writeNow([out])
+          if (pending !== undefined) yield* pending
+        }
         self.writeDeadline = undefined
         self.meter.wrote(bytes)
         if (sent.length > 0) yield* self.options.onSent(sent)

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -211,6 +212,109 @@ describe("Mux write buffers", () => {
       // every write's bytes are still those it carried when written
       for (const w of writes) assert.isTrue(Buffer.from(w.chunk).equals(w.copy), "a write's bytes changed after it was written")
     }))
+})
+
+describe("Mux writes at once (Bearer.writeNow)", () => {
+  /**
+   * A multiplexer running the ping protocol over a bearer whose writer start the test runs
+   * (`start`), whose `writeNow` answers `answer()` (undefined: written within the call), and whose
+   * pool takes a report at once while `takes` is true.
+   */
+  const setup = (answer: () => Effect.Effect<void> | undefined, takes: boolean) =>
+    Effect.gen(function*() {
+      const writes: Array<Uint8Array> = []
+      const tried: Array<number> = []
+      const reported: Array<number> = []
+      const starts: Array<() => void> = []
+      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
+      const nOf = (ms: ReadonlyArray<Message>) => ms.map((m) => (m as any).n as number)
+      const mux = yield* Mux.make({
+        read: Queue.take(incoming),
+        deferWriter: (start) => void starts.push(start),
+        write: () => Effect.die("write is not used when writeNow is there"),
+        writeNow: (chunks) => {
+          for (const c of chunks) writes.push(c.slice())
+          return answer()
+        }
+      }, {
+        protocols: [pingProtocol({ maxInFlight: 8 })],
+        initiator: true,
+        responder: false,
+        handshakeRole: "initiator",
+        onReceive: () => Effect.void,
+        trySent: (ms) => takes && (tried.push(...nOf(ms)), true),
+        onSent: (ms) => Effect.sync(() => void reported.push(...nOf(ms)))
+      })
+      const start = () => starts.shift()!()
+      const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+      return { mux, writes, tried, reported, starts, start, settle }
+    })
+
+  it.effect("a burst written within the call is reported through trySent in the same call, in one write", () =>
+    Effect.gen(function*() {
+      const { mux, writes, tried, reported, starts, start } = yield* setup(() => undefined, true)
+      yield* mux.send(ping(1))
+      yield* mux.send(ping(2))
+      assert.strictEqual(starts.length, 1, "one writer start asked for the burst")
+      assert.strictEqual(writes.length, 0)
+      start()
+      assert.strictEqual(writes.length, 1)
+      assert.deepStrictEqual(tried, [1, 2])
+      assert.deepStrictEqual(reported, [])
+      // the next burst asks for a start again (no writer was left running)
+      yield* mux.send(ping(3))
+      assert.strictEqual(starts.length, 1)
+      start()
+      assert.strictEqual(writes.length, 2)
+      assert.deepStrictEqual(tried, [1, 2, 3])
+    }).pipe(Effect.scoped))
+
+  it.effect("a report the pool cannot take at once goes through onSent", () =>
+    Effect.gen(function*() {
+      const { mux, tried, reported, start, settle } = yield* setup(() => undefined, false)
+      yield* mux.send(ping(1))
+      start()
+      yield* settle
+      assert.deepStrictEqual(tried, [])
+      assert.deepStrictEqual(reported, [1])
+    }).pipe(Effect.scoped))
+
+  it.effect("a write that has to wait holds what is sent meanwhile until it completes, then both are reported in order", () =>
+    Effect.gen(function*() {
+      let gate: Deferred.Deferred<void> | undefined = yield* Deferred.make<void>()
+      const first = gate
+      const { mux, writes, tried, reported, start, starts, settle } = yield* setup(() => {
+        const g = gate
+        gate = undefined
+        return g === undefined ? undefined : Deferred.await(g)
+      }, true)
+      yield* mux.send(ping(1))
+      start()
+      yield* settle
+      assert.strictEqual(writes.length, 1)
+      yield* mux.send(ping(2))
+      // the writer is running (waiting for the first write): no second start, nothing written yet
+      assert.strictEqual(starts.length, 0)
+      yield* settle
+      assert.strictEqual(writes.length, 1)
+      assert.deepStrictEqual([...tried, ...reported], [])
+      yield* Deferred.succeed(first, undefined)
+      yield* settle
+      assert.strictEqual(writes.length, 2)
+      // the writer fiber reports through onSent, in order
+      assert.deepStrictEqual(reported, [1, 2])
+    }).pipe(Effect.scoped))
+
+  it.effect("a burst over the slab's 64 kB goes to the writer fiber, which writes it with writeNow too and reports it through onSent", () =>
+    Effect.gen(function*() {
+      const { mux, writes, tried, reported, start, settle } = yield* setup(() => undefined, true)
+      yield* mux.send(ping(1, new Uint8Array(100_000).fill(1)))
+      start()
+      yield* settle
+      assert.ok(writes.reduce((n, w) => n + w.length, 0) > 100_000)
+      assert.deepStrictEqual(tried, [])
+      assert.deepStrictEqual(reported, [1])
+    }).pipe(Effect.scoped))
 })
 
 describe("Mux.sendAll", () => {

@@ -19,33 +19,38 @@ const describe = (e: Socket.SocketError): string => {
 const writeFailed = (cause: Error) => new ProtocolError.TransportError({ detail: `SocketWriteError: ${cause.message}` })
 
 /**
- * Writes `chunks` to `conn`, completing when the last one is handed to the kernel (its write
- * callback), so the multiplexer may reuse the buffer it wrote them from (`Bearer.writesCopied`).
- * Waiting for the callback is also the backpressure: one write of a connection at a time.
+ * Writes `chunks` to `conn`: `undefined` when the kernel took every byte within the call (nothing
+ * left in Node's buffer of a live socket: the usual case for a small write), else an effect that
+ * completes at the write callback, so the multiplexer may reuse the buffer it wrote them from
+ * (`Bearer.writesCopied`). Waiting for the callback is also the backpressure: one write of a
+ * connection at a time. A socket that failed or ended reports through the callback.
  */
-const writeTo = (conn: net.Socket, chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, ProtocolError.TransportError> =>
-  Effect.callback<void, ProtocolError.TransportError>((resume) => {
-    let settled = false
-    const done = (err?: Error | null) => {
-      if (settled) return
-      settled = true
-      resume(err ? Effect.fail(writeFailed(err)) : Effect.void)
+const writeNow = (conn: net.Socket, chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, ProtocolError.TransportError> | undefined => {
+  let settled = false
+  let failure: Error | undefined
+  let waiter: ((effect: Effect.Effect<void, ProtocolError.TransportError>) => void) | undefined
+  const done = (err?: Error | null) => {
+    if (settled) return
+    settled = true
+    if (err) failure = err
+    if (waiter !== undefined) waiter(err ? Effect.fail(writeFailed(err)) : Effect.void)
+  }
+  try {
+    if (chunks.length === 1) conn.write(chunks[0]!, done)
+    else {
+      conn.cork()
+      for (let i = 0; i < chunks.length; i++) conn.write(chunks[i]!, i === chunks.length - 1 ? done : undefined)
+      conn.uncork()
     }
-    try {
-      if (chunks.length === 1) conn.write(chunks[0]!, done)
-      else {
-        conn.cork()
-        for (let i = 0; i < chunks.length; i++) conn.write(chunks[i]!, i === chunks.length - 1 ? done : undefined)
-        conn.uncork()
-      }
-    } catch (e) {
-      return done(e instanceof Error ? e : new Error(String(e)))
-    }
-    // nothing left in Node's buffer of a live socket: the kernel took every byte within the call (the
-    // usual case for a small write), so the writer goes on now rather than at the callback a tick
-    // later; a socket that failed or ended reports through the callback
-    if (conn.writableLength === 0 && !conn.destroyed && !conn.writableEnded && conn.errored == null) done()
+  } catch (e) {
+    return Effect.fail(writeFailed(e instanceof Error ? e : new Error(String(e))))
+  }
+  if (conn.writableLength === 0 && !conn.destroyed && !conn.writableEnded && conn.errored == null) return undefined
+  return Effect.callback<void, ProtocolError.TransportError>((resume) => {
+    if (settled) resume(failure !== undefined ? Effect.fail(writeFailed(failure)) : Effect.void)
+    else waiter = resume
   })
+}
 
 /**
  * The bearer over a socket's pull and its Node socket. Made apart from {@link fromSocket} so that
@@ -62,7 +67,8 @@ const bearerOf = (
   // the writer starts once what runs now has run: the answers of one event leave together
   deferWriter: queueMicrotask,
   writesCopied: true,
-  write: (chunks) => chunks.length === 0 ? Effect.void : writeTo(conn, chunks)
+  write: (chunks) => chunks.length === 0 ? Effect.void : writeNow(conn, chunks) ?? Effect.void,
+  writeNow: (chunks) => chunks.length === 0 ? undefined : writeNow(conn, chunks)
 })
 
 /**
