@@ -41,7 +41,14 @@
  *     scenario 3's responder alone without a socket, one request at a time, in this process:
  *     Responder.layerManager over a ConnectionPool adopting a memory bearer that hands it the next
  *     chain-sync MsgRequestNext as soon as the answer to the one before is written (CPU µs a request,
- *     REQUESTS: 20 000, ROUNDS: 5)
+ *     REQUESTS: 20 000, ROUNDS: 5); with `cold`, a setTimeout(0) between an answer and the next
+ *     request, so the process sleeps between them as it does between a socket's round trips
+ *   node --conditions=@pallas-network2/source bench/probes.ts wake [N] [ROUNDS]
+ *     an empty loop of N (3 000) setTimeout(0) calls: the CPU a sleep and a wake-up cost (µs each)
+ *   node --conditions=@pallas-network2/source bench/probes.ts pingpong [TRIPS] [SPIN]
+ *     a plain node:net ping-pong between this process and a server process, 10 bytes asked and 330
+ *     answered, one at a time, TRIPS (30 000) round trips, three rounds; the server spins SPIN (0) µs
+ *     before each answer (round trips/s, CPU µs a round trip of each side)
  *   node --conditions=@pallas-network2/source bench/probes.ts writes [ROUNDS]
  *     a plain node:net sender writing 400 MB to a receiver process over loopback, in writes of 128 kB
  *     and of 1.3 MB, each copied into one buffer reused once its write completed or into a new
@@ -64,7 +71,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { chainSyncHeaders, MAGIC, muxThroughput } from "./scenarios/stack.ts"
 import { PayloadCounter, writeScripts } from "./scenarios/wire.ts"
-import { chunkPath, repeatedBlocks, spawnWithPort, waitExit } from "./scenarios/util.ts"
+import { answerCpu, chunkPath, CpuWindow, repeatedBlocks, spawnWithPort, waitExit } from "./scenarios/util.ts"
 
 const nsPer = (calls: number, f: () => void): number => {
   const t = process.cpuUsage()
@@ -353,6 +360,9 @@ if (what === "gen") {
   // warm cost of one request's whole path (read, mux, pool, Manager, behavior, writer), no socket
   const { ChainSync, Handshake } = Protocols
   const requests = Number(a ?? 20_000)
+  // `cold`: a setTimeout(0) between an answer and the next request (the process sleeps, as between
+  // the messages of a socket's round trips; compare with `wake`)
+  const cold = c === "cold"
   const chain = await Effect.runPromise(ChainSource.makeMemory(GeneratedChain.generate({ blocks: requests + 1, seed: 1, maxBodySize: 200 })))
   const table = Handshake.n2nVersionTable({ magic: MAGIC })
   const segments = (payload: Uint8Array, protocol: number) => Buffer.concat(Segment.cut(payload, protocol, false, 12_288, 0))
@@ -384,7 +394,8 @@ if (what === "gen") {
           return
         }
         requested++
-        Queue.offerUnsafe(incoming, request)
+        if (cold) setTimeout(() => Queue.offerUnsafe(incoming, request), 0)
+        else Queue.offerUnsafe(incoming, request)
       }
       // written within the call, as a socket whose kernel buffer has room (`Bearer.writeNow`)
       const writeNow = (chunks: ReadonlyArray<Uint8Array>) => {
@@ -411,6 +422,78 @@ if (what === "gen") {
       return us
     })))
     console.log(`round ${round}: ${us.cpu.toFixed(2)} µs CPU a request (${us.wall.toFixed(2)} µs wall; ${requests} one at a time)`)
+  }
+} else if (what === "wake") {
+  // what a process pays to sleep and wake: an empty setTimeout(0) loop
+  const n = Number(a ?? 3000)
+  for (let round = 1; round <= Number(b ?? 3); round++) {
+    const us = await new Promise<number>((resolve) => {
+      let left = n
+      const cpu = process.cpuUsage()
+      const step = () => {
+        if (--left === 0) {
+          const used = process.cpuUsage(cpu)
+          resolve((used.user + used.system) / n)
+        } else setTimeout(step, 0)
+      }
+      setTimeout(step, 0)
+    })
+    console.log(`round ${round}: ${us.toFixed(1)} µs CPU a setTimeout(0) wake-up`)
+  }
+} else if (what === "pingpong-server") {
+  // the other side of `pingpong`: answers each 10-byte request with 330 bytes, after SPIN µs of busy work
+  const spin = Number(a ?? 0)
+  const answerBytes = Buffer.alloc(330, 2)
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true)
+    let got = 0
+    socket.on("data", (d) => {
+      got += d.length
+      while (got >= 10) {
+        got -= 10
+        const until = performance.now() + spin / 1000
+        while (performance.now() < until);
+        socket.write(answerBytes)
+      }
+    })
+  })
+  server.listen(0, "127.0.0.1", () => console.log((server.address() as net.AddressInfo).port))
+  answerCpu()
+} else if (what === "pingpong") {
+  // a plain-socket ping-pong between two processes, one request at a time: what the machine itself
+  // costs a round trip, and what SPIN µs of busy work per answer adds to it
+  const trips = Number(a ?? 30_000)
+  const spin = Number(b ?? 0)
+  const { child, line } = await spawnWithPort("bench/probes.ts", ["pingpong-server", String(spin)])
+  try {
+    for (let round = 1; round <= 3; round++) {
+      const socket = net.connect(Number(line), "127.0.0.1")
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()))
+      socket.setNoDelay(true)
+      const cpu = new CpuWindow(child)
+      await cpu.begin()
+      const started = performance.now()
+      await new Promise<void>((resolve) => {
+        let got = 0
+        let done = 0
+        socket.on("data", (d) => {
+          got += d.length
+          while (got >= 330) {
+            got -= 330
+            if (++done === trips) return resolve()
+            socket.write(Buffer.alloc(10, 1))
+          }
+        })
+        socket.write(Buffer.alloc(10, 1))
+      })
+      const seconds = (performance.now() - started) / 1000
+      const used = await cpu.end()
+      socket.destroy()
+      console.log(`round ${round}: ${(trips / seconds).toFixed(0)} round trips/s, CPU client ${(used.local / trips).toFixed(1)} / server ${(used.remote / trips).toFixed(1)} µs a round trip (server busy ${spin} µs an answer)`)
+    }
+  } finally {
+    child.kill("SIGTERM")
+    await waitExit(child)
   }
 } else if (what === "writes") {
   // a plain node:net sender writing 400 MB to a receiver process in writes of each size, each write's
@@ -454,6 +537,6 @@ if (what === "gen") {
     for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] | writes [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS]")
   process.exitCode = 2
 }
