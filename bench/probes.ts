@@ -24,6 +24,11 @@
  *     (100 000) blocks of the real chunk, in segments of 12 288 bytes packed as the responder writes
  *     them, read 64 kB at a time from a memory bearer; every MsgBlock framed, decoded, stepped
  *     through the driver and delivered (CPU µs a block, ROUNDS rounds: 5)
+ *   node --conditions=@pallas-network2/source bench/probes.ts receive [BLOCKS] [ROUNDS]
+ *     the client's whole receive path without a socket: a ConnectionPool (the engine under
+ *     TcpInterface) dialing a memory bearer that answers the handshake, then the request with the
+ *     same batch as `ingest`, read 64 kB at a time; the application reads the pool's events as a
+ *     Stream and counts the blocks in a loop, as scenario 1's client (CPU µs a block)
  *   node --conditions=@pallas-network2/source bench/probes.ts behavior [HEADERS] [ROUNDS]
  *     the responder behavior alone, in this process: one peer, handshake, then HEADERS (20 000)
  *     chain-sync requests one at a time, each a `Recv` event handled and its outputs drained, as the
@@ -229,6 +234,77 @@ if (what === "gen") {
   for (let i = 0; i < Number(b ?? 5); i++) {
     const r = await round()
     console.log(`round ${i + 1}: ${r.blocks} blocks, CPU ${r.us.toFixed(2)} µs a block`)
+  }
+} else if (what === "receive") {
+  // the client's whole receive path without a socket: the ConnectionPool (the engine under
+  // TcpInterface) dialing a memory bearer that answers the handshake and then streams a block-fetch
+  // batch in reads of 64 kB, and an application counting blocks as scenario 1's client does (events
+  // read as a Stream, the blocks counted in a loop over each event's messages)
+  const { BlockFetch, Handshake } = Protocols
+  const count = Number(a ?? 100_000)
+  const table = Handshake.n2nVersionTable({ magic: MAGIC })
+  const version = Math.max(...table.keys())
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  const segments = (payload: Uint8Array, protocol: number) => Buffer.concat(Segment.cut(payload, protocol, true, 12_288, 0))
+  const accept = segments(Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!)), 0)
+  const payload: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
+  for (let i = 0; i < count; i++) payload.push(BlockFetch.protocol.encode(BlockFetch.make.block(chunkBlocks[i % chunkBlocks.length]!)))
+  payload.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
+  const wire = segments(Buffer.concat(payload), BlockFetch.protocol.channel)
+  const reads: Array<Uint8Array> = []
+  for (let at = 0; at < wire.length; at += 65_536) reads.push(wire.subarray(at, Math.min(wire.length, at + 65_536)))
+  const peer = PeerId.tcp("127.0.0.1", 40_001)
+  for (let round = 1; round <= Number(b ?? 5); round++) {
+    const us = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const incoming = yield* Queue.unbounded<Uint8Array>()
+      let next = -1
+      const bearer: Mux.Bearer = {
+        // once the request is in, the batch read by read (a fresh copy each, as a socket gives)
+        read: Effect.suspend(() =>
+          next >= 0 && next < reads.length
+            ? Effect.succeed([Uint8Array.prototype.slice.call(reads[next++]!)])
+            : Effect.map(Queue.take(incoming), (chunk) => [chunk])
+        ),
+        deferWriter: queueMicrotask,
+        write: (chunks) => Effect.sync(() => {
+          // the proposal is answered with the acceptance; the request starts the batch
+          for (const c of chunks) {
+            const channel = ((c[4]! << 8) | c[5]!) & 0x7fff
+            if (channel === 0) Queue.offerUnsafe(incoming, accept)
+            else if (channel === BlockFetch.protocol.channel && next < 0) {
+              next = 1
+              Queue.offerUnsafe(incoming, Uint8Array.prototype.slice.call(reads[0]!))
+            }
+          }
+        })
+      }
+      const pool = yield* ConnectionPool.make(() => Effect.succeed(bearer), { protocols: Protocols.NodeToNode.protocols })
+      const accepted = yield* Deferred.make<void>()
+      const done = yield* Deferred.make<number>()
+      let blocks = 0
+      let cpu = process.cpuUsage()
+      yield* Effect.forkScoped(Stream.runForEach(pool.events, (e) => {
+        if (e._tag !== "Recv") return Effect.void
+        for (const m of e.messages) {
+          if (m._tag === "MsgBlock") blocks++
+          else if (m._tag === "MsgAcceptVersion") Deferred.doneUnsafe(accepted, Exit.void)
+          else if (m._tag === "MsgBatchDone") {
+            const used = process.cpuUsage(cpu)
+            Deferred.doneUnsafe(done, Exit.succeed((used.user + used.system) / blocks))
+          }
+        }
+        return Effect.void
+      }))
+      yield* pool.dispatch({ _tag: "Connect", peer })
+      yield* pool.dispatch({ _tag: "Send", peer, message: Handshake.make.propose(table) })
+      yield* Deferred.await(accepted)
+      cpu = process.cpuUsage()
+      yield* pool.dispatch({ _tag: "Send", peer, message: BlockFetch.make.requestRange({ _tag: "Origin" } as any, { _tag: "Origin" } as any) })
+      const us = yield* Deferred.await(done)
+      if (blocks !== count) throw new Error(`received ${blocks} of ${count} blocks`)
+      return us
+    })))
+    console.log(`round ${round}: ${count} blocks, CPU ${us.toFixed(2)} µs a block`)
   }
 } else if (what === "behavior") {
   const { ChainSync, Handshake } = Protocols
@@ -537,6 +613,6 @@ if (what === "gen") {
     for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS]")
   process.exitCode = 2
 }
