@@ -85,6 +85,25 @@ const nsPer = (calls: number, f: () => void): number => {
   return ((d.user + d.system) * 1000) / calls
 }
 
+/** A payload as the segments of 12 288 bytes its side writes (the initiator's unless `fromResponder`), joined. */
+const segmentsOf = (payload: Uint8Array, protocol: number, fromResponder = false) =>
+  Buffer.concat(Segment.cut(payload, protocol, fromResponder, 12_288, 0))
+
+/**
+ * The responder's whole stack in this process: `Responder.layerManager` over `chain` and a
+ * ConnectionPool that dials nothing (the probe has it adopt its bearer), the Manager's events drained.
+ */
+const responderStack = (chain: ChainSource.ChainSourceShape) =>
+  Effect.gen(function*() {
+    const pool = yield* ConnectionPool.make(() => Effect.never, { protocols: Protocols.NodeToNode.protocols })
+    const context = yield* Layer.build(Responder.layerManager({ networkMagic: MAGIC }).pipe(
+      Layer.provide(Layer.succeed(ChainSource.ChainSource, chain)),
+      Layer.provide(Layer.succeed(Interface.key<any>(), pool))
+    ))
+    yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
+    return pool
+  })
+
 const [what, a, b, c] = process.argv.slice(2)
 if (what === "gen") {
   const N = 300_000
@@ -245,12 +264,11 @@ if (what === "gen") {
   const table = Handshake.n2nVersionTable({ magic: MAGIC })
   const version = Math.max(...table.keys())
   const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
-  const segments = (payload: Uint8Array, protocol: number) => Buffer.concat(Segment.cut(payload, protocol, true, 12_288, 0))
-  const accept = segments(Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!)), 0)
+  const accept = segmentsOf(Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!)), 0, true)
   const payload: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
   for (let i = 0; i < count; i++) payload.push(BlockFetch.protocol.encode(BlockFetch.make.block(chunkBlocks[i % chunkBlocks.length]!)))
   payload.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
-  const wire = segments(Buffer.concat(payload), BlockFetch.protocol.channel)
+  const wire = segmentsOf(Buffer.concat(payload), BlockFetch.protocol.channel, true)
   const reads: Array<Uint8Array> = []
   for (let at = 0; at < wire.length; at += 65_536) reads.push(wire.subarray(at, Math.min(wire.length, at + 65_536)))
   const peer = PeerId.tcp("127.0.0.1", 40_001)
@@ -384,20 +402,14 @@ if (what === "gen") {
     bytes += block.length
     blocks++
   }
-  const segments = (payload: Uint8Array, protocol: number) => Buffer.concat(Segment.cut(payload, protocol, false, 12_288, 0))
-  const hello = segments(Handshake.protocol.encode(Handshake.make.propose(table)), 0)
-  const request = segments(BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)), 3)
+  const hello = segmentsOf(Handshake.protocol.encode(Handshake.make.propose(table)), 0)
+  const request = segmentsOf(BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)), 3)
   const memory = await Effect.runPromise(ChainSource.makeMemory(chunkBlocks.map(Block.parse), "chunk"))
   const repeated = () => repeatedBlocks(chunkBlocks, rangeBytes)
   const chain = ChainSource.ChainSource.of({ ...memory, label: "chunk repeated", range: () => Effect.succeed(repeated()) })
   for (let round = 1; round <= Number(b ?? 5); round++) {
     const us = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const pool = yield* ConnectionPool.make(() => Effect.never, { protocols: Protocols.NodeToNode.protocols })
-      const context = yield* Layer.build(Responder.layerManager({ networkMagic: MAGIC }).pipe(
-        Layer.provide(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provide(Layer.succeed(Interface.key<any>(), pool))
-      ))
-      yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
+      const pool = yield* responderStack(chain)
       const incoming = yield* Queue.unbounded<Uint8Array>()
       const finished = yield* Deferred.make<number>()
       const counter = new PayloadCounter()
@@ -441,17 +453,11 @@ if (what === "gen") {
   const cold = c === "cold"
   const chain = await Effect.runPromise(ChainSource.makeMemory(GeneratedChain.generate({ blocks: requests + 1, seed: 1, maxBodySize: 200 })))
   const table = Handshake.n2nVersionTable({ magic: MAGIC })
-  const segments = (payload: Uint8Array, protocol: number) => Buffer.concat(Segment.cut(payload, protocol, false, 12_288, 0))
-  const hello = segments(Handshake.protocol.encode(Handshake.make.propose(table)), 0)
-  const request = segments(ChainSync.protocol.encode(ChainSync.make.requestNext()), 2)
+  const hello = segmentsOf(Handshake.protocol.encode(Handshake.make.propose(table)), 0)
+  const request = segmentsOf(ChainSync.protocol.encode(ChainSync.make.requestNext()), 2)
   for (let round = 1; round <= Number(b ?? 5); round++) {
     const us = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const pool = yield* ConnectionPool.make(() => Effect.never, { protocols: Protocols.NodeToNode.protocols })
-      const context = yield* Layer.build(Responder.layerManager({ networkMagic: MAGIC }).pipe(
-        Layer.provide(Layer.succeed(ChainSource.ChainSource, chain)),
-        Layer.provide(Layer.succeed(Interface.key<any>(), pool))
-      ))
-      yield* Effect.forkScoped(Stream.runDrain(Context.get(context, Responder.ResponderManager).events))
+      const pool = yield* responderStack(chain)
       const incoming = yield* Queue.unbounded<Uint8Array>()
       const finished = yield* Deferred.make<{ cpu: number; wall: number }>()
       const counter = new PayloadCounter()
