@@ -58,6 +58,7 @@
  *     a plain node:net sender writing 400 MB to a receiver process over loopback, in writes of 128 kB
  *     and of 1.3 MB, each copied into one buffer reused once its write completed or into a new
  *     buffer per write (MB/s, sender CPU µs per 1 535 bytes, the chunk's average block; ROUNDS: 2)
+ *     (with SIZES, e.g. 131072,262144,524288: those sizes, from a reused buffer only)
  */
 import "./sources.ts"
 import { Block, ChainSource, ConnectionPool, GeneratedChain, Interface, InterfaceEvent, Mux, PeerId, Protocols, Responder, Segment } from "@pallas-network2/core"
@@ -615,10 +616,13 @@ if (what === "gen") {
         cp.spawn(process.execPath, ["-e", `const s = require("node:net").connect(${port}, "127.0.0.1"); s.on("data", () => {}); s.on("end", () => process.exit(0))`], { stdio: "inherit" })
       })
     })
+  // SIZES: the write sizes (comma-separated), each from a reused buffer only
+  const sizes = b === undefined ? undefined : b.split(",").map(Number)
   for (let round = 1; round <= Number(a ?? 2); round++) {
-    for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
+    if (sizes !== undefined) for (const size of sizes) console.log(`round ${round}: ${await once(size, false)}`)
+    else for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
   process.exitCode = 2
 }

@@ -106,11 +106,11 @@ export interface ResponderConfig {
   readonly maxSharedPeers?: number
   /**
    * How many blocks may wait to be written to one peer before more are read from the chain source.
-   * Default 256; {@link blockFetchWindowBytes} bounds them too (docs/BENCHMARKS.md: a window of 16
-   * blocks of 1.5 kB wrote 24 kB a system call).
+   * Default 512; {@link blockFetchWindowBytes} bounds them too (docs/BENCHMARKS.md: a window of 16
+   * blocks of 1.5 kB wrote 24 kB a system call; item 38: twice the multiplexer's 256 kB write).
    */
   readonly blockFetchWindow?: number
-  /** How many bytes of blocks may wait to be written to one peer (at least one block always goes). Default 256 KiB. */
+  /** How many bytes of blocks may wait to be written to one peer (at least one block always goes). Default 512 KiB. */
   readonly blockFetchWindowBytes?: number
   /** tx-submission2: the most unacknowledged tx ids (default 10) and bytes asked for per MsgRequestTxs. */
   readonly txSubmission?: { readonly maxUnacked?: number; readonly maxRequestBytes?: number }

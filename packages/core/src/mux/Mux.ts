@@ -240,7 +240,13 @@ const bySide = (instances: ReadonlyArray<Instance>, role: Role, channels: number
   return out
 }
 
-const WRITE_BATCH = 131_072
+/**
+ * About the most one write carries. 256 kB rather than 128: a plain sender's CPU per byte falls as its
+ * writes grow (`bench/probes.ts writes 3 131072,262144,524288`: 128 kB 0.58 to 1.32 µs per 1.5 kB,
+ * 256 kB 0.39 to 0.86), and the responder alone moved 15 % more bytes with it (docs/BENCHMARKS.md,
+ * item 38).
+ */
+const WRITE_BATCH = 262_144
 
 /** What the writer fiber does first after `writeAtOnce`: wait for its write (if any), report its messages. */
 interface FirstWrite {
