@@ -91,6 +91,23 @@ const segmentsOf = (payload: Uint8Array, protocol: number, fromResponder = false
   Buffer.concat(Segment.cut(payload, protocol, fromResponder, 12_288, 0))
 
 /**
+ * A block-fetch batch of `count` blocks of the real chunk (StartBatch, the blocks in turn, BatchDone)
+ * as the responder writes it, in segments of 12 288 bytes, cut into reads of 64 kB as a socket gives
+ * them (`ingest`, `receive`).
+ */
+const batchReads = (count: number): Array<Uint8Array> => {
+  const { BlockFetch } = Protocols
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  const payload: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
+  for (let i = 0; i < count; i++) payload.push(BlockFetch.protocol.encode(BlockFetch.make.block(chunkBlocks[i % chunkBlocks.length]!)))
+  payload.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
+  const wire = segmentsOf(Buffer.concat(payload), BlockFetch.protocol.channel, true)
+  const reads: Array<Uint8Array> = []
+  for (let at = 0; at < wire.length; at += 65_536) reads.push(wire.subarray(at, Math.min(wire.length, at + 65_536)))
+  return reads
+}
+
+/**
  * The responder's whole stack in this process: `Responder.layerManager` over `chain` and a
  * ConnectionPool that dials nothing (the probe has it adopt its bearer), the Manager's events drained.
  */
@@ -206,21 +223,7 @@ if (what === "gen") {
 } else if (what === "ingest") {
   const { BlockFetch } = Protocols
   const count = Number(a ?? 100_000)
-  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
-  const payload: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
-  for (let i = 0; i < count; i++) payload.push(BlockFetch.protocol.encode(BlockFetch.make.block(chunkBlocks[i % chunkBlocks.length]!)))
-  payload.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
-  const stream = Buffer.concat(payload)
-  const segments: Array<Uint8Array> = []
-  for (let at = 0; at < stream.length; at += 12_288) {
-    const piece = stream.subarray(at, Math.min(stream.length, at + 12_288))
-    const header = new Uint8Array(Segment.HEADER_LENGTH)
-    Segment.writeHeader(header, 0, 0, true, BlockFetch.protocol.channel, piece.length)
-    segments.push(header, piece)
-  }
-  const wire = Buffer.concat(segments)
-  const reads: Array<Uint8Array> = []
-  for (let at = 0; at < wire.length; at += 65_536) reads.push(wire.subarray(at, Math.min(wire.length, at + 65_536)))
+  const reads = batchReads(count)
   const round = () =>
     Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       let next = 0
@@ -264,14 +267,8 @@ if (what === "gen") {
   const count = Number(a ?? 100_000)
   const table = Handshake.n2nVersionTable({ magic: MAGIC })
   const version = Math.max(...table.keys())
-  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
   const accept = segmentsOf(Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!)), 0, true)
-  const payload: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
-  for (let i = 0; i < count; i++) payload.push(BlockFetch.protocol.encode(BlockFetch.make.block(chunkBlocks[i % chunkBlocks.length]!)))
-  payload.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
-  const wire = segmentsOf(Buffer.concat(payload), BlockFetch.protocol.channel, true)
-  const reads: Array<Uint8Array> = []
-  for (let at = 0; at < wire.length; at += 65_536) reads.push(wire.subarray(at, Math.min(wire.length, at + 65_536)))
+  const reads = batchReads(count)
   const peer = PeerId.tcp("127.0.0.1", 40_001)
   for (let round = 1; round <= Number(b ?? 5); round++) {
     const us = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {

@@ -342,12 +342,7 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     const sent: Array<Message> = []
     const out = collect(this, sent, undefined)
     if (out === undefined) return DONE
-    let pending: Effect.Effect<void, TransportError> | undefined
-    try {
-      pending = writeNow([out])
-    } catch (e) {
-      pending = Effect.fail(new TransportError({ detail: `write: ${e instanceof Error ? e.message : String(e)}` }))
-    }
+    const pending = issueWrite(this.bearer, out)
     if (pending === undefined) {
       this.meter.wrote(out.length)
       if (sent.length > 0 && (this.options.trySent === undefined || !this.options.trySent(sent))) return { pending, bytes: 0, sent }
@@ -796,6 +791,33 @@ const collect = (self: MuxImpl, sent: Array<Message>, pooled: { buffer: Uint8Arr
   return out
 }
 
+/**
+ * Hands `out` to the bearer: through `writeNow` where it has it (a throw is the write's failure), else
+ * `write`. `undefined` when the bearer was done with it within the call.
+ */
+const issueWrite = (bearer: Bearer, out: Uint8Array): Effect.Effect<void, TransportError> | undefined => {
+  const writeNow = bearer.writeNow
+  if (writeNow === undefined) return bearer.write([out])
+  try {
+    return writeNow([out])
+  } catch (e) {
+    return Effect.fail(new TransportError({ detail: `write: ${e instanceof Error ? e.message : String(e)}` }))
+  }
+}
+
+/**
+ * Waits for a write in progress. A write that cannot complete (the peer stopped reading) is bounded by
+ * the segment timeout, as the reference bounds each SDU it sends (SDUWriteTimeout); otherwise the
+ * connection is held forever (the connection's timer watches it: no timer per write).
+ */
+const awaitWrite = Effect.fnUntraced(function*(self: MuxImpl, pending: Effect.Effect<void, TransportError>) {
+  self.writeTimeout = self.segmentTimeout()
+  self.writeDeadline = self.now() + self.writeTimeout
+  if (self.writeDeadline < self.timerAt) yield* self.timers.schedule(self, self.writeDeadline)
+  yield* pending
+  self.writeDeadline = undefined
+})
+
 // ---- egress: the round-robin writer. It runs while there is something to write: the first message
 // sent starts it, and it ends when it finds nothing more (an idle connection holds no writer fiber).
 const writerLoop = Effect.fnUntraced(
@@ -803,11 +825,7 @@ const writerLoop = Effect.fnUntraced(
     if (first !== undefined) {
       // what `writeAtOnce` left: its write to wait for, its messages to report
       if (first.pending !== undefined) {
-        self.writeTimeout = self.segmentTimeout()
-        self.writeDeadline = self.now() + self.writeTimeout
-        if (self.writeDeadline < self.timerAt) yield* self.timers.schedule(self, self.writeDeadline)
-        yield* first.pending
-        self.writeDeadline = undefined
+        yield* awaitWrite(self, first.pending)
         self.meter.wrote(first.bytes)
       }
       if (first.sent.length > 0) yield* self.options.onSent(first.sent)
@@ -835,19 +853,8 @@ const writerLoop = Effect.fnUntraced(
           return
         }
         const bytes = out.length
-        // a write that cannot complete (the peer stopped reading) is bounded by the segment timeout,
-        // as the reference bounds each SDU it sends (SDUWriteTimeout); otherwise the connection is held forever
-        // (the connection's timer watches it: no timer per write)
-        self.writeTimeout = self.segmentTimeout()
-        self.writeDeadline = self.now() + self.writeTimeout
-        if (self.writeDeadline < self.timerAt) yield* self.timers.schedule(self, self.writeDeadline)
-        const writeNow = self.bearer.writeNow
-        if (writeNow === undefined) yield* self.bearer.write([out])
-        else {
-          const pending = writeNow([out])
-          if (pending !== undefined) yield* pending
-        }
-        self.writeDeadline = undefined
+        const pending = issueWrite(self.bearer, out)
+        if (pending !== undefined) yield* awaitWrite(self, pending)
         self.meter.wrote(bytes)
         if (sent.length > 0) yield* self.options.onSent(sent)
       }
