@@ -75,6 +75,8 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as path from "node:path"
+import { floorClient } from "./scenarios/floor.ts"
+import { rawTransfer } from "./scenarios/raw.ts"
 import { chainSyncHeaders, MAGIC, muxThroughput } from "./scenarios/stack.ts"
 import { PayloadCounter, writeScripts } from "./scenarios/wire.ts"
 import { answerCpu, chunkPath, CpuWindow, repeatedBlocks, spawnWithPort, waitExit } from "./scenarios/util.ts"
@@ -380,6 +382,52 @@ if (what === "gen") {
   } finally {
     child.kill("SIGTERM")
     await waitExit(child)
+    fs.rmSync(file, { force: true })
+  }
+} else if (what === "floor") {
+  // the least a client can do per block (bench/scenarios/floor.ts) beside scenario 1's raw reference
+  // and our client alone, in one alternating run against the same replayer (raw: its own sender)
+  const { BlockFetch, Handshake } = Protocols
+  const ranges = Number(a ?? 20)
+  const rangeBytes = 10_000_000
+  const rawBytes = 200_000_000
+  const table = Handshake.n2nVersionTable({ magic: MAGIC })
+  const version = Math.max(...table.keys())
+  const origin = { _tag: "Origin" } as const
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  const replies: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
+  for (let bytes = 0, i = 0; bytes < rangeBytes; i++) {
+    const block = chunkBlocks[i % chunkBlocks.length]!
+    replies.push(BlockFetch.protocol.encode(BlockFetch.make.block(block)))
+    bytes += block.length
+  }
+  replies.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
+  const request = BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any))
+  const proposal = Handshake.protocol.encode(Handshake.make.propose(table))
+  const file = path.join(os.tmpdir(), `probe-floor-${process.pid}.bin`)
+  writeScripts(file, [[
+    { protocol: 0, request: proposal, replies: [Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!))] },
+    ...Array.from({ length: ranges }, () => ({ protocol: 3, request, replies }))
+  ]])
+  const replayer = await spawnWithPort("bench/scenarios/replayer.ts", [file])
+  const sender = await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)])
+  try {
+    for (let i = 0; i < Number(b ?? 5); i++) {
+      const skip = process.env.FLOOR_SKIP ?? ""
+      const raw = skip.includes("raw") ? { seconds: 1, local: 0, remote: 0 } : await rawTransfer(sender.child, Number(sender.line), rawBytes)
+      const rawMBs = rawBytes / 1e6 / raw.seconds
+      const f = skip.includes("floor") ? { seconds: 1, bytes: 0, blocks: 1, local: 0, remote: 0 } : await floorClient(replayer.child, Number(replayer.line), segmentsOf(proposal, 0), segmentsOf(request, 3), ranges)
+      const floorMBs = f.bytes / 1e6 / f.seconds
+      const ours = await muxThroughput(replayer.child, "replayer", Number(replayer.line), ranges, rangeBytes)
+      console.log(`round ${i + 1}: raw ${rawMBs.toFixed(0)} MB/s (CPU receiving ${(raw.local / (rawBytes / 1535)).toFixed(2)} µs a 1 535 bytes), ` +
+        `floor ${floorMBs.toFixed(0)} MB/s (${(floorMBs / rawMBs).toFixed(2)}; CPU ${(f.local / f.blocks).toFixed(2)} µs a block), ` +
+        `our client ${ours.value.toFixed(0)} MB/s (${(ours.value / rawMBs).toFixed(2)}; CPU ${ours.cpu.client!.toFixed(2)} µs a block)`)
+    }
+  } finally {
+    for (const p of [replayer.child, sender.child]) {
+      p.kill("SIGTERM")
+      await waitExit(p)
+    }
     fs.rmSync(file, { force: true })
   }
 } else if (what === "serve") {
