@@ -62,6 +62,50 @@ describe("the socket bearer (TCP on 127.0.0.1)", () => {
       assert.strictEqual(wrong, 0)
     }).pipe(Effect.scoped), 30_000)
 
+  it.live("what a dialled bearer read stays as it was: chunks kept while later reads arrive keep their bytes, small reads and a stream's large ones alike", () =>
+    Effect.gen(function*() {
+      // a few small writes apart (each read on its own), then 8 MB at once (read as a stream), then
+      // small ones again: every chunk is kept until the end, then checked
+      const stream = 8 * 1024 * 1024
+      const byteAt = (i: number) => (i * 7 + (i >> 16)) & 0xff
+      const payload = new Uint8Array(stream)
+      for (let i = 0; i < stream; i++) payload[i] = byteAt(i)
+      const s = yield* server((socket) => {
+        const small = (k: number) => new Uint8Array(100).fill(k)
+        let k = 0
+        const next = () => {
+          if (k < 3) socket.write(small(++k), () => setTimeout(next, 20))
+          else if (k === 3) {
+            k++
+            socket.write(payload, () => setTimeout(next, 20))
+          } else if (k < 7) socket.write(small(++k), () => setTimeout(next, 20))
+          else socket.end()
+        }
+        next()
+      })
+      const bearer = yield* dial({ host: "127.0.0.1", port: portOf(s) }, 5_000)
+      const kept: Array<Uint8Array> = []
+      while (true) {
+        const chunks = yield* bearer.read
+        if (chunks === undefined) break
+        for (const c of chunks) kept.push(c)
+      }
+      const all = new Uint8Array(kept.reduce((n, c) => n + c.length, 0))
+      let at = 0
+      for (const c of kept) {
+        all.set(c, at)
+        at += c.length
+      }
+      assert.strictEqual(all.length, 3 * 100 + stream + 3 * 100)
+      for (let k = 0; k < 3; k++) assert.ok(all.subarray(k * 100, (k + 1) * 100).every((b) => b === k + 1), `small write ${k + 1}`)
+      let wrong = 0
+      for (let i = 0; i < stream; i++) if (all[300 + i] !== byteAt(i)) wrong++
+      assert.strictEqual(wrong, 0, "the stream's bytes")
+      for (let k = 0; k < 3; k++) assert.ok(all.subarray(300 + stream + k * 100, 300 + stream + (k + 1) * 100).every((b) => b === k + 5), `small write ${k + 5}`)
+      // the stream came in reads larger than Node's 64 kB
+      assert.ok(kept.some((c) => c.length > 65_536), `largest read ${Math.max(...kept.map((c) => c.length))} bytes`)
+    }).pipe(Effect.scoped), 30_000)
+
   it.live("a write completes once the socket took the bytes; what is written arrives whole", () =>
     Effect.gen(function*() {
       const got: Array<Buffer> = []

@@ -53,17 +53,14 @@ const writeNow = (conn: net.Socket, chunks: ReadonlyArray<Uint8Array>): Effect.E
 }
 
 /**
- * The bearer over a socket's pull and its Node socket. Made apart from {@link fromSocket} so that
- * its functions hold these only, not the effect Socket.
+ * The bearer over `read` and the Node socket its writes go to. Made apart from the sockets' set-up so
+ * that its functions hold these only.
  */
 const bearerOf = (
-  pull: Effect.Effect<ReadonlyArray<Uint8Array>, Socket.SocketError>,
+  read: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, ProtocolError.TransportError>,
   conn: net.Socket
 ): Mux.Bearer => ({
-  read: pull.pipe(
-    Effect.catchReason("SocketError", "SocketCloseError", () => Effect.succeed(undefined)),
-    Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
-  ),
+  read,
   // the writer starts once what runs now has run: the answers of one event leave together
   deferWriter: queueMicrotask,
   writesCopied: true,
@@ -72,7 +69,7 @@ const bearerOf = (
 })
 
 /**
- * The bearer over an accepted or dialled effect Socket and the Node socket under it. The socket's
+ * The bearer over an accepted effect Socket and the Node socket under it. The socket's
  * writer is acquired for its release (it half-closes the connection as the scope closes); the bytes
  * go to the Node socket directly, whose write callback says when they are handed over.
  */
@@ -87,7 +84,13 @@ export const fromSocket = (
     yield* socket.writer
     const node = conn()
     if (node === undefined) return yield* new ProtocolError.TransportError({ detail: "the socket is not open" })
-    return bearerOf(pull, node)
+    return bearerOf(
+      pull.pipe(
+        Effect.catchReason("SocketError", "SocketCloseError", () => Effect.succeed(undefined)),
+        Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
+      ),
+      node
+    )
   })
 
 /**
@@ -96,37 +99,161 @@ export const fromSocket = (
 export const fromAccepted = (socket: Socket.Socket): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> =>
   Effect.flatMap(Effect.serviceOption(NodeSocket.NetSocket), (net) => fromSocket(socket, () => net._tag === "Some" ? net.value : undefined))
 
+/** The room a streaming read is offered at least; a new region below it. */
+const MIN_ROOM = 65_536
+/** The memory a streaming connection's reads go into, one region after the other. */
+const REGION = 1_048_576
+/** Bytes read and not taken by the multiplexer yet past which the socket is not read. */
+const HIGH_WATER = 1_048_576
 /**
- * Dials a TCP or Unix socket and makes its bearer. As `NodeSocket.makeNet`, but the Node socket is
- * kept for the bearer's writes: connected within `openTimeout` ms, ended as the scope closes
+ * Where every connection that is not streaming reads (the common case: a request, a keep-alive):
+ * what a read brings is copied out at once, so the buffer is free again when the next read begins.
+ */
+const scratch = new Uint8Array(MIN_ROOM)
+
+/**
+ * The read side of a dialled socket, fed by Node's `onread` rather than a stream: a read goes into
+ * memory of ours and is handed to the multiplexer within the read's callback, without the stream's
+ * buffering, events and a Buffer per read. A connection reads into the shared {@link scratch} (and
+ * copies what it got) until a read fills it; it then streams: its reads go straight into a region
+ * of its own (views of it are the chunks, no copy) with up to 1 MiB of room, so a stream arrives in
+ * reads of up to that, not 64 kB (docs/BENCHMARKS.md, item 39). A read that brings less than half
+ * the smallest room ends the streaming. Reading stops while {@link HIGH_WATER} bytes wait: the
+ * kernel then holds the peer back.
+ */
+class ReadSource {
+  conn: net.Socket | undefined = undefined
+  private region: Uint8Array | undefined = undefined
+  private at = 0
+  private streaming = false
+  private chunks: Array<Uint8Array> = []
+  private queued = 0
+  private paused = false
+  private ended = false
+  private failure: ProtocolError.TransportError | undefined = undefined
+  private waiter: ((effect: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, ProtocolError.TransportError>) => void) | undefined = undefined
+
+  /** The memory of the next read (Node asks after each read). */
+  readonly buffer = (): Uint8Array => {
+    if (!this.streaming) return scratch
+    if (this.region === undefined || this.region.length - this.at < MIN_ROOM) {
+      // not zeroed: only the bytes a read wrote are ever looked at
+      this.region = new Uint8Array(Buffer.allocUnsafeSlow(REGION).buffer, 0, REGION)
+      this.at = 0
+    }
+    return this.region.subarray(this.at)
+  }
+
+  /** A read of `n` bytes into the memory {@link buffer} gave; `false` stops reading (backpressure). */
+  readonly callback = (n: number, into: Uint8Array): boolean => {
+    let chunk: Uint8Array
+    if (into.buffer === scratch.buffer) {
+      chunk = scratch.slice(0, n)
+      if (n === scratch.length) this.streaming = true
+    } else {
+      chunk = into.subarray(0, n)
+      // the next read begins 8-aligned
+      this.at += (n + 7) & ~7
+      if (n < MIN_ROOM / 2) {
+        this.streaming = false
+        this.region = undefined
+      }
+    }
+    this.chunks.push(chunk)
+    this.queued += n
+    this.wake()
+    if (this.queued < HIGH_WATER) return true
+    this.paused = true
+    return false
+  }
+
+  attach(conn: net.Socket): void {
+    this.conn = conn
+    conn.on("error", (cause) => {
+      this.failure ??= new ProtocolError.TransportError({ detail: `SocketReadError: ${cause.message}` })
+      this.wake()
+    })
+    const end = () => {
+      this.ended = true
+      this.wake()
+    }
+    conn.on("end", end)
+    conn.on("close", end)
+  }
+
+  private take(): Array<Uint8Array> {
+    const out = this.chunks
+    this.chunks = []
+    this.queued = 0
+    if (this.paused) {
+      this.paused = false
+      this.conn?.resume()
+    }
+    return out
+  }
+
+  private next(): Effect.Effect<ReadonlyArray<Uint8Array> | undefined, ProtocolError.TransportError> | undefined {
+    if (this.failure !== undefined) return Effect.fail(this.failure)
+    if (this.chunks.length > 0) return Effect.succeed(this.take())
+    if (this.ended) return Effect.succeed(undefined)
+    return undefined
+  }
+
+  private wake(): void {
+    const waiter = this.waiter
+    if (waiter === undefined) return
+    const next = this.next()
+    if (next === undefined) return
+    this.waiter = undefined
+    waiter(next)
+  }
+
+  /** The next chunks (`undefined` at the end of the stream); a reset or a failure is a TransportError. */
+  readonly read: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, ProtocolError.TransportError> = Effect.callback((resume) => {
+    const next = this.next()
+    if (next !== undefined) return resume(next)
+    this.waiter = resume
+    return Effect.sync(() => {
+      if (this.waiter === resume) this.waiter = undefined
+    })
+  })
+}
+
+/**
+ * Dials a TCP or Unix socket and makes its bearer: connected within `openTimeout` ms, its reads
+ * through `onread` ({@link ReadSource}), ended as the scope closes once what was written is out
  * (destroyed if it never opened).
  */
 export const dial = (
   options: net.NetConnectOpts,
   openTimeout: number
 ): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> => {
-  let conn: net.Socket | undefined
-  let opened = false
-  const open = Effect.andThen(
-    Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        if (conn === undefined || conn.closed !== false) return
-        if (opened) conn.destroySoon()
-        else conn.destroy()
-      })
-    ),
-    Effect.callback<net.Socket, Socket.SocketError>((resume) => {
-      const c = net.createConnection(options)
-      conn = c
-      // errors after the connect go to the reader too (it listens while it reads); none goes unheard
-      c.on("error", (cause) =>
-        resume(Effect.fail(new Socket.SocketError({ reason: new Socket.SocketOpenError({ kind: "Unknown", cause }) }))))
-      c.once("connect", () => {
-        opened = true
-        resume(Effect.succeed(c))
-      })
+  const source = new ReadSource()
+  const open = Effect.callback<net.Socket, ProtocolError.TransportError>((resume) => {
+    const conn = net.createConnection({ ...options, onread: { buffer: source.buffer, callback: source.callback } })
+    source.attach(conn)
+    const refused = (cause: Error) => resume(Effect.fail(new ProtocolError.TransportError({ detail: `SocketOpenError: ${cause.message}` })))
+    conn.once("error", refused)
+    conn.once("connect", () => {
+      conn.off("error", refused)
+      resume(Effect.succeed(conn))
     })
+    // interrupted (the open timed out, or the scope closed first): the socket goes
+    return Effect.sync(() => {
+      conn.destroy()
+    })
+  })
+  return Effect.map(
+    Effect.acquireRelease(
+      Effect.timeoutOrElse(open, {
+        duration: openTimeout,
+        orElse: () => Effect.fail(new ProtocolError.TransportError({ detail: `SocketOpenError: not connected within ${openTimeout} ms` }))
+      }),
+      (conn) =>
+        Effect.sync(() => {
+          if (conn.closed === false) conn.destroySoon()
+        })
+    ),
+    (conn) => bearerOf(source.read, conn)
   )
-  const socket = NodeSocket.fromDuplex(open, { openTimeout })
-  return Effect.flatMap(socket, (s) => fromSocket(s, () => conn))
 }
