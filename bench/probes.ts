@@ -37,6 +37,11 @@
  *     scenario 1's client alone (TcpInterface, every MsgBlock decoded) against the replayer answering
  *     each of RANGES (20) requests with 10 MB of the chunk's blocks built with the project's codecs
  *     (no recording), ROUNDS (5) rounds (MB/s, CPU µs a block of each side)
+ *   node --conditions=@pallas-network2/source bench/probes.ts floor [RANGES] [ROUNDS]
+ *     the least a block-fetch client can do per block (bench/scenarios/floor.ts: plain Node, segment
+ *     headers and the messages' known heads only, a view and an object per block) beside scenario 1's
+ *     raw reference (200 MB from raw-sender.ts) and our client alone, each round A B C, against the
+ *     replayer of `client` (MB/s, each client's ratio to raw, CPU µs a block; ROUNDS: 5)
  *   node --conditions=@pallas-network2/source bench/probes.ts serve [RANGES] [ROUNDS]
  *     scenario 1's responder alone without a socket, in this process: Responder.layerManager over a
  *     ConnectionPool adopting a memory bearer that reads the handshake and RANGES (20) requests of
@@ -413,10 +418,9 @@ if (what === "gen") {
   const sender = await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)])
   try {
     for (let i = 0; i < Number(b ?? 5); i++) {
-      const skip = process.env.FLOOR_SKIP ?? ""
-      const raw = skip.includes("raw") ? { seconds: 1, local: 0, remote: 0 } : await rawTransfer(sender.child, Number(sender.line), rawBytes)
+      const raw = await rawTransfer(sender.child, Number(sender.line), rawBytes)
       const rawMBs = rawBytes / 1e6 / raw.seconds
-      const f = skip.includes("floor") ? { seconds: 1, bytes: 0, blocks: 1, local: 0, remote: 0 } : await floorClient(replayer.child, Number(replayer.line), segmentsOf(proposal, 0), segmentsOf(request, 3), ranges)
+      const f = await floorClient(replayer.child, Number(replayer.line), segmentsOf(proposal, 0), segmentsOf(request, 3), ranges)
       const floorMBs = f.bytes / 1e6 / f.seconds
       const ours = await muxThroughput(replayer.child, "replayer", Number(replayer.line), ranges, rangeBytes)
       console.log(`round ${i + 1}: raw ${rawMBs.toFixed(0)} MB/s (CPU receiving ${(raw.local / (rawBytes / 1535)).toFixed(2)} µs a 1 535 bytes), ` +
@@ -668,6 +672,6 @@ if (what === "gen") {
     else for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
   process.exitCode = 2
 }
