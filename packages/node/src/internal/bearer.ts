@@ -116,7 +116,7 @@ const scratch = new Uint8Array(MIN_ROOM)
  * memory of ours and is handed to the multiplexer within the read's callback, without the stream's
  * buffering, events and a Buffer per read. A connection reads into the shared {@link scratch} (and
  * copies what it got) until a read fills it; it then streams: its reads go straight into a region
- * of its own (views of it are the chunks, no copy) with up to 1 MiB of room, so a stream arrives in
+ * of its own, zeroed (views of it are the chunks, no copy) with up to 1 MiB of room, so a stream arrives in
  * reads of up to that, not 64 kB (docs/BENCHMARKS.md, item 39). A read that brings less than half
  * the smallest room ends the streaming. Reading stops while {@link HIGH_WATER} bytes wait: the
  * kernel then holds the peer back.
@@ -137,8 +137,9 @@ class ReadSource {
   readonly buffer = (): Uint8Array => {
     if (!this.streaming) return scratch
     if (this.region === undefined || this.region.length - this.at < MIN_ROOM) {
-      // not zeroed: only the bytes a read wrote are ever looked at
-      this.region = new Uint8Array(Buffer.allocUnsafeSlow(REGION).buffer, 0, REGION)
+      // zeroed: a view's `buffer` is the whole region, so its unwritten part must not show what the
+      // memory held before
+      this.region = new Uint8Array(REGION)
       this.at = 0
     }
     return this.region.subarray(this.at)
