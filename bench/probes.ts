@@ -357,45 +357,12 @@ if (what === "gen") {
     })))
     console.log(`round ${round}: ${us.toFixed(2)} µs CPU a request (handleIo and drain)`)
   }
-} else if (what === "client") {
+} else if (what === "client" || what === "floor") {
+  // a replayer answering the handshake and each of `ranges` RequestRanges with 10 MB of the chunk's
+  // blocks, built with the project's codecs (no recording)
   const { BlockFetch, Handshake } = Protocols
   const ranges = Number(a ?? 20)
   const rangeBytes = 10_000_000
-  const table = Handshake.n2nVersionTable({ magic: MAGIC })
-  const version = Math.max(...table.keys())
-  const origin = { _tag: "Origin" } as const
-  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
-  const replies: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
-  for (let bytes = 0, i = 0; bytes < rangeBytes; i++) {
-    const block = chunkBlocks[i % chunkBlocks.length]!
-    replies.push(BlockFetch.protocol.encode(BlockFetch.make.block(block)))
-    bytes += block.length
-  }
-  replies.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
-  const request = BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any))
-  const file = path.join(os.tmpdir(), `probe-client-${process.pid}.bin`)
-  writeScripts(file, [[
-    { protocol: 0, request: Handshake.protocol.encode(Handshake.make.propose(table)), replies: [Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!))] },
-    ...Array.from({ length: ranges }, () => ({ protocol: 3, request, replies }))
-  ]])
-  const { child, line } = await spawnWithPort("bench/scenarios/replayer.ts", [file])
-  try {
-    for (let i = 0; i < Number(b ?? 5); i++) {
-      const r = await muxThroughput(child, "replayer", Number(line), ranges, rangeBytes)
-      console.log(`round ${i + 1}: ${r.value.toFixed(0)} MB/s, CPU client ${r.cpu.client!.toFixed(2)} / replayer ${r.cpu.replayer!.toFixed(2)} µs a block`)
-    }
-  } finally {
-    child.kill("SIGTERM")
-    await waitExit(child)
-    fs.rmSync(file, { force: true })
-  }
-} else if (what === "floor") {
-  // the least a client can do per block (bench/scenarios/floor.ts) beside scenario 1's raw reference
-  // and our client alone, in one alternating run against the same replayer (raw: its own sender)
-  const { BlockFetch, Handshake } = Protocols
-  const ranges = Number(a ?? 20)
-  const rangeBytes = 10_000_000
-  const rawBytes = 200_000_000
   const table = Handshake.n2nVersionTable({ magic: MAGIC })
   const version = Math.max(...table.keys())
   const origin = { _tag: "Origin" } as const
@@ -409,15 +376,23 @@ if (what === "gen") {
   replies.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
   const request = BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any))
   const proposal = Handshake.protocol.encode(Handshake.make.propose(table))
-  const file = path.join(os.tmpdir(), `probe-floor-${process.pid}.bin`)
+  const file = path.join(os.tmpdir(), `probe-${what}-${process.pid}.bin`)
   writeScripts(file, [[
     { protocol: 0, request: proposal, replies: [Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!))] },
     ...Array.from({ length: ranges }, () => ({ protocol: 3, request, replies }))
   ]])
   const replayer = await spawnWithPort("bench/scenarios/replayer.ts", [file])
-  const sender = await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)])
+  // `floor`: the least a client can do per block (bench/scenarios/floor.ts) beside scenario 1's raw
+  // reference (its own sender) and our client alone, in one alternating run
+  const rawBytes = 200_000_000
+  const sender = what === "floor" ? await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)]) : undefined
   try {
     for (let i = 0; i < Number(b ?? 5); i++) {
+      if (sender === undefined) {
+        const r = await muxThroughput(replayer.child, "replayer", Number(replayer.line), ranges, rangeBytes)
+        console.log(`round ${i + 1}: ${r.value.toFixed(0)} MB/s, CPU client ${r.cpu.client!.toFixed(2)} / replayer ${r.cpu.replayer!.toFixed(2)} µs a block`)
+        continue
+      }
       const raw = await rawTransfer(sender.child, Number(sender.line), rawBytes)
       const rawMBs = rawBytes / 1e6 / raw.seconds
       const f = await floorClient(replayer.child, Number(replayer.line), segmentsOf(proposal, 0), segmentsOf(request, 3), ranges)
@@ -428,7 +403,7 @@ if (what === "gen") {
         `our client ${ours.value.toFixed(0)} MB/s (${(ours.value / rawMBs).toFixed(2)}; CPU ${ours.cpu.client!.toFixed(2)} µs a block)`)
     }
   } finally {
-    for (const p of [replayer.child, sender.child]) {
+    for (const p of sender === undefined ? [replayer.child] : [replayer.child, sender.child]) {
       p.kill("SIGTERM")
       await waitExit(p)
     }
