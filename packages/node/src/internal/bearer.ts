@@ -115,11 +115,11 @@ const scratch = new Uint8Array(MIN_ROOM)
  * The read side of a dialled socket, fed by Node's `onread` rather than a stream: a read goes into
  * memory of ours and is handed to the multiplexer within the read's callback, without the stream's
  * buffering, events and a Buffer per read. A connection reads into the shared {@link scratch} (and
- * copies what it got) until a read fills it; it then streams: its reads go straight into a region
- * of its own, zeroed (views of it are the chunks, no copy) with up to 1 MiB of room, so a stream arrives in
- * reads of up to that, not 64 kB (docs/BENCHMARKS.md, item 39). A read that brings less than half
- * the smallest room ends the streaming. Reading stops while {@link HIGH_WATER} bytes wait: the
- * kernel then holds the peer back.
+ * copies what it got) until a read fills it; it then streams: its reads go straight into a zeroed
+ * region of its own (views of it are the chunks, no copy) with up to 1 MiB of room, so a stream
+ * arrives in reads of up to that, not 64 kB (docs/BENCHMARKS.md, item 39). A read that brings less
+ * than half the smallest room ends the streaming. Reading stops while {@link HIGH_WATER} bytes wait:
+ * the kernel then holds the peer back.
  */
 class ReadSource {
   conn: net.Socket | undefined = undefined
