@@ -119,7 +119,9 @@ const scratch = new Uint8Array(MIN_ROOM)
  * region of its own (views of it are the chunks, no copy) with up to 1 MiB of room, so a stream
  * arrives in reads of up to that, not 64 kB (docs/BENCHMARKS.md, item 39). A read that brings less
  * than half the smallest room ends the streaming. Reading stops while {@link HIGH_WATER} bytes wait:
- * the kernel then holds the peer back.
+ * the kernel then holds the peer back. A block the application keeps keeps its region alive, as a
+ * view of a socket read keeps the read (Node's reads are 64 kB): blocks kept in the order they came
+ * (a store's last k) share their regions; a small read is a copy of its own size.
  */
 class ReadSource {
   conn: net.Socket | undefined = undefined
