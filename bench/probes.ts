@@ -42,6 +42,12 @@
  *     headers and the messages' known heads only, a view and an object per block) beside scenario 1's
  *     raw reference (200 MB from raw-sender.ts) and our client alone, each round A B C, against the
  *     replayer of `client` (MB/s, each client's ratio to raw, CPU µs a block; ROUNDS: 5)
+ *   node --conditions=@pallas-network2/source bench/probes.ts floor-serve [RANGES] [ROUNDS]
+ *     the least a block-fetch server can do per block (bench/scenarios/floor-responder.ts: plain Node,
+ *     the blocks framed into segments and copied into writes of 256 kB) beside scenario 1's raw
+ *     reference and our responder alone (responder-process.ts mux), each round A B C, each server
+ *     against the plain client of scenario 1 (MB/s, ratio to raw, the server's CPU µs a block;
+ *     ROUNDS: 5; a third argument sets the floor's write size, 262 144 by default)
  *   node --conditions=@pallas-network2/source bench/probes.ts serve [RANGES] [ROUNDS]
  *     scenario 1's responder alone without a socket, in this process: Responder.layerManager over a
  *     ConnectionPool adopting a memory bearer that reads the handshake and RANGES (20) requests of
@@ -81,6 +87,7 @@ import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as path from "node:path"
 import { floorClient } from "./scenarios/floor.ts"
+import { requestCounted } from "./scenarios/plain.ts"
 import { rawTransfer } from "./scenarios/raw.ts"
 import { chainSyncHeaders, MAGIC, muxThroughput } from "./scenarios/stack.ts"
 import { PayloadCounter, writeScripts } from "./scenarios/wire.ts"
@@ -409,6 +416,47 @@ if (what === "gen") {
     }
     fs.rmSync(file, { force: true })
   }
+} else if (what === "floor-serve") {
+  // the least a server can do per block (bench/scenarios/floor-responder.ts) beside scenario 1's raw
+  // reference and our responder alone (responder-process.ts mux), each against the plain client that
+  // counts segment payload bytes (plain.ts), in one alternating run
+  const { BlockFetch, Handshake } = Protocols
+  const ranges = Number(a ?? 20)
+  const rangeBytes = 10_000_000
+  const rawBytes = 200_000_000
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  // the reply's block-fetch payload bytes: StartBatch, the blocks until rangeBytes, BatchDone
+  let replyBytes = 4
+  let blockBytes = 0
+  let blocks = 0
+  for (let i = 0; blockBytes < rangeBytes; i++) {
+    const n = chunkBlocks[i % chunkBlocks.length]!.length
+    replyBytes += 5 + (n < 256 ? 1 : n < 65_536 ? 2 : 4) + n
+    blockBytes += n
+    blocks++
+  }
+  const origin = { _tag: "Origin" } as const
+  const opening = { handshake: segmentsOf(Handshake.protocol.encode(Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC }))), 0), handshakeReplyBytes: 1 }
+  const request = segmentsOf(BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)), 3)
+  const sender = await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)])
+  const floor = await spawnWithPort("bench/scenarios/floor-responder.ts", [chunkPath, String(rangeBytes), String(Number(c ?? 262_144))])
+  const ours = await spawnWithPort("bench/scenarios/responder-process.ts", ["mux", chunkPath, String(rangeBytes)])
+  try {
+    for (let i = 0; i < Number(b ?? 5); i++) {
+      const raw = await rawTransfer(sender.child, Number(sender.line), rawBytes)
+      const rawMBs = rawBytes / 1e6 / raw.seconds
+      const f = await requestCounted(floor.child, "floor", Number(floor.line), opening, request, replyBytes, ranges, ranges * blockBytes, ranges * blocks)
+      const o = await requestCounted(ours.child, "responder", Number(ours.line), opening, request, replyBytes, ranges, ranges * blockBytes, ranges * blocks)
+      console.log(`round ${i + 1}: raw ${rawMBs.toFixed(0)} MB/s (CPU sending ${(raw.remote / (rawBytes / 1535)).toFixed(2)} µs a 1 535 bytes), ` +
+        `floor ${f.value.toFixed(0)} MB/s (${(f.value / rawMBs).toFixed(2)}; CPU ${f.cpu.floor!.toFixed(2)} µs a block), ` +
+        `our responder ${o.value.toFixed(0)} MB/s (${(o.value / rawMBs).toFixed(2)}; CPU ${o.cpu.responder!.toFixed(2)} µs a block)`)
+    }
+  } finally {
+    for (const p of [sender.child, floor.child, ours.child]) {
+      p.kill("SIGTERM")
+      await waitExit(p)
+    }
+  }
 } else if (what === "serve") {
   // the responder's whole stack (Responder.layerManager over a ConnectionPool) serving one peer in
   // this process, through a bearer that hands it the requests and counts what it writes
@@ -647,6 +695,6 @@ if (what === "gen") {
     else for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
   process.exitCode = 2
 }
