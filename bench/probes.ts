@@ -19,11 +19,12 @@
  *     scenario 3's client against a responder process, three runs (headers/s, CPU µs a header); with
  *     LOW, the requests are topped up to WINDOW only when those in flight fell to LOW (the
  *     initiator's marks: 300 200), else at every answer
- *   node --conditions=@pallas-network2/source bench/probes.ts ingest [BLOCKS] [ROUNDS]
+ *   node --conditions=@pallas-network2/source bench/probes.ts ingest [BLOCKS] [ROUNDS] [READ]
  *     the client's multiplexer alone, in this process: the bytes of a block-fetch batch of BLOCKS
  *     (100 000) blocks of the real chunk, in segments of 12 288 bytes packed as the responder writes
- *     them, read 64 kB at a time from a memory bearer; every MsgBlock framed, decoded, stepped
- *     through the driver and delivered (CPU µs a block, ROUNDS rounds: 5)
+ *     them, read READ bytes (65 536) at a time from a memory bearer, a fresh copy each as a socket
+ *     gives; every MsgBlock framed, decoded, stepped through the driver and delivered (CPU µs a
+ *     block, ROUNDS rounds: 5)
  *   node --conditions=@pallas-network2/source bench/probes.ts receive [BLOCKS] [ROUNDS]
  *     the client's whole receive path without a socket: a ConnectionPool (the engine under
  *     TcpInterface) dialing a memory bearer that answers the handshake, then the request with the
@@ -91,7 +92,7 @@ import { requestCounted } from "./scenarios/plain.ts"
 import { rawTransfer } from "./scenarios/raw.ts"
 import { chainSyncHeaders, MAGIC, muxThroughput } from "./scenarios/stack.ts"
 import { PayloadCounter, writeScripts } from "./scenarios/wire.ts"
-import { answerCpu, chunkPath, CpuWindow, repeatedBlocks, spawnWithPort, waitExit } from "./scenarios/util.ts"
+import { answerCpu, chunkPath, CpuWindow, repeatedBlocks, spawnWithPort, stopChild } from "./scenarios/util.ts"
 
 const nsPer = (calls: number, f: () => void): number => {
   const t = process.cpuUsage()
@@ -109,7 +110,7 @@ const segmentsOf = (payload: Uint8Array, protocol: number, fromResponder = false
  * as the responder writes it, in segments of 12 288 bytes, cut into reads of 64 kB as a socket gives
  * them (`ingest`, `receive`).
  */
-const batchReads = (count: number): Array<Uint8Array> => {
+const batchReads = (count: number, read = 65_536): Array<Uint8Array> => {
   const { BlockFetch } = Protocols
   const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
   const payload: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
@@ -117,8 +118,40 @@ const batchReads = (count: number): Array<Uint8Array> => {
   payload.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
   const wire = segmentsOf(Buffer.concat(payload), BlockFetch.protocol.channel, true)
   const reads: Array<Uint8Array> = []
-  for (let at = 0; at < wire.length; at += 65_536) reads.push(wire.subarray(at, Math.min(wire.length, at + 65_536)))
+  for (let at = 0; at < wire.length; at += read) reads.push(wire.subarray(at, Math.min(wire.length, at + read)))
   return reads
+}
+
+/**
+ * One RequestRange of scenario 1 and its answer as the responder writes it: StartBatch, the real
+ * chunk's blocks in turn until `rangeBytes` of them, BatchDone, each message encoded with the
+ * project's codecs (`replies`); their payload bytes in all, the blocks' own bytes and their count,
+ * the request, the handshake proposal, and the chunk's blocks (`client`, `floor`, `floor-serve`,
+ * `serve`).
+ */
+const rangeOf = (rangeBytes: number) => {
+  const { BlockFetch, Handshake } = Protocols
+  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
+  const replies: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
+  let blockBytes = 0
+  let blocks = 0
+  for (let i = 0; blockBytes < rangeBytes; i++) {
+    const block = chunkBlocks[i % chunkBlocks.length]!
+    replies.push(BlockFetch.protocol.encode(BlockFetch.make.block(block)))
+    blockBytes += block.length
+    blocks++
+  }
+  replies.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
+  const origin = { _tag: "Origin" } as const
+  return {
+    chunkBlocks,
+    replies,
+    replyBytes: replies.reduce((n, r) => n + r.length, 0),
+    blockBytes,
+    blocks,
+    request: BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)),
+    proposal: Handshake.protocol.encode(Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC })))
+  }
 }
 
 /**
@@ -217,8 +250,7 @@ if (what === "gen") {
       console.log(`run ${i + 1}: ${r.value.toFixed(0)} headers/s, CPU client ${r.cpu.client!.toFixed(1)} / responder ${r.cpu.responder!.toFixed(1)} µs a header`)
     }
   } finally {
-    child.kill("SIGTERM")
-    await waitExit(child)
+    await stopChild(child, "SIGTERM")
   }
 } else if (what === "rounds") {
   const headers = Number(a ?? 100_000)
@@ -231,13 +263,12 @@ if (what === "gen") {
       console.log(`round ${i + 1}: pipelined ${p.value.toFixed(0)} headers/s (CPU ${p.cpu.client!.toFixed(1)} / ${p.cpu.responder!.toFixed(1)} µs), one at a time ${o.value.toFixed(0)} (CPU ${o.cpu.client!.toFixed(1)} / ${o.cpu.responder!.toFixed(1)} µs)`)
     }
   } finally {
-    child.kill("SIGTERM")
-    await waitExit(child)
+    await stopChild(child, "SIGTERM")
   }
 } else if (what === "ingest") {
   const { BlockFetch } = Protocols
   const count = Number(a ?? 100_000)
-  const reads = batchReads(count)
+  const reads = batchReads(count, Number(c ?? 65_536))
   const round = () =>
     Effect.runPromise(Effect.scoped(Effect.gen(function*() {
       let next = 0
@@ -367,22 +398,12 @@ if (what === "gen") {
 } else if (what === "client" || what === "floor") {
   // a replayer answering the handshake and each of `ranges` RequestRanges with 10 MB of the chunk's
   // blocks, built with the project's codecs (no recording)
-  const { BlockFetch, Handshake } = Protocols
+  const { Handshake } = Protocols
   const ranges = Number(a ?? 20)
   const rangeBytes = 10_000_000
   const table = Handshake.n2nVersionTable({ magic: MAGIC })
   const version = Math.max(...table.keys())
-  const origin = { _tag: "Origin" } as const
-  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
-  const replies: Array<Uint8Array> = [BlockFetch.protocol.encode(BlockFetch.make.startBatch())]
-  for (let bytes = 0, i = 0; bytes < rangeBytes; i++) {
-    const block = chunkBlocks[i % chunkBlocks.length]!
-    replies.push(BlockFetch.protocol.encode(BlockFetch.make.block(block)))
-    bytes += block.length
-  }
-  replies.push(BlockFetch.protocol.encode(BlockFetch.make.batchDone()))
-  const request = BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any))
-  const proposal = Handshake.protocol.encode(Handshake.make.propose(table))
+  const { replies, request, proposal } = rangeOf(rangeBytes)
   const file = path.join(os.tmpdir(), `probe-${what}-${process.pid}.bin`)
   writeScripts(file, [[
     { protocol: 0, request: proposal, replies: [Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!))] },
@@ -410,34 +431,19 @@ if (what === "gen") {
         `our client ${ours.value.toFixed(0)} MB/s (${(ours.value / rawMBs).toFixed(2)}; CPU ${ours.cpu.client!.toFixed(2)} µs a block)`)
     }
   } finally {
-    for (const p of sender === undefined ? [replayer.child] : [replayer.child, sender.child]) {
-      p.kill("SIGTERM")
-      await waitExit(p)
-    }
+    for (const p of sender === undefined ? [replayer.child] : [replayer.child, sender.child]) await stopChild(p, "SIGTERM")
     fs.rmSync(file, { force: true })
   }
 } else if (what === "floor-serve") {
   // the least a server can do per block (bench/scenarios/floor-responder.ts) beside scenario 1's raw
   // reference and our responder alone (responder-process.ts mux), each against the plain client that
   // counts segment payload bytes (plain.ts), in one alternating run
-  const { BlockFetch, Handshake } = Protocols
   const ranges = Number(a ?? 20)
   const rangeBytes = 10_000_000
   const rawBytes = 200_000_000
-  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
-  // the reply's block-fetch payload bytes: StartBatch, the blocks until rangeBytes, BatchDone
-  let replyBytes = 4
-  let blockBytes = 0
-  let blocks = 0
-  for (let i = 0; blockBytes < rangeBytes; i++) {
-    const n = chunkBlocks[i % chunkBlocks.length]!.length
-    replyBytes += 5 + (n < 256 ? 1 : n < 65_536 ? 2 : 4) + n
-    blockBytes += n
-    blocks++
-  }
-  const origin = { _tag: "Origin" } as const
-  const opening = { handshake: segmentsOf(Handshake.protocol.encode(Handshake.make.propose(Handshake.n2nVersionTable({ magic: MAGIC }))), 0), handshakeReplyBytes: 1 }
-  const request = segmentsOf(BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)), 3)
+  const { replyBytes, blockBytes, blocks, proposal, request: range } = rangeOf(rangeBytes)
+  const opening = { handshake: segmentsOf(proposal, 0), handshakeReplyBytes: 1 }
+  const request = segmentsOf(range, 3)
   const sender = await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)])
   const floor = await spawnWithPort("bench/scenarios/floor-responder.ts", [chunkPath, String(rangeBytes), String(Number(c ?? 262_144))])
   const ours = await spawnWithPort("bench/scenarios/responder-process.ts", ["mux", chunkPath, String(rangeBytes)])
@@ -452,31 +458,16 @@ if (what === "gen") {
         `our responder ${o.value.toFixed(0)} MB/s (${(o.value / rawMBs).toFixed(2)}; CPU ${o.cpu.responder!.toFixed(2)} µs a block)`)
     }
   } finally {
-    for (const p of [sender.child, floor.child, ours.child]) {
-      p.kill("SIGTERM")
-      await waitExit(p)
-    }
+    for (const p of [sender.child, floor.child, ours.child]) await stopChild(p, "SIGTERM")
   }
 } else if (what === "serve") {
   // the responder's whole stack (Responder.layerManager over a ConnectionPool) serving one peer in
   // this process, through a bearer that hands it the requests and counts what it writes
-  const { BlockFetch, Handshake } = Protocols
   const ranges = Number(a ?? 20)
   const rangeBytes = 10_000_000
-  const chunkBlocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath)))
-  const table = Handshake.n2nVersionTable({ magic: MAGIC })
-  const origin = { _tag: "Origin" } as const
-  // the reply's block-fetch bytes: StartBatch, the blocks up to rangeBytes, BatchDone
-  let replyBytes = 4
-  let blocks = 0
-  for (let bytes = 0, i = 0; bytes < rangeBytes; i++) {
-    const block = chunkBlocks[i % chunkBlocks.length]!
-    replyBytes += BlockFetch.protocol.encode(BlockFetch.make.block(block)).length
-    bytes += block.length
-    blocks++
-  }
-  const hello = segmentsOf(Handshake.protocol.encode(Handshake.make.propose(table)), 0)
-  const request = segmentsOf(BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)), 3)
+  const { chunkBlocks, replyBytes, blocks, proposal, request: range } = rangeOf(rangeBytes)
+  const hello = segmentsOf(proposal, 0)
+  const request = segmentsOf(range, 3)
   const memory = await Effect.runPromise(ChainSource.makeMemory(chunkBlocks.map(Block.parse), "chunk"))
   const repeated = () => repeatedBlocks(chunkBlocks, rangeBytes)
   const chain = ChainSource.ChainSource.of({ ...memory, label: "chunk repeated", range: () => Effect.succeed(repeated()) })
@@ -647,8 +638,7 @@ if (what === "gen") {
       console.log(`round ${round}: ${(trips / seconds).toFixed(0)} round trips/s, CPU client ${(used.local / trips).toFixed(1)} / server ${(used.remote / trips).toFixed(1)} µs a round trip (server busy ${spin} µs an answer)`)
     }
   } finally {
-    child.kill("SIGTERM")
-    await waitExit(child)
+    await stopChild(child, "SIGTERM")
   }
 } else if (what === "writes") {
   // a plain node:net sender writing 400 MB to a receiver process in writes of each size, each write's
@@ -695,6 +685,6 @@ if (what === "gen") {
     else for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
   process.exitCode = 2
 }

@@ -1,11 +1,12 @@
 /**
  * The least a block-fetch server can do per block, in plain Node and no library
  * (`bench/probes.ts floor-serve`): a node:net server in its own process that answers the handshake
- * with one accept it built at start, and each request (any segment of block-fetch) with a batch of
- * the real chunk's blocks repeated until RANGE_BYTES: `[2]`, then `[4, #6.24(block)]` for each block,
- * then `[5]`, cut into segments of 12 288 payload bytes with their headers and copied into a buffer of
- * 256 kB, written when full and refilled once the write completed (as our writer does). No driver, no
- * effect, no message objects. Prints its port on stdout, answers `cpu` on stdin, serves until killed.
+ * with one accept it built at start, and each request (a `MsgRequestRange` of the origin, as the
+ * probe's plain client sends) with a batch of the real chunk's blocks repeated until RANGE_BYTES:
+ * `[2]`, then `[4, #6.24(block)]` for each block (its head encoded once at start), then `[5]`, cut
+ * into segments of 12 288 payload bytes with their headers and copied into a buffer of 256 kB,
+ * written when full and refilled once the write completed (as our writer does). No driver, no effect,
+ * no message objects. Prints its port on stdout, answers `cpu` on stdin, serves until killed.
  *
  * Usage: node bench/scenarios/floor-responder.ts CHUNK_PATH RANGE_BYTES [BATCH]
  *   BATCH: the bytes a write gathers before it goes (262 144, as our writer)
@@ -14,6 +15,7 @@ import { Block, Protocols } from "@pallas-network2/core"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import { answerCpu } from "./util.ts"
+import { PayloadCounter } from "./wire.ts"
 
 const MAGIC = 764824073
 const SDU = 12_288
@@ -21,10 +23,12 @@ const [chunkPath, rangeText, batchText] = process.argv.slice(2)
 const BATCH = Number(batchText ?? 262_144)
 const blocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath!)))
 const rangeBytes = Number(rangeText)
-const { Handshake } = Protocols
+const { BlockFetch, Handshake } = Protocols
 const table = Handshake.n2nVersionTable({ magic: MAGIC })
 const version = Math.max(...table.keys())
 const accept = Handshake.protocol.encode(Handshake.make.accept(version, table.get(version)!))
+const origin = { _tag: "Origin" } as const
+const requestLength = BlockFetch.protocol.encode(BlockFetch.make.requestRange(origin as any, origin as any)).length
 const started = performance.now()
 const largest = blocks.reduce((n, b) => Math.max(n, b.length + 9), 0)
 
@@ -85,14 +89,8 @@ class SegmentWriter {
   }
 }
 
-/** The bytes before a block in `[4, #6.24(block)]`. */
-const headOf = (length: number): Uint8Array =>
-  length < 256
-    ? Uint8Array.of(0x82, 4, 0xd8, 24, 0x58, length)
-    : length < 65_536
-    ? Uint8Array.of(0x82, 4, 0xd8, 24, 0x59, length >> 8, length & 0xff)
-    : Uint8Array.of(0x82, 4, 0xd8, 24, 0x5a, length >>> 24, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff)
-const heads = blocks.map((b) => headOf(b.length))
+/** The bytes before each block in `[4, #6.24(block)]`, as the codec writes them (a copy: its head is a view of a shared slab). */
+const heads = blocks.map((b) => BlockFetch.protocol.encodePieces!(BlockFetch.make.block(b))[0]!.slice())
 
 const serve = (socket: net.Socket) => {
   socket.setNoDelay(true)
@@ -129,34 +127,26 @@ const serve = (socket: net.Socket) => {
     }
     more()
   }
-  // segments in: the handshake proposal, then requests (any block-fetch segment is one)
-  let headerFill = 0
-  const header = new Uint8Array(8)
-  let left = 0
-  let channel = 0
-  socket.on("data", (d: Buffer) => {
-    let at = 0
-    while (at < d.length) {
-      if (left === 0) {
-        header[headerFill++] = d[at++]!
-        if (headerFill < 8) continue
-        headerFill = 0
-        channel = ((header[4]! << 8) | header[5]!) & 0x7fff
-        left = (header[6]! << 8) | header[7]!
-        if (channel === 0) {
-          handshake.put(accept)
-          socket.write(handshake.take())
-        } else if (channel === 3) {
-          if (streaming) pending++
-          else stream()
-        }
-        continue
+  // segments in (read by the bench's counter): the handshake proposal, then requests, each
+  // `requestLength` bytes of block-fetch payload
+  let answered = false
+  let requests = 0
+  const incoming = new (class extends PayloadCounter {
+    protected override payload(protocol: number, d: Uint8Array, from: number, to: number): void {
+      super.payload(protocol, d, from, to)
+      if (protocol === 0 && !answered) {
+        answered = true
+        handshake.put(accept)
+        socket.write(handshake.take())
       }
-      const n = Math.min(left, d.length - at)
-      left -= n
-      at += n
+      while (this.bytes[3]! >= (requests + 1) * requestLength) {
+        requests++
+        if (streaming) pending++
+        else stream()
+      }
     }
-  })
+  })()
+  socket.on("data", (d: Buffer) => incoming.push(d))
 }
 
 const server = net.createServer(serve)

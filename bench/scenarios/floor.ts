@@ -1,13 +1,14 @@
 /**
  * The least a block-fetch client can do per block, in plain Node and no library: what bounds any
  * client that hands its application each block (`bench/probes.ts floor`). A node:net socket in flowing
- * mode; each read is scanned for segment headers (a header split over reads is gathered); the
+ * mode; each read is scanned for segment headers (the bench's `PayloadCounter`); the
  * block-fetch payload is cut into messages by their known heads only (`[2]`, `[5]`, `[4, #6.24(bytes)]`),
  * a message split over segments or reads copied into a buffer of its own; each `MsgBlock` becomes an
  * object holding a view of its block's bytes. No CBOR validation, no state machine, no effect.
  */
 import * as net from "node:net"
 import { CpuWindow } from "./util.ts"
+import { PayloadCounter } from "./wire.ts"
 import type * as cp from "node:child_process"
 
 /** A message's length from its first bytes (`avail` of them at `at`), or -1 while they do not tell it yet. */
@@ -33,10 +34,6 @@ export const floorClient = (server: cp.ChildProcess, port: number, hello: Uint8A
   new Promise<{ seconds: number; bytes: number; blocks: number; local: number; remote: number }>((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1")
     socket.on("error", reject)
-    const header = new Uint8Array(8)
-    let headerFill = 0
-    let segmentLeft = 0
-    let channel = 0
     // a message split over segments or reads: its bytes so far, and its length once known
     const carryHead = new Uint8Array(16)
     let carry = carryHead
@@ -111,34 +108,19 @@ export const floorClient = (server: cp.ChildProcess, port: number, hello: Uint8A
         at += length
       }
     }
-    socket.on("data", (data: Buffer) => {
-      const b = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      let at = 0
-      while (at < b.length) {
-        if (segmentLeft === 0) {
-          // a segment header, perhaps split over reads
-          const n = Math.min(8 - headerFill, b.length - at)
-          for (let k = 0; k < n; k++) header[headerFill + k] = b[at + k]!
-          headerFill += n
-          at += n
-          if (headerFill < 8) return
-          headerFill = 0
-          channel = ((header[4]! << 8) | header[5]!) & 0x7fff
-          segmentLeft = (header[6]! << 8) | header[7]!
-          continue
-        }
-        const n = Math.min(segmentLeft, b.length - at)
-        if (channel === 3) payload(b, at, at + n)
-        else if (channel === 0 && !handshaken) {
+    // the segment headers read by the bench's counter; the payload of block-fetch framed here
+    const segments = new (class extends PayloadCounter {
+      protected override payload(protocol: number, d: Uint8Array, from: number, to: number): void {
+        if (protocol === 3) payload(d, from, to)
+        else if (protocol === 0 && !handshaken) {
           handshaken = true
           cpu.begin().then(() => {
             started = performance.now()
             socket.write(request)
           }, reject)
         }
-        segmentLeft -= n
-        at += n
       }
-    })
+    })()
+    socket.on("data", (data: Buffer) => segments.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)))
     socket.once("connect", () => socket.write(hello))
   })

@@ -179,7 +179,8 @@ export const segments = (payload: Uint8Array, protocol: number, fromResponder: b
 
 /**
  * Counts the payload bytes that arrive on each mini-protocol, reading only the 8-byte segment
- * headers (no message is decoded).
+ * headers (no message is decoded). A subclass that wants the payload itself overrides
+ * {@link PayloadCounter.payload} (the floor probes: bench/scenarios/floor.ts, floor-responder.ts).
  */
 export class PayloadCounter {
   /** Payload bytes so far, by mini-protocol number. */
@@ -194,8 +195,8 @@ export class PayloadCounter {
     while (at < d.length) {
       if (this.left > 0) {
         const n = Math.min(this.left, d.length - at)
-        this.bytes[this.protocol]! += n
         this.left -= n
+        this.payload(this.protocol, d, at, at + n)
         at += n
         continue
       }
@@ -212,6 +213,11 @@ export class PayloadCounter {
         this.left = (this.header[6]! << 8) | this.header[7]!
       }
     }
+  }
+
+  /** A segment's payload bytes `d[from, to)` on `protocol` (a piece of the segment, when it is split over reads): counted. */
+  protected payload(protocol: number, _d: Uint8Array, from: number, to: number): void {
+    this.bytes[protocol]! += to - from
   }
 }
 

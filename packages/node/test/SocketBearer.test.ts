@@ -106,6 +106,33 @@ describe("the socket bearer (TCP on 127.0.0.1)", () => {
       assert.ok(kept.some((c) => c.length > 65_536), `largest read ${Math.max(...kept.map((c) => c.length))} bytes`)
     }).pipe(Effect.scoped), 30_000)
 
+  it.live("one dial effect run twice makes two connections, each reading its own bytes", () =>
+    Effect.gen(function*() {
+      let n = 0
+      const s = yield* server((socket) => {
+        const mark = ++n
+        socket.end(new Uint8Array(10_000).fill(mark))
+      })
+      const readAll = (bearer: { read: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, unknown> }) =>
+        Effect.gen(function*() {
+          const got: Array<number> = []
+          while (true) {
+            const chunks = yield* bearer.read
+            if (chunks === undefined) return got
+            for (const c of chunks) for (const b of c) got.push(b)
+          }
+        })
+      const dialled = dial({ host: "127.0.0.1", port: portOf(s) }, 5_000)
+      const first = yield* dialled
+      const firstBytes = yield* readAll(first)
+      const second = yield* dialled
+      const secondBytes = yield* readAll(second)
+      assert.strictEqual(firstBytes.length, 10_000)
+      assert.strictEqual(secondBytes.length, 10_000)
+      assert.ok(firstBytes.every((b) => b === firstBytes[0]) && secondBytes.every((b) => b === secondBytes[0]))
+      assert.notStrictEqual(firstBytes[0], secondBytes[0], "each connection's own bytes")
+    }).pipe(Effect.scoped))
+
   it.live("a write completes once the socket took the bytes; what is written arrives whole", () =>
     Effect.gen(function*() {
       const got: Array<Buffer> = []

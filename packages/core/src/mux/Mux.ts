@@ -333,23 +333,19 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
    * A burst that fits one slab piece, written within this call where the bearer can (`writeNow`,
    * and the writer was deferred: everything the event sent is queued) and reported where the pool
    * takes it at once (`trySent`): {@link DONE}. Otherwise what the writer fiber still has to do
-   * first (a write to wait for, messages to report), or `undefined` when it has nothing of this
-   * burst to finish.
+   * first (a write to wait for, messages to report), or `undefined` when the burst is not one for
+   * this call (no `writeNow`, no deferred start, or over 64 kB).
    */
   private writeAtOnce(): FirstWrite | typeof DONE | undefined {
-    const writeNow = this.bearer.writeNow
-    if (writeNow === undefined || this.bearer.deferWriter === undefined || this.egressBytes + this.instances.length * Segment.HEADER_LENGTH > SLAB_WRITE) return undefined
+    if (this.bearer.writeNow === undefined || this.bearer.deferWriter === undefined || this.egressBytes + this.instances.length * Segment.HEADER_LENGTH > SLAB_WRITE) return undefined
     const sent: Array<Message> = []
     const out = collect(this, sent, undefined)
     if (out === undefined) return DONE
+    // a burst of at most 64 kB is one collect's whole: nothing of it is left queued
     const pending = issueWrite(this.bearer, out)
-    if (pending === undefined) {
-      this.meter.wrote(out.length)
-      if (sent.length > 0 && (this.options.trySent === undefined || !this.options.trySent(sent))) return { pending, bytes: 0, sent }
-      // all of it: a burst over one collect's size was not taken here
-      return this.egressBytes === 0 ? DONE : undefined
-    }
-    return { pending, bytes: out.length, sent }
+    if (pending !== undefined) return { pending, bytes: out.length, sent }
+    this.meter.wrote(out.length)
+    return sent.length > 0 && (this.options.trySent === undefined || !this.options.trySent(sent)) ? { pending, bytes: 0, sent } : DONE
   }
   /** The scope closed: nothing starts any more. */
   closing = false

@@ -1,5 +1,7 @@
 /**
- * A multiplexer bearer over an effect/socket Socket, written through its Node socket.
+ * The multiplexer's bearers over Node sockets: an accepted connection read through its effect/socket
+ * Socket, a dialled one through Node's `onread` ({@link ReadSource}); both written through the Node
+ * socket.
  *
  * @internal
  */
@@ -69,35 +71,27 @@ const bearerOf = (
 })
 
 /**
- * The bearer over an accepted effect Socket and the Node socket under it. The socket's
- * writer is acquired for its release (it half-closes the connection as the scope closes); the bytes
- * go to the Node socket directly, whose write callback says when they are handed over.
+ * The bearer of an accepted connection: read through the effect Socket's pulls, written to the Node
+ * socket under it (the server's `NetSocket` service) directly, whose write callback says when the
+ * bytes are handed over. The socket's writer is acquired for its release (it half-closes the
+ * connection as the scope closes).
  */
-export const fromSocket = (
-  socket: Socket.Socket,
-  conn: () => net.Socket | undefined
-): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> =>
+export const fromAccepted = (socket: Socket.Socket): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> =>
   Effect.gen(function*() {
     const pull = yield* Socket.readerBytes(socket).pipe(
       Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e) }))
     )
     yield* socket.writer
-    const node = conn()
-    if (node === undefined) return yield* new ProtocolError.TransportError({ detail: "the socket is not open" })
+    const node = yield* Effect.serviceOption(NodeSocket.NetSocket)
+    if (node._tag === "None") return yield* new ProtocolError.TransportError({ detail: "the socket is not open" })
     return bearerOf(
       pull.pipe(
         Effect.catchReason("SocketError", "SocketCloseError", () => Effect.succeed(undefined)),
         Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
       ),
-      node
+      node.value
     )
   })
-
-/**
- * The bearer of an accepted connection (the Node socket from the server's `NetSocket` service).
- */
-export const fromAccepted = (socket: Socket.Socket): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> =>
-  Effect.flatMap(Effect.serviceOption(NodeSocket.NetSocket), (net) => fromSocket(socket, () => net._tag === "Some" ? net.value : undefined))
 
 /** The room a streaming read is offered at least; a new region below it. */
 const MIN_ROOM = 65_536
@@ -230,33 +224,35 @@ class ReadSource {
 export const dial = (
   options: net.NetConnectOpts,
   openTimeout: number
-): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> => {
-  const source = new ReadSource()
-  const open = Effect.callback<net.Socket, ProtocolError.TransportError>((resume) => {
-    const conn = net.createConnection({ ...options, onread: { buffer: source.buffer, callback: source.callback } })
-    source.attach(conn)
-    const refused = (cause: Error) => resume(Effect.fail(new ProtocolError.TransportError({ detail: `SocketOpenError: ${cause.message}` })))
-    conn.once("error", refused)
-    conn.once("connect", () => {
-      conn.off("error", refused)
-      resume(Effect.succeed(conn))
+): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> =>
+  Effect.suspend(() => {
+    // a read source per connection: made when the dial runs, not when its effect is built
+    const source = new ReadSource()
+    const open = Effect.callback<net.Socket, ProtocolError.TransportError>((resume) => {
+      const conn = net.createConnection({ ...options, onread: { buffer: source.buffer, callback: source.callback } })
+      source.attach(conn)
+      const refused = (cause: Error) => resume(Effect.fail(new ProtocolError.TransportError({ detail: `SocketOpenError: ${cause.message}` })))
+      conn.once("error", refused)
+      conn.once("connect", () => {
+        conn.off("error", refused)
+        resume(Effect.succeed(conn))
+      })
+      // interrupted (the open timed out, or the scope closed first): the socket goes
+      return Effect.sync(() => {
+        conn.destroy()
+      })
     })
-    // interrupted (the open timed out, or the scope closed first): the socket goes
-    return Effect.sync(() => {
-      conn.destroy()
-    })
+    return Effect.map(
+      Effect.acquireRelease(
+        Effect.timeoutOrElse(open, {
+          duration: openTimeout,
+          orElse: () => Effect.fail(new ProtocolError.TransportError({ detail: `SocketOpenError: not connected within ${openTimeout} ms` }))
+        }),
+        (conn) =>
+          Effect.sync(() => {
+            if (conn.closed === false) conn.destroySoon()
+          })
+      ),
+      (conn) => bearerOf(source.read, conn)
+    )
   })
-  return Effect.map(
-    Effect.acquireRelease(
-      Effect.timeoutOrElse(open, {
-        duration: openTimeout,
-        orElse: () => Effect.fail(new ProtocolError.TransportError({ detail: `SocketOpenError: not connected within ${openTimeout} ms` }))
-      }),
-      (conn) =>
-        Effect.sync(() => {
-          if (conn.closed === false) conn.destroySoon()
-        })
-    ),
-    (conn) => bearerOf(source.read, conn)
-  )
-}
