@@ -38,6 +38,7 @@ import * as KeepAliveClient from "./initiator/keepAlive.ts"
 import * as PeerSharingClient from "./initiator/peerSharing.ts"
 import * as TxSubmissionClient from "./initiator/txSubmission.ts"
 import type { Phase, Temperature } from "./internal/initiator-peers.ts"
+import { forEachRun } from "./internal/sentRuns.ts"
 
 // ---------------------------------------------------------------------------------------------------
 // configuration
@@ -494,7 +495,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
   /** A sub-behavior as the router sees it: any message of its protocol in. */
   interface Port {
     readonly receive: (conn: Connection, message: AnyNodeToNodeMessage) => void
-    readonly sent: (conn: Connection, message: AnyNodeToNodeMessage) => void
+    readonly sent: (conn: Connection, messages: ReadonlyArray<AnyNodeToNodeMessage>) => void
   }
   /** The port of a sub-behavior: it sees the messages its client side reads. */
   const port = <A extends AnyNodeToNodeMessage, C, V>(client: SubBehavior<A, C, V>): readonly [ProtocolName, Port] => [
@@ -531,7 +532,7 @@ export const make = Effect.fnUntraced(function*(config: InitiatorConfig = {}) {
         }
         case "Sent": {
           const conn = connections.get(peer)
-          if (conn !== undefined) for (const m of event.messages) ports.get(m.protocol)?.sent(conn, m)
+          if (conn !== undefined) forEachRun(event.messages, (protocol, run) => ports.get(protocol)?.sent(conn, run))
           return
         }
         case "Recv": {

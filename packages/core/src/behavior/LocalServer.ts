@@ -38,6 +38,7 @@ import { EraTx, Point, type Tip } from "../protocol/Common.ts"
 import type * as Handshake from "../protocol/Handshake.ts"
 import * as LocalStateQuery from "../protocol/LocalStateQuery.ts"
 import * as W from "./internal/local-wire.ts"
+import { forEachRun } from "./internal/sentRuns.ts"
 import * as ChainSyncServer from "./localServer/chainSync.ts"
 import {
   type Connection,
@@ -465,7 +466,7 @@ export const make = Effect.fnUntraced(function*(
   /** A sub-behavior as the router sees it: any message of its protocol in, and its messages written out. */
   interface Port {
     readonly receive: (conn: Connection, message: AnyNodeToClientMessage) => Effect.Effect<void, ChainSourceError>
-    readonly sent: (conn: Connection, message: AnyNodeToClientMessage) => void
+    readonly sent: (conn: Connection, messages: ReadonlyArray<AnyNodeToClientMessage>) => void
   }
   const port = <R extends AnyNodeToClientMessage, V>(server: SubBehavior<R, V>): readonly [ProtocolName, Port] => [
     server.protocol,
@@ -530,7 +531,7 @@ export const make = Effect.fnUntraced(function*(
       }
       case "Sent": {
         const conn = connections.get(event.peer)
-        if (conn !== undefined) for (const m of event.messages) ports.get(m.protocol)?.sent(conn, m)
+        if (conn !== undefined) forEachRun(event.messages, (protocol, run) => ports.get(protocol)?.sent(conn, run))
         return
       }
       case "Recv": {

@@ -33,6 +33,7 @@ import type { PeerId } from "../Primitives.ts"
 import type { ConnectionError } from "../ProtocolError.ts"
 import { type EraTx, type EraTxId, Point, type Tip, type WrappedHeader } from "../protocol/Common.ts"
 import * as Handshake from "../protocol/Handshake.ts"
+import { forEachRun } from "./internal/sentRuns.ts"
 import * as BlockFetchServer from "./responder/blockFetch.ts"
 import * as ChainSyncServer from "./responder/chainSync.ts"
 import { type Connection, type Lifecycle, makeContext, newConnection, settingsOf, type SubBehavior } from "./responder/context.ts"
@@ -432,7 +433,7 @@ export const make = Effect.fnUntraced(function*(
   /** A sub-behavior as the router sees it: any message of its protocol in. */
   interface Port {
     readonly receive: (conn: Connection, message: AnyNodeToNodeMessage) => Effect.Effect<void>
-    readonly sent: (conn: Connection, message: AnyNodeToNodeMessage) => void
+    readonly sent: (conn: Connection, messages: ReadonlyArray<AnyNodeToNodeMessage>) => void
   }
   /**
    * The port of a sub-behavior: it sees the requests it reads (the rest answer our own initiator on a
@@ -495,7 +496,7 @@ export const make = Effect.fnUntraced(function*(
 
   const onSent = (peer: PeerId, messages: ReadonlyArray<AnyNodeToNodeMessage>) => {
     const conn = connections.get(peer)
-    if (conn !== undefined) for (const m of messages) ports.get(m.protocol)?.sent(conn, m)
+    if (conn !== undefined) forEachRun(messages, (protocol, run) => ports.get(protocol)?.sent(conn, run))
   }
 
   // hoisted: a generator function written inline is built again at every call, which costs more

@@ -505,16 +505,31 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     })
   }
 
-  private sendNow(message: Message): Effect.Effect<void> {
+  /** The instance the last message sent went to, and that message's protocol and kind (a run of one kind looks its instance up once). */
+  private sentInstance: Instance | undefined = undefined
+  private sentProtocol = ""
+  private sentTag = ""
+
+  /** The instance that sends `message`: the one of the message before when of the same kind. */
+  private senderInstance(message: Message): Instance | MuxError {
+    if (message._tag === this.sentTag && message.protocol === this.sentProtocol) return this.sentInstance!
     const protocol = this.byName.get(message.protocol)
-    if (protocol === undefined) {
-      return this.refuse(new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` }))
-    }
+    if (protocol === undefined) return new MuxError({ reason: "UnknownProtocol", detail: `this connection does not run ${message.protocol}` })
     const sender = Driver.senderOf(protocol, message._tag)
     const instance = (sender === "client" ? this.initiators : this.responders)[protocol.channel]
     if (instance === undefined) {
-      return this.refuse(new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` }))
+      return new MuxError({ reason: "WrongDirection", detail: `${message.protocol} ${message._tag}: the ${sender === "client" ? "initiator" : "responder"} side is not running` })
     }
+    this.sentInstance = instance
+    this.sentProtocol = message.protocol
+    this.sentTag = message._tag
+    return instance
+  }
+
+  private sendNow(message: Message): Effect.Effect<void> {
+    const instance = this.senderInstance(message)
+    if (!(instance instanceof Instance)) return this.refuse(instance)
+    const protocol = instance.protocol
     const step = instance.driver.send(message)
     if (step._tag === "Violation") return this.refuse(step.error)
     // a new state may start a wait for the peer (a responder streaming blocks stays in one state)

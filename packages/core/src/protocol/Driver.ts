@@ -210,6 +210,15 @@ class DriverImpl<M extends Message> implements Driver<M> {
   private ahead: ReadonlyArray<string> = NOWHERE
   /** Our requests whose answers are still due. */
   private inFlight = 0
+  /**
+   * The last message kind we sent from a state of ours to a fixed state, the two states and the
+   * agency of the second: the same kind sent again from the same state is checked by this alone (a
+   * run of blocks, a burst of headers; the facts are the transition table's, never a message's).
+   */
+  private sentTag: string | undefined = undefined
+  private sentFrom = ""
+  private sentTo = ""
+  private sentToAgency: Agency = "nobody"
   private readonly random: Random.Random
 
   constructor(protocol: Protocol<M>, role: Role, random: Random.Random) {
@@ -274,15 +283,28 @@ class DriverImpl<M extends Message> implements Driver<M> {
   }
 
   send(message: M): Step<M> {
+    if (message._tag === this.sentTag && this.state === this.sentFrom && (this.outbox === undefined || this.outbox.length === 0)) {
+      this.state = this.sentTo
+      if (this.sentToAgency !== this.theirs) return NOTHING
+      this.inFlight++
+      return this.inbox === undefined || this.inbox.length === 0 ? NOTHING : this.settle([])
+    }
     const sender = this.table.senders.get(message._tag)
     if (sender !== this.ours) {
       return this.violation("Agency", `we may not send ${message._tag} as the ${this.role}`)
     }
     if (this.agencyOf(this.state) === this.ours && (this.outbox === undefined || this.outbox.length === 0)) {
-      const next = this.move(message)
-      if (next === undefined) return this.violation("UnexpectedMessage", `our ${message._tag} is not allowed`)
-      this.state = next
+      const t = this.table.moves.get(this.state)?.get(message._tag)
+      if (t === undefined) return this.violation("UnexpectedMessage", `our ${message._tag} is not allowed`)
+      const next = typeof t.to === "string" ? t.to : t.to(message)
       const agency = this.agencyOf(next)
+      if (typeof t.to === "string") {
+        this.sentTag = message._tag
+        this.sentFrom = this.state
+        this.sentTo = next
+        this.sentToAgency = agency
+      }
+      this.state = next
       if (agency === this.theirs) this.inFlight++
       // their early messages apply only once they have the agency: otherwise nothing to settle (a
       // block of a batch, a request with nothing of theirs waiting)

@@ -238,6 +238,27 @@ describe("Responder (behavior)", () => {
         served.forEach((b, i) => assert.ok(bytesEqual(b, blocks[i + 1]!.bytes)))
       }))
 
+    it.effect("one Sent of a whole write, blocks among another protocol's messages, makes room for all its blocks at once", () =>
+      Effect.gen(function*() {
+        const h = yield* setup({ blockFetchWindow: 3 })
+        yield* h.connect(peerA)
+        yield* h.recv(peerA, Msg.requestRange(pointOf(blocks[1]!), pointOf(blocks[10]!)))
+        let got = h.sent(yield* h.drain, peerA)
+        const all = [...got]
+        while (all[all.length - 1]?._tag !== "MsgBatchDone") {
+          const written = got.filter((m) => m._tag === "MsgBlock")
+          assert.ok(written.length > 0, "no progress")
+          // the write's messages in one event: a keep-alive answer between the first block and the rest
+          yield* h.behavior.handleIo(InterfaceEvent.Sent(peerA, written[0]!, Msg.keepAlive(7), ...written.slice(1)))
+          got = h.sent(yield* h.drain, peerA)
+          // the whole window came back: as many blocks as it holds, unless the range ran out
+          const blocksNow = got.filter((m) => m._tag === "MsgBlock").length
+          assert.ok(blocksNow === 3 || got[got.length - 1]?._tag === "MsgBatchDone", `${blocksNow} blocks after a Sent of 3`)
+          all.push(...got)
+        }
+        assert.strictEqual(all.filter((m) => m._tag === "MsgBlock").length, 10)
+      }))
+
     it.effect("a block the chain source cannot read closes that peer alone, with the reason; another peer is served", () =>
       Effect.gen(function*() {
         const unreadable = new ChainSource.ChainSourceError({ operation: "range", detail: "block 5 is unreadable" })

@@ -55,6 +55,34 @@ describe("Driver: early messages (the peer ahead of our answers)", () => {
   })
 })
 
+describe("Driver: a run of one kind of our messages", () => {
+  it("the same kind again is checked against the state it is sent in, not the one it was first sent in", () => {
+    const server = Driver.make(BlockFetch.protocol, "responder")
+    server.recv(BlockFetch.make.requestRange(Point.origin, Point.origin), 4)
+    assert.strictEqual(server.send(BlockFetch.make.startBatch())._tag, "Deliver")
+    for (let i = 0; i < 3; i++) assert.strictEqual(server.send(BlockFetch.make.block(new Uint8Array([0x80])))._tag, "Deliver")
+    assert.strictEqual(server.state, "Streaming")
+    assert.strictEqual(server.send(BlockFetch.make.batchDone())._tag, "Deliver")
+    assert.strictEqual(server.state, "Idle")
+    // a block after the batch (the client has the agency) does not move the state as the last block
+    // did: it waits as any message of ours sent out of turn
+    server.send(BlockFetch.make.block(new Uint8Array([0x80])))
+    assert.strictEqual(server.state, "Idle")
+    // and a kind we may never send is refused whatever was sent before
+    assert.strictEqual(violation(server.send(BlockFetch.make.requestRange(Point.origin, Point.origin))), "Agency")
+  })
+
+  it("a request sent again after its answer is counted in flight each time", () => {
+    const client = Driver.make(pingProtocol({ maxInFlight: 2 }), "initiator")
+    assert.strictEqual(client.send(ping(1))._tag, "Deliver")
+    assert.strictEqual(client.recv(pong(1), 3)._tag, "Deliver")
+    assert.strictEqual(client.send(ping(2))._tag, "Deliver")
+    // pipelined: the third in flight is one too many
+    assert.strictEqual(client.send(ping(3))._tag, "Deliver")
+    assert.strictEqual(violation(client.send(ping(4))), "Pipelining")
+  })
+})
+
 describe("Driver: a range of timeouts is drawn from Effect's Random", () => {
   /** Timeouts of 20 chain-sync clients waiting in MustReply (601 s to 911 s), drawn from the current Random. */
   const mustReplyTimeouts = Effect.gen(function*() {

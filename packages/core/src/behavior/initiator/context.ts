@@ -307,8 +307,8 @@ export interface SubBehavior<Answer extends AnyNodeToNodeMessage, Command = neve
   readonly isAnswer: (message: AnyNodeToNodeMessage) => message is Answer
   /** A message from the peer. */
   readonly onMessage: (conn: Connection, message: Answer) => void
-  /** One of this protocol's messages was written to the peer. */
-  readonly onSent: (conn: Connection, message: AnyNodeToNodeMessage) => void
+  /** This protocol's messages of one write were written to the peer (in order). */
+  readonly onSent: (conn: Connection, messages: ReadonlyArray<AnyNodeToNodeMessage>) => void
   /** A command of the application's for this protocol. */
   readonly onCommand: (command: Command) => void
   /** What the peer snapshot shows of this protocol's state for a peer (connected or not). */

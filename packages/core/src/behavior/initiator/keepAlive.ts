@@ -83,10 +83,10 @@ export const make = (ctx: InitiatorContext): KeepAliveBehavior => {
       st.sentAt = undefined
       st.nextAt = t + s.keepAliveInterval
     },
-    onSent: (conn, m) => {
+    onSent: (conn, messages) => {
       // the round trip counts from when the request was written, not queued
       const st = states.get(conn.peer)
-      if (st !== undefined && isRequest(m) && m.cookie === st.cookie) st.sentAt = ctx.now()
+      if (st !== undefined && messages.some((m) => isRequest(m) && m.cookie === st.cookie)) st.sentAt = ctx.now()
     },
     onCommand: ignore,
     view: () => undefined

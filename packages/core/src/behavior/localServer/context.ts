@@ -158,8 +158,8 @@ export interface SubBehavior<Request extends AnyNodeToClientMessage, View = unde
   readonly isRequest: (message: AnyNodeToClientMessage) => message is Request
   /** A request from the client. */
   readonly onMessage: (conn: Connection, message: Request) => Effect.Effect<void, ChainSourceError>
-  /** One of this protocol's messages was written to the client. */
-  readonly onSent: (conn: Connection, message: AnyNodeToClientMessage) => void
+  /** This protocol's messages of one write were written to the client (in order). */
+  readonly onSent: (conn: Connection, messages: ReadonlyArray<AnyNodeToClientMessage>) => void
   /** What the client snapshot shows of this protocol's state. */
   readonly view: (conn: Connection) => View
 }

@@ -61,8 +61,9 @@ export const make = (ctx: ServerContext): HandshakeServer => {
     connected: nothing,
     disconnected: (conn) => Effect.sync(() => closeAfterSent.delete(conn.peer)),
     onMessage: (conn, message) => Effect.sync(() => onPropose(conn, message.versionTable)),
-    onSent: (conn, message) => {
-      if (closeAfterSent.get(conn.peer) !== message._tag) return
+    onSent: (conn, messages) => {
+      const awaited = closeAfterSent.get(conn.peer)
+      if (awaited === undefined || !messages.some((m) => m._tag === awaited)) return
       closeAfterSent.delete(conn.peer)
       ctx.close(conn, conn.handshake === "queried" ? "handshake query answered" : conn.error ?? "handshake refused")
     },

@@ -9,7 +9,6 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
-import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { ChainSourceError, type ChainSourceShape } from "../../chain/ChainSource.ts"
 import type { PeerId } from "../../Primitives.ts"
@@ -40,10 +39,10 @@ interface BlockFetchState {
   waitingBlocks: number
   waitingBytes: number
   /**
-   * `auto` mode: a token offered as written blocks make room, taken by the streaming fiber when the
-   * window is full (made at the peer's first range: most connections never fetch a block).
+   * `auto` mode: resumes the streaming fiber, set while it waits for the window to have room (the
+   * `Sent` of written blocks calls it once, whatever the number of blocks written).
    */
-  room: Queue.Queue<void> | undefined
+  wake: (() => void) | undefined
   /** `manual` mode: the range the application has to answer. */
   pending: { readonly from: Point; readonly to: Point } | undefined
 }
@@ -78,6 +77,14 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
       // as many blocks as the window has room for go out under one lock: one hand-off per batch, not per block
       const { blockFetchWindow, blockFetchWindowBytes } = ctx.settings
       const full = () => st.waitingBlocks >= blockFetchWindow || st.waitingBytes >= blockFetchWindowBytes
+      // resumed at once if written blocks made room since the look, else by the `Sent` that makes it
+      const room = Effect.callback<void>((resume) => {
+        if (!full()) return resume(Effect.void)
+        st.wake = () => resume(Effect.void)
+        return Effect.sync(() => {
+          st.wake = undefined
+        })
+      })
       yield* Stream.runForEachArray(stream, (chunk) =>
         Effect.gen(function*() {
           let i = 0
@@ -96,9 +103,8 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
               }
               ctx.sendMany(conn, run)
             }))
-            // the window is full: wait for written blocks to make room (a token offered since the
-            // look above is still there, so none is missed)
-            if (i < chunk.length) yield* Queue.take(st.room!)
+            // the window is full: wait for written blocks to make room
+            if (i < chunk.length) yield* room
           }
         }))
       yield* locked(Effect.sync(() => {
@@ -156,33 +162,36 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
       m.protocol === "block-fetch" && (m._tag === "MsgRequestRange" || m._tag === "MsgClientDone"),
     connected: (conn: Connection) =>
       Effect.sync(() => {
-        states.set(conn.peer, { conn, ranges: [], streaming: false, waitingBlocks: 0, waitingBytes: 0, room: undefined, pending: undefined })
+        states.set(conn.peer, { conn, ranges: [], streaming: false, waitingBlocks: 0, waitingBytes: 0, wake: undefined, pending: undefined })
       }),
     disconnected: Effect.fnUntraced(function*(conn: Connection) {
-      const st = states.get(conn.peer)
       states.delete(conn.peer)
       yield* FiberMap.remove(ctx.fibers, fiberKey(conn))
-      if (st?.room !== undefined) yield* Queue.shutdown(st.room)
     }),
     onMessage: Effect.fnUntraced(function*(conn: Connection, message: Request) {
       const st = states.get(conn.peer)
       if (st === undefined || message._tag === "MsgClientDone") return
       if (ctx.source !== undefined) {
-        // one token at most: room made twice before the fiber looks is one wake-up
-        st.room ??= yield* Queue.sliding<void>(1)
         st.ranges.push({ from: message.from, to: message.to })
         return yield* startStreaming(st, ctx.source)
       }
       st.pending = { from: message.from, to: message.to }
       ctx.emit({ _tag: "BlockRangeRequested", peer: conn.peer, from: message.from, to: message.to })
     }),
-    onSent: (conn, message) => {
-      if (message._tag !== "MsgBlock") return
+    onSent: (conn, messages) => {
       const st = states.get(conn.peer)
-      if (st?.room === undefined || st.waitingBlocks === 0) return
-      st.waitingBlocks--
-      st.waitingBytes -= message.block.bytes.length
-      Queue.offerUnsafe(st.room, undefined)
+      if (st === undefined || st.waitingBlocks === 0) return
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!
+        if (m._tag !== "MsgBlock" || st.waitingBlocks === 0) continue
+        st.waitingBlocks--
+        st.waitingBytes -= m.block.bytes.length
+      }
+      const wake = st.wake
+      if (wake !== undefined) {
+        st.wake = undefined
+        wake()
+      }
     },
     onCommand: (conn, command) =>
       Effect.sync(() => {

@@ -214,8 +214,8 @@ export interface SubBehavior<Request extends AnyNodeToNodeMessage, Command = nev
   readonly isRequest: (message: AnyNodeToNodeMessage) => message is Request
   /** A request from the peer. */
   readonly onMessage: (conn: Connection, message: Request) => Effect.Effect<void>
-  /** One of this protocol's messages was written to the peer. */
-  readonly onSent: (conn: Connection, message: AnyNodeToNodeMessage) => void
+  /** This protocol's messages of one write were written to the peer (in order). */
+  readonly onSent: (conn: Connection, messages: ReadonlyArray<AnyNodeToNodeMessage>) => void
   /** A command of the application's for this protocol. */
   readonly onCommand: (conn: Connection, command: Command) => Effect.Effect<void>
   /** What the peer snapshot shows of this protocol's state. */

@@ -149,9 +149,11 @@ export const make = (ctx: ResponderContext): HandshakeBehavior => {
         })
       }
     }),
-    onSent: (conn, message) => {
+    onSent: (conn, messages) => {
       const state = states.get(conn.peer)
-      if (state === undefined || state.closeAfterSent === undefined || message._tag !== state.closeAfterSent) return
+      if (state === undefined || state.closeAfterSent === undefined) return
+      const awaited = state.closeAfterSent
+      if (!messages.some((m) => m._tag === awaited)) return
       state.closeAfterSent = undefined
       ctx.close(conn, conn.handshake === "queried" ? "handshake query answered" : `handshake refused: ${state.refusal}`)
     },

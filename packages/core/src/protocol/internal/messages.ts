@@ -306,9 +306,17 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
   }
 
   // a message's byte strings from 1 kB up go to the multiplexer as they are, not copied
+  // the codec of the kind encoded last: a run of one kind (blocks, headers) looks it up once
+  let lastTag: string | undefined
+  let last: Compiled | undefined
   const encodePieces = (message: M): ReadonlyArray<Uint8Array> => {
-    const c = byName.get(message._tag)
-    if (c === undefined) throw new Error(`${protocol}: not a message of this protocol: ${message._tag}`)
+    let c = last
+    if (message._tag !== lastTag || c === undefined) {
+      c = byName.get(message._tag)
+      if (c === undefined) throw new Error(`${protocol}: not a message of this protocol: ${message._tag}`)
+      lastTag = message._tag
+      last = c
+    }
     // [tag, <raw bytes>]: the head, made once (the multiplexer only reads pieces), then the bytes
     if (c.rawKey !== undefined) return [c.rawHead!, message[c.rawKey] as Uint8Array]
     // [tag, #6.24(bytes)] (a block, whatever its size): its few head bytes and the bytes themselves,
