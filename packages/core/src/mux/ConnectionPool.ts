@@ -130,9 +130,18 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
   // connection is closed with the reason.
   const names = new Set<string>(options.protocols.map((p) => p.name))
   const carried = (messages: ReadonlyArray<Message>): messages is ReadonlyArray<M> => {
-    for (const m of messages) if (!names.has(m.protocol)) return false
+    // a run of one protocol's messages (a write of blocks) is looked up once
+    let known: string | undefined
+    for (let i = 0; i < messages.length; i++) {
+      const protocol = messages[i]!.protocol
+      if (protocol === known) continue
+      if (!names.has(protocol)) return false
+      known = protocol
+    }
     return true
   }
+  /** The event of a write's messages (the array is the writer's own, made for this write: not copied). */
+  const sentEvent = (peer: PeerId, messages: ReadonlyArray<M>): InterfaceEvent<M> => ({ _tag: "Sent", peer, messages })
   const foreign = (peer: PeerId, entry: Connection<M>, messages: ReadonlyArray<Message>) => {
     const m = messages.find((x) => !names.has(x.protocol))
     const detail = `${m?.protocol} ${m?._tag} is not of this interface's protocols (${[...names].join(", ")})`
@@ -180,11 +189,11 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
     onSent(messages: ReadonlyArray<Message>): Effect.Effect<void> {
       this.probe.sentAll(messages)
       // one event for the write's messages
-      return carried(messages) ? emit(InterfaceEvent.Sent(this.peer, ...messages)) : foreign(this.peer, this.entry, messages)
+      return carried(messages) ? emit(sentEvent(this.peer, messages)) : foreign(this.peer, this.entry, messages)
     }
     trySent(messages: ReadonlyArray<Message>): boolean {
       // at once when the event queue has room (else the writer's fiber waits for it)
-      if (!carried(messages) || !Queue.offerUnsafe(events, InterfaceEvent.Sent(this.peer, ...messages))) return false
+      if (!carried(messages) || !Queue.offerUnsafe(events, sentEvent(this.peer, messages))) return false
       this.probe.sentAll(messages)
       return true
     }

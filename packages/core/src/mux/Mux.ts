@@ -97,7 +97,7 @@ export interface MuxOptions {
    * itself, a scheduler turn earlier, whenever nothing of that instance is still on its way.
    */
   readonly tryReceive?: (messages: ReadonlyArray<Message>) => boolean
-  /** Messages written out, in order: those of one write. */
+  /** Messages written out, in order: those of one write (an array made for the call, which it may keep). */
   readonly onSent: (messages: ReadonlyArray<Message>) => Effect.Effect<void>
   /**
    * Messages written out, reported at once if that needs no wait (optional): `true` when taken,

@@ -219,6 +219,15 @@ class DriverImpl<M extends Message> implements Driver<M> {
   private sentFrom = ""
   private sentTo = ""
   private sentToAgency: Agency = "nobody"
+  /**
+   * The same of the last message of theirs applied at once (nothing held on either side), with the
+   * byte limit of the state it came in: a run of blocks or answers checked by this alone.
+   */
+  private recvTag: string | undefined = undefined
+  private recvFrom = ""
+  private recvTo = ""
+  private recvToAgency: Agency = "nobody"
+  private recvLimit: number | undefined = undefined
   private readonly random: Random.Random
 
   constructor(protocol: Protocol<M>, role: Role, random: Random.Random) {
@@ -320,6 +329,14 @@ class DriverImpl<M extends Message> implements Driver<M> {
   }
 
   recv(message: M, size: number): Step<M> {
+    if (
+      message._tag === this.recvTag && this.state === this.recvFrom && (this.recvLimit === undefined || size <= this.recvLimit) &&
+      (this.inbox === undefined || this.inbox.length === 0) && (this.outbox === undefined || this.outbox.length === 0)
+    ) {
+      this.state = this.recvTo
+      if (this.recvToAgency !== this.theirs && this.inFlight > 0) this.inFlight--
+      return { _tag: "Deliver", messages: [message] }
+    }
     const sender = this.table.senders.get(message._tag)
     if (sender !== this.theirs) {
       return this.violation("Agency", `${message._tag} may only be sent by the ${sender ?? "nobody"}`)
@@ -347,7 +364,18 @@ class DriverImpl<M extends Message> implements Driver<M> {
     if ((this.inbox === undefined || this.inbox.length === 0) && (this.outbox === undefined || this.outbox.length === 0)) {
       // nothing held on either side (a block of a batch, an answer to our one request): applied at
       // once, as settle would, without passing through the inbox
-      return this.applyTheirs(message, size) ?? { _tag: "Deliver", messages: [message] }
+      const from = this.state
+      const refused = this.applyTheirs(message, size)
+      if (refused !== undefined) return refused
+      const t = this.table.moves.get(from)!.get(message._tag)!
+      if (typeof t.to === "string") {
+        this.recvTag = message._tag
+        this.recvFrom = from
+        this.recvTo = t.to
+        this.recvToAgency = this.agencyOf(t.to)
+        this.recvLimit = this.protocol.states[from]?.byteLimit
+      }
+      return { _tag: "Deliver", messages: [message] }
     }
     ;(this.inbox ??= []).push([message, size])
     this.held += size + HELD_MESSAGE_CHARGE

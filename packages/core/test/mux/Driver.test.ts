@@ -72,6 +72,21 @@ describe("Driver: a run of one kind of our messages", () => {
     assert.strictEqual(violation(server.send(BlockFetch.make.requestRange(Point.origin, Point.origin))), "Agency")
   })
 
+  it("a run of their messages: each checked against its state and the state's byte limit", () => {
+    const client = Driver.make(BlockFetch.protocol, "initiator")
+    client.send(BlockFetch.make.requestRange(Point.origin, Point.origin))
+    assert.strictEqual(client.recv(BlockFetch.make.startBatch(), 2)._tag, "Deliver")
+    const block = BlockFetch.make.block(new Uint8Array([0x80]))
+    for (let i = 0; i < 3; i++) assert.strictEqual(client.recv(block, 1_000)._tag, "Deliver")
+    // Streaming's limit holds for the next block of the run too
+    assert.strictEqual(violation(client.recv(block, 2_500_001)), "ByteLimit")
+    assert.strictEqual(client.state, "Streaming")
+    assert.strictEqual(client.recv(BlockFetch.make.batchDone(), 2)._tag, "Deliver")
+    // a block after the batch is not taken as the blocks before it were
+    assert.strictEqual(violation(client.recv(block, 1_000)), "UnexpectedMessage")
+    assert.strictEqual(client.state, "Idle")
+  })
+
   it("a request sent again after its answer is counted in flight each time", () => {
     const client = Driver.make(pingProtocol({ maxInFlight: 2 }), "initiator")
     assert.strictEqual(client.send(ping(1))._tag, "Deliver")
