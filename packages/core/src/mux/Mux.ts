@@ -26,6 +26,7 @@ import { DEFAULT_SDU_SIZE, MAX_SEGMENT_PAYLOAD_LENGTH, type Role } from "../Prim
 import { type ConnectionError, MuxError, ProtocolViolation, TransportError } from "../ProtocolError.ts"
 import * as Driver from "../protocol/Driver.ts"
 import type { Protocol } from "../protocol/Protocol.ts"
+import { wrappedHeadLength, writeWrappedHead } from "../protocol/internal/raw.ts"
 import { Framer, FREE_SEGMENTS, MIN_AVERAGE_SEGMENT as MIN_AVERAGE } from "./internal/Framer.ts"
 import { Mailbox } from "./internal/Mailbox.ts"
 import { Timers, type Watched } from "./internal/Timers.ts"
@@ -144,11 +145,15 @@ interface Batch {
 
 /**
  * A message waiting to be written: its encoded bytes in pieces (a large byte string of the message is
- * a piece of its own, not copied: `Protocol.encodePieces`), and how far they went out already (a
- * message longer than a segment goes out in several).
+ * a piece of its own, not copied: `Protocol.encodePieces`), or, for `[tag, #6.24(body)]` (a block:
+ * `Protocol.encodeWrapped`), two pieces of which the first, the head, is written from `tag` and the
+ * body's length as it is copied out; and how far they went out already (a message longer than a
+ * segment goes out in several).
  */
 interface Outgoing {
-  readonly pieces: ReadonlyArray<Uint8Array>
+  readonly pieces: ReadonlyArray<Uint8Array> | undefined
+  readonly body: Uint8Array | undefined
+  readonly tag: number
   /** The piece being written, and the bytes of it already written. */
   piece: number
   at: number
@@ -536,10 +541,17 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     const at = this.rearm(instance)
     // our last message ended the protocol: its awake instance goes to sleep (an empty batch wakes it to look)
     if (instance.ingress !== undefined && instance.driver.done()) instance.ingress.offer(NO_MESSAGES)
-    const pieces = protocol.encodePieces !== undefined ? protocol.encodePieces(message) : [protocol.encode(message)]
+    const wrapped = protocol.encodeWrapped?.(message)
     let length = 0
-    for (let k = 0; k < pieces.length; k++) length += pieces[k]!.length
-    ;(instance.egress ??= []).push({ pieces, piece: 0, at: 0, message })
+    if (wrapped !== undefined) {
+      const body = wrapped.bytes
+      length = wrappedHeadLength(body.length) + body.length
+      ;(instance.egress ??= []).push({ pieces: undefined, body, tag: wrapped.tag, piece: 0, at: 0, message })
+    } else {
+      const pieces = protocol.encodePieces !== undefined ? protocol.encodePieces(message) : [protocol.encode(message)]
+      for (let k = 0; k < pieces.length; k++) length += pieces[k]!.length
+      ;(instance.egress ??= []).push({ pieces, body: undefined, tag: 0, piece: 0, at: 0, message })
+    }
     instance.egressBytes += length
     this.egressBytes += length
     if (this.writer === undefined && !this.writerSoon && !this.closing) {
@@ -719,6 +731,8 @@ const WRITE_BUFFER = WRITE_BATCH + Segment.HEADER_LENGTH + MAX_SEGMENT_PAYLOAD_L
  */
 const spareWriteBuffers: Array<Uint8Array> = []
 const SPARE_WRITE_BUFFERS = 8
+/** Where {@link collect} writes a wrapped message's head before copying it out. */
+const wrappedHeadBytes = new Uint8Array(16)
 /** The segment lengths {@link collect} plans (instance index, payload length), reused. */
 const plan: Array<number> = []
 const left: Array<number> = []
@@ -770,9 +784,22 @@ const collect = (self: MuxImpl, sent: Array<Message>, pooled: { buffer: Uint8Arr
     let first = instance.egressHead
     while (size > 0) {
       const head = queue[first]!
-      const piece = head.pieces[head.piece]!
+      const pieces = head.pieces
+      let piece: Uint8Array
+      let pieceLength: number
+      if (pieces !== undefined) {
+        piece = pieces[head.piece]!
+        pieceLength = piece.length
+      } else if (head.piece === 0) {
+        // a wrapped message's head (at most 9 bytes), written again if a segment ended inside it
+        piece = wrappedHeadBytes
+        pieceLength = writeWrappedHead(wrappedHeadBytes, 0, head.tag, head.body!.length)
+      } else {
+        piece = head.body!
+        pieceLength = piece.length
+      }
       const from = head.at
-      const take = Math.min(size, piece.length - from)
+      const take = Math.min(size, pieceLength - from)
       if (take <= 16) {
         // a head's few bytes: a loop is cheaper than a set
         for (let k = 0; k < take; k++) out[at + k] = piece[from + k]!
@@ -780,9 +807,9 @@ const collect = (self: MuxImpl, sent: Array<Message>, pooled: { buffer: Uint8Arr
       at += take
       head.at += take
       size -= take
-      if (head.at === piece.length) {
+      if (head.at === pieceLength) {
         head.at = 0
-        if (++head.piece === head.pieces.length) {
+        if (++head.piece === (pieces === undefined ? 2 : pieces.length)) {
           // written: the queue lets go of it now (a stream whose queue never empties holds no
           // written block)
           queue[first++] = undefined

@@ -52,6 +52,18 @@ export interface Transition<M extends Message, S extends string = string> {
 }
 
 /**
+ * A message of the form `[tag, #6.24(bytes)]` as {@link Protocol.encodeWrapped} gives it: the head
+ * bytes are the array's, the tag's, CBOR tag 24's and the byte string's, in shortest form.
+ *
+ * @category models
+ * @since 0.1.0
+ */
+export interface WrappedEncoding {
+  readonly tag: number
+  readonly bytes: Uint8Array
+}
+
+/**
  * Everything the stack needs to know about one mini-protocol.
  *
  * @category models
@@ -82,6 +94,13 @@ export interface Protocol<M extends Message = Message, S extends string = string
    * the multiplexer copies the pieces into its segments, so a block is copied once).
    */
   readonly encodePieces?: ((message: M) => ReadonlyArray<Uint8Array>) | undefined
+  /**
+   * For a message written `[tag, #6.24(bytes)]` with `tag` under 24 (a block in block-fetch): its tag
+   * and `bytes`, so that the multiplexer writes the few bytes before them itself, with no array and
+   * no buffer for them (optional; `undefined` for a message of another shape). The object returned
+   * is the codec's own, overwritten by its next call: read it at once.
+   */
+  readonly encodeWrapped?: ((message: M) => WrappedEncoding | undefined) | undefined
   /** One message from exactly the bytes of one CBOR item. */
   readonly decode: (bytes: Uint8Array) => Result.Result<M, DecodeError>
 }

@@ -10,7 +10,8 @@ import * as Queue from "effect/Queue"
 import * as Segment from "../../src/bearer/Segment.ts"
 import { ProtocolViolation } from "../../src/ProtocolError.ts"
 import * as Mux from "../../src/mux/Mux.ts"
-import { ChainSync, Handshake, KeepAlive, NodeToNode } from "../../src/protocol/index.ts"
+import { BlockFetch, ChainSync, Handshake, KeepAlive, NodeToNode } from "../../src/protocol/index.ts"
+import { Point } from "../../src/protocol/Common.ts"
 import type { Message } from "../../src/Message.ts"
 import { advanceBy } from "../utils/clock.ts"
 import { fedMux } from "../utils/mux.ts"
@@ -314,6 +315,50 @@ describe("Mux writes at once (Bearer.writeNow)", () => {
       assert.ok(writes.reduce((n, w) => n + w.length, 0) > 100_000)
       assert.deepStrictEqual(tried, [])
       assert.deepStrictEqual(reported, [1])
+    }).pipe(Effect.scoped))
+})
+
+describe("Mux: a block written from its tag and bytes (Protocol.encodeWrapped)", () => {
+  it.effect("the payload is the codec's encoding of each block, wherever a segment ends inside a head", () =>
+    Effect.gen(function*() {
+      const writes: Array<Uint8Array> = []
+      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
+      const sent: Array<Message> = []
+      // segments of 7 bytes: every head (6 to 9 bytes) of the blocks below is cut somewhere
+      const mux = yield* Mux.make({ read: Queue.take(incoming), write: (chunks) => Effect.sync(() => void writes.push(...chunks.map((c) => c.slice()))) }, {
+        protocols: NodeToNode.protocols,
+        initiator: false,
+        responder: true,
+        handshakeRole: "responder",
+        sduSize: 7,
+        onReceive: () => Effect.void,
+        onSent: (ms) => Effect.sync(() => void sent.push(...ms))
+      })
+      const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+      yield* Queue.offer(incoming, fromInitiator(Handshake.protocol, Handshake.make.propose(table)))
+      yield* settle
+      yield* mux.send(Handshake.make.accept(14, table.get(14)!))
+      yield* Queue.offer(incoming, fromInitiator(BlockFetch.protocol, BlockFetch.make.requestRange(Point.origin, Point.origin)))
+      yield* settle
+      writes.length = 0
+      // byte strings whose heads take 1, 2, 3 and 5 bytes after the 4 before them
+      const sizes = [0, 5, 23, 24, 255, 256, 70_000]
+      const blocks = sizes.map((n, i) => BlockFetch.make.block(new Uint8Array(n).fill(i + 1)))
+      yield* mux.sendAll([BlockFetch.make.startBatch(), ...blocks, BlockFetch.make.batchDone()])
+      yield* settle
+      // the block-fetch payload, segment headers taken off
+      const payload: Array<number> = []
+      for (const w of writes) {
+        for (let at = 0; at < w.length;) {
+          const h = Segment.readHeader(w, at)
+          if (h.protocol === BlockFetch.protocol.channel) payload.push(...w.subarray(at + Segment.HEADER_LENGTH, at + Segment.HEADER_LENGTH + h.length))
+          at += Segment.HEADER_LENGTH + h.length
+        }
+      }
+      const expected = [BlockFetch.make.startBatch(), ...blocks, BlockFetch.make.batchDone()].flatMap((m) => [...BlockFetch.protocol.encode(m)])
+      assert.strictEqual(payload.length, expected.length)
+      assert.isTrue(Buffer.from(payload).equals(Buffer.from(expected)), "the payload differs from the codec's encoding")
+      assert.strictEqual(sent.filter((m) => m._tag === "MsgBlock").length, sizes.length)
     }).pipe(Effect.scoped))
 })
 

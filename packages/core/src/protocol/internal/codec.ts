@@ -13,6 +13,7 @@ import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as Cbor from "../../cbor/Cbor.ts"
 import type { Message } from "../../Message.ts"
 import { DecodeError } from "../../ProtocolError.ts"
+import type { WrappedEncoding } from "../Protocol.ts"
 
 /** CBOR that is well-formed but not the expected message shape. */
 export class ShapeError extends Error {}
@@ -75,6 +76,7 @@ export const messageTag = (v: Cbor.Value, protocol: string): readonly [number, R
 export interface Codec<M extends Message> {
   readonly encode: (message: M) => Uint8Array
   readonly encodePieces?: ((message: M) => ReadonlyArray<Uint8Array>) | undefined
+  readonly encodeWrapped?: ((message: M) => WrappedEncoding | undefined) | undefined
   readonly decode: (bytes: Uint8Array) => Result.Result<M, DecodeError>
   readonly schema: Schema.Codec<M, Uint8Array>
 }
@@ -92,7 +94,8 @@ export const makeCodec = <M extends Message, S extends Schema.Top & { readonly T
   fromValue: (value: Cbor.Value, input: Uint8Array) => M,
   encodeBytes?: (message: M) => Uint8Array,
   encodePieces?: (message: M) => ReadonlyArray<Uint8Array>,
-  decodeDirect?: (input: Uint8Array) => M | undefined
+  decodeDirect?: (input: Uint8Array) => M | undefined,
+  encodeWrapped?: (message: M) => WrappedEncoding | undefined
 ): Codec<M> => {
   const encode = encodeBytes ?? ((message: M): Uint8Array => Cbor.encode(toValue(message)))
   const decode = (input: Uint8Array): Result.Result<M, DecodeError> => {
@@ -122,5 +125,5 @@ export const makeCodec = <M extends Message, S extends Schema.Top & { readonly T
       })
     )
   ) as unknown as Schema.Codec<M, Uint8Array>
-  return { encode, encodePieces, decode, schema }
+  return { encode, encodePieces, encodeWrapped, decode, schema }
 }

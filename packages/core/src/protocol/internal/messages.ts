@@ -309,7 +309,7 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
   // the codec of the kind encoded last: a run of one kind (blocks, headers) looks it up once
   let lastTag: string | undefined
   let last: Compiled | undefined
-  const encodePieces = (message: M): ReadonlyArray<Uint8Array> => {
+  const compiledOf = (message: M): Compiled => {
     let c = last
     if (message._tag !== lastTag || c === undefined) {
       c = byName.get(message._tag)
@@ -317,6 +317,10 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
       lastTag = message._tag
       last = c
     }
+    return c
+  }
+  const encodePieces = (message: M): ReadonlyArray<Uint8Array> => {
+    const c = compiledOf(message)
     // [tag, <raw bytes>]: the head, made once (the multiplexer only reads pieces), then the bytes
     if (c.rawKey !== undefined) return [c.rawHead!, message[c.rawKey] as Uint8Array]
     // [tag, #6.24(bytes)] (a block, whatever its size): its few head bytes and the bytes themselves,
@@ -327,6 +331,16 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
       return [wrappedHead(c.def.tag, bytes.length), bytes]
     }
     return Cbor.encodePieces(c.encode(message), REFERENCED)
+  }
+
+  // [tag, #6.24(bytes)]: the tag and the bytes, in one object reused (read at once by the multiplexer)
+  const wrappedOut: { tag: number; bytes: Uint8Array } = { tag: 0, bytes: new Uint8Array(0) }
+  const encodeWrapped = (message: M): Protocol.WrappedEncoding | undefined => {
+    const c = compiledOf(message)
+    if (c.wrapped === undefined) return undefined
+    wrappedOut.tag = c.def.tag
+    wrappedOut.bytes = c.wrapped(message)
+    return wrappedOut
   }
 
   const MessageSchema = Schema.Union(defs.map((d) => schemas[d.name]!)) as unknown as Schema.Top & { readonly Type: M }
@@ -354,7 +368,7 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     schemas,
     MessageSchema,
     make,
-    codec: C.makeCodec<M, typeof MessageSchema>(protocol, MessageSchema, toValue, fromValue, encodeBytes, encodePieces, decodeDirect),
+    codec: C.makeCodec<M, typeof MessageSchema>(protocol, MessageSchema, toValue, fromValue, encodeBytes, encodePieces, decodeDirect, encodeWrapped),
     toJson
   } as unknown as Table<P, Ds>
 }
@@ -410,7 +424,7 @@ export const protocol = <const P extends ProtocolName, const Ds extends Readonly
     : Object.entries<Record<string, T["to"]>>(transitions as Record<S, Record<string, T["to"]>>).flatMap(([from, byTag]) =>
       Object.entries(byTag).map(([message, to]): T => ({ from: from as S, message, to }))
     )
-  const codec = t.codec as unknown as Pick<Protocol.Protocol, "encode" | "encodePieces" | "decode" | "schema">
+  const codec = t.codec as unknown as Pick<Protocol.Protocol, "encode" | "encodePieces" | "encodeWrapped" | "decode" | "schema">
   const protocol = Protocol.define<Message>()<S>({ ...machine, states: specs, transitions: list, ...codec })
   return { ...t, protocol } as unknown as ProtocolTable<P, Ds, S>
 }

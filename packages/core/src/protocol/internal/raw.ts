@@ -48,11 +48,19 @@ const heads = new Slab(65_536, 16)
  * `Cbor.encode` writes them: a view of a shared slab (kept, it keeps that 64 kB slab alive).
  */
 export const wrappedHead = (tag: number, length: number): Uint8Array => {
-  const head = heads.take(4 + Cbor.headLength(length))
-  head[0] = 0x82
-  head[1] = tag
-  head[2] = 0xd8
-  head[3] = 24
-  Cbor.writeHead(head, 4, 2, length)
+  const head = heads.take(wrappedHeadLength(length))
+  writeWrappedHead(head, 0, tag, length)
   return head
+}
+
+/** The length of {@link wrappedHead}'s bytes for a byte string of `length` bytes. */
+export const wrappedHeadLength = (length: number): number => 4 + Cbor.headLength(length)
+
+/** Writes {@link wrappedHead}'s bytes into `out` at `at` (they must fit); returns their length. */
+export const writeWrappedHead = (out: Uint8Array, at: number, tag: number, length: number): number => {
+  out[at] = 0x82
+  out[at + 1] = tag
+  out[at + 2] = 0xd8
+  out[at + 3] = 24
+  return Cbor.writeHead(out, at + 4, 2, length) - at
 }
