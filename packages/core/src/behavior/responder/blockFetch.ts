@@ -55,6 +55,9 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
   const states = new Map<PeerId, BlockFetchState>()
   const fiberKey = (conn: Connection) => `${conn.peer}/block-fetch`
   const locked = ctx.locked
+  const { blockFetchWindow, blockFetchWindowBytes } = ctx.settings
+  /** Whether the peer's blocks sent and not written yet fill the block-fetch window. */
+  const full = (st: BlockFetchState) => st.waitingBlocks >= blockFetchWindow || st.waitingBytes >= blockFetchWindowBytes
 
   /**
    * Streams one range. A chain source failure (or a defect in it) closes this peer with the reason;
@@ -75,11 +78,9 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
       let blocks = 0
       let bytes = 0
       // as many blocks as the window has room for go out under one lock: one hand-off per batch, not per block
-      const { blockFetchWindow, blockFetchWindowBytes } = ctx.settings
-      const full = () => st.waitingBlocks >= blockFetchWindow || st.waitingBytes >= blockFetchWindowBytes
       // resumed at once if written blocks made room since the look, else by the `Sent` that makes it
       const room = Effect.callback<void>((resume) => {
-        if (!full()) return resume(Effect.void)
+        if (!full(st)) return resume(Effect.void)
         st.wake = () => resume(Effect.void)
         return Effect.sync(() => {
           st.wake = undefined
@@ -91,7 +92,7 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
           while (i < chunk.length) {
             yield* locked(Effect.sync(() => {
               const run: Array<BlockFetch.Message> = []
-              for (; i < chunk.length && !full(); i++) {
+              for (; i < chunk.length && !full(st); i++) {
                 const block = chunk[i]!
                 blocks++
                 bytes += block.length
@@ -188,7 +189,7 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
         st.waitingBytes -= m.block.bytes.length
       }
       const wake = st.wake
-      if (wake !== undefined) {
+      if (wake !== undefined && !full(st)) {
         st.wake = undefined
         wake()
       }
