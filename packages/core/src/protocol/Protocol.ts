@@ -56,7 +56,7 @@ export interface Transition<M extends Message, S extends string = string> {
  * bytes are the array's, the tag's, CBOR tag 24's and the byte string's, in shortest form.
  *
  * @category models
- * @since 0.1.0
+ * @since 0.3.0
  */
 export interface WrappedEncoding {
   readonly tag: number
