@@ -67,6 +67,21 @@ describe("a block's pieces", () => {
       assert.strictEqual(pieces[1], block)
     }
   })
+
+  it("are its tag and the block itself for encodeWrapped, whose head before the block is encode's; other messages have none", () => {
+    for (const length of [0, 1, 23, 24, 255, 256, 65_535, 65_536, 2_000_000]) {
+      const block = new Uint8Array(length).fill(7)
+      const m = BlockFetch.make.block(block)
+      const wrapped = BlockFetch.protocol.encodeWrapped!(m)!
+      assert.strictEqual(wrapped.bytes, block)
+      const encoded = BlockFetch.protocol.encode(m)
+      const head = encoded.subarray(0, encoded.length - length)
+      assert.strictEqual(Cbor.toHex(head), Cbor.toHex(BlockFetch.protocol.encodePieces!(m)[0]!), `length ${length}`)
+      assert.strictEqual(head[1], wrapped.tag)
+    }
+    assert.strictEqual(BlockFetch.protocol.encodeWrapped!(BlockFetch.make.startBatch()), undefined)
+    assert.strictEqual(ChainSync.protocol.encodeWrapped!(ChainSync.make.requestNext()), undefined)
+  })
 })
 
 describe("a block read back", () => {

@@ -305,7 +305,6 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     return c.rawKey !== undefined ? encodeTagged(c.def.tag, message[c.rawKey] as Uint8Array) : Cbor.encode(c.encode(message))
   }
 
-  // a message's byte strings from 1 kB up go to the multiplexer as they are, not copied
   // the codec of the kind encoded last: a run of one kind (blocks, headers) looks it up once
   let lastTag: string | undefined
   let last: Compiled | undefined
@@ -319,6 +318,7 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
     }
     return c
   }
+  // a message's byte strings from 1 kB up go to the multiplexer as they are, not copied
   const encodePieces = (message: M): ReadonlyArray<Uint8Array> => {
     const c = compiledOf(message)
     // [tag, <raw bytes>]: the head, made once (the multiplexer only reads pieces), then the bytes
