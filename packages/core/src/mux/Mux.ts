@@ -688,15 +688,21 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
         this.stop = this.violation(instance, "Decode", decoded.failure.detail)
         return false
       }
-      const step = instance.driver.recv(decoded.success, bytes.length)
-      if (step._tag === "Violation") {
-        framed.length = 0
-        this.stop = step.error
-        return false
-      }
-      if (step.messages.length > 0) {
-        const batch = instance.batch ??= []
-        for (const m of step.messages) batch.push(m)
+      const driver = instance.driver
+      if (driver.recvAgain(decoded.success, bytes.length)) {
+        // the kind of the message before, in the same state (a block of a batch): no step object
+        ;(instance.batch ??= []).push(decoded.success)
+      } else {
+        const step = driver.recv(decoded.success, bytes.length)
+        if (step._tag === "Violation") {
+          framed.length = 0
+          this.stop = step.error
+          return false
+        }
+        if (step.messages.length > 0) {
+          const batch = instance.batch ??= []
+          for (const m of step.messages) batch.push(m)
+        }
       }
       instance.batchBytes += bytes.length
     }

@@ -53,6 +53,16 @@ export interface Driver<M extends Message> {
   /** A received message of `size` bytes. */
   readonly recv: (message: M, size: number) => Step<M>
   /**
+   * A received message applied at once when it is of the kind last applied at once, in the same
+   * state, within that state's byte limit, with nothing held on either side (a block of a batch):
+   * `true` when applied (it is to be delivered, as `recv` would deliver it); `false` when nothing
+   * was done and `recv` must take it. For a caller that steps a run of messages with no step object
+   * each.
+   *
+   * @since 0.3.0
+   */
+  readonly recvAgain: (message: M, size: number) => boolean
+  /**
    * How long to wait for the peer now (ms), or `undefined` when nothing is awaited or no limit applies;
    * a state with a range of timeouts draws one from the driver's `Random` service.
    */
@@ -328,15 +338,18 @@ class DriverImpl<M extends Message> implements Driver<M> {
     return this.settle([])
   }
 
-  recv(message: M, size: number): Step<M> {
+  recvAgain(message: M, size: number): boolean {
     if (
-      message._tag === this.recvTag && this.state === this.recvFrom && (this.recvLimit === undefined || size <= this.recvLimit) &&
-      (this.inbox === undefined || this.inbox.length === 0) && (this.outbox === undefined || this.outbox.length === 0)
-    ) {
-      this.state = this.recvTo
-      if (this.recvToAgency !== this.theirs && this.inFlight > 0) this.inFlight--
-      return { _tag: "Deliver", messages: [message] }
-    }
+      message._tag !== this.recvTag || this.state !== this.recvFrom || (this.recvLimit !== undefined && size > this.recvLimit) ||
+      (this.inbox !== undefined && this.inbox.length > 0) || (this.outbox !== undefined && this.outbox.length > 0)
+    ) return false
+    this.state = this.recvTo
+    if (this.recvToAgency !== this.theirs && this.inFlight > 0) this.inFlight--
+    return true
+  }
+
+  recv(message: M, size: number): Step<M> {
+    if (this.recvAgain(message, size)) return { _tag: "Deliver", messages: [message] }
     const sender = this.table.senders.get(message._tag)
     if (sender !== this.theirs) {
       return this.violation("Agency", `${message._tag} may only be sent by the ${sender ?? "nobody"}`)

@@ -87,6 +87,20 @@ describe("Driver: a run of one kind of our messages", () => {
     assert.strictEqual(client.state, "Idle")
   })
 
+  it("recvAgain applies only a message of the kind last applied at once, in its state, within its limit", () => {
+    const client = Driver.make(BlockFetch.protocol, "initiator")
+    client.send(BlockFetch.make.requestRange(Point.origin, Point.origin))
+    const block = BlockFetch.make.block(new Uint8Array([0x80]))
+    assert.isFalse(client.recvAgain(BlockFetch.make.startBatch(), 2), "nothing applied at once yet")
+    assert.strictEqual(client.recv(BlockFetch.make.startBatch(), 2)._tag, "Deliver")
+    assert.isFalse(client.recvAgain(block, 1_000), "another kind than the last")
+    assert.strictEqual(client.state, "Streaming", "nothing done when refused")
+    assert.strictEqual(client.recv(block, 1_000)._tag, "Deliver")
+    assert.isTrue(client.recvAgain(block, 1_000))
+    assert.isFalse(client.recvAgain(block, 2_500_001), "over Streaming's limit: recv must see it")
+    assert.strictEqual(violation(client.recv(block, 2_500_001)), "ByteLimit")
+  })
+
   it("a request sent again after its answer is counted in flight each time", () => {
     const client = Driver.make(pingProtocol({ maxInFlight: 2 }), "initiator")
     assert.strictEqual(client.send(ping(1))._tag, "Deliver")

@@ -211,6 +211,8 @@ const compile = (protocol: string, def: Def): Compiled => {
   const D = wire.map(([, f]) => f.fromCbor)
   const E = wire.map(([, f]) => f.toCbor)
   const build = new Function("P", "T", "K", `return function build(v) {\n${buildText(wire.map((_, i) => `v[${i}]`))}\n}`)(P, T, K)
+  // a message of one field from that field's value, with no array of values (a block read back)
+  const buildOne = wire.length !== 1 ? undefined : new Function("P", "T", "K", `return function buildOne(v0) {\n${buildText(["v0"])}\n}`)(P, T, K)
 
   const decode = def.wire !== undefined
     ? ((w: Wire<any>) => (a: ReadonlyArray<Cbor.Value>, _input: Uint8Array, value: Cbor.Value, tag: number) =>
@@ -253,7 +255,7 @@ const compile = (protocol: string, def: Def): Compiled => {
   const toBytes = field?.wrapped
   const fromBytes = field?.unwrapped
   const wrapped = toBytes === undefined ? undefined : (message: any) => toBytes(message[key!])
-  const unwrapped = wrapped === undefined || fromBytes === undefined ? undefined : (bytes: Uint8Array) => build([fromBytes(bytes)]) as Message
+  const unwrapped = wrapped === undefined || fromBytes === undefined ? undefined : (bytes: Uint8Array) => buildOne(fromBytes(bytes)) as Message
   // the head lives as long as the table: a copy of its own, not a piece holding a writer's slab
   return { def, build, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice(), wrapped, unwrapped }
 }
