@@ -53,7 +53,7 @@ export interface Driver<M extends Message> {
   /** A received message of `size` bytes. */
   readonly recv: (message: M, size: number) => Step<M>
   /**
-   * A received message applied at once when it is of the kind last applied at once, in the same
+   * A received message applied at once when it is of the kind of theirs applied last, in the same
    * state, within that state's byte limit, with nothing held on either side (a block of a batch):
    * `true` when applied (it is to be delivered, as `recv` would deliver it); `false` when nothing
    * was done and `recv` must take it. For a caller that steps a run of messages with no step object
@@ -230,8 +230,8 @@ class DriverImpl<M extends Message> implements Driver<M> {
   private sentTo = ""
   private sentToAgency: Agency = "nobody"
   /**
-   * The same of the last message of theirs applied at once (nothing held on either side), with the
-   * byte limit of the state it came in: a run of blocks or answers checked by this alone.
+   * The same of the last message of theirs applied, with the byte limit of the state it came in: a
+   * run of blocks or answers, with nothing held on either side, checked by this alone.
    */
   private recvTag: string | undefined = undefined
   private recvFrom = ""
@@ -264,16 +264,29 @@ class DriverImpl<M extends Message> implements Driver<M> {
     return typeof t.to === "string" ? t.to : t.to(message)
   }
 
-  /** Applies a message of theirs in the current state (they have the agency); the violation if it may not be. */
+  /**
+   * Applies a message of theirs in the current state (they have the agency); the violation if it may
+   * not be. A move to a fixed state is remembered for {@link recvAgain}.
+   */
   private applyTheirs(message: M, size: number): Step<M> | undefined {
-    const limit = this.protocol.states[this.state]?.byteLimit
+    const from = this.state
+    const limit = this.protocol.states[from]?.byteLimit
     if (limit !== undefined && size > limit) {
       return this.violation("ByteLimit", `${message._tag} of ${size} bytes is over the limit of ${limit}`)
     }
-    const next = this.move(message)
-    if (next === undefined) return this.violation("UnexpectedMessage", `${message._tag} is not allowed here`)
+    const t = this.table.moves.get(from)?.get(message._tag)
+    if (t === undefined) return this.violation("UnexpectedMessage", `${message._tag} is not allowed here`)
+    const next = typeof t.to === "string" ? t.to : t.to(message)
+    const agency = this.agencyOf(next)
+    if (typeof t.to === "string") {
+      this.recvTag = message._tag
+      this.recvFrom = from
+      this.recvTo = next
+      this.recvToAgency = agency
+      this.recvLimit = limit
+    }
     this.state = next
-    if (this.agencyOf(next) !== this.theirs && this.inFlight > 0) this.inFlight--
+    if (agency !== this.theirs && this.inFlight > 0) this.inFlight--
     return undefined
   }
 
@@ -377,18 +390,7 @@ class DriverImpl<M extends Message> implements Driver<M> {
     if ((this.inbox === undefined || this.inbox.length === 0) && (this.outbox === undefined || this.outbox.length === 0)) {
       // nothing held on either side (a block of a batch, an answer to our one request): applied at
       // once, as settle would, without passing through the inbox
-      const from = this.state
-      const refused = this.applyTheirs(message, size)
-      if (refused !== undefined) return refused
-      const t = this.table.moves.get(from)!.get(message._tag)!
-      if (typeof t.to === "string") {
-        this.recvTag = message._tag
-        this.recvFrom = from
-        this.recvTo = t.to
-        this.recvToAgency = this.agencyOf(t.to)
-        this.recvLimit = this.protocol.states[from]?.byteLimit
-      }
-      return { _tag: "Deliver", messages: [message] }
+      return this.applyTheirs(message, size) ?? { _tag: "Deliver", messages: [message] }
     }
     ;(this.inbox ??= []).push([message, size])
     this.held += size + HELD_MESSAGE_CHARGE

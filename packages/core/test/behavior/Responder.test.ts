@@ -217,22 +217,39 @@ describe("Responder (behavior)", () => {
   })
 
   describe("block-fetch (auto)", () => {
-    it.effect("streams a range a few blocks at a time, waiting for Sent", () =>
+    /**
+     * Blocks 1 to 10 with a window of 3, after the first round until the batch is done: `report` tells
+     * the responder of each round's blocks written, `check` looks at what came back. All served.
+     */
+    const streamWithSent = (
+      report: (h: Effect.Success<ReturnType<typeof setup>>, written: ReadonlyArray<AnyNodeToNodeMessage>) => Effect.Effect<void>,
+      check: (got: ReadonlyArray<AnyNodeToNodeMessage>) => void
+    ) =>
       Effect.gen(function*() {
         const h = yield* setup({ blockFetchWindow: 3 })
         yield* h.connect(peerA)
         yield* h.recv(peerA, Msg.requestRange(pointOf(blocks[1]!), pointOf(blocks[10]!)))
         let got = h.sent(yield* h.drain, peerA)
-        assert.deepStrictEqual(tags(got), ["MsgStartBatch", "MsgBlock", "MsgBlock", "MsgBlock"])
+        const first = [...got]
         const all = [...got]
         while (all[all.length - 1]?._tag !== "MsgBatchDone") {
-          const last = got.filter((m) => m._tag === "MsgBlock")
-          assert.ok(last.length > 0, "no progress")
-          for (const m of last) yield* h.behavior.handleIo(InterfaceEvent.Sent(peerA, m))
+          const written = got.filter((m) => m._tag === "MsgBlock")
+          assert.ok(written.length > 0, "no progress")
+          yield* report(h, written)
           got = h.sent(yield* h.drain, peerA)
-          assert.ok(got.filter((m) => m._tag === "MsgBlock").length <= 3)
+          check(got)
           all.push(...got)
         }
+        return { first, all }
+      })
+
+    it.effect("streams a range a few blocks at a time, waiting for Sent", () =>
+      Effect.gen(function*() {
+        const { all, first } = yield* streamWithSent(
+          (h, written) => Effect.forEach(written, (m) => h.behavior.handleIo(InterfaceEvent.Sent(peerA, m)), { discard: true }),
+          (got) => assert.ok(got.filter((m) => m._tag === "MsgBlock").length <= 3)
+        )
+        assert.deepStrictEqual(tags(first), ["MsgStartBatch", "MsgBlock", "MsgBlock", "MsgBlock"])
         const served = all.filter((m) => m._tag === "MsgBlock").map(Msg.blockBytes)
         assert.strictEqual(served.length, 10)
         served.forEach((b, i) => assert.ok(bytesEqual(b, blocks[i + 1]!.bytes)))
@@ -240,22 +257,15 @@ describe("Responder (behavior)", () => {
 
     it.effect("one Sent of a whole write, blocks among another protocol's messages, makes room for all its blocks at once", () =>
       Effect.gen(function*() {
-        const h = yield* setup({ blockFetchWindow: 3 })
-        yield* h.connect(peerA)
-        yield* h.recv(peerA, Msg.requestRange(pointOf(blocks[1]!), pointOf(blocks[10]!)))
-        let got = h.sent(yield* h.drain, peerA)
-        const all = [...got]
-        while (all[all.length - 1]?._tag !== "MsgBatchDone") {
-          const written = got.filter((m) => m._tag === "MsgBlock")
-          assert.ok(written.length > 0, "no progress")
+        const { all } = yield* streamWithSent(
           // the write's messages in one event: a keep-alive answer between the first block and the rest
-          yield* h.behavior.handleIo(InterfaceEvent.Sent(peerA, written[0]!, Msg.keepAlive(7), ...written.slice(1)))
-          got = h.sent(yield* h.drain, peerA)
-          // the whole window came back: as many blocks as it holds, unless the range ran out
-          const blocksNow = got.filter((m) => m._tag === "MsgBlock").length
-          assert.ok(blocksNow === 3 || got[got.length - 1]?._tag === "MsgBatchDone", `${blocksNow} blocks after a Sent of 3`)
-          all.push(...got)
-        }
+          (h, written) => h.behavior.handleIo(InterfaceEvent.Sent(peerA, written[0]!, Msg.keepAlive(7), ...written.slice(1))),
+          (got) => {
+            // the whole window came back: as many blocks as it holds, unless the range ran out
+            const blocksNow = got.filter((m) => m._tag === "MsgBlock").length
+            assert.ok(blocksNow === 3 || got[got.length - 1]?._tag === "MsgBatchDone", `${blocksNow} blocks after a Sent of 3`)
+          }
+        )
         assert.strictEqual(all.filter((m) => m._tag === "MsgBlock").length, 10)
       }))
 

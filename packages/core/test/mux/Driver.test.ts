@@ -70,6 +70,16 @@ describe("Driver: a run of one kind of our messages", () => {
     assert.strictEqual(server.state, "Idle")
     // and a kind we may never send is refused whatever was sent before
     assert.strictEqual(violation(server.send(BlockFetch.make.requestRange(Point.origin, Point.origin))), "Agency")
+    // the kind remembered while the peer's message moved the state elsewhere: chain-sync's server
+    // rolls back from CanAwait, then the client asks for an intersection, where a roll-back is not allowed
+    const tip = { point: Point.origin, blockNo: 0 }
+    const cs = Driver.make(ChainSync.protocol, "responder")
+    cs.recv(ChainSync.make.requestNext(), 2)
+    assert.strictEqual(cs.send(ChainSync.make.rollBackward(Point.origin, tip as any))._tag, "Deliver")
+    cs.recv(ChainSync.make.findIntersect([Point.origin]), 4)
+    assert.strictEqual(cs.state, "Intersect")
+    assert.strictEqual(violation(cs.send(ChainSync.make.rollBackward(Point.origin, tip as any))), "UnexpectedMessage")
+    assert.strictEqual(cs.state, "Intersect")
   })
 
   it("a run of their messages: each checked against its state and the state's byte limit", () => {
