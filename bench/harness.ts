@@ -38,6 +38,8 @@ export interface SideResult {
   readonly max: number
   /** Medians of the CPU figures the runs reported, by name (absent when the side reports none). */
   readonly cpu?: Record<string, { readonly median: number; readonly runs: ReadonlyArray<number> }>
+  /** The warm-up rounds' figures, in order (not in the median). */
+  readonly warmup?: ReadonlyArray<number>
 }
 
 export interface ScenarioResult {
@@ -68,9 +70,12 @@ export const runScenario = async (scenario: Scenario, runs: number, warmup: numb
     const v = await side.run()
     return typeof v === "number" ? { value: v, cpu: {} } : v
   }
+  const warmups = scenario.sides.map(() => [] as Array<number>)
   for (let w = 0; w < warmup; w++) {
-    for (const side of scenario.sides) {
+    for (let i = 0; i < scenario.sides.length; i++) {
+      const side = scenario.sides[i]!
       const m = await one(side)
+      warmups[i]!.push(m.value)
       process.stderr.write(`  warm-up ${side.name}: ${m.value.toFixed(2)} ${scenario.unit}${cpuText(m)}\n`)
     }
   }
@@ -91,7 +96,8 @@ export const runScenario = async (scenario: Scenario, runs: number, warmup: numb
     median: median(figures[i]!),
     min: Math.min(...figures[i]!.filter((x) => !Number.isNaN(x))),
     max: Math.max(...figures[i]!.filter((x) => !Number.isNaN(x))),
-    ...(cpus[i]!.size === 0 ? {} : { cpu: Object.fromEntries([...cpus[i]!].map(([k, xs]) => [k, { median: median(xs), runs: xs }])) })
+    ...(cpus[i]!.size === 0 ? {} : { cpu: Object.fromEntries([...cpus[i]!].map(([k, xs]) => [k, { median: median(xs), runs: xs }])) }),
+    ...(warmups[i]!.length === 0 ? {} : { warmup: warmups[i]! })
   }))
   const pairs = scenario.ratioPairs ?? sides.slice(1).map((_, i) => [0, i + 1] as const)
   const ratios = pairs.map(([of, to]) => ({

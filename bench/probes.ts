@@ -34,6 +34,10 @@
  *     the responder behavior alone, in this process: one peer, handshake, then HEADERS (20 000)
  *     chain-sync requests one at a time, each a `Recv` event handled and its outputs drained, as the
  *     Manager does (µs CPU a request, ROUNDS rounds: 5)
+ *   node --conditions=@pallas-network2/source bench/probes.ts stack [RANGES] [ROUNDS]
+ *     scenario 1's whole stack alone: our client (TcpInterface, every MsgBlock decoded) against our
+ *     responder process (MB/s, CPU µs a block on each side, and the CPU ms of the client's threads
+ *     other than its main one: TurboFan's, the GC's; ROUNDS: 5)
  *   node --conditions=@pallas-network2/source bench/probes.ts client [RANGES] [ROUNDS]
  *     scenario 1's client alone (TcpInterface, every MsgBlock decoded) against the replayer answering
  *     each of RANGES (20) requests with 10 MB of the chunk's blocks built with the project's codecs
@@ -395,6 +399,26 @@ if (what === "gen") {
     })))
     console.log(`round ${round}: ${us.toFixed(2)} µs CPU a request (handleIo and drain)`)
   }
+} else if (what === "stack") {
+  // scenario 1's whole stack alone: our client against our responder process (MB/s, CPU µs a block
+  // on each side)
+  const ranges = Number(a ?? 20)
+  const rangeBytes = 10_000_000
+  const ours = await spawnWithPort("bench/scenarios/responder-process.ts", ["mux", chunkPath, String(rangeBytes)])
+  try {
+    for (let i = 0; i < Number(b ?? 5); i++) {
+      // the client's CPU on its main thread apart: the rest is V8's other threads (TurboFan, GC helpers)
+      const process0 = process.cpuUsage()
+      const thread0 = process.threadCpuUsage()
+      const r = await muxThroughput(ours.child, "responder", Number(ours.line), ranges, rangeBytes)
+      const all = process.cpuUsage(process0)
+      const main = process.threadCpuUsage(thread0)
+      const others = (all.user + all.system - main.user - main.system) / 1000
+      console.log(`round ${i + 1}: ${r.value.toFixed(0)} MB/s, CPU client ${r.cpu.client!.toFixed(2)} / responder ${r.cpu.responder!.toFixed(2)} µs a block; the client's other threads ${others.toFixed(0)} ms`)
+    }
+  } finally {
+    await stopChild(ours.child, "SIGTERM")
+  }
 } else if (what === "client" || what === "floor") {
   // a replayer answering the handshake and each of `ranges` RequestRanges with 10 MB of the chunk's
   // blocks, built with the project's codecs (no recording)
@@ -685,6 +709,6 @@ if (what === "gen") {
     else for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
+  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | stack [RANGES] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
   process.exitCode = 2
 }

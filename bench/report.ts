@@ -13,6 +13,7 @@ const data = JSON.parse(fs.readFileSync(source, "utf8")) as {
   command: string
   runsPerSide: number
   warmup: number
+  muxWarmup?: number
   date: string
   machine: { cores: number; cpu: string; memoryGiB: number; node: string; platform: string }
   results: Array<ScenarioResult>
@@ -79,7 +80,7 @@ const verdict = (r: ScenarioResult): string => {
 const fmt = (n: number) => Number.isNaN(n) ? "failed" : n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2)
 
 const lines: Array<string> = []
-lines.push(`Command: \`${data.command}\` (${data.runsPerSide} runs per side, sides alternating A B A B after ${data.warmup} warm-up round), ${data.date}.`)
+lines.push(`Command: \`${data.command}\` (${data.runsPerSide} runs per side, sides alternating A B A B after ${data.warmup} warm-up round${data.muxWarmup !== undefined ? `, scenario 1 after ${data.muxWarmup}` : ""}), ${data.date}.`)
 const reruns = Object.entries(data.runs ?? {}).filter(([, run]) => run !== `${data.command} at ${data.date}`)
 if (reruns.length > 0) {
   lines.push("")
