@@ -51,6 +51,8 @@ export interface ScenarioResult {
   /** median of the first side over the median of each other side */
   readonly ratios: ReadonlyArray<{ readonly of: string; readonly to: string; readonly ratio: number }>
   readonly extra: Record<string, unknown>
+  /** How many warm-up rounds of every side ran before the measured ones. */
+  readonly warmupRounds?: number
 }
 
 /** The median of the runs that produced a figure (a failed run is NaN and left out). */
@@ -112,7 +114,8 @@ export const runScenario = async (scenario: Scenario, runs: number, warmup: numb
     goal: scenario.goal,
     sides,
     ratios,
-    extra: scenario.extra?.() ?? {}
+    extra: scenario.extra?.() ?? {},
+    warmupRounds: warmup
   }
 }
 

@@ -13,7 +13,6 @@ const data = JSON.parse(fs.readFileSync(source, "utf8")) as {
   command: string
   runsPerSide: number
   warmup: number
-  muxWarmup?: number
   date: string
   machine: { cores: number; cpu: string; memoryGiB: number; node: string; platform: string }
   results: Array<ScenarioResult>
@@ -80,11 +79,16 @@ const verdict = (r: ScenarioResult): string => {
 const fmt = (n: number) => Number.isNaN(n) ? "failed" : n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2)
 
 const lines: Array<string> = []
-lines.push(`Command: \`${data.command}\` (${data.runsPerSide} runs per side, sides alternating A B A B after ${data.warmup} warm-up round${data.muxWarmup !== undefined ? `, scenario 1 after ${data.muxWarmup}` : ""}), ${data.date}.`)
+lines.push(`Command: \`${data.command}\` (${data.runsPerSide} runs per side, sides alternating A B A B after ${data.warmup} warm-up round), ${data.date}.`)
 const reruns = Object.entries(data.runs ?? {}).filter(([, run]) => run !== `${data.command} at ${data.date}`)
 if (reruns.length > 0) {
   lines.push("")
   lines.push(`Rerun alone since (\`--only\`; the other rows are from the command above): ${reruns.map(([id, run]) => `${id} by \`${run}\``).join("; ")}.`)
+}
+const longer = data.results.filter((r) => r.warmupRounds !== undefined && r.warmupRounds !== data.warmup)
+if (longer.length > 0) {
+  lines.push("")
+  lines.push(`Warm-up rounds other than the header's: ${longer.map((r) => `${r.id} after ${r.warmupRounds}`).join("; ")} (docs/BENCHMARKS.md, item 43).`)
 }
 lines.push("")
 lines.push(

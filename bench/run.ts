@@ -186,6 +186,7 @@ const cpuRows = (r: ScenarioResult, per: string): ScenarioResult => ({
   title: `the same runs: CPU microseconds per ${per} of each process over the timed window (process.cpuUsage, user + system)`,
   unit: `us CPU/${per}`,
   goal: undefined,
+  ...(r.warmupRounds === undefined ? {} : { warmupRounds: r.warmupRounds }),
   sides: r.sides.flatMap((s) =>
     Object.entries(s.cpu ?? {}).map(([who, c]) => {
       const xs = c.runs.filter((x) => !Number.isNaN(x))
@@ -396,7 +397,6 @@ const out = {
   quick,
   runsPerSide: runs,
   warmup,
-  muxWarmup,
   date: new Date().toISOString(),
   machine: machine(),
   results,
