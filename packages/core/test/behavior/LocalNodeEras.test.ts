@@ -17,7 +17,7 @@ import * as Stream from "effect/Stream"
 import { Block, Cbor, ChainSource, GeneratedChain, LocalClient, LocalNode, LocalServer, PeerId, TestInterface } from "../../src/index.ts"
 import { blake2b256 } from "../../src/chain/Blake2b.ts"
 import * as Common from "../../src/protocol/Common.ts"
-import { vectorsDir } from "../utils/vectors.ts"
+import { vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
 
 const MAGIC = 764824073
 const server = PeerId.tcp("10.0.0.1", 3001)
@@ -64,7 +64,7 @@ const byronTx = (): { readonly aux: Uint8Array; readonly tx: Uint8Array } => {
 }
 
 describe("LocalNode and the stand-in: a Byron transaction beside a Conway one", () => {
-  it.effect("submitted, listed byte for byte, found by its Byron id and by its bare id", () =>
+  it.effect.skipIf(!vectorsAvailable)("submitted, listed byte for byte, found by its Byron id and by its bare id (a real Byron transaction of the shared vectors)", () =>
     Effect.gen(function*() {
       yield* standIn(yield* ChainSource.makeMemory(GeneratedChain.generate({ blocks: 3, seed: 5 })))
       const node = yield* client
@@ -91,7 +91,8 @@ describe("LocalNode and the stand-in: a Byron transaction beside a Conway one", 
 })
 
 const ERAS = ["byron", "shelley", "allegra", "mary", "alonzo", "babbage", "conway"] as const
-const index = JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) as Array<{
+// empty where the shared vectors are absent (the tests below then skip)
+const index = (vectorsAvailable ? JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) : []) as Array<{
   readonly file: string
   readonly era: string
   readonly layout: string
@@ -101,7 +102,7 @@ const index = JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.jso
 
 describe("LocalNode and the stand-in: a real block of every era", () => {
   for (let era = 0; era < ERAS.length; era++) {
-    it.effect(`${ERAS[era]}: streamed as served, the tip's era read, era queries wrapped for era ${era}`, () =>
+    it.effect.skipIf(!vectorsAvailable)(`${ERAS[era]}: streamed as served, the tip's era read, era queries wrapped for era ${era} (the shared vectors' real blocks)`, () =>
       Effect.gen(function*() {
         const entry = index.find((e) => e.era === ERAS[era] && e.file.includes("_mainnet_") && e.layout.startsWith("raw era block"))!
         const raw = Cbor.fromHex(fs.readFileSync(path.join(vectorsDir, entry.file), "utf8").trim())!

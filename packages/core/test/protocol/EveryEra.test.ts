@@ -18,7 +18,7 @@ import * as LocalChainSync from "../../src/protocol/LocalChainSync.ts"
 import * as LocalTxMonitor from "../../src/protocol/LocalTxMonitor.ts"
 import * as LocalTxSubmission from "../../src/protocol/LocalTxSubmission.ts"
 import * as TxSubmission2 from "../../src/protocol/TxSubmission2.ts"
-import { vectorsDir } from "../utils/vectors.ts"
+import { vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
 
 const ERAS = ["byron", "shelley", "allegra", "mary", "alonzo", "babbage", "conway"] as const
 
@@ -29,7 +29,8 @@ interface IndexEntry {
   readonly header_hash: string
 }
 
-const blockIndex = JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) as Array<IndexEntry>
+// empty where the shared vectors are absent (the tests that need them then skip)
+const blockIndex = (vectorsAvailable ? JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) : []) as Array<IndexEntry>
 const hexFile = (file: string): Uint8Array => Cbor.fromHex(fs.readFileSync(path.join(vectorsDir, file), "utf8").trim())!
 
 /** The real mainnet block of an era, as `[blockTag, block]` (tag = era index + 1 for a main block). */
@@ -112,7 +113,8 @@ const roundTrip = <M>(protocol: { encode: (m: M) => Uint8Array; decode: (b: Uint
 }
 
 describe("every era, byte for byte", () => {
-  for (let era = 0; era < ERAS.length; era++) {
+  if (!vectorsAvailable) it.skip("a real mainnet block of every era: needs the shared vectors (../shared/vectors beside the project), absent here", () => {})
+  for (let era = 0; vectorsAvailable && era < ERAS.length; era++) {
     describe(`${ERAS[era]} (era ${era})`, () => {
       const { wrapped, raw, entry } = mainnetBlock(era)
       const block = Block.parse(wrapped)
@@ -226,7 +228,7 @@ describe("every era, byte for byte", () => {
     assert.isTrue(Result.isFailure(LocalTxMonitor.protocol.decode(Cbor.encode([7, 5]))))
   })
 
-  it("the shared vectors' era-wrapped transactions and ids are unchanged (Shelley and later)", () => {
+  it.skipIf(!vectorsAvailable)("the shared vectors' era-wrapped transactions and ids are unchanged (Shelley and later)", () => {
     const vectors = JSON.parse(fs.readFileSync(path.join(vectorsDir, "txsubmission2.json"), "utf8")) as Array<{ readonly cbor_hex: string }>
     for (const v of vectors) {
       const r = TxSubmission2.protocol.decode(Cbor.fromHex(v.cbor_hex)!)
