@@ -49,10 +49,10 @@ const warmup = 1
 const muxBytes = quick ? 40e6 : 200e6
 /**
  * Scenario 1 warms up over 800 MB per side (4 rounds of its 4 sides; quick: 20), not one round: a
- * process streaming blocks reaches its steady speed only after about 1 GB, most of it spent by
- * TurboFan compiling (and compiling again after the second connection's deoptimizations) on the one
- * other core (docs/BENCHMARKS.md, "Warm-up"). One round left the stack still speeding up through
- * the five runs, the median taken from the middle of the warm-up.
+ * process streaming blocks reaches its steady speed only after about 1 GB, its code running
+ * unoptimised while TurboFan compiles it (and compiles it again after the second connection's
+ * deoptimisations) on the one other core (docs/BENCHMARKS.md, item 43). One round left the stack
+ * still speeding up through the five runs, the median taken from the middle of the warm-up.
  */
 const muxWarmup = Math.ceil(800e6 / muxBytes)
 /**
