@@ -17,7 +17,7 @@ import * as Stream from "effect/Stream"
 import { Block, Cbor, ChainSource, GeneratedChain, LocalClient, LocalNode, LocalServer, PeerId, TestInterface } from "../../src/index.ts"
 import { blake2b256 } from "../../src/chain/Blake2b.ts"
 import * as Common from "../../src/protocol/Common.ts"
-import { vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
+import { loadBlockIndex, mainnetBlockEntry, vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
 
 const MAGIC = 764824073
 const server = PeerId.tcp("10.0.0.1", 3001)
@@ -92,19 +92,13 @@ describe("LocalNode and the stand-in: a Byron transaction beside a Conway one", 
 
 const ERAS = ["byron", "shelley", "allegra", "mary", "alonzo", "babbage", "conway"] as const
 // empty where the shared vectors are absent (the tests below then skip)
-const index = (vectorsAvailable ? JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) : []) as Array<{
-  readonly file: string
-  readonly era: string
-  readonly layout: string
-  readonly header_hash: string
-  readonly prev_hash: string
-}>
+const index = loadBlockIndex()
 
 describe("LocalNode and the stand-in: a real block of every era", () => {
   for (let era = 0; era < ERAS.length; era++) {
     it.effect.skipIf(!vectorsAvailable)(`${ERAS[era]}: streamed as served, the tip's era read, era queries wrapped for era ${era} (the shared vectors' real blocks)`, () =>
       Effect.gen(function*() {
-        const entry = index.find((e) => e.era === ERAS[era] && e.file.includes("_mainnet_") && e.layout.startsWith("raw era block"))!
+        const entry = mainnetBlockEntry(index, ERAS[era]!)!
         const raw = Cbor.fromHex(fs.readFileSync(path.join(vectorsDir, entry.file), "utf8").trim())!
         const wrapped = new Uint8Array(raw.length + 2)
         wrapped.set([0x82, era + 1])

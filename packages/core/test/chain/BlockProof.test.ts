@@ -5,14 +5,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Cbor from "../../src/cbor/Cbor.ts"
 import { Blake2b, Block, BlockProof, GeneratedChain } from "../../src/chain/index.ts"
-import { vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
-
-interface IndexEntry {
-  readonly file: string
-  readonly era: string
-  readonly layout: string
-  readonly header_hash: string
-}
+import { loadBlockIndex, vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
 
 const TAGS: Record<string, number> = { shelley: 2, allegra: 3, mary: 4, alonzo: 5, babbage: 6, conway: 7 }
 
@@ -20,9 +13,7 @@ const hex = (s: string): Uint8Array => Cbor.fromHex(s.trim())!
 
 /** The shared block vectors as `[blockTag, block]`; raw era blocks get their tag (Byron ones are main blocks). */
 const vectorBlocks = (): Array<{ readonly name: string; readonly era: string; readonly hash: string; readonly bytes: Uint8Array }> => {
-  if (!vectorsAvailable) return []
-  const index = JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) as Array<IndexEntry>
-  return index.map((e) => {
+  return loadBlockIndex().map((e) => {
     const raw = hex(fs.readFileSync(path.join(vectorsDir, e.file), "utf8"))
     const wrapped = raw[0] === 0x82
       ? raw

@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { Cbor } from "../../src/cbor/index.ts"
 import { Blake2b, Block, ChainSource, GeneratedChain } from "../../src/chain/index.ts"
 import { Point } from "../../src/protocol/Common.ts"
-import { vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
+import { loadBlockIndex, vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
 
 const chunkPath = path.join(vectorsDir, "chain", "01285.chunk")
 
@@ -26,9 +26,7 @@ describe("Blake2b", () => {
 
 describe.skipIf(!vectorsAvailable)("Block (real blocks from ../shared/vectors)", () => {
   it("reads every era's header hash, slot and block number as the index states them", () => {
-    const index = JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks", "INDEX.json"), "utf8")) as Array<
-      { file: string; era: string; layout: string; header_hash: string }
-    >
+    const index = loadBlockIndex()
     const tags: Record<string, number> = { byron: 1, shelley: 2, allegra: 3, mary: 4, alonzo: 5, babbage: 6, conway: 7 }
     for (const entry of index) {
       let bytes = Cbor.fromHex(fs.readFileSync(path.join(vectorsDir, entry.file), "utf8").trim())!

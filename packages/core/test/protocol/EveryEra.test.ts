@@ -18,24 +18,17 @@ import * as LocalChainSync from "../../src/protocol/LocalChainSync.ts"
 import * as LocalTxMonitor from "../../src/protocol/LocalTxMonitor.ts"
 import * as LocalTxSubmission from "../../src/protocol/LocalTxSubmission.ts"
 import * as TxSubmission2 from "../../src/protocol/TxSubmission2.ts"
-import { vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
+import { type BlockIndexEntry, loadBlockIndex, mainnetBlockEntry, vectorsAvailable, vectorsDir } from "../utils/vectors.ts"
 
 const ERAS = ["byron", "shelley", "allegra", "mary", "alonzo", "babbage", "conway"] as const
 
-interface IndexEntry {
-  readonly file: string
-  readonly era: string
-  readonly layout: string
-  readonly header_hash: string
-}
-
 // empty where the shared vectors are absent (the tests that need them then skip)
-const blockIndex = (vectorsAvailable ? JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) : []) as Array<IndexEntry>
+const blockIndex = loadBlockIndex()
 const hexFile = (file: string): Uint8Array => Cbor.fromHex(fs.readFileSync(path.join(vectorsDir, file), "utf8").trim())!
 
 /** The real mainnet block of an era, as `[blockTag, block]` (tag = era index + 1 for a main block). */
-const mainnetBlock = (era: number): { readonly wrapped: Uint8Array; readonly raw: Uint8Array; readonly entry: IndexEntry } => {
-  const entry = blockIndex.find((e) => e.era === ERAS[era] && e.file.includes("_mainnet_") && e.layout.startsWith("raw era block"))!
+const mainnetBlock = (era: number): { readonly wrapped: Uint8Array; readonly raw: Uint8Array; readonly entry: BlockIndexEntry } => {
+  const entry = mainnetBlockEntry(blockIndex, ERAS[era]!)!
   const raw = hexFile(entry.file)
   const wrapped = new Uint8Array(raw.length + 2)
   wrapped[0] = 0x82

@@ -22,6 +22,23 @@ export interface Vector {
 export const loadVectors = (file: string): ReadonlyArray<Vector> =>
   vectorsAvailable ? (JSON.parse(fs.readFileSync(path.join(vectorsDir, file), "utf8")) as Array<Vector>) : []
 
+/** An entry of the shared block vectors' index (`blocks/INDEX.json`). */
+export interface BlockIndexEntry {
+  readonly file: string
+  readonly era: string
+  readonly layout: string
+  readonly header_hash: string
+  readonly prev_hash: string
+}
+
+/** The shared block vectors' index; empty when the shared folder is absent. */
+export const loadBlockIndex = (): ReadonlyArray<BlockIndexEntry> =>
+  vectorsAvailable ? (JSON.parse(fs.readFileSync(path.join(vectorsDir, "blocks/INDEX.json"), "utf8")) as Array<BlockIndexEntry>) : []
+
+/** The index entry of the real mainnet block of `era` (its name: "byron" ... "conway") kept as a raw era block. */
+export const mainnetBlockEntry = (index: ReadonlyArray<BlockIndexEntry>, era: string): BlockIndexEntry | undefined =>
+  index.find((e) => e.era === era && e.file.includes("_mainnet_") && e.layout.startsWith("raw era block"))
+
 /** Keys of `expect` that describe the vector rather than the message. */
 const descriptive = new Set(["note", "layout", "mux", "source", "origin", "decode_only"])
 
