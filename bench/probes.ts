@@ -173,6 +173,12 @@ const responderStack = (chain: ChainSource.ChainSourceShape) =>
     return pool
   })
 
+/**
+ * Node options for our responder's process alone (`OURS_NODE_ARGS="--log-deopt --logfile=/tmp/d.log"`:
+ * V8's traces of that process without those of the probe's other processes).
+ */
+const oursNodeArgs = (process.env.OURS_NODE_ARGS ?? "").split(" ").filter((a) => a !== "")
+
 const [what, a, b, c] = process.argv.slice(2)
 if (what === "gen") {
   const N = 300_000
@@ -404,7 +410,7 @@ if (what === "gen") {
   // on each side)
   const ranges = Number(a ?? 20)
   const rangeBytes = 10_000_000
-  const ours = await spawnWithPort("bench/scenarios/responder-process.ts", ["mux", chunkPath, String(rangeBytes)])
+  const ours = await spawnWithPort("bench/scenarios/responder-process.ts", ["mux", chunkPath, String(rangeBytes)], oursNodeArgs)
   try {
     for (let i = 0; i < Number(b ?? 5); i++) {
       // the client's CPU on its main thread apart: the rest is V8's other threads (TurboFan, GC helpers)
@@ -470,7 +476,7 @@ if (what === "gen") {
   const request = segmentsOf(range, 3)
   const sender = await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)])
   const floor = await spawnWithPort("bench/scenarios/floor-responder.ts", [chunkPath, String(rangeBytes), String(Number(c ?? 262_144))])
-  const ours = await spawnWithPort("bench/scenarios/responder-process.ts", ["mux", chunkPath, String(rangeBytes)])
+  const ours = await spawnWithPort("bench/scenarios/responder-process.ts", ["mux", chunkPath, String(rangeBytes)], oursNodeArgs)
   try {
     for (let i = 0; i < Number(b ?? 5); i++) {
       const raw = await rawTransfer(sender.child, Number(sender.line), rawBytes)

@@ -23,6 +23,8 @@ export const spawnWithPort = (script: string, args: ReadonlyArray<string>, extra
     let buffer = ""
     const onData = (d: Buffer) => {
       buffer += d.toString()
+      // lines of V8's traces (`[bailout ...`, when a probe passes `--log-deopt`) come before the port
+      while (buffer.startsWith("[") && buffer.indexOf("\n") >= 0) buffer = buffer.slice(buffer.indexOf("\n") + 1)
       const nl = buffer.indexOf("\n")
       if (nl >= 0) {
         child.stdout!.off("data", onData)
@@ -163,7 +165,9 @@ export const remoteCpu = (child: cp.ChildProcess): Promise<number> =>
       const queue: Array<(line: string) => void> = []
       waiting = queue
       probes.set(child, queue)
-      readline.createInterface({ input: child.stdout! }).on("line", (line) => queue.shift()?.(line))
+      readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+        if (!line.startsWith("[")) queue.shift()?.(line)
+      })
     }
     waiting.push((line) => {
       try {
@@ -197,20 +201,18 @@ export class CpuWindow {
 
 /**
  * Scenario 1's range: `blocks` in order, again and again from the first, until `total` bytes went out
- * (every range the same).
+ * (every range the same). Streamed as arrays of the chunk's blocks, as the library's own sources
+ * stream a range (`ChainSource.makeMemory`: the range's array; docs/BENCHMARKS.md item 44): a
+ * generator of one block at a time cost the responder's process an iterator step and a result object
+ * per block.
  */
 export const repeatedBlocks = (blocks: ReadonlyArray<Uint8Array>, total: number): Stream.Stream<Uint8Array> => {
+  const arrays: Array<ReadonlyArray<Uint8Array>> = []
   let sent = 0
-  let i = 0
-  return Stream.fromIterable({
-    [Symbol.iterator]: (): Iterator<Uint8Array> => ({
-      next: () => {
-        if (sent >= total) return { done: true, value: undefined }
-        const block = blocks[i]!
-        i = (i + 1) % blocks.length
-        sent += block.length
-        return { done: false, value: block }
-      }
-    })
-  })
+  while (sent < total) {
+    let i = 0
+    while (i < blocks.length && sent < total) sent += blocks[i++]!.length
+    arrays.push(i === blocks.length ? blocks : blocks.slice(0, i))
+  }
+  return Stream.fromArrays(...arrays)
 }

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -102,9 +103,17 @@ export const make = Effect.fnUntraced(function*<Event, Command, PeerState, M ext
   // behavior -> interface / user: a command goes out at once; an event never waits for the user
   const deliver = (output: BehaviorOutput<Event, M>): Effect.Effect<void> =>
     output._tag === "InterfaceCommand" ? iface.dispatch(output.command) : toUser(output.event)
+  // a behavior that fails on an event (a defect: a bug of its own) loses that event, not the pump:
+  // the failure is logged with the event and the next event is taken, so the other peers carry on
+  // (an interruption still ends the pump)
+  const handle = (event: InterfaceEvent<M>): Effect.Effect<void> =>
+    Effect.catchCause(behavior.handleIo(event), (cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.logError(`the behavior failed on a ${event._tag} event of ${event.peer}; the event is dropped`, cause))
   const outbox = behavior.outbox
   if (outbox === undefined) {
-    yield* iface.events.pipe(Stream.runForEach((event) => behavior.handleIo(event)), Effect.forkScoped)
+    yield* iface.events.pipe(Stream.runForEach(handle), Effect.forkScoped)
     yield* behavior.outputs.pipe(Stream.runForEach(deliver), Effect.forkScoped)
   } else {
     // The outputs an event caused go out before the next event is taken, in the same fiber turn: a
@@ -116,7 +125,7 @@ export const make = Effect.fnUntraced(function*<Event, Command, PeerState, M ext
       for (let i = 0; i < outputs.length; i++) yield* deliver(outputs[i]!)
     })
     const flush = Semaphore.withPermit(lock, Effect.flatMap(outbox.drain, deliverAll))
-    const onEvent = (event: InterfaceEvent<M>) => Effect.andThen(behavior.handleIo(event), flush)
+    const onEvent = (event: InterfaceEvent<M>) => Effect.andThen(handle(event), flush)
     yield* iface.events.pipe(Stream.runForEach(onEvent), Effect.forkScoped)
     yield* Effect.forever(Effect.andThen(outbox.ready, flush)).pipe(Effect.forkScoped)
   }

@@ -152,12 +152,20 @@ interface Batch {
  */
 interface Outgoing {
   readonly pieces: ReadonlyArray<Uint8Array> | undefined
-  readonly body: Uint8Array | undefined
-  readonly tag: number
+  body: Uint8Array | undefined
+  tag: number
   /** The piece being written, and the bytes of it already written. */
   piece: number
   at: number
-  readonly message: Message
+  message: Message
+  /**
+   * A run of wrapped messages of one kind queued as this one entry (a batch's blocks: `sendAll`):
+   * `message` is `run[next - 1]`, and the messages from `next` to `end` follow it, each made the
+   * entry's message as the one before is written. `undefined` for a message of its own.
+   */
+  readonly run: ReadonlyArray<Message> | undefined
+  next: number
+  end: number
 }
 
 /**
@@ -502,12 +510,55 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     return Effect.suspend(() => {
       this.refused = false
       let after: Array<Effect.Effect<unknown>> | undefined
-      for (let i = 0; i < messages.length && !this.refused; i++) {
+      for (let i = 0; i < messages.length && !this.refused;) {
         const e = this.sendNow(messages[i]!)
         if (e !== Effect.void) (after ??= []).push(e)
+        i = this.refused ? messages.length : this.queueRun(messages, i)
       }
       return after === undefined ? Effect.void : after.length === 1 ? Effect.asVoid(after[0]!) : Effect.asVoid(Effect.all(after, { discard: true }))
     })
+  }
+
+  /**
+   * The entry {@link sendNow} queued last, while more of its kind may join it ({@link queueRun}): a
+   * wrapped message that left its driver in the state it found it, with our agency.
+   */
+  private runnable: Outgoing | undefined = undefined
+
+  /**
+   * After `messages[i]` was sent: the messages of its kind that follow it in `messages` and that its
+   * driver lets go in the same state (a batch's blocks) join its queue entry, each with no entry,
+   * step or lookup of its own. The index of the first message not queued.
+   */
+  private queueRun(messages: ReadonlyArray<Message>, i: number): number {
+    const entry = this.runnable
+    this.runnable = undefined
+    const instance = this.sentInstance
+    // still queued (no writer ran since it was: a writer starts once what runs now has run)
+    if (entry === undefined || instance === undefined || instance.egress![instance.egress!.length - 1] !== entry) return i + 1
+    const first = messages[i]!
+    const driver = instance.driver
+    const encodeWrapped = instance.protocol.encodeWrapped!
+    let j = i + 1
+    let bytes = 0
+    for (; j < messages.length; j++) {
+      const m = messages[j]!
+      if (m._tag !== first._tag || m.protocol !== first.protocol || !driver.sendAgain(m)) break
+      const wrapped = encodeWrapped(m)
+      if (wrapped === undefined) break
+      bytes += wrappedHeadLength(wrapped.bytes.length) + wrapped.bytes.length
+    }
+    if (j === i + 1) return j
+    ;(entry as { run: ReadonlyArray<Message> | undefined }).run = messages
+    entry.next = i + 1
+    entry.end = j
+    instance.egressBytes += bytes
+    this.egressBytes += bytes
+    if (this.egressBytes > EGRESS_LIMIT) {
+      this.refuse(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
+      return messages.length
+    }
+    return j
   }
 
   /** The instance the last message sent went to, and that message's protocol and kind (a run of one kind looks its instance up once). */
@@ -532,9 +583,11 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   }
 
   private sendNow(message: Message): Effect.Effect<void> {
+    this.runnable = undefined
     const instance = this.senderInstance(message)
     if (!(instance instanceof Instance)) return this.refuse(instance)
     const protocol = instance.protocol
+    const from = instance.driver.state
     const step = instance.driver.send(message)
     if (step._tag === "Violation") return this.refuse(step.error)
     // a new state may start a wait for the peer (a responder streaming blocks stays in one state)
@@ -546,11 +599,14 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     if (wrapped !== undefined) {
       const body = wrapped.bytes
       length = wrappedHeadLength(body.length) + body.length
-      ;(instance.egress ??= []).push({ pieces: undefined, body, tag: wrapped.tag, piece: 0, at: 0, message })
+      const entry: Outgoing = { pieces: undefined, body, tag: wrapped.tag, piece: 0, at: 0, message, run: undefined, next: 0, end: 0 }
+      ;(instance.egress ??= []).push(entry)
+      // more of its kind may join it (`queueRun`) when the driver stays where it was
+      if (step.messages.length === 0 && instance.driver.state === from && instance.driver.sendAgain(message)) this.runnable = entry
     } else {
       const pieces = protocol.encodePieces !== undefined ? protocol.encodePieces(message) : [protocol.encode(message)]
       for (let k = 0; k < pieces.length; k++) length += pieces[k]!.length
-      ;(instance.egress ??= []).push({ pieces, body: undefined, tag: 0, piece: 0, at: 0, message })
+      ;(instance.egress ??= []).push({ pieces, body: undefined, tag: 0, piece: 0, at: 0, message, run: undefined, next: 0, end: 0 })
     }
     instance.egressBytes += length
     this.egressBytes += length
@@ -816,10 +872,21 @@ const collect = (self: MuxImpl, sent: Array<Message>, pooled: { buffer: Uint8Arr
       if (head.at === pieceLength) {
         head.at = 0
         if (++head.piece === (pieces === undefined ? 2 : pieces.length)) {
-          // written: the queue lets go of it now (a stream whose queue never empties holds no
-          // written block)
-          queue[first++] = undefined
           sent.push(head.message)
+          const run = head.run
+          if (run !== undefined && head.next < head.end) {
+            // the next message of its run takes the entry's place
+            const message = run[head.next++]!
+            const wrapped = instance.protocol.encodeWrapped!(message)!
+            head.message = message
+            head.body = wrapped.bytes
+            head.tag = wrapped.tag
+            head.piece = 0
+          } else {
+            // written: the queue lets go of it now (a stream whose queue never empties holds no
+            // written block)
+            queue[first++] = undefined
+          }
         }
       }
     }

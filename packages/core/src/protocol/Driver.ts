@@ -63,6 +63,15 @@ export interface Driver<M extends Message> {
    */
   readonly recvAgain: (message: M, size: number) => boolean
   /**
+   * A message of ours of the kind sent last, from the state that move left as it was, with our
+   * agency and nothing of ours held (a block of a batch): `true` when it may go (the state stays, so
+   * nothing changes); `false` when nothing was done and `send` must take it. For a caller that
+   * queues a run of messages with no step object each.
+   *
+   * @since 0.3.0
+   */
+  readonly sendAgain: (message: M) => boolean
+  /**
    * How long to wait for the peer now (ms), or `undefined` when nothing is awaited or no limit applies;
    * a state with a range of timeouts draws one from the driver's `Random` service.
    */
@@ -349,6 +358,11 @@ class DriverImpl<M extends Message> implements Driver<M> {
     }
     ;(this.outbox ??= []).push(message)
     return this.settle([])
+  }
+
+  sendAgain(message: M): boolean {
+    return message._tag === this.sentTag && this.state === this.sentFrom && this.sentTo === this.sentFrom &&
+      this.sentToAgency === this.ours && (this.outbox === undefined || this.outbox.length === 0)
   }
 
   recvAgain(message: M, size: number): boolean {

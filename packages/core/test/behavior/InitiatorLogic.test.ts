@@ -130,6 +130,28 @@ describe("initiator fetch planner", () => {
     assert.deepStrictEqual(out.outcomes.map((o) => o._tag), ["Fetched"])
   })
 
+  it("a chunk whose every block came before its peer went is done, not asked again", () => {
+    // found by fault injection (seeds 4 and 5): the peer went between a chunk's last block and its
+    // batch's end; the chunk was asked again from the block after its last, which does not exist,
+    // and scheduling threw (the Manager's event fiber died with it)
+    for (const known of [true, false]) {
+      const planner = new FetchPlanner({ chunkBlocks: 5, maxInFlightPerPeer: 1 })
+      const path = blocks.slice(0, 10).map((b) => ({ key: Cbor.toHex(b.hash), slot: b.slot, hash: b.hash }))
+      planner.add(1, point(0), point(known ? 9 : 4), known ? path : undefined)
+      const [req] = planner.schedule([{ peer: peer(0), rtt: 10 }], () => true)
+      assert.isDefined(req)
+      planner.onStartBatch(peer(0))
+      for (let i = 0; i < 5; i++) assert.strictEqual(planner.onBlock(peer(0), fetched(i))._tag, "Ok")
+      planner.onPeerGone(peer(0), false)
+      const again = planner.schedule([{ peer: peer(1), rtt: 20 }], () => true)
+      // known headers: only the second chunk goes out; unknown: nothing is left to ask
+      assert.deepStrictEqual(again.map((r) => r.from._tag === "Specific" ? r.from.slot : -1), known ? [blocks[5]!.slot] : [], `headers known: ${known}`)
+      const out = planner.drain()
+      assert.deepStrictEqual(out.blocks.map((d) => d.block.blockNo), [0, 1, 2, 3, 4].map((i) => blocks[i]!.blockNo))
+      assert.deepStrictEqual(out.outcomes.map((o) => o._tag), known ? [] : ["Fetched"])
+    }
+  })
+
   it("catches a wrong block and checks links when the headers are unknown", () => {
     const planner = new FetchPlanner({ chunkBlocks: 5, maxInFlightPerPeer: 1 })
     planner.add(1, point(0), point(3), undefined)

@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import type { Behavior } from "../../src/Behavior.ts"
-import { InterfaceCommand, type InterfaceShape } from "../../src/Interface.ts"
+import { InterfaceCommand, InterfaceEvent, type InterfaceShape } from "../../src/Interface.ts"
 import * as Manager from "../../src/Manager.ts"
 import * as OutboundQueue from "../../src/OutboundQueue.ts"
 import { PeerId } from "../../src/Primitives.ts"
@@ -58,4 +59,40 @@ describe("Manager: commands and user events travel apart", () => {
       assert.strictEqual(dispatched.length, 1)
       assert.strictEqual((yield* manager.backlog).dropped, 0)
     }))
+})
+
+describe("Manager: a behavior that fails on an event", () => {
+  for (const withOutbox of [false, true]) {
+    it.effect(`loses that event and takes the next (${withOutbox ? "with" : "without"} an outbox)`, () =>
+      Effect.gen(function*() {
+        // found by fault injection: an exception in the initiator's handling of a Disconnected
+        // ended the event pump, and the initiator heard nothing more from any peer
+        const dispatched: Array<string> = []
+        const events = yield* Queue.unbounded<InterfaceEvent>()
+        const iface: InterfaceShape = {
+          dispatch: (command) => Effect.sync(() => void dispatched.push(command._tag)),
+          events: Stream.fromQueue(events)
+        }
+        const out = yield* OutboundQueue.make<string>()
+        const behavior: Behavior<string, never, never> = {
+          handleIo: (event) =>
+            Effect.sync(() => {
+              if (event._tag === "Disconnected") throw new TypeError("a bug of the behavior's")
+              out.event(`${event._tag} ${event.peer}`)
+              out.command(InterfaceCommand.Disconnect(event.peer))
+            }),
+          execute: () => Effect.void,
+          outputs: out.stream,
+          ...(withOutbox ? { outbox: out } : {}),
+          peers: Effect.succeed(new Map<PeerId, never>())
+        }
+        const manager = yield* Manager.make(iface, behavior)
+        const other = PeerId.tcp("10.0.0.2", 3001)
+        Queue.offerAllUnsafe(events, [InterfaceEvent.Disconnected(peer), InterfaceEvent.Connected(other, "outbound")])
+        const heard = yield* manager.events.pipe(Stream.take(1), Stream.runCollect)
+        assert.deepStrictEqual(Array.from(heard), [`Connected ${other}`], "the event after the failed one is handled")
+        for (let i = 0; i < 20 && dispatched.length === 0; i++) yield* Effect.yieldNow
+        assert.deepStrictEqual(dispatched, ["Disconnect"])
+      }))
+  }
 })

@@ -61,6 +61,16 @@ interface Chunk {
   done: boolean
 }
 
+/**
+ * Whether every block of a chunk arrived: all the blocks chain-sync announced for it, or (blocks not
+ * known ahead) a last block that is the chunk's end. Such a chunk is done whether or not its batch's
+ * end came too (the peer may have gone just before it).
+ */
+const received = (chunk: Chunk): boolean =>
+  chunk.expected !== undefined
+    ? chunk.receivedKeys.length === chunk.expected.length
+    : chunk.receivedKeys.length > 0 && chunk.receivedKeys[chunk.receivedKeys.length - 1] === Cbor.toHex(chunk.to.hash)
+
 interface Job {
   readonly id: number
   readonly from: Point
@@ -202,6 +212,10 @@ export class FetchPlanner {
     for (const job of [...this.jobs]) {
       for (const chunk of job.chunks) {
         if (chunk.done || chunk.assigned !== undefined) continue
+        if (received(chunk)) {
+          chunk.done = true
+          continue
+        }
         const lastKey = Cbor.toHex(chunk.to.hash)
         const able = peers.filter((p) => chunk.expected === undefined || holds(p.peer, lastKey))
         const fresh = able.filter((p) => !chunk.tried.has(p.peer))
@@ -322,10 +336,7 @@ export class FetchPlanner {
     const chunk = r.chunk
     if (chunk.job.finished || chunk.done) return OK
     if (chunk.assigned === peer) chunk.assigned = undefined
-    const complete = chunk.expected !== undefined
-      ? chunk.receivedKeys.length === chunk.expected.length
-      : chunk.receivedKeys.length > 0 && chunk.receivedKeys[chunk.receivedKeys.length - 1] === Cbor.toHex(chunk.to.hash)
-    if (complete) {
+    if (received(chunk)) {
       chunk.done = true
       return OK
     }
@@ -339,7 +350,9 @@ export class FetchPlanner {
     this.inFlight.delete(peer)
     for (const r of list ?? []) {
       if (r.chunk.assigned === peer) r.chunk.assigned = undefined
-      if (failed) r.chunk.tried.add(peer)
+      // every block of it came before the peer went (its batch's end did not): nothing to ask again
+      if (!r.chunk.done && !r.chunk.job.finished && received(r.chunk)) r.chunk.done = true
+      else if (failed) r.chunk.tried.add(peer)
     }
   }
 

@@ -39,8 +39,18 @@ interface BlockFetchState {
   waitingBlocks: number
   waitingBytes: number
   /**
-   * `auto` mode: resumes the streaming fiber, set while it waits for the window to have room (the
-   * `Sent` of written blocks calls it once, whatever the number of blocks written).
+   * `auto` mode: the blocks the streaming fiber took from the chain source and the window had no
+   * room for yet, from {@link at} on: the `Sent` of written blocks sends them as room comes back,
+   * within the handling of that event (no fiber woken per window's worth).
+   */
+  chunk: ReadonlyArray<Uint8Array> | undefined
+  at: number
+  /** `auto` mode: the blocks and bytes of the range being streamed sent so far. */
+  rangeBlocks: number
+  rangeBytes: number
+  /**
+   * `auto` mode: resumes the streaming fiber, set while it waits for its {@link chunk} to be sent
+   * whole (then it takes the next one from the chain source).
    */
   wake: (() => void) | undefined
   /** `manual` mode: the range the application has to answer. */
@@ -60,6 +70,40 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
   const full = (st: BlockFetchState) => st.waitingBlocks >= blockFetchWindow || st.waitingBytes >= blockFetchWindowBytes
 
   /**
+   * Sends as many blocks of the peer's {@link BlockFetchState.chunk} as the window has room for, as
+   * one run (under the lock); `true` once the whole chunk is sent.
+   */
+  const pump = (st: BlockFetchState): boolean => {
+    const chunk = st.chunk
+    if (chunk === undefined) return true
+    // the blocks the window has room for, counted first: the run's array is made to measure
+    const from = st.at
+    let i = from
+    let runBytes = 0
+    for (; i < chunk.length && !full(st); i++) {
+      const length = chunk[i]!.length
+      runBytes += length
+      st.waitingBlocks++
+      st.waitingBytes += length
+    }
+    st.at = i
+    const n = i - from
+    if (n > 0) {
+      const conn = st.conn
+      st.rangeBlocks += n
+      st.rangeBytes += runBytes
+      conn.served.blocks += n
+      conn.served.blockBytes += runBytes
+      const run = new Array<BlockFetch.Message>(n)
+      for (let k = 0; k < n; k++) run[k] = BlockFetch.make.block(chunk[from + k]!)
+      ctx.sendMany(conn, run)
+    }
+    if (i < chunk.length) return false
+    st.chunk = undefined
+    return true
+  }
+
+  /**
    * Streams one range. A chain source failure (or a defect in it) closes this peer with the reason;
    * an interruption (the peer left) ends it quietly.
    */
@@ -74,43 +118,32 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
         }))
         return
       }
-      yield* locked(Effect.sync(() => ctx.send(conn, BlockFetch.make.startBatch())))
-      let blocks = 0
-      let bytes = 0
-      // as many blocks as the window has room for go out under one lock: one hand-off per batch, not per block
-      // resumed at once if written blocks made room since the look, else by the `Sent` that makes it
-      const room = Effect.callback<void>((resume) => {
-        if (!full(st)) return resume(Effect.void)
+      yield* locked(Effect.sync(() => {
+        st.rangeBlocks = 0
+        st.rangeBytes = 0
+        ctx.send(conn, BlockFetch.make.startBatch())
+      }))
+      // each chunk of the source: what the window has room for goes out now, the rest as written
+      // blocks make room (`onSent`); the next chunk is taken once this one is sent whole
+      const sent = Effect.callback<void>((resume) => {
+        if (st.chunk === undefined) return resume(Effect.void)
         st.wake = () => resume(Effect.void)
         return Effect.sync(() => {
           st.wake = undefined
         })
       })
       yield* Stream.runForEachArray(stream, (chunk) =>
-        Effect.gen(function*() {
-          let i = 0
-          while (i < chunk.length) {
-            yield* locked(Effect.sync(() => {
-              const run: Array<BlockFetch.Message> = []
-              for (; i < chunk.length && !full(st); i++) {
-                const block = chunk[i]!
-                blocks++
-                bytes += block.length
-                st.waitingBlocks++
-                st.waitingBytes += block.length
-                conn.served.blocks++
-                conn.served.blockBytes += block.length
-                run.push(BlockFetch.make.block(block))
-              }
-              ctx.sendMany(conn, run)
-            }))
-            // the window is full: wait for written blocks to make room
-            if (i < chunk.length) yield* room
-          }
-        }))
+        Effect.flatMap(
+          locked(Effect.sync(() => {
+            st.chunk = chunk
+            st.at = 0
+            return pump(st)
+          })),
+          (whole) => whole ? Effect.void : sent
+        ))
       yield* locked(Effect.sync(() => {
         ctx.send(conn, BlockFetch.make.batchDone())
-        ctx.emit({ _tag: "BlocksServed", peer: conn.peer, from, to, blocks, bytes })
+        ctx.emit({ _tag: "BlocksServed", peer: conn.peer, from, to, blocks: st.rangeBlocks, bytes: st.rangeBytes })
       }))
     }).pipe(Effect.catchCause((cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.void
@@ -163,7 +196,19 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
       m.protocol === "block-fetch" && (m._tag === "MsgRequestRange" || m._tag === "MsgClientDone"),
     connected: (conn: Connection) =>
       Effect.sync(() => {
-        states.set(conn.peer, { conn, ranges: [], streaming: false, waitingBlocks: 0, waitingBytes: 0, wake: undefined, pending: undefined })
+        states.set(conn.peer, {
+          conn,
+          ranges: [],
+          streaming: false,
+          waitingBlocks: 0,
+          waitingBytes: 0,
+          chunk: undefined,
+          at: 0,
+          rangeBlocks: 0,
+          rangeBytes: 0,
+          wake: undefined,
+          pending: undefined
+        })
       }),
     disconnected: Effect.fnUntraced(function*(conn: Connection) {
       states.delete(conn.peer)
@@ -188,8 +233,11 @@ export const make = (ctx: ResponderContext): BlockFetchBehavior => {
         st.waitingBlocks--
         st.waitingBytes -= m.block.bytes.length
       }
+      // the blocks waiting for room go now, in this event's handling; the streaming fiber takes the
+      // next chunk once this one went whole
+      if (st.chunk === undefined || full(st) || !pump(st)) return
       const wake = st.wake
-      if (wake !== undefined && !full(st)) {
+      if (wake !== undefined) {
         st.wake = undefined
         wake()
       }
