@@ -52,7 +52,9 @@
  *     the blocks framed into segments and copied into writes of 256 kB) beside scenario 1's raw
  *     reference and our responder alone (responder-process.ts mux), each round A B C, each server
  *     against the plain client of scenario 1 (MB/s, ratio to raw, the server's CPU µs a block;
- *     ROUNDS: 5; a third argument sets the floor's write size, 262 144 by default)
+ *     ROUNDS: 5; a third argument sets the floor's write size, 262 144 by default). `stack` and
+ *     `floor-serve` start our responder's process with the Node options in OURS_NODE_ARGS, if set
+ *     (e.g. `OURS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`: that process's profile alone)
  *   node --conditions=@pallas-network2/source bench/probes.ts serve [RANGES] [ROUNDS]
  *     scenario 1's responder alone without a socket, in this process: Responder.layerManager over a
  *     ConnectionPool adopting a memory bearer that reads the handshake and RANGES (20) requests of
