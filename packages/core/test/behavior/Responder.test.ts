@@ -223,10 +223,11 @@ describe("Responder (behavior)", () => {
      */
     const streamWithSent = (
       report: (h: Effect.Success<ReturnType<typeof setup>>, written: ReadonlyArray<AnyNodeToNodeMessage>) => Effect.Effect<void>,
-      check: (got: ReadonlyArray<AnyNodeToNodeMessage>) => void
+      check: (got: ReadonlyArray<AnyNodeToNodeMessage>) => void,
+      serving?: (chain: ChainSource.MemoryChain) => ChainSource.ChainSourceShape
     ) =>
       Effect.gen(function*() {
-        const h = yield* setup({ blockFetchWindow: 3 })
+        const h = yield* setup({ blockFetchWindow: 3 }, blocks, serving)
         yield* h.connect(peerA)
         yield* h.recv(peerA, Msg.requestRange(pointOf(blocks[1]!), pointOf(blocks[10]!)))
         let got = h.sent(yield* h.drain, peerA)
@@ -267,6 +268,33 @@ describe("Responder (behavior)", () => {
           }
         )
         assert.strictEqual(all.filter((m) => m._tag === "MsgBlock").length, 10)
+      }))
+
+    it.effect("a range the chain source streams in chunks: each chunk sent as written blocks make room, the next taken once it went whole", () =>
+      Effect.gen(function*() {
+        // chunks of 4 blocks through a window of 3: the Sent of written blocks sends the rest of a
+        // chunk, and the stream's next chunk follows it; the batch ends after the last
+        let ranges = 0
+        const chunked = (chain: ChainSource.MemoryChain): ChainSource.ChainSourceShape => ({
+          ...chain,
+          range: (from, to) =>
+            Effect.map(chain.range(from, to), (stream) => {
+              ranges++
+              return stream === undefined ? undefined : Stream.rechunk(stream, 4)
+            })
+        })
+        const rounds: Array<number> = []
+        const { all } = yield* streamWithSent(
+          (h, written) => h.behavior.handleIo(InterfaceEvent.Sent(peerA, ...written)),
+          (got) => rounds.push(got.filter((m) => m._tag === "MsgBlock").length),
+          chunked
+        )
+        assert.strictEqual(ranges, 1)
+        assert.ok(rounds.every((n) => n <= 3), `at most the window each round: ${rounds.join(", ")}`)
+        assert.deepStrictEqual(tags(all).filter((t) => t !== "MsgBlock"), ["MsgStartBatch", "MsgBatchDone"])
+        const served = all.filter((m) => m._tag === "MsgBlock").map(Msg.blockBytes)
+        assert.strictEqual(served.length, 10)
+        served.forEach((b, i) => assert.ok(bytesEqual(b, blocks[i + 1]!.bytes)))
       }))
 
     it.effect("a block the chain source cannot read closes that peer alone, with the reason; another peer is served", () =>

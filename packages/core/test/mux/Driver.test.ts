@@ -111,6 +111,26 @@ describe("Driver: a run of one kind of our messages", () => {
     assert.strictEqual(violation(client.recv(block, 2_500_001)), "ByteLimit")
   })
 
+  it("sendAgain lets go only a message of ours of the kind sent last, from the state that move left as it was", () => {
+    const server = Driver.make(BlockFetch.protocol, "responder")
+    const block = BlockFetch.make.block(new Uint8Array([0x80]))
+    assert.strictEqual(server.recv(BlockFetch.make.requestRange(Point.origin, Point.origin), 10)._tag, "Deliver")
+    assert.strictEqual(server.send(BlockFetch.make.startBatch())._tag, "Deliver")
+    assert.isFalse(server.sendAgain(BlockFetch.make.startBatch()), "Busy -> Streaming changes the state")
+    assert.isFalse(server.sendAgain(block), "another kind than the last")
+    assert.strictEqual(server.send(block)._tag, "Deliver")
+    assert.isTrue(server.sendAgain(block))
+    assert.strictEqual(server.state, "Streaming", "the state stays")
+    assert.isFalse(server.sendAgain(BlockFetch.make.batchDone()), "another kind")
+    assert.strictEqual(server.send(BlockFetch.make.batchDone())._tag, "Deliver")
+    assert.isFalse(server.sendAgain(block), "Idle: not the state the block's move was made from")
+    // a client's request moves the state (Idle -> Busy): never sent again this way
+    const client = Driver.make(BlockFetch.protocol, "initiator")
+    const request = BlockFetch.make.requestRange(Point.origin, Point.origin)
+    client.send(request)
+    assert.isFalse(client.sendAgain(request))
+  })
+
   it("a request sent again after its answer is counted in flight each time", () => {
     const client = Driver.make(pingProtocol({ maxInFlight: 2 }), "initiator")
     assert.strictEqual(client.send(ping(1))._tag, "Deliver")
