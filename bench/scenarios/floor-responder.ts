@@ -10,6 +10,7 @@
  *
  * Usage: node bench/scenarios/floor-responder.ts CHUNK_PATH RANGE_BYTES [BATCH]
  *   BATCH: the bytes a write gathers before it goes (262 144, as our writer)
+ *   FLOOR_SPIN_US (environment): busy microseconds before each write (0)
  */
 import { Block, Protocols } from "@pallas-network2/core"
 import * as fs from "node:fs"
@@ -21,6 +22,18 @@ const MAGIC = 764824073
 const SDU = 12_288
 const [chunkPath, rangeText, batchText] = process.argv.slice(2)
 const BATCH = Number(batchText ?? 262_144)
+/**
+ * FLOOR_SPIN_US: microseconds of busy work before each write (0: none), standing in for the work a
+ * heavier server does per write, to see whether the kernel's part grows with it (docs/BENCHMARKS.md,
+ * item 44).
+ */
+const SPIN = Number(process.env.FLOOR_SPIN_US ?? 0)
+const spin = (us: number) => {
+  const until = performance.now() + us / 1000
+  while (performance.now() < until) {
+    // busy
+  }
+}
 const blocks = Block.splitChunk(new Uint8Array(fs.readFileSync(chunkPath!)))
 const rangeBytes = Number(rangeText)
 const { BlockFetch, Handshake } = Protocols
@@ -112,6 +125,7 @@ const serve = (socket: net.Socket) => {
         sent += blocks[k]!.length
         writer.put(heads[k]!)
         if (writer.put(blocks[k]!)) {
+          if (SPIN > 0) spin(SPIN)
           socket.write(writer.take(), more)
           return
         }

@@ -138,10 +138,13 @@ export const runAlone = (run: () => Promise<unknown>): void => {
   )
 }
 
-/** CPU time this process has used so far, in microseconds (user + system). */
+/** Which part of the CPU time {@link cpuMicros} counts: CPU_PART=user or =system, for a probe that splits them (default both). */
+const cpuPart = process.env.CPU_PART
+
+/** CPU time this process has used so far, in microseconds (user + system, or the part CPU_PART names). */
 export const cpuMicros = (): number => {
   const u = process.cpuUsage()
-  return u.user + u.system
+  return cpuPart === "user" ? u.user : cpuPart === "system" ? u.system : u.user + u.system
 }
 
 /**
