@@ -161,9 +161,10 @@ interface Outgoing {
   /**
    * A run of wrapped messages of one kind queued as this one entry (a batch's blocks: `sendAll`):
    * `message` is `run[next - 1]`, and the messages from `next` to `end` follow it, each made the
-   * entry's message as the one before is written. `undefined` for a message of its own.
+   * entry's message as the one before is written; the entry (and the run's array) goes when the
+   * last is written. `undefined` for a message of its own.
    */
-  readonly run: ReadonlyArray<Message> | undefined
+  run: ReadonlyArray<Message> | undefined
   next: number
   end: number
 }
@@ -513,7 +514,12 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       for (let i = 0; i < messages.length && !this.refused;) {
         const e = this.sendNow(messages[i]!)
         if (e !== Effect.void) (after ??= []).push(e)
-        i = this.refused ? messages.length : this.queueRun(messages, i)
+        if (this.refused) break
+        i = this.queueRun(messages, i)
+        if (this.egressBytes > EGRESS_LIMIT) {
+          ;(after ??= []).push(this.refuse(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` })))
+          break
+        }
       }
       return after === undefined ? Effect.void : after.length === 1 ? Effect.asVoid(after[0]!) : Effect.asVoid(Effect.all(after, { discard: true }))
     })
@@ -528,7 +534,8 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
   /**
    * After `messages[i]` was sent: the messages of its kind that follow it in `messages` and that its
    * driver lets go in the same state (a batch's blocks) join its queue entry, each with no entry,
-   * step or lookup of its own. The index of the first message not queued.
+   * step or lookup of its own. The index of the first message not queued (the caller checks the
+   * egress limit after it).
    */
   private queueRun(messages: ReadonlyArray<Message>, i: number): number {
     const entry = this.runnable
@@ -549,15 +556,11 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       bytes += wrappedHeadLength(wrapped.bytes.length) + wrapped.bytes.length
     }
     if (j === i + 1) return j
-    ;(entry as { run: ReadonlyArray<Message> | undefined }).run = messages
+    entry.run = messages
     entry.next = i + 1
     entry.end = j
     instance.egressBytes += bytes
     this.egressBytes += bytes
-    if (this.egressBytes > EGRESS_LIMIT) {
-      this.refuse(new TransportError({ detail: `the peer is not reading: ${this.egressBytes} bytes wait to be sent` }))
-      return messages.length
-    }
     return j
   }
 

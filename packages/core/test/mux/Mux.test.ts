@@ -366,6 +366,39 @@ describe("Mux: a block written from its tag and bytes (Protocol.encodeWrapped)",
     }).pipe(Effect.scoped))
 })
 
+describe("Mux: a run of blocks queued as one entry", () => {
+  it.effect("counts against the egress limit: a run past 64 MB waiting closes the connection, as single sends do", () =>
+    Effect.gen(function*() {
+      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
+      const writes: Array<number> = []
+      // a bearer whose writer never gets to write: what is queued stays queued
+      const mux = yield* Mux.make({ read: Queue.take(incoming), write: (chunks) => Effect.sync(() => void writes.push(chunks.length)), deferWriter: () => {} }, {
+        protocols: NodeToNode.protocols,
+        initiator: false,
+        responder: true,
+        handshakeRole: "responder",
+        onReceive: () => Effect.void,
+        onSent: () => Effect.void
+      })
+      const closed = yield* Effect.forkChild(Effect.exit(mux.closed))
+      const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+      yield* Queue.offer(incoming, fromInitiator(Handshake.protocol, Handshake.make.propose(table)))
+      yield* settle
+      yield* mux.send(Handshake.make.accept(14, table.get(14)!))
+      yield* Queue.offer(incoming, fromInitiator(BlockFetch.protocol, BlockFetch.make.requestRange(Point.origin, Point.origin)))
+      yield* settle
+      // 70 blocks of 1 MB (one array, counted 70 times): the run passes the limit at once
+      const block = new Uint8Array(1_048_576)
+      yield* mux.sendAll([BlockFetch.make.startBatch(), ...Array.from({ length: 70 }, () => BlockFetch.make.block(block))])
+      const exit = yield* Fiber.join(closed)
+      assert.ok(Exit.isFailure(exit))
+      const error = Cause.squash(exit.cause) as { readonly _tag?: string; readonly detail?: string }
+      assert.strictEqual(error._tag, "TransportError")
+      assert.match(String(error.detail), /the peer is not reading/)
+      assert.deepStrictEqual(writes, [])
+    }).pipe(Effect.scoped))
+})
+
 describe("Mux.sendAll", () => {
   it.effect("sends every message in order in one write; at a message the driver refuses, the connection closes and nothing after it is queued", () =>
     Effect.gen(function*() {
