@@ -318,28 +318,44 @@ describe("Mux writes at once (Bearer.writeNow)", () => {
     }).pipe(Effect.scoped))
 })
 
+/**
+ * A responder's multiplexer over a bearer that writes with `write` (and `deferWriter`, if given),
+ * handshaken and asked for a range by the initiator: ready to stream a batch.
+ */
+const streamingResponder = (
+  write: Mux.Bearer["write"],
+  options: { readonly sduSize?: number; readonly deferWriter?: Mux.Bearer["deferWriter"]; readonly onSent?: Mux.MuxOptions["onSent"] } = {}
+) =>
+  Effect.gen(function*() {
+    const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
+    const mux = yield* Mux.make({ read: Queue.take(incoming), write, ...(options.deferWriter ? { deferWriter: options.deferWriter } : {}) }, {
+      protocols: NodeToNode.protocols,
+      initiator: false,
+      responder: true,
+      handshakeRole: "responder",
+      ...(options.sduSize !== undefined ? { sduSize: options.sduSize } : {}),
+      onReceive: () => Effect.void,
+      onSent: options.onSent ?? (() => Effect.void)
+    })
+    const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
+    yield* Queue.offer(incoming, fromInitiator(Handshake.protocol, Handshake.make.propose(table)))
+    yield* settle
+    yield* mux.send(Handshake.make.accept(14, table.get(14)!))
+    yield* Queue.offer(incoming, fromInitiator(BlockFetch.protocol, BlockFetch.make.requestRange(Point.origin, Point.origin)))
+    yield* settle
+    return { mux, settle }
+  })
+
 describe("Mux: a block written from its tag and bytes (Protocol.encodeWrapped)", () => {
   it.effect("the payload is the codec's encoding of each block, wherever a segment ends inside a head", () =>
     Effect.gen(function*() {
       const writes: Array<Uint8Array> = []
-      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
       const sent: Array<Message> = []
       // segments of 7 bytes: every head (6 to 9 bytes) of the blocks below is cut somewhere
-      const mux = yield* Mux.make({ read: Queue.take(incoming), write: (chunks) => Effect.sync(() => void writes.push(...chunks.map((c) => c.slice()))) }, {
-        protocols: NodeToNode.protocols,
-        initiator: false,
-        responder: true,
-        handshakeRole: "responder",
+      const { mux, settle } = yield* streamingResponder((chunks) => Effect.sync(() => void writes.push(...chunks.map((c) => c.slice()))), {
         sduSize: 7,
-        onReceive: () => Effect.void,
         onSent: (ms) => Effect.sync(() => void sent.push(...ms))
       })
-      const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
-      yield* Queue.offer(incoming, fromInitiator(Handshake.protocol, Handshake.make.propose(table)))
-      yield* settle
-      yield* mux.send(Handshake.make.accept(14, table.get(14)!))
-      yield* Queue.offer(incoming, fromInitiator(BlockFetch.protocol, BlockFetch.make.requestRange(Point.origin, Point.origin)))
-      yield* settle
       writes.length = 0
       // byte strings whose heads take 1, 2, 3 and 5 bytes after the 4 before them
       const sizes = [0, 5, 23, 24, 255, 256, 70_000]
@@ -369,24 +385,10 @@ describe("Mux: a block written from its tag and bytes (Protocol.encodeWrapped)",
 describe("Mux: a run of blocks queued as one entry", () => {
   it.effect("counts against the egress limit: a run past 64 MB waiting closes the connection, as single sends do", () =>
     Effect.gen(function*() {
-      const incoming = yield* Queue.unbounded<ReadonlyArray<Uint8Array> | undefined>()
       const writes: Array<number> = []
-      // a bearer whose writer never gets to write: what is queued stays queued
-      const mux = yield* Mux.make({ read: Queue.take(incoming), write: (chunks) => Effect.sync(() => void writes.push(chunks.length)), deferWriter: () => {} }, {
-        protocols: NodeToNode.protocols,
-        initiator: false,
-        responder: true,
-        handshakeRole: "responder",
-        onReceive: () => Effect.void,
-        onSent: () => Effect.void
-      })
+      // a bearer whose writer never starts: what is queued stays queued
+      const { mux } = yield* streamingResponder((chunks) => Effect.sync(() => void writes.push(chunks.length)), { deferWriter: () => {} })
       const closed = yield* Effect.forkChild(Effect.exit(mux.closed))
-      const settle = Effect.andThen(Effect.yieldNow, Effect.andThen(Effect.yieldNow, Effect.yieldNow))
-      yield* Queue.offer(incoming, fromInitiator(Handshake.protocol, Handshake.make.propose(table)))
-      yield* settle
-      yield* mux.send(Handshake.make.accept(14, table.get(14)!))
-      yield* Queue.offer(incoming, fromInitiator(BlockFetch.protocol, BlockFetch.make.requestRange(Point.origin, Point.origin)))
-      yield* settle
       // 70 blocks of 1 MB (one array, counted 70 times): the run passes the limit at once
       const block = new Uint8Array(1_048_576)
       yield* mux.sendAll([BlockFetch.make.startBatch(), ...Array.from({ length: 70 }, () => BlockFetch.make.block(block))])
