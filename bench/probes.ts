@@ -52,8 +52,8 @@
  *     the blocks framed into segments and copied into writes of 256 kB) beside scenario 1's raw
  *     reference and our responder alone (responder-process.ts mux), each round A B C, each server
  *     against the plain client of scenario 1 (MB/s, ratio to raw, the server's CPU µs a block;
- *     ROUNDS: 5; a third argument sets the floor's write size, 262 144 by default). `stack` and
- *     `floor-serve` start our responder's process with the Node options in OURS_NODE_ARGS, if set
+ *     ROUNDS: 5; a third argument sets the floor's write size, 262 144 by default). `stack`,
+ *     `floor-serve` and `chain-sync` start our responder's process with the Node options in OURS_NODE_ARGS, if set
  *     (e.g. `OURS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`: that process's profile alone)
  *   node --conditions=@pallas-network2/source bench/probes.ts serve [RANGES] [ROUNDS]
  *     scenario 1's responder alone without a socket, in this process: Responder.layerManager over a
@@ -255,7 +255,7 @@ if (what === "gen") {
 } else if (what === "chain-sync") {
   const headers = Number(a ?? 5000)
   const window = Number(b ?? 1)
-  const { child, line } = await spawnWithPort("bench/scenarios/responder-process.ts", ["generated", String(headers)])
+  const { child, line } = await spawnWithPort("bench/scenarios/responder-process.ts", ["generated", String(headers)], oursNodeArgs)
   try {
     for (let i = 0; i < 3; i++) {
       const r = await chainSyncHeaders(child, "responder", Number(line), headers, window, c === undefined ? window - 1 : Number(c))
