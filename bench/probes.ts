@@ -9,6 +9,9 @@
  *     `ChainSync.protocol.encode` of a roll-forward of a generated header, and
  *     `BlockFetch.protocol.encode` and `encodePieces` of a MsgBlock of each block of the real chunk
  *     (ns a message)
+ *   node --conditions=@pallas-network2/source bench/probes.ts make [CALLS] [ROUNDS]
+ *     what building a message allocates: scavenges during CALLS (10 M) calls of make.block,
+ *     make.requestNext and an object literal of MsgBlock's shape, ROUNDS (3) rounds
  *   node --conditions=@pallas-network2/source bench/probes.ts alloc
  *     1 535 bytes (the chunk's average block) copied into: a typed array of its own, a Buffer from
  *     Node's pool, a piece of a 16 kB or a 256 kB slab, one buffer reused (ns a copy)
@@ -93,6 +96,7 @@ import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import * as os from "node:os"
 import * as path from "node:path"
+import { constants, PerformanceObserver } from "node:perf_hooks"
 import { floorClient } from "./scenarios/floor.ts"
 import { requestCounted } from "./scenarios/plain.ts"
 import { rawTransfer } from "./scenarios/raw.ts"
@@ -221,6 +225,41 @@ if (what === "gen") {
     for (let i = 0; i < N; i++) bytes += encodePieces(blockMessages[i % blockMessages.length]!).length
   })
   console.log(`encode a MsgBlock (the chunk's ${chunkBlocks.length} blocks in turn, 1.5 kB on average): ${nsBlock.toFixed(0)} ns; as pieces (the block not copied, as the multiplexer asks): ${nsPieces.toFixed(0)} ns`)
+} else if (what === "make") {
+  // what building a message allocates: minor GCs (scavenges) during CALLS calls of each constructor,
+  // and of an object literal of MsgBlock's shape (its message and its WrappedBlock), counted by a gc
+  // PerformanceObserver; the makes of two protocols alternate, as in a process running several
+  const calls = Number(a ?? 10_000_000)
+  const { BlockFetch, ChainSync } = Protocols
+  const bytes = new Uint8Array(1500)
+  bytes[0] = 0x82
+  bytes[1] = 0x01
+  let minor = 0
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minor++
+  })
+  observer.observe({ entryTypes: ["gc"] })
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 50))
+  let keep: unknown
+  const literal = (b: Uint8Array) => ({ protocol: "block-fetch", _tag: "MsgBlock", block: { tag: b[1]!, bytes: b } })
+  const variants: ReadonlyArray<readonly [string, () => unknown]> = [
+    ["BlockFetch.make.block", () => BlockFetch.make.block(bytes)],
+    ["ChainSync.make.requestNext", () => ChainSync.make.requestNext()],
+    ["a literal of MsgBlock's shape", () => literal(bytes)]
+  ]
+  for (let round = 1; round <= Number(b ?? 3); round++) {
+    const line: Array<string> = []
+    for (const [name, make] of variants) {
+      await settle()
+      minor = 0
+      for (let i = 0; i < calls; i++) keep = make()
+      await settle()
+      line.push(`${name} ${minor}`)
+    }
+    console.log(`round ${round}: scavenges in ${calls} calls: ${line.join(", ")}`)
+  }
+  observer.disconnect()
+  void keep
 } else if (what === "alloc") {
   const N = 300_000
   const src = new Uint8Array(1535).fill(7)
@@ -717,6 +756,6 @@ if (what === "gen") {
     else for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | stack [RANGES] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
+  console.log("bench/probes.ts gen | encode | make [CALLS] [ROUNDS] | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | stack [RANGES] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
   process.exitCode = 2
 }

@@ -527,7 +527,7 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
 
   /**
    * The entry {@link sendNow} queued last, while more of its kind may join it ({@link queueRun}): a
-   * wrapped message that left its driver in the state it found it, with our agency.
+   * wrapped message (whether the ones after it may go is the driver's `sendAgain`, asked for each).
    */
   private runnable: Outgoing | undefined = undefined
 
@@ -590,7 +590,6 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
     const instance = this.senderInstance(message)
     if (!(instance instanceof Instance)) return this.refuse(instance)
     const protocol = instance.protocol
-    const from = instance.driver.state
     const step = instance.driver.send(message)
     if (step._tag === "Violation") return this.refuse(step.error)
     // a new state may start a wait for the peer (a responder streaming blocks stays in one state)
@@ -604,8 +603,8 @@ class MuxImpl implements Mux, Segment.SegmentSink, Watched {
       length = wrappedHeadLength(body.length) + body.length
       const entry: Outgoing = { pieces: undefined, body, tag: wrapped.tag, piece: 0, at: 0, message, run: undefined, next: 0, end: 0 }
       ;(instance.egress ??= []).push(entry)
-      // more of its kind may join it (`queueRun`) when the driver stays where it was
-      if (step.messages.length === 0 && instance.driver.state === from && instance.driver.sendAgain(message)) this.runnable = entry
+      // more of its kind may join it (`queueRun` asks the driver for each)
+      this.runnable = entry
     } else {
       const pieces = protocol.encodePieces !== undefined ? protocol.encodePieces(message) : [protocol.encode(message)]
       for (let k = 0; k < pieces.length; k++) length += pieces[k]!.length

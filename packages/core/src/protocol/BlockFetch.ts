@@ -21,7 +21,7 @@ const blockFetch = M.protocol({
     M.msg(2, "MsgStartBatch", "startBatch", []),
     M.msg(3, "MsgNoBlocks", "noBlocks", []),
     M.msg(4, "MsgBlock", "block", [["block", M.F.of(WrappedBlockSchema, WrappedBlock)]], {
-      arg: (bytes: Uint8Array) => WrappedBlock.fromBytes(bytes),
+      args: (bytes: Uint8Array) => [WrappedBlock.fromBytes(bytes)],
       json: (m) => ({ block_type_tag: m.block.tag, block_size: m.block.bytes.length })
     }),
     M.msg(5, "MsgBatchDone", "batchDone", [])

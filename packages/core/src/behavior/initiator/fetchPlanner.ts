@@ -212,10 +212,6 @@ export class FetchPlanner {
     for (const job of [...this.jobs]) {
       for (const chunk of job.chunks) {
         if (chunk.done || chunk.assigned !== undefined) continue
-        if (received(chunk)) {
-          chunk.done = true
-          continue
-        }
         const lastKey = Cbor.toHex(chunk.to.hash)
         const able = peers.filter((p) => chunk.expected === undefined || holds(p.peer, lastKey))
         const fresh = able.filter((p) => !chunk.tried.has(p.peer))

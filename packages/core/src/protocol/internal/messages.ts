@@ -73,8 +73,6 @@ export interface Def<
   readonly fields: Fs
   /** The constructor's arguments to the wire fields' values (default: the values themselves). */
   readonly args?: ((...args: A) => ReadonlyArray<unknown>) | undefined
-  /** For a message of one wire field: its value from the constructor's one argument (no array between). */
-  readonly arg?: ((arg: A[0]) => unknown) | undefined
   /** The whole wire form, when it is not `[tag, ...fields]`. */
   readonly wire?: Wire<Values<Fs>> | undefined
   /** The JSON form after `msg` (default: each field's). */
@@ -112,18 +110,6 @@ export function msg<const Name extends string, const Make extends string, const 
     readonly json?: (message: Values<Fs>) => Record<string, unknown>
   }
 ): Def<Name, Make, Fs, A>
-/** An entry of one wire field whose constructor takes one argument of its own. */
-export function msg<const Name extends string, const Make extends string, const Fs extends readonly [readonly [string, Field<any>]], X>(
-  tag: number,
-  name: Name,
-  make: Make,
-  fields: Fs,
-  options: {
-    readonly arg: (arg: X) => unknown
-    readonly wire?: Wire<Values<Fs>>
-    readonly json?: (message: Values<Fs>) => Record<string, unknown>
-  }
-): Def<Name, Make, Fs, [X]>
 export function msg(tag: number, name: string, make: string, fields: Fields, options?: object): Def {
   return { tag, name, make, fields, ...options }
 }
@@ -177,8 +163,6 @@ interface Compiled {
   readonly def: Def
   /** The message from the wire fields' values, in order. */
   readonly build: (values: ReadonlyArray<unknown>) => Message
-  /** The message from its one wire field's value (a message of one field). */
-  readonly buildOne: ((value: unknown) => Message) | undefined
   /** The message from its array `a` (`[tag, ...]`) read from `input`. */
   readonly decode: (a: ReadonlyArray<Cbor.Value>, input: Uint8Array, value: Cbor.Value, tag: number) => Message
   /** The message's tree. */
@@ -273,7 +257,7 @@ const compile = (protocol: string, def: Def): Compiled => {
   const wrapped = toBytes === undefined ? undefined : (message: any) => toBytes(message[key!])
   const unwrapped = wrapped === undefined || fromBytes === undefined ? undefined : (bytes: Uint8Array) => buildOne(fromBytes(bytes)) as Message
   // the head lives as long as the table: a copy of its own, not a piece holding a writer's slab
-  return { def, build, buildOne, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice(), wrapped, unwrapped }
+  return { def, build, decode, encode, rawKey, rawHead: rawKey === undefined ? undefined : taggedHead(def.tag).slice(), wrapped, unwrapped }
 }
 
 /**
@@ -365,21 +349,9 @@ export const table = <const P extends ProtocolName, const Ds extends ReadonlyArr
 
   const make: Record<string, (...args: ReadonlyArray<unknown>) => M> = {}
   for (const def of defs) {
-    const compiled = byName.get(def.name)!
-    const build = compiled.build as (values: ReadonlyArray<unknown>) => M
+    const build = byName.get(def.name)!.build as (values: ReadonlyArray<unknown>) => M
     const args = def.args
-    if (def.arg !== undefined && compiled.buildOne !== undefined) {
-      make[def.make] = new Function("buildOne", "arg", `return function ${def.make}(a) { return buildOne(arg(a)) }`)(compiled.buildOne, def.arg)
-      continue
-    }
-    // each constructor with code of its own (`new Function`), so that its calls of `build` and `args`
-    // stay monomorphic and the optimiser may leave out the arrays between them (one MsgBlock per block
-    // a responder streams: docs/BENCHMARKS.md item 44)
-    make[def.make] = new Function(
-      "build",
-      "args",
-      `return function ${def.make}(...values) { return ${args === undefined ? "build(values)" : "build(args(...values))"} }`
-    )(build, args)
+    make[def.make] = args === undefined ? (...values) => build(values) : (...values) => build(args(...values))
   }
 
   const toJson = (message: M): Record<string, unknown> => {
