@@ -69,6 +69,11 @@
  *     chain-sync MsgRequestNext as soon as the answer to the one before is written (CPU µs a request,
  *     REQUESTS: 20 000, ROUNDS: 5); with `cold`, a setTimeout(0) between an answer and the next
  *     request, so the process sleeps between them as it does between a socket's round trips
+ *   node --conditions=@pallas-network2/source bench/probes.ts hop [EVENTS] [ROUNDS]
+ *     one value at a time handed from a setImmediate callback (as from a socket's) to a fiber waiting
+ *     on a queue, EVENTS (100 000) times: read as a Stream (Stream.runForEach over Stream.fromQueue,
+ *     as the Manager reads the Interface's events), by Queue.take, and by Queue.takeAll (µs from the
+ *     offer to the handler, ROUNDS: 3)
  *   node --conditions=@pallas-network2/source bench/probes.ts wake [N] [ROUNDS]
  *     an empty loop of N (3 000) setTimeout(0) calls: the CPU a sleep and a wake-up cost (µs each)
  *   node --conditions=@pallas-network2/source bench/probes.ts pingpong [TRIPS] [SPIN]
@@ -640,6 +645,49 @@ if (what === "gen") {
     })))
     console.log(`round ${round}: ${us.cpu.toFixed(2)} µs CPU a request (${us.wall.toFixed(2)} µs wall; ${requests} one at a time)`)
   }
+} else if (what === "hop") {
+  // one event handed from outside a fiber (a setImmediate, as a socket's callback) to a fiber waiting
+  // on a queue: read as a Stream (Stream.runForEach over Stream.fromQueue, as the Manager and the
+  // bench's clients read an Interface's events) or by Queue.take / Queue.takeAll in a loop
+  const n = Number(a ?? 100_000)
+  const modes = ["stream", "take", "takeAll"] as const
+  const hop = (mode: (typeof modes)[number]) =>
+    Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const queue = yield* Queue.bounded<number>(1024)
+      const done = yield* Deferred.make<number>()
+      let total = 0
+      let count = 0
+      let offeredAt = 0
+      const offer = (x: number) => {
+        offeredAt = performance.now()
+        Queue.offerUnsafe(queue, x)
+      }
+      const on = (x: number): Effect.Effect<void> => {
+        total += performance.now() - offeredAt
+        if (++count === n) Deferred.doneUnsafe(done, Exit.succeed(total * 1000 / n))
+        else setImmediate(() => offer(x + 1))
+        return Effect.void
+      }
+      const each = (xs: ReadonlyArray<number>) => {
+        for (const x of xs) on(x)
+        return Effect.void
+      }
+      yield* Effect.forkScoped(
+        mode === "stream"
+          ? Stream.runForEach(Stream.fromQueue(queue), on)
+          : mode === "take"
+          ? Effect.forever(Effect.flatMap(Queue.take(queue), on))
+          : Effect.forever(Effect.flatMap(Queue.takeAll(queue), each))
+      )
+      yield* Effect.sleep(1)
+      offer(0)
+      return yield* Deferred.await(done)
+    })))
+  for (let round = 1; round <= Number(b ?? 3); round++) {
+    const line: Array<string> = []
+    for (const mode of modes) line.push(`${mode} ${(await hop(mode)).toFixed(2)}`)
+    console.log(`round ${round}: µs from the offer to the handler, ${line.join(", ")}`)
+  }
 } else if (what === "wake") {
   // what a process pays to sleep and wake: an empty setTimeout(0) loop
   const n = Number(a ?? 3000)
@@ -756,6 +804,6 @@ if (what === "gen") {
     else for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | make [CALLS] [ROUNDS] | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | stack [RANGES] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
+  console.log("bench/probes.ts gen | encode | make [CALLS] [ROUNDS] | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | stack [RANGES] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | hop [EVENTS] [ROUNDS] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
   process.exitCode = 2
 }
