@@ -97,11 +97,18 @@ describe("fault injection on the simulated network (TestClock)", () => {
       const client = yield* Layer.build(TestInterface.layer({ address: PeerId.tcp("10.0.3.2", 40000), protocols }))
       const iface = Context.get(client, Interface.Interface)
       const accepted = new Set<string>()
+      let accepts = 0
+      // the cycles that handshake in full, and those whose acceptance came
+      let full = 0
+      let fullAccepted = 0
       const tags = new Map<string, number>()
       yield* Effect.forkScoped(Stream.runForEach(iface.events, (e) =>
         Effect.sync(() => {
           tags.set(e._tag, (tags.get(e._tag) ?? 0) + 1)
-          if (e._tag === "Recv" && e.messages.some((m) => m._tag === "MsgAcceptVersion")) accepted.add(e.peer)
+          if (e._tag === "Recv" && e.messages.some((m) => m._tag === "MsgAcceptVersion")) {
+            accepted.add(e.peer)
+            accepts++
+          }
         })))
       const random = prng(99)
       const log: Array<string> = []
@@ -113,8 +120,12 @@ describe("fault injection on the simulated network (TestClock)", () => {
           const r = random()
           log.push(r < 0.5 ? "full" : r < 0.75 ? "cut" : r < 0.9 ? "stall" : "quick")
           if (r < 0.5) {
-            // a full handshake, a request, then a clean disconnect
-            yield* TestClock.adjust("5 millis")
+            // a full handshake (simulated time goes on a millisecond at a time until its acceptance
+            // comes, each step letting the links' fibers run), a request, then a clean disconnect
+            const before = accepts
+            for (let k = 0; k < 20 && accepts === before; k++) yield* TestClock.adjust("1 millis")
+            full++
+            if (accepts > before) fullAccepted++
             yield* iface.dispatch({ _tag: "Send", peer: server, message: Protocols.ChainSync.make.requestNext() })
             yield* TestClock.adjust("5 millis")
             yield* iface.dispatch({ _tag: "Disconnect", peer: server })
@@ -152,6 +163,7 @@ describe("fault injection on the simulated network (TestClock)", () => {
       yield* TestClock.adjust("10 seconds")
       const after = counter.live()
       assert.isAbove(accepted.size, 0, JSON.stringify([...tags]))
+      assert.strictEqual(fullAccepted, full, `every full handshake was accepted: ${JSON.stringify([...tags])}`)
       assert.strictEqual((yield* behavior.peers).size, 0, `the responder holds no peer; last cycles ${log.slice(-12).join(" ")}`)
       assert.strictEqual(network.endpoints.get(server)?.cuts.size, 0, "no simulated link is left open")
       assert.strictEqual(after, baseline, `live fibers: ${baseline} before, ${after} after 10 000 cycles (${counter.counts.started} started)`)

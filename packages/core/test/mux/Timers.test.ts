@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { TestClock } from "effect/testing"
 import { Timers, type Watched } from "../../src/mux/internal/Timers.ts"
+import { fiberCounter } from "../utils/fibers.ts"
 
 /** A connection's deadlines as the timer sees them: `deadlines` may move; `fired` records expiries (at ms). */
 const watched = (name: string, fired: Array<string>) => {
@@ -71,6 +72,44 @@ describe("Timers: one timer for the deadlines of many connections (TestClock)", 
       assert.strictEqual(moved.timerAt, Infinity)
       assert.strictEqual(gone.timerAt, Infinity)
     }).pipe(Effect.scoped))
+
+  it.effect("with nothing left to watch its fiber stops, not sleeping until a deadline nobody has; a later deadline starts one again", () => {
+    const fibers = fiberCounter()
+    return Effect.gen(function*() {
+      const timers = yield* Timers.make
+      const fired: Array<string> = []
+      const base = fibers.live()
+      const a = watched("a", fired)
+      a.deadline = 10_000
+      yield* timers.schedule(a, 10_000)
+      assert.strictEqual(fibers.live(), base + 1, "the timer's fiber sleeps until 10 s")
+      // the connection closed: nothing is left to watch
+      timers.remove(a)
+      assert.strictEqual(fibers.live(), base, "no fiber is left sleeping")
+      yield* TestClock.adjust(10_000)
+      assert.deepStrictEqual(fired, [])
+      // a connection whose expiry closes the last other one: the timer's own fiber removes it, and
+      // goes on to end by itself
+      const b = watched("b", fired)
+      const c = watched("c", fired)
+      b.deadline = 20_000
+      c.deadline = 60_000
+      b.expired = (now) =>
+        Effect.sync(() => {
+          fired.push(`b@${now}`)
+          b.deadline = undefined
+          timers.remove(c)
+        })
+      yield* timers.schedule(b, 20_000)
+      yield* timers.schedule(c, 60_000)
+      assert.strictEqual(fibers.live(), base + 1)
+      yield* TestClock.adjust(10_000)
+      assert.deepStrictEqual(fired, ["b@20000"])
+      assert.strictEqual(fibers.live(), base, "the timer's fiber ended once nothing was left")
+      yield* TestClock.adjust(40_000)
+      assert.deepStrictEqual(fired, ["b@20000"], "the removed connection never expires")
+    }).pipe(fibers.provide, Effect.scoped)
+  })
 
   it.effect("many connections: every one expires exactly at its deadline (heap order under removals and moves)", () =>
     Effect.gen(function*() {

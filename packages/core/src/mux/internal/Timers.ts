@@ -11,7 +11,7 @@
 import * as Clock from "effect/Clock"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 
 /**
@@ -68,8 +68,23 @@ export class Timers {
     return at < this.wakeAt ? this.restart() : Effect.void
   }
 
-  /** Stops watching `w` (its connection closed). */
+  /**
+   * Stops watching `w` (its connection closed). With nothing left to watch, the timer's fiber stops
+   * too, rather than sleep until a deadline nobody has any more (unless this runs in that fiber,
+   * which ends by itself once it finds nothing to watch).
+   */
   remove(w: Watched): void {
+    this.detach(w)
+    const fiber = this.fiber
+    if (this.heap.length === 0 && fiber !== undefined && Fiber.getCurrent() !== fiber) {
+      this.fiber = undefined
+      this.wakeAt = Infinity
+      fiber.interruptUnsafe()
+    }
+  }
+
+  /** Takes `w` out of the heap. */
+  private detach(w: Watched): void {
     if (w.timerAt === Infinity) return
     const i = w.timerIndex
     const last = this.heap.pop()!
@@ -110,7 +125,7 @@ export class Timers {
         return Effect.andThen(Effect.sleep(top.timerAt - t), this.loop)
       }
       // its time came: it is watched again at its earliest deadline now, or it expired
-      this.remove(top)
+      this.detach(top)
       const next = top.earliest()
       if (next === undefined) continue
       if (next > t) {
