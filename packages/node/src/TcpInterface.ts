@@ -70,14 +70,14 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
     }), options)
   if (listener !== undefined) {
     const server = listener
-    yield* Effect.forkScoped(server.run((socket) =>
+    yield* Effect.forkScoped(server.run(() =>
       Effect.gen(function*() {
         const net = yield* Effect.serviceOption(NodeSocket.NetSocket)
         const peer = Option.isSome(net) && net.value.remoteAddress !== undefined
           ? PeerId.tcp(net.value.remoteAddress.replace(/^::ffff:/, ""), net.value.remotePort ?? 0)
           : PeerId.tcp("unknown", 0)
         if (Option.isSome(net)) net.value.setNoDelay(true)
-        const bearer = yield* fromAccepted(socket)
+        const bearer = yield* fromAccepted
         yield* pool.adopt(peer, bearer)
       }).pipe(Effect.scoped, Effect.ignore)
     ))

@@ -44,9 +44,9 @@ export const make = Effect.fnUntraced(function*<Ps extends ReadonlyArray<Protoco
   if (options.listen !== undefined) {
     const path = options.listen
     const server = yield* NodeSocketServer.make({ path }).pipe(Effect.mapError((e) => ListenError.fromCause(path, e)))
-    yield* Effect.forkScoped(server.run((socket) =>
+    yield* Effect.forkScoped(server.run(() =>
       Effect.gen(function*() {
-        const bearer = yield* fromAccepted(socket)
+        const bearer = yield* fromAccepted
         yield* pool.adopt(PeerId.unix(`${path}#${++accepted}`), bearer)
       }).pipe(Effect.scoped, Effect.ignore)
     ))

@@ -5,7 +5,8 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { ProtocolError } from "@pallas-network2/core"
 import * as net from "node:net"
-import { dial } from "../src/internal/bearer.ts"
+import * as NodeSocket from "@effect/platform-node/NodeSocket"
+import { dial, fromAccepted } from "../src/internal/bearer.ts"
 
 /** A plain server on 127.0.0.1 that runs `onConnection` for each connection; closed with the scope. */
 const server = (onConnection: (socket: net.Socket) => void) =>
@@ -22,6 +23,47 @@ const server = (onConnection: (socket: net.Socket) => void) =>
   )
 
 const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port
+
+/**
+ * A connection accepted by a plain server on 127.0.0.1 (held paused, as the TCP and Unix interfaces'
+ * servers hold theirs until their bearer is made) and the client's socket, which writes `opening`
+ * at once; closed with the scope.
+ */
+const connection = (opening?: Uint8Array) => Effect.gen(function*() {
+  let take: (socket: net.Socket) => void = () => {}
+  const taken = new Promise<net.Socket>((resolve) => (take = resolve))
+  const s = yield* Effect.acquireRelease(
+    Effect.callback<net.Server>((resume) => {
+      const srv = net.createServer({ pauseOnConnect: true }, (socket) => {
+        socket.on("error", () => {})
+        take(socket)
+      })
+      srv.listen(0, "127.0.0.1", () => resume(Effect.succeed(srv)))
+    }),
+    (srv) => Effect.callback<void>((resume) => void srv.close(() => resume(Effect.void)))
+  )
+  const client = yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const c = net.connect({ host: "127.0.0.1", port: portOf(s) })
+      c.on("error", () => {})
+      if (opening !== undefined) c.write(opening)
+      return c
+    }),
+    (c) => Effect.sync(() => c.destroy())
+  )
+  const socket = yield* Effect.promise(() => taken)
+  return { client, socket }
+})
+
+/** The bearer `fromAccepted` makes of an accepted socket (its `NetSocket`), in the current scope. */
+const bearerOf = (socket: net.Socket) => Effect.provideService(fromAccepted, NodeSocket.NetSocket, socket)
+
+/** A connection and the bearer of its accepted side. */
+const accepted = Effect.gen(function*() {
+  const { client, socket } = yield* connection()
+  const bearer = yield* bearerOf(socket)
+  return { bearer, client, socket }
+})
 
 /** The typed error an exit failed with (`undefined` for a success, a defect or an interruption). */
 const failureOf = (exit: Exit.Exit<unknown, ProtocolError.TransportError>) =>
@@ -190,4 +232,81 @@ describe("the socket bearer (TCP on 127.0.0.1)", () => {
       assert.strictEqual(error?._tag, "TransportError", "a reset is an error, not a clean end nor a defect")
       assert.match(error?.detail ?? "", /SocketReadError/)
     }).pipe(Effect.scoped))
+})
+
+describe("the bearer of an accepted connection (TCP on 127.0.0.1)", () => {
+  it.live("a client that floods it while nobody reads is held back by the socket, and every byte still arrives in order", () =>
+    Effect.gen(function*() {
+      const total = 64 * 1024 * 1024
+      const { bearer, client, socket } = yield* accepted
+      const block = new Uint8Array(1024 * 1024)
+      for (let k = 0; k < total / block.length; k++) {
+        block.fill(k & 0xff)
+        client.write(block.slice())
+      }
+      client.end()
+      // nobody reads for a while: the bearer stops taking data events past its mark, so the client
+      // still holds most of what it wrote
+      yield* Effect.sleep("1 second")
+      assert.ok(client.writableLength > total / 2, `the client still holds ${client.writableLength} bytes`)
+      assert.ok(socket.bytesRead < 4 * 1024 * 1024, `the server read ${socket.bytesRead} bytes`)
+      let received = 0
+      let wrong = 0
+      while (true) {
+        const chunks = yield* bearer.read
+        if (chunks === undefined) break
+        for (const c of chunks) {
+          for (let i = 0; i < c.length; i += 4096) if (c[i] !== (Math.floor((received + i) / (1024 * 1024)) & 0xff)) wrong++
+          received += c.length
+        }
+      }
+      assert.strictEqual(received, total)
+      assert.strictEqual(wrong, 0)
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("what the client wrote before the bearer was made is read first; the bearer's scope ends the connection after what it wrote", () =>
+    Effect.gen(function*() {
+      const { client, socket } = yield* connection(new Uint8Array([1, 2, 3]))
+      const got: Array<Buffer> = []
+      client.on("data", (d) => got.push(d))
+      const ended = new Promise<void>((resolve) => client.on("end", () => resolve()))
+      // the opening bytes reach the server before its bearer exists
+      yield* Effect.sleep("100 millis")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const bearer = yield* bearerOf(socket)
+        const chunks = yield* bearer.read
+        assert.deepStrictEqual([...Buffer.concat((chunks ?? []) as Array<Uint8Array>)], [1, 2, 3])
+        yield* bearer.write([new Uint8Array(100_000).fill(9)])
+      }))
+      // the bearer's scope closed: the client reads what was written, then the end
+      yield* Effect.promise(() => ended)
+      const all = Buffer.concat(got)
+      assert.strictEqual(all.length, 100_000)
+      assert.ok(all.every((b) => b === 9))
+    }).pipe(Effect.scoped), 30_000)
+
+  it.live("a client that resets the connection fails the read with a TransportError; one that ends it ends the reads", () =>
+    Effect.gen(function*() {
+      const reset = yield* Effect.scoped(Effect.gen(function*() {
+        const { bearer, client } = yield* accepted
+        client.resetAndDestroy()
+        return yield* Effect.exit(Effect.gen(function*() {
+          while ((yield* bearer.read) !== undefined) {}
+        }))
+      }))
+      const error = failureOf(reset)
+      assert.strictEqual(error?._tag, "TransportError", "a reset is an error, not a clean end nor a defect")
+      assert.match(error?.detail ?? "", /SocketReadError/)
+      const ended = yield* Effect.scoped(Effect.gen(function*() {
+        const { bearer, client } = yield* accepted
+        client.end(new Uint8Array([7]))
+        const read: Array<number> = []
+        while (true) {
+          const chunks = yield* bearer.read
+          if (chunks === undefined) return read
+          for (const c of chunks) read.push(...c)
+        }
+      }))
+      assert.deepStrictEqual(ended, [7])
+    }))
 })

@@ -1,6 +1,6 @@
 /**
- * The multiplexer's bearers over Node sockets: an accepted connection read through its effect/socket
- * Socket, a dialled one through Node's `onread` ({@link ReadSource}); both written through the Node
+ * The multiplexer's bearers over Node sockets: an accepted connection read through its `data` events,
+ * a dialled one through Node's `onread`, both into a {@link ReadSource}; both written through the Node
  * socket.
  *
  * @internal
@@ -9,14 +9,7 @@ import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Mux, ProtocolError } from "@pallas-network2/core"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import * as Socket from "effect/socket/Socket"
 import * as net from "node:net"
-
-const describe = (e: Socket.SocketError): string => {
-  const r = e.reason as { _tag: string; cause?: unknown; kind?: string }
-  const cause = r.cause instanceof Error ? `: ${r.cause.message}` : r.kind !== undefined ? `: ${r.kind}` : ""
-  return `${r._tag}${cause}`
-}
 
 const writeFailed = (cause: Error) => new ProtocolError.TransportError({ detail: `SocketWriteError: ${cause.message}` })
 
@@ -71,27 +64,31 @@ const bearerOf = (
 })
 
 /**
- * The bearer of an accepted connection: read through the effect Socket's pulls, written to the Node
- * socket under it (the server's `NetSocket` service) directly, whose write callback says when the
- * bytes are handed over. The socket's writer is acquired for its release (it half-closes the
- * connection as the scope closes).
+ * The bearer of an accepted connection: the server's Node socket (its `NetSocket` service) read in
+ * flowing mode, each `data` chunk handed to the multiplexer within the read's callback (a
+ * {@link ReadSource}; Node offers `onread` to dialled sockets only), and written directly, whose
+ * write callback says when the bytes are handed over. Ended as the scope closes once what was
+ * written is out.
  */
-export const fromAccepted = (socket: Socket.Socket): Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> =>
-  Effect.gen(function*() {
-    const pull = yield* Socket.readerBytes(socket).pipe(
-      Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e) }))
-    )
-    yield* socket.writer
-    const node = yield* Effect.serviceOption(NodeSocket.NetSocket)
-    if (node._tag === "None") return yield* new ProtocolError.TransportError({ detail: "the socket is not open" })
-    return bearerOf(
-      pull.pipe(
-        Effect.catchReason("SocketError", "SocketCloseError", () => Effect.succeed(undefined)),
-        Effect.mapError((e) => new ProtocolError.TransportError({ detail: describe(e as Socket.SocketError) }))
-      ),
-      node.value
-    )
-  })
+export const fromAccepted: Effect.Effect<Mux.Bearer, ProtocolError.TransportError, Scope.Scope> = Effect.gen(function*() {
+  const node = yield* Effect.serviceOption(NodeSocket.NetSocket)
+  if (node._tag === "None" || node.value.destroyed) {
+    return yield* new ProtocolError.TransportError({ detail: "the socket is not open" })
+  }
+  const conn = node.value
+  const source = new ReadSource()
+  source.attach(conn)
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      if (conn.closed === false) conn.destroySoon()
+    })
+  )
+  // the server may hold a new connection paused (`pauseOnConnect`): a `data` listener alone would not
+  // start it
+  conn.on("data", source.push)
+  conn.resume()
+  return bearerOf(source.read, conn)
+})
 
 /** The room a streaming read is offered at least; a new region below it. */
 const MIN_ROOM = 65_536
@@ -106,9 +103,10 @@ const HIGH_WATER = 1_048_576
 const scratch = new Uint8Array(MIN_ROOM)
 
 /**
- * The read side of a dialled socket, fed by Node's `onread` rather than a stream: a read goes into
- * memory of ours and is handed to the multiplexer within the read's callback, without the stream's
- * buffering, events and a Buffer per read. A connection reads into the shared {@link scratch} (and
+ * The read side of a socket, handed to the multiplexer within the read's callback. An accepted
+ * socket feeds it from its `data` events ({@link push}: each a read's own Buffer). A dialled one
+ * feeds it through Node's `onread`: a read goes into memory of ours, without the stream's buffering,
+ * events and a Buffer per read. A dialled connection reads into the shared {@link scratch} (and
  * copies what it got) until a read fills it; it then streams: its reads go straight into a zeroed
  * region of its own (views of it are the chunks, no copy) with up to 1 MiB of room, so a stream
  * arrives in reads of up to that, not 64 kB (docs/BENCHMARKS.md, item 39). A read that brings less
@@ -162,6 +160,16 @@ class ReadSource {
     if (this.queued < HIGH_WATER) return true
     this.paused = true
     return false
+  }
+
+  /** A chunk of a stream socket's `data` event (its own memory); past the high water the socket pauses. */
+  readonly push = (chunk: Uint8Array): void => {
+    this.chunks.push(chunk)
+    this.queued += chunk.length
+    this.wake()
+    if (this.queued < HIGH_WATER || this.paused) return
+    this.paused = true
+    this.conn?.pause()
   }
 
   attach(conn: net.Socket): void {
