@@ -58,6 +58,11 @@
  *     ROUNDS: 5; a third argument sets the floor's write size, 262 144 by default). `stack`,
  *     `floor-serve` and `chain-sync` start our responder's process with the Node options in OURS_NODE_ARGS, if set
  *     (e.g. `OURS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`: that process's profile alone)
+ *   node --conditions=@pallas-network2/source bench/probes.ts floor-pair [RANGES] [ROUNDS]
+ *     the least a whole block-fetch stack can do per block: the floor client of `floor` against the
+ *     floor server of `floor-serve`, beside scenario 1's raw reference and our whole stack (our client
+ *     against responder-process.ts mux), each round A B C (MB/s, ratio to raw, CPU µs a block of
+ *     each side; ROUNDS: 5)
  *   node --conditions=@pallas-network2/source bench/probes.ts serve [RANGES] [ROUNDS]
  *     scenario 1's responder alone without a socket, in this process: Responder.layerManager over a
  *     ConnectionPool adopting a memory bearer that reads the handshake and RANGES (20) requests of
@@ -536,6 +541,31 @@ if (what === "gen") {
   } finally {
     for (const p of [sender.child, floor.child, ours.child]) await stopChild(p, "SIGTERM")
   }
+} else if (what === "floor-pair") {
+  // the least a whole block-fetch stack can do per block: the floor client (bench/scenarios/floor.ts)
+  // against the floor server (floor-responder.ts), beside scenario 1's raw reference and our whole
+  // stack (our client against responder-process.ts mux), each round A B C
+  const ranges = Number(a ?? 20)
+  const rangeBytes = 10_000_000
+  const rawBytes = 200_000_000
+  const { proposal, request } = rangeOf(rangeBytes)
+  const sender = await spawnWithPort("bench/scenarios/raw-sender.ts", [chunkPath, String(rawBytes)])
+  const floor = await spawnWithPort("bench/scenarios/floor-responder.ts", [chunkPath, String(rangeBytes)])
+  const ours = await spawnWithPort("bench/scenarios/responder-process.ts", ["mux", chunkPath, String(rangeBytes)], oursNodeArgs)
+  try {
+    for (let i = 0; i < Number(b ?? 5); i++) {
+      const raw = await rawTransfer(sender.child, Number(sender.line), rawBytes)
+      const rawMBs = rawBytes / 1e6 / raw.seconds
+      const f = await floorClient(floor.child, Number(floor.line), segmentsOf(proposal, 0), segmentsOf(request, 3), ranges)
+      const floorMBs = f.bytes / 1e6 / f.seconds
+      const o = await muxThroughput(ours.child, "responder", Number(ours.line), ranges, rangeBytes)
+      console.log(`round ${i + 1}: raw ${rawMBs.toFixed(0)} MB/s, ` +
+        `floor pair ${floorMBs.toFixed(0)} MB/s (${(floorMBs / rawMBs).toFixed(2)}; CPU client ${(f.local / f.blocks).toFixed(2)} / server ${(f.remote / f.blocks).toFixed(2)} µs a block), ` +
+        `our stack ${o.value.toFixed(0)} MB/s (${(o.value / rawMBs).toFixed(2)}; CPU client ${o.cpu.client!.toFixed(2)} / responder ${o.cpu.responder!.toFixed(2)} µs a block)`)
+    }
+  } finally {
+    for (const p of [sender.child, floor.child, ours.child]) await stopChild(p, "SIGTERM")
+  }
 } else if (what === "serve") {
   // the responder's whole stack (Responder.layerManager over a ConnectionPool) serving one peer in
   // this process, through a bearer that hands it the requests and counts what it writes
@@ -804,6 +834,6 @@ if (what === "gen") {
     else for (const size of [131_072, 1_300_000]) for (const fresh of [false, true]) console.log(`round ${round}: ${await once(size, fresh)}`)
   }
 } else {
-  console.log("bench/probes.ts gen | encode | make [CALLS] [ROUNDS] | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | stack [RANGES] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | hop [EVENTS] [ROUNDS] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
+  console.log("bench/probes.ts gen | encode | make [CALLS] [ROUNDS] | alloc | chain-sync HEADERS WINDOW [LOW] | rounds HEADERS ONE [ROUNDS] | ingest [BLOCKS] [ROUNDS] [READ] | receive [BLOCKS] [ROUNDS] | behavior [HEADERS] [ROUNDS] | stack [RANGES] [ROUNDS] | client [RANGES] [ROUNDS] | floor [RANGES] [ROUNDS] | floor-serve [RANGES] [ROUNDS] [BATCH] | floor-pair [RANGES] [ROUNDS] | serve [RANGES] [ROUNDS] | answer [REQUESTS] [ROUNDS] [cold] | hop [EVENTS] [ROUNDS] | wake [N] [ROUNDS] | pingpong [TRIPS] [SPIN] | writes [ROUNDS] [SIZES]")
   process.exitCode = 2
 }
