@@ -24,6 +24,33 @@ const server = (onConnection: (socket: net.Socket) => void) =>
 
 const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port
 
+/** Writes `total` bytes to `socket` in blocks of 1 MiB, block k filled with k (mod 256), then ends it. */
+const flood = (socket: net.Socket, total: number) => {
+  const block = new Uint8Array(1024 * 1024)
+  for (let k = 0; k < total / block.length; k++) {
+    block.fill(k & 0xff)
+    socket.write(block.slice())
+  }
+  socket.end()
+}
+
+/** Reads a bearer to its end: {@link flood}'s `total` bytes, in order. */
+const readFlood = (bearer: { read: Effect.Effect<ReadonlyArray<Uint8Array> | undefined, ProtocolError.TransportError> }, total: number) =>
+  Effect.gen(function*() {
+    let received = 0
+    let wrong = 0
+    while (true) {
+      const chunks = yield* bearer.read
+      if (chunks === undefined) break
+      for (const c of chunks) {
+        for (let i = 0; i < c.length; i += 4096) if (c[i] !== (Math.floor((received + i) / (1024 * 1024)) & 0xff)) wrong++
+        received += c.length
+      }
+    }
+    assert.strictEqual(received, total)
+    assert.strictEqual(wrong, 0)
+  })
+
 /**
  * A connection accepted by a plain server on 127.0.0.1 (held paused, as the TCP and Unix interfaces'
  * servers hold theirs until their bearer is made) and the client's socket, which writes `opening`
@@ -76,12 +103,7 @@ describe("the socket bearer (TCP on 127.0.0.1)", () => {
       let sender: net.Socket | undefined
       const s = yield* server((socket) => {
         sender = socket
-        const block = new Uint8Array(1024 * 1024)
-        for (let k = 0; k < total / block.length; k++) {
-          block.fill(k & 0xff)
-          socket.write(block.slice())
-        }
-        socket.end()
+        flood(socket, total)
       })
       const bearer = yield* dial({ host: "127.0.0.1", port: portOf(s) }, 5_000)
       // nobody reads for a while: the bearer stops reading past its mark, so the sender still holds
@@ -90,18 +112,7 @@ describe("the socket bearer (TCP on 127.0.0.1)", () => {
       assert.ok(sender !== undefined)
       assert.ok(sender!.writableLength > total / 2, `the sender still holds ${sender!.writableLength} bytes`)
       // then read it all: the same bytes, in order, and the end of the stream
-      let received = 0
-      let wrong = 0
-      while (true) {
-        const chunks = yield* bearer.read
-        if (chunks === undefined) break
-        for (const c of chunks) {
-          for (let i = 0; i < c.length; i += 4096) if (c[i] !== (Math.floor((received + i) / (1024 * 1024)) & 0xff)) wrong++
-          received += c.length
-        }
-      }
-      assert.strictEqual(received, total)
-      assert.strictEqual(wrong, 0)
+      yield* readFlood(bearer, total)
     }).pipe(Effect.scoped), 30_000)
 
   it.live("what a dialled bearer read stays as it was: chunks kept while later reads arrive keep their bytes, small reads and a stream's large ones alike", () =>
@@ -239,29 +250,13 @@ describe("the bearer of an accepted connection (TCP on 127.0.0.1)", () => {
     Effect.gen(function*() {
       const total = 64 * 1024 * 1024
       const { bearer, client, socket } = yield* accepted
-      const block = new Uint8Array(1024 * 1024)
-      for (let k = 0; k < total / block.length; k++) {
-        block.fill(k & 0xff)
-        client.write(block.slice())
-      }
-      client.end()
+      flood(client, total)
       // nobody reads for a while: the bearer stops taking data events past its mark, so the client
       // still holds most of what it wrote
       yield* Effect.sleep("1 second")
       assert.ok(client.writableLength > total / 2, `the client still holds ${client.writableLength} bytes`)
       assert.ok(socket.bytesRead < 4 * 1024 * 1024, `the server read ${socket.bytesRead} bytes`)
-      let received = 0
-      let wrong = 0
-      while (true) {
-        const chunks = yield* bearer.read
-        if (chunks === undefined) break
-        for (const c of chunks) {
-          for (let i = 0; i < c.length; i += 4096) if (c[i] !== (Math.floor((received + i) / (1024 * 1024)) & 0xff)) wrong++
-          received += c.length
-        }
-      }
-      assert.strictEqual(received, total)
-      assert.strictEqual(wrong, 0)
+      yield* readFlood(bearer, total)
     }).pipe(Effect.scoped), 30_000)
 
   it.live("what the client wrote before the bearer was made is read first; the bearer's scope ends the connection after what it wrote", () =>
