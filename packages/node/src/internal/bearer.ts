@@ -83,8 +83,8 @@ export const fromAccepted: Effect.Effect<Mux.Bearer, ProtocolError.TransportErro
       if (conn.closed === false) conn.destroySoon()
     })
   )
-  // the server may hold a new connection paused (`pauseOnConnect`): a `data` listener alone would not
-  // start it
+  // the server pauses a new connection until its handler runs: a `data` listener alone would not
+  // start it again
   conn.on("data", source.push)
   conn.resume()
   return bearerOf(source.read, conn)
