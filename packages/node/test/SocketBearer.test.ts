@@ -8,11 +8,14 @@ import * as net from "node:net"
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { dial, fromAccepted } from "../src/internal/bearer.ts"
 
-/** A plain server on 127.0.0.1 that runs `onConnection` for each connection; closed with the scope. */
-const server = (onConnection: (socket: net.Socket) => void) =>
+/**
+ * A plain server on 127.0.0.1 that runs `onConnection` for each connection (with `pauseOnConnect`,
+ * each held paused); closed with the scope.
+ */
+const server = (onConnection: (socket: net.Socket) => void, options: net.ServerOpts = {}) =>
   Effect.acquireRelease(
     Effect.callback<net.Server>((resume) => {
-      const s = net.createServer((socket) => {
+      const s = net.createServer(options, (socket) => {
         // a client that leaves while this side writes is not the test's failure
         socket.on("error", () => {})
         onConnection(socket)
@@ -59,16 +62,7 @@ const readFlood = (bearer: { read: Effect.Effect<ReadonlyArray<Uint8Array> | und
 const connection = (opening?: Uint8Array) => Effect.gen(function*() {
   let take: (socket: net.Socket) => void = () => {}
   const taken = new Promise<net.Socket>((resolve) => (take = resolve))
-  const s = yield* Effect.acquireRelease(
-    Effect.callback<net.Server>((resume) => {
-      const srv = net.createServer({ pauseOnConnect: true }, (socket) => {
-        socket.on("error", () => {})
-        take(socket)
-      })
-      srv.listen(0, "127.0.0.1", () => resume(Effect.succeed(srv)))
-    }),
-    (srv) => Effect.callback<void>((resume) => void srv.close(() => resume(Effect.void)))
-  )
+  const s = yield* server((socket) => take(socket), { pauseOnConnect: true })
   const client = yield* Effect.acquireRelease(
     Effect.sync(() => {
       const c = net.connect({ host: "127.0.0.1", port: portOf(s) })
@@ -83,12 +77,12 @@ const connection = (opening?: Uint8Array) => Effect.gen(function*() {
 })
 
 /** The bearer `fromAccepted` makes of an accepted socket (its `NetSocket`), in the current scope. */
-const bearerOf = (socket: net.Socket) => Effect.provideService(fromAccepted, NodeSocket.NetSocket, socket)
+const acceptedBearer = (socket: net.Socket) => Effect.provideService(fromAccepted, NodeSocket.NetSocket, socket)
 
 /** A connection and the bearer of its accepted side. */
 const accepted = Effect.gen(function*() {
   const { client, socket } = yield* connection()
-  const bearer = yield* bearerOf(socket)
+  const bearer = yield* acceptedBearer(socket)
   return { bearer, client, socket }
 })
 
@@ -268,7 +262,7 @@ describe("the bearer of an accepted connection (TCP on 127.0.0.1)", () => {
       // the opening bytes reach the server before its bearer exists
       yield* Effect.sleep("100 millis")
       yield* Effect.scoped(Effect.gen(function*() {
-        const bearer = yield* bearerOf(socket)
+        const bearer = yield* acceptedBearer(socket)
         const chunks = yield* bearer.read
         assert.deepStrictEqual([...Buffer.concat((chunks ?? []) as Array<Uint8Array>)], [1, 2, 3])
         yield* bearer.write([new Uint8Array(100_000).fill(9)])
